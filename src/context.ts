@@ -1,0 +1,162 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `context.ts` - the configuration and the execution context
+ *
+ * Theory of operation: {@linkcode Conf} is what the command line and host
+ * discovery decided, fixed once start-up is over. {@linkcode Ctx} is the single
+ * execution context passed as first argument to handlers, as upstream's
+ * `struct ctx`: it holds the configuration plus the state learned at run time
+ * (the guest's MAC and the addresses it actually uses).
+ *
+ * Addresses are numbers: IPv4 as an unsigned 32-bit value in host order of the
+ * dotted quad (192.0.2.1 is 0xc0000201), IPv6 as a `Uint32Array(4)` of
+ * big-endian words (2001:db8::1 is [0x20010db8, 0, 0, 1]). An unset IPv4
+ * address is 0, an unset IPv6 address is all zeroes.
+ *
+ * @module
+ */
+
+/** Mode of operation, from the program name or the first argument. */
+export type Mode = "passt" | "pasta";
+
+/** Forwarding mode of one of -t/-u/-T/-U. */
+export type FwdMode = "none" | "spec" | "auto" | "all";
+
+/** Port forwarding configuration for one direction and protocol. */
+export interface PortFwd {
+  /** How the map was given. */
+  mode: FwdMode;
+  /** Bitmap of forwarded ports: bit p is byte p >> 3, mask 1 << (p & 7). 8192 bytes. */
+  map: Uint8Array;
+  /** Per-port translation: target = (port + delta[port]) & 0xffff. */
+  delta: Uint16Array;
+  /** Bitmap of ports excluded with `~` (kept so `auto` can honour exclusions). */
+  excluded: Uint8Array;
+  /** Address the listeners bind to, or null for any (textual, cold path only). */
+  bindAddr: string | null;
+  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
+  bindIf: string | null;
+}
+
+/** IPv4 configuration. */
+export interface Ip4Conf {
+  /** Address assigned to the guest. */
+  addr: number;
+  /** Prefix length of the guest's subnet. */
+  prefixLen: number;
+  /** Default gateway, also the address mapped to the host's loopback. */
+  gw: number;
+  /** Resolvers advertised via DHCP (after loopback ones were replaced by gw). */
+  dns: number[];
+  /** Guest-facing address of a resolver mapped to dnsHost (--dns-forward), 0 if none. */
+  dnsMatch: number;
+  /** First resolver of this family: target of --dns-forward, 0 if none. */
+  dnsHost: number;
+  /** Source address for outbound sockets (-o), 0 if none. */
+  addrOut: number;
+  /** Outbound interface (--outbound-if4), "" if none. */
+  ifnameOut: string;
+}
+
+/** IPv6 configuration. */
+export interface Ip6Conf {
+  /** Address assigned to the guest (global). */
+  addr: Uint32Array;
+  /** Host's link-local address on the template interface. */
+  addrLl: Uint32Array;
+  /** Default gateway (often link-local). */
+  gw: Uint32Array;
+  /** Resolvers advertised via NDP RDNSS and DHCPv6. */
+  dns: Uint32Array[];
+  /** Guest-facing address of a resolver mapped to dnsHost (--dns-forward), zero if none. */
+  dnsMatch: Uint32Array;
+  /** First resolver of this family: target of --dns-forward, zero if none. */
+  dnsHost: Uint32Array;
+  /** Source address for outbound sockets (-o), zero if none. */
+  addrOut: Uint32Array;
+  /** Outbound interface (--outbound-if6), "" if none. */
+  ifnameOut: string;
+}
+
+/** Everything decided at start-up by the command line and host discovery. */
+export interface Conf {
+  mode: Mode;
+  debug: boolean;
+  trace: boolean;
+  quiet: boolean;
+  foreground: boolean;
+  stderr: boolean;
+  logFile: string | null;
+  logSize: number;
+  /** Target user and group (--runas), resolved to numbers. */
+  uid: number;
+  gid: number;
+  /** passt: AF_UNIX socket path ("" = probe /tmp/passt_N.socket). */
+  socketPath: string;
+  /** Inherited tap/socket fd (--fd), -1 if none. */
+  fd: number;
+  oneOff: boolean;
+  pcap: string | null;
+  pidFile: string | null;
+  /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
+  mtu: number;
+  /** Host MAC used as source towards the guest (6 bytes). */
+  mac: Uint8Array;
+  /** Template interface names per family ("" if the family is disabled). */
+  ifname4: string;
+  ifname6: string;
+  /** Template interface indices per family (0 if the family is disabled). */
+  ifindex4: number;
+  ifindex6: number;
+  v4: boolean;
+  v6: boolean;
+  ip4: Ip4Conf;
+  ip6: Ip6Conf;
+  /** Search domains (dotted names). */
+  dnsSearch: string[];
+  /** Whether DHCP/NDP/DHCPv6 advertise resolvers and search domains. */
+  dhcpDns: boolean;
+  dhcpSearch: boolean;
+  noTcp: boolean;
+  noUdp: boolean;
+  noIcmp: boolean;
+  noDhcp: boolean;
+  noNdp: boolean;
+  noDhcpv6: boolean;
+  noRa: boolean;
+  noMapGw: boolean;
+  /** -t, -u (inbound: host to guest) and -T, -U (pasta: namespace to host). */
+  tcpIn: PortFwd;
+  udpIn: PortFwd;
+  tcpOut: PortFwd;
+  udpOut: PortFwd;
+  /** pasta: tap interface name in the namespace. */
+  nsIfname: string;
+  /** pasta: MAC for the namespace interface, null to keep the kernel's. */
+  nsMac: Uint8Array | null;
+  /** pasta: namespace targets. */
+  userns: string | null;
+  netns: string | null;
+  netnsOnly: boolean;
+  nsrunDir: string;
+  noNetnsQuit: boolean;
+  configNet: boolean;
+  /** pasta: PID target, 0 if none. */
+  targetPid: number;
+  /** pasta: command to spawn (empty: none; a PID or --netns target is used instead). */
+  command: string[];
+}
+
+/** Execution context: configuration plus what is learned at run time. */
+export interface Ctx {
+  conf: Conf;
+  /** Guest MAC, learned from frames (broadcast until then). */
+  macGuest: Uint8Array;
+  /** IPv4 source address seen from the guest. */
+  ip4AddrSeen: number;
+  /** IPv6 global and link-local source addresses seen from the guest. */
+  ip6AddrSeen: Uint32Array;
+  ip6AddrLlSeen: Uint32Array;
+}
