@@ -1,0 +1,194 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import {
+  formatIp4,
+  formatIp6,
+  formatMac,
+  ip4IsBroadcast,
+  ip4IsLinkLocal,
+  ip4IsLoopback,
+  ip4IsMulticast,
+  ip4IsUnspecified,
+  ip6Equal,
+  ip6IsLinkLocal,
+  ip6IsLoopback,
+  ip6IsMulticast,
+  ip6IsUnspecified,
+  ip6IsV4Compat,
+  ip6IsV4Mapped,
+  ip6IsZero,
+  parseIp4,
+  parseIp6,
+  parseMac,
+} from "../src/ip.ts";
+
+function w(...x: number[]): Uint32Array {
+  return Uint32Array.from(x);
+}
+
+Deno.test("parseIp4() reads dotted quads into host-order numbers", () => {
+  assert.equal(parseIp4("192.0.2.1"), 0xc0000201);
+  assert.equal(parseIp4("0.0.0.0"), 0);
+  assert.equal(parseIp4("255.255.255.255"), 0xffffffff);
+  assert.equal(parseIp4("10.0.2.100"), 0x0a000264);
+});
+
+Deno.test("parseIp4() rejects everything that is not exactly a dotted quad", () => {
+  for (
+    const s of [
+      "",
+      "1.2.3",
+      "1.2.3.4.5",
+      "256.1.1.1",
+      "01.2.3.4",
+      "1.2.3.04",
+      "1..2.3",
+      "1.2.3.4 ",
+      " 1.2.3.4",
+      "a.b.c.d",
+      "1.2.3.-4",
+      "0x1.2.3.4",
+      "1.2.3.4/24",
+      "::1",
+    ]
+  ) {
+    assert.equal(parseIp4(s), null, s);
+  }
+});
+
+Deno.test("formatIp4() round-trips", () => {
+  for (const s of ["0.0.0.0", "192.0.2.1", "255.255.255.255", "10.0.2.3"]) {
+    assert.equal(formatIp4(parseIp4(s)!), s);
+  }
+});
+
+Deno.test("parseIp6() reads the RFC 4291 textual forms", () => {
+  assert.deepEqual(parseIp6("2001:db8::1"), w(0x20010db8, 0, 0, 1));
+  assert.deepEqual(parseIp6("::"), w(0, 0, 0, 0));
+  assert.deepEqual(parseIp6("::1"), w(0, 0, 0, 1));
+  assert.deepEqual(parseIp6("fe80::"), w(0xfe800000, 0, 0, 0));
+  assert.deepEqual(
+    parseIp6("2001:DB8:0:0:8:800:200C:417A"),
+    w(0x20010db8, 0, 0x00080800, 0x200c417a),
+  );
+  assert.deepEqual(parseIp6("1:2:3:4:5:6:7:8"), w(0x00010002, 0x00030004, 0x00050006, 0x00070008));
+  assert.deepEqual(parseIp6("1::8"), w(0x00010000, 0, 0, 8));
+  assert.deepEqual(parseIp6("1:2:3:4:5:6:7::"), w(0x00010002, 0x00030004, 0x00050006, 0x00070000));
+  assert.deepEqual(parseIp6("::2:3:4:5:6:7:8"), w(0x00000002, 0x00030004, 0x00050006, 0x00070008));
+  assert.deepEqual(parseIp6("::ffff:192.0.2.1"), w(0, 0, 0xffff, 0xc0000201));
+  assert.deepEqual(parseIp6("::13.1.68.3"), w(0, 0, 0, 0x0d014403));
+  assert.deepEqual(parseIp6("64:ff9b::192.0.2.33"), w(0x0064ff9b, 0, 0, 0xc0000221));
+  assert.deepEqual(
+    parseIp6("1:2:3:4:5:6:1.2.3.4"),
+    w(0x00010002, 0x00030004, 0x00050006, 0x01020304),
+  );
+});
+
+Deno.test("parseIp6() rejects junk, scope suffixes and malformed compression", () => {
+  for (
+    const s of [
+      "",
+      ":",
+      ":::",
+      "1:::2",
+      "1::2::3",
+      ":1::2",
+      "1::2:",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7:8::",
+      "::1:2:3:4:5:6:7:8",
+      "12345::",
+      "g::1",
+      "fe80::1%eth0",
+      "::1.2.3",
+      "::1.2.3.4:5",
+      "::256.0.0.1",
+      "1:2:3:4:5:6:7:1.2.3.4",
+      "192.0.2.1",
+      " ::1",
+      "2001:db8::/32",
+    ]
+  ) {
+    assert.equal(parseIp6(s), null, s);
+  }
+});
+
+Deno.test("formatIp6() gives the RFC 5952 canonical form", () => {
+  const cases: [string, string][] = [
+    ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:0:0:1:0:0:0:1", "2001:0:0:1::1"],
+    ["0:0:0:0:0:0:0:0", "::"],
+    ["0:0:0:0:0:0:0:1", "::1"],
+    ["fe80:0:0:0:0:0:0:0", "fe80::"],
+    ["FE80::ABCD", "fe80::abcd"],
+    ["1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"],
+    ["::ffff:c000:201", "::ffff:192.0.2.1"],
+    ["::1.2.3.4", "::1.2.3.4"],
+    ["1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"],
+    ["1:2:3:4:5:6:0:0", "1:2:3:4:5:6::"],
+  ];
+  for (const [inp, out] of cases) assert.equal(formatIp6(parseIp6(inp)!), out, inp);
+});
+
+Deno.test("ip6Equal() and ip6IsZero() compare words", () => {
+  assert.ok(ip6Equal(parseIp6("2001:db8::1")!, w(0x20010db8, 0, 0, 1)));
+  assert.ok(!ip6Equal(parseIp6("2001:db8::1")!, parseIp6("2001:db8::2")!));
+  assert.ok(ip6IsZero(new Uint32Array(4)));
+  assert.ok(!ip6IsZero(parseIp6("::1")!));
+});
+
+Deno.test("IPv4 classification", () => {
+  const a = (s: string): number => parseIp4(s)!;
+  assert.ok(ip4IsLoopback(a("127.0.0.53")));
+  assert.ok(!ip4IsLoopback(a("128.0.0.1")));
+  assert.ok(ip4IsUnspecified(a("0.0.0.0")));
+  assert.ok(!ip4IsUnspecified(a("0.0.0.1")));
+  assert.ok(ip4IsMulticast(a("224.0.0.1")));
+  assert.ok(ip4IsMulticast(a("239.255.255.255")));
+  assert.ok(!ip4IsMulticast(a("240.0.0.1")));
+  assert.ok(ip4IsBroadcast(a("255.255.255.255")));
+  assert.ok(!ip4IsBroadcast(a("255.255.255.254")));
+  assert.ok(ip4IsLinkLocal(a("169.254.1.1")));
+  assert.ok(!ip4IsLinkLocal(a("169.253.1.1")));
+});
+
+Deno.test("IPv6 classification", () => {
+  const a = (s: string): Uint32Array => parseIp6(s)!;
+  assert.ok(ip6IsLoopback(a("::1")));
+  assert.ok(!ip6IsLoopback(a("::2")));
+  assert.ok(ip6IsUnspecified(a("::")));
+  assert.ok(ip6IsMulticast(a("ff02::1")));
+  assert.ok(!ip6IsMulticast(a("fe02::1")));
+  assert.ok(ip6IsLinkLocal(a("fe80::1")));
+  assert.ok(ip6IsLinkLocal(a("febf::1")));
+  assert.ok(!ip6IsLinkLocal(a("fec0::1")));
+  assert.ok(ip6IsV4Mapped(a("::ffff:10.0.0.1")));
+  assert.ok(!ip6IsV4Mapped(a("::10.0.0.1")));
+  assert.ok(ip6IsV4Compat(a("::10.0.0.1")));
+  assert.ok(!ip6IsV4Compat(a("::1")));
+  assert.ok(!ip6IsV4Compat(a("::")));
+  assert.ok(!ip6IsV4Compat(a("::ffff:10.0.0.1")));
+});
+
+Deno.test("parseMac() and formatMac()", () => {
+  assert.deepEqual(parseMac("52:54:00:f8:03:A6"), Uint8Array.from([0x52, 0x54, 0, 0xf8, 3, 0xa6]));
+  assert.equal(formatMac(parseMac("52:54:00:F8:03:a6")!), "52:54:00:f8:03:a6");
+  for (
+    const s of [
+      "",
+      "52:54:00:f8:03",
+      "52:54:00:f8:03:a6:01",
+      "5:54:00:f8:03:a6",
+      "52-54-00-f8-03-a6",
+      "zz:54:00:f8:03:a6",
+      "52:54:00:f8:03:a6 ",
+    ]
+  ) {
+    assert.equal(parseMac(s), null, s);
+  }
+});
