@@ -24,6 +24,19 @@ export type Mode = "passt" | "pasta";
 /** Forwarding mode of one of -t/-u/-T/-U. */
 export type FwdMode = "none" | "spec" | "auto" | "all";
 
+/** One forwarded range of a port spec, with its binding (for the socket binder). */
+export interface PortRange {
+  /** First and last forwarded port (inclusive). */
+  first: number;
+  last: number;
+  /** Port that `first` maps to; the range maps one to one. */
+  target: number;
+  /** Address the listeners bind to, or null for any (textual, cold path only). */
+  bindAddr: string | null;
+  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
+  bindIf: string | null;
+}
+
 /** Port forwarding configuration for one direction and protocol. */
 export interface PortFwd {
   /** How the map was given. */
@@ -38,6 +51,12 @@ export interface PortFwd {
   bindAddr: string | null;
   /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
   bindIf: string | null;
+  /**
+   * Forwarded ranges in the order given, excluded ports already cut out; each
+   * carries its own binding, since repeated -t options may bind differently.
+   * bindAddr and bindIf above are those of the first spec with a prefix.
+   */
+  ranges: PortRange[];
 }
 
 /** IPv4 configuration. */
