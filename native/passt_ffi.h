@@ -1,0 +1,141 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* passt_ffi.h - native helpers reached from TypeScript through Deno.dlopen
+ *
+ * Every exported function returns an int32_t: a count, fd or 0 on success,
+ * -errno on failure, with errno captured right after the failing syscall.
+ * Parameters are 32-bit integers or buffers (uint8_t *); positions inside a
+ * buffer ("arena") are uint32_t offsets. Little tables inside the arena
+ * (iovecs, mmsg entries, frame descriptors, epoll events) are arrays of
+ * native-endian uint32_t words.
+ *
+ * ffi/symbols.ts mirrors this header one to one; tests/ffi/symbols_test.ts
+ * checks that the two agree.
+ */
+
+#ifndef PASST_FFI_H
+#define PASST_FFI_H
+
+#include <stdint.h>
+
+/* Words per entry of an mmsg table: buf_off, buf_len, name_off, name_len,
+ * msg_len, msg_flags, two reserved
+ */
+#define PF_MMSG_WORDS		8
+/* Words per epoll event written by pf_epoll_wait(): events, ref_lo, ref_hi */
+#define PF_EPOLL_WORDS		3
+/* Words written by pf_tcp_info() */
+#define PF_TCP_INFO_WORDS	14
+/* Upper bound for iovec and mmsg batches (UIO_MAXIOV) */
+#define PF_BATCH_MAX		1024
+
+/* sock.c */
+int32_t pf_socket(int32_t domain, int32_t type, int32_t protocol);
+int32_t pf_socketpair(int32_t domain, int32_t type, int32_t protocol,
+		      uint8_t *out);
+int32_t pf_bind(int32_t fd, uint8_t *sa, uint32_t salen);
+int32_t pf_connect(int32_t fd, uint8_t *sa, uint32_t salen);
+int32_t pf_listen(int32_t fd, int32_t backlog);
+int32_t pf_accept4(int32_t fd, uint8_t *sa_out, int32_t flags);
+int32_t pf_getsockname(int32_t fd, uint8_t *sa_out);
+int32_t pf_getpeername(int32_t fd, uint8_t *sa_out);
+int32_t pf_setsockopt_int(int32_t fd, int32_t level, int32_t name,
+			  int32_t value);
+int32_t pf_getsockopt_int(int32_t fd, int32_t level, int32_t name);
+int32_t pf_setsockopt_buf(int32_t fd, int32_t level, int32_t name,
+			  uint8_t *buf, uint32_t len);
+int32_t pf_tcp_info(int32_t fd, uint8_t *out, uint32_t off);
+int32_t pf_close(int32_t fd);
+int32_t pf_shutdown(int32_t fd, int32_t how);
+int32_t pf_read(int32_t fd, uint8_t *buf, uint32_t off, uint32_t len);
+int32_t pf_write(int32_t fd, uint8_t *buf, uint32_t off, uint32_t len);
+int32_t pf_recv(int32_t fd, uint8_t *buf, uint32_t off, uint32_t len,
+		int32_t flags);
+int32_t pf_send(int32_t fd, uint8_t *buf, uint32_t off, uint32_t len,
+		int32_t flags);
+int32_t pf_recv_discard(int32_t fd, uint32_t len, int32_t flags);
+int32_t pf_recvmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
+		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
+		   uint32_t namelen);
+int32_t pf_sendmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
+		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
+		   uint32_t namelen);
+int32_t pf_readv(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
+		 uint32_t iovcnt);
+int32_t pf_writev(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
+		  uint32_t iovcnt);
+int32_t pf_recvmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
+		    uint32_t vlen, int32_t flags);
+int32_t pf_sendmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
+		    uint32_t vlen, int32_t flags);
+
+/* tap.c */
+int32_t pf_tap_open(uint8_t *name);
+int32_t pf_tap_read_batch(int32_t fd, uint8_t *arena, uint32_t buf_off,
+			  uint32_t buf_len, uint32_t desc_off,
+			  uint32_t max_frames, uint32_t frame_max);
+int32_t pf_tap_write_batch(int32_t fd, uint8_t *arena, uint32_t desc_off,
+			   uint32_t count);
+int32_t pf_ifindex(uint8_t *name);
+
+/* epoll.c */
+int32_t pf_epoll_create(void);
+int32_t pf_epoll_ctl(int32_t epfd, int32_t op, int32_t fd, uint32_t events,
+		     uint32_t ref_lo, uint32_t ref_hi);
+int32_t pf_epoll_wait(int32_t epfd, uint8_t *out, uint32_t maxevents,
+		      int32_t timeout_ms);
+int32_t pf_timerfd_create(int32_t clockid, int32_t flags);
+int32_t pf_timerfd_settime(int32_t fd, int32_t flags, uint32_t value_sec,
+			   uint32_t value_nsec, uint32_t interval_sec,
+			   uint32_t interval_nsec);
+int32_t pf_timerfd_read(int32_t fd);
+int32_t pf_eventfd(uint32_t initval, int32_t flags);
+int32_t pf_signal_pipe(int32_t write_fd);
+int32_t pf_inotify_init1(int32_t flags);
+int32_t pf_inotify_add_watch(int32_t fd, uint8_t *path, uint32_t mask);
+
+/* splice.c */
+int32_t pf_pipe2(uint8_t *out, int32_t flags);
+int32_t pf_splice(int32_t fd_in, int32_t fd_out, uint32_t len,
+		  uint32_t flags);
+int32_t pf_fcntl(int32_t fd, int32_t cmd, int32_t arg);
+
+/* util.c */
+int32_t pf_open(uint8_t *path, int32_t flags, uint32_t mode);
+int32_t pf_lseek(int32_t fd, int32_t off, int32_t whence);
+int32_t pf_ftruncate(int32_t fd, uint32_t len);
+int32_t pf_fallocate_collapse(int32_t fd, uint32_t off, uint32_t len);
+int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
+		     uint32_t flags);
+int32_t pf_raise_nofile(void);
+void *pf_arena_map(uint32_t size);
+int32_t pf_kill(int32_t pid, int32_t sig);
+int32_t pf_waitpid(int32_t pid, uint8_t *status_out, int32_t options);
+int32_t pf_strerror(int32_t errnum, uint8_t *out, uint32_t len);
+int32_t pf_errno_name(int32_t errnum, uint8_t *out, uint32_t len);
+
+/* netlink.c */
+int32_t pf_netlink_open(void);
+
+/* ns.c */
+int32_t pf_ns_socket(int32_t userns_fd, int32_t netns_fd, int32_t domain,
+		     int32_t type, int32_t protocol);
+int32_t pf_ns_tap_open(int32_t userns_fd, int32_t netns_fd, uint8_t *name);
+int32_t pf_ns_ifindex(int32_t userns_fd, int32_t netns_fd, uint8_t *name);
+int32_t pf_ns_open(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
+		   int32_t flags);
+int32_t pf_ns_write_file(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
+			 uint8_t *data, uint32_t len);
+int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
+			  int32_t domain, int32_t type, int32_t protocol,
+			  uint8_t *sa, uint32_t salen, int32_t backlog);
+int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);
+
+/* Internal helpers shared between files, not exported from the library */
+#define PF_INTERNAL __attribute__((visibility("hidden")))
+
+PF_INTERNAL int32_t netlink_setup(int fd);
+PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
+
+#endif /* PASST_FFI_H */

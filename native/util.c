@@ -1,0 +1,227 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* util.c - arena mapping, limits, randomness, files, processes, errno text */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "passt_ffi.h"
+
+/**
+ * str_copy() - Copy a NUL-terminated string, truncating and terminating
+ * @dst:	Destination
+ * @size:	Size of @dst, non-zero
+ * @src:	Source string
+ *
+ * Return: length of the copied string
+ */
+int32_t str_copy(char *dst, uint32_t size, const char *src)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < size && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+	return (int32_t)i;
+}
+
+/**
+ * pf_open() - Open a file
+ * @path:	NUL-terminated path
+ * @flags:	O_RDONLY etc.
+ * @mode:	Permissions for a created file
+ *
+ * Return: file descriptor, or -errno
+ */
+int32_t pf_open(uint8_t *path, int32_t flags, uint32_t mode)
+{
+	int fd = open((const char *)path, flags, (mode_t)mode);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * pf_lseek() - Reposition a file offset
+ * @fd:		File descriptor
+ * @off:	Offset
+ * @whence:	SEEK_SET, SEEK_CUR or SEEK_END
+ *
+ * Return: new offset, -EOVERFLOW beyond INT32_MAX, or -errno
+ */
+int32_t pf_lseek(int32_t fd, int32_t off, int32_t whence)
+{
+	off_t pos = lseek(fd, off, whence);
+
+	if (pos < 0)
+		return -errno;
+	return pos > INT32_MAX ? -EOVERFLOW : (int32_t)pos;
+}
+
+/**
+ * pf_ftruncate() - Set the length of a file
+ * @fd:		File descriptor
+ * @len:	New length
+ *
+ * Return: 0, or -errno
+ */
+int32_t pf_ftruncate(int32_t fd, uint32_t len)
+{
+	if (ftruncate(fd, (off_t)len))
+		return -errno;
+	return 0;
+}
+
+/**
+ * pf_fallocate_collapse() - Remove a range from a file, shifting the rest
+ * @fd:		File descriptor
+ * @off:	Start of the range, a multiple of the file system block size
+ * @len:	Length of the range, a multiple of the block size
+ *
+ * Return: 0, or -errno (-EOPNOTSUPP if the file system can't do it)
+ */
+int32_t pf_fallocate_collapse(int32_t fd, uint32_t off, uint32_t len)
+{
+	if (fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off, (off_t)len))
+		return -errno;
+	return 0;
+}
+
+/**
+ * pf_getrandom() - Fill part of a buffer with random bytes
+ * @buf:	Buffer
+ * @off:	Offset in @buf
+ * @len:	Number of bytes
+ * @flags:	GRND_NONBLOCK, GRND_RANDOM
+ *
+ * Return: bytes written, or -errno
+ */
+int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
+		     uint32_t flags)
+{
+	ssize_t n = getrandom(buf + off, len, flags);
+
+	return n < 0 ? -errno : (int32_t)n;
+}
+
+/**
+ * pf_raise_nofile() - Raise the soft RLIMIT_NOFILE to the hard limit
+ *
+ * Return: new soft limit (capped at INT32_MAX), or -errno
+ */
+int32_t pf_raise_nofile(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim))
+		return -errno;
+
+	lim.rlim_cur = lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim))
+		return -errno;
+
+	if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > INT32_MAX)
+		return INT32_MAX;
+	return (int32_t)lim.rlim_cur;
+}
+
+/**
+ * pf_arena_map() - Map anonymous memory for packet buffers
+ * @size:	Size in bytes
+ *
+ * The mapping is private and zero-filled; transparent huge pages are asked
+ * for, and a refusal is ignored. It is never unmapped.
+ *
+ * Return: address of the mapping, or NULL on failure
+ */
+void *pf_arena_map(uint32_t size)
+{
+	void *p;
+
+	if (!size)
+		return NULL;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+
+	(void)madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+/**
+ * pf_kill() - Send a signal
+ * @pid:	Process ID
+ * @sig:	Signal number, 0 to check for existence
+ *
+ * Return: 0, or -errno
+ */
+int32_t pf_kill(int32_t pid, int32_t sig)
+{
+	if (kill(pid, sig))
+		return -errno;
+	return 0;
+}
+
+/**
+ * pf_waitpid() - Wait for a child to change state
+ * @pid:	Process ID, or -1 for any child
+ * @status_out:	Receives the status as a native-endian int32_t
+ * @options:	WNOHANG etc.
+ *
+ * Return: process ID, 0 with WNOHANG if nothing changed, or -errno
+ */
+int32_t pf_waitpid(int32_t pid, uint8_t *status_out, int32_t options)
+{
+	int status = 0;
+	pid_t rc = waitpid(pid, &status, options);
+
+	if (rc < 0)
+		return -errno;
+
+	memcpy(status_out, &status, sizeof(status));
+	return rc;
+}
+
+/**
+ * pf_strerror() - Copy the C library's (untranslated) text for an errno
+ * @errnum:	Error number
+ * @out:	Receives a NUL-terminated string
+ * @len:	Size of @out, non-zero
+ *
+ * Return: string length, or -EINVAL for an unknown error number
+ */
+int32_t pf_strerror(int32_t errnum, uint8_t *out, uint32_t len)
+{
+	const char *s = strerrordesc_np(errnum);
+
+	if (!s || !len)
+		return -EINVAL;
+	return str_copy((char *)out, len, s);
+}
+
+/**
+ * pf_errno_name() - Copy the C library's name for an errno, "EPERM" etc.
+ * @errnum:	Error number
+ * @out:	Receives a NUL-terminated string
+ * @len:	Size of @out, non-zero
+ *
+ * Return: string length, or -EINVAL for an unknown error number
+ */
+int32_t pf_errno_name(int32_t errnum, uint8_t *out, uint32_t len)
+{
+	const char *s = strerrorname_np(errnum);
+
+	if (!s || !len)
+		return -EINVAL;
+	return str_copy((char *)out, len, s);
+}
