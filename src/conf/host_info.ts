@@ -1,0 +1,55 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `host_info.ts` - what host discovery learned about the template interfaces
+ *
+ * Filled by `discoverHost()` in `src/netlink.ts` and consumed by the
+ * configuration code. Addresses follow `src/context.ts`: IPv4 as an unsigned
+ * 32-bit number (192.0.2.1 is 0xc0000201), IPv6 as a `Uint32Array(4)` of
+ * big-endian words. A family is `null` when it is not usable on the host.
+ *
+ * @module
+ */
+
+/** IPv4 facts about the template interface. */
+export interface HostInfo4 {
+  /** Interface name, such as "eth0". */
+  ifname: string;
+  /** Interface index. */
+  ifindex: number;
+  /** First IPv4 address of the interface. */
+  addr: number;
+  /** Prefix length, shortened until the gateway is on-link. */
+  prefixLen: number;
+  /** Default gateway. */
+  gw: number;
+  /** MAC address of the interface (6 bytes). */
+  mac: Uint8Array;
+  /** MTU of the interface. */
+  mtu: number;
+}
+
+/** IPv6 facts about the template interface. */
+export interface HostInfo6 {
+  /** Interface name, such as "eth0". */
+  ifname: string;
+  /** Interface index. */
+  ifindex: number;
+  /** Global (universe scope) address. */
+  addr: Uint32Array;
+  /** Prefix length of the global address. */
+  prefixLen: number;
+  /** Link-local address. */
+  addrLl: Uint32Array;
+  /** Default gateway (often link-local). */
+  gw: Uint32Array;
+  /** MTU of the interface. */
+  mtu: number;
+}
+
+/** Result of host discovery, per family. */
+export interface HostInfo {
+  v4: HostInfo4 | null;
+  v6: HostInfo6 | null;
+}
