@@ -38,6 +38,7 @@
  * @module
  */
 
+import { EEXIST, EINTR, EINVAL, ENODEV, EPROTO, errnoName, strerror } from "../ffi/errno.ts";
 import { lib } from "../ffi/lib.ts";
 import * as log from "./log.ts";
 import type { HostInfo, HostInfo4, HostInfo6 } from "./conf/host_info.ts";
@@ -112,35 +113,9 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
 const MSG_DONTWAIT = 0x40;
-const EINTR = 4;
-const ENODEV = 19;
-const EEXIST = 17;
-const EPROTO = 71;
 
 /** Netlink fields are in host byte order. */
 const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
-const ERRNO_TEXT: Record<number, [string, string]> = {
-  1: ["EPERM", "Operation not permitted"],
-  2: ["ENOENT", "No such file or directory"],
-  4: ["EINTR", "Interrupted system call"],
-  9: ["EBADF", "Bad file descriptor"],
-  11: ["EAGAIN", "Resource temporarily unavailable"],
-  12: ["ENOMEM", "Cannot allocate memory"],
-  13: ["EACCES", "Permission denied"],
-  16: ["EBUSY", "Device or resource busy"],
-  17: ["EEXIST", "File exists"],
-  19: ["ENODEV", "No such device"],
-  22: ["EINVAL", "Invalid argument"],
-  34: ["ERANGE", "Numerical result out of range"],
-  71: ["EPROTO", "Protocol error"],
-  93: ["EPROTONOSUPPORT", "Protocol not supported"],
-  95: ["EOPNOTSUPP", "Operation not supported"],
-  97: ["EAFNOSUPPORT", "Address family not supported by protocol"],
-  99: ["EADDRNOTAVAIL", "Cannot assign requested address"],
-  101: ["ENETUNREACH", "Network is unreachable"],
-  105: ["ENOBUFS", "No buffer space available"],
-};
 
 /** Failure of a netlink request: `errno` is positive, `EPROTO` for malformed replies. */
 export class NetlinkError extends Error {
@@ -151,9 +126,8 @@ export class NetlinkError extends Error {
 
   /** Builds "Cannot <what>: CODE (text)" or, with `detail`, "Cannot <what>: <detail>". */
   constructor(what: string, errno: number, detail?: string) {
-    const known = ERRNO_TEXT[errno];
-    const code = known ? known[0] : `errno ${errno}`;
-    super(`Cannot ${what}: ${detail ?? (known ? `${code} (${known[1]})` : code)}`);
+    const code = errnoName(errno);
+    super(`Cannot ${what}: ${detail ?? `${code} (${strerror(errno)})`}`);
     this.name = "NetlinkError";
     this.errno = errno;
     this.code = code;
@@ -338,7 +312,7 @@ export class Netlink {
   /** Appends a NUL-terminated string attribute. */
   #attrString(type: number, s: string): void {
     const bytes = new TextEncoder().encode(s);
-    if (bytes.length >= 256) throw new NetlinkError(this.#what, 22, "name too long");
+    if (bytes.length >= 256) throw new NetlinkError(this.#what, EINVAL, "name too long");
     this.#buf.set(bytes, this.#attr(type, bytes.length + 1));
   }
 
@@ -491,7 +465,7 @@ export class Netlink {
 
   /**
    * Walks the nexthops of an RTA_MULTIPATH attribute: the first one on
-   * `ifindex` (any if 0). Returns its attribute range as [start, end), or null.
+   * `ifindex` (any if 0): [its ifindex, start, end of its attributes], or null.
    */
   #nexthop(a: number, len: number, ifindex: number): [number, number, number] | null {
     const end = a + len;

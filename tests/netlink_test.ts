@@ -562,37 +562,41 @@ async function nsNetlink(name: string): Promise<Netlink> {
 }
 
 Deno.test({
+  name: "Netlink.open() queries the init namespace: lo is interface 1",
+  ignore: !haveLib,
+  fn(): void {
+    using nl = Netlink.open();
+    const lo = nl.link(1);
+    assert.equal(lo.name, "lo");
+    assert.equal(nl.ifindexByName("lo"), 1);
+    assert.deepEqual(lo.mac, new Uint8Array(6));
+  },
+});
+
+Deno.test({
   name: "discoverHost() finds address, prefix, gateway, MAC and MTU in a namespace",
   ignore: nsIgnore,
   async fn(): Promise<void> {
     const ns = makeNs("disc");
     try {
       const n = ["-n", ns];
-      ip(...n, "link", "add", "dummy0", "type", "dummy");
-      ip(
-        ...n,
-        "link",
-        "add",
-        "ext0",
-        "address",
-        "02:00:5e:00:53:07",
-        "mtu",
-        "1400",
-        "type",
-        "dummy",
-      );
-      ip(...n, "link", "set", "dummy0", "up");
-      ip(...n, "link", "set", "ext0", "up");
+      ip(...n, ..."link add other0 type veth peer name otherpeer0".split(" "));
+      ip(...n, ..."link add ext0 address 02:00:5e:00:53:07 mtu 1400 type veth".split(" "), "peer");
+      ip(...n, "link", "set", "veth0", "name", "extpeer0");
+      for (const dev of ["other0", "otherpeer0", "ext0", "extpeer0"]) {
+        ip(...n, "link", "set", dev, "up");
+      }
       ip(...n, "addr", "add", "192.0.2.2/24", "dev", "ext0");
-      ip(...n, "addr", "add", "198.51.100.9/24", "dev", "dummy0");
+      ip(...n, "addr", "add", "198.51.100.9/24", "dev", "other0");
       ip(...n, "-6", "addr", "add", "2001:db8::2/64", "dev", "ext0", "nodad");
       ip(...n, "-6", "addr", "add", "fe80::99/64", "dev", "ext0", "nodad");
       ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
       ip(...n, "-6", "route", "add", "default", "via", "fe80::1", "dev", "ext0");
       const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "ext0"))[0].ifindex);
       // The kernel's own link-local address comes first; take what it reports.
-      const ll = JSON.parse(ip(...n, "-j", "-6", "addr", "show", "dev", "ext0", "scope", "link"))[0]
-        .addr_info[0].local as string;
+      const ll = (JSON.parse(ip(...n, "-j", "-6", "addr", "show", "dev", "ext0"))[0]
+        .addr_info as { local?: string; scope?: string }[])
+        .find((a) => a.scope === "link")?.local ?? "";
 
       using nl = await nsNetlink(ns);
       assert.equal(nl.ifindexByName("ext0"), ifindex);
@@ -618,7 +622,7 @@ Deno.test({
       });
 
       // An explicit template interface without a default route isn't usable.
-      const other = discoverHost(nl, { ifname4: "dummy0", v4: true, v6: false });
+      const other = discoverHost(nl, { ifname4: "other0", v4: true, v6: false });
       assert.equal(other.v4, null);
     } finally {
       ip("netns", "delete", ns);
@@ -633,8 +637,9 @@ Deno.test({
     const ns = makeNs("p32");
     try {
       const n = ["-n", ns];
-      ip(...n, "link", "add", "ext0", "type", "dummy");
+      ip(...n, "link", "add", "ext0", "type", "veth", "peer", "name", "extpeer0");
       ip(...n, "link", "set", "ext0", "up");
+      ip(...n, "link", "set", "extpeer0", "up");
       ip(...n, "addr", "add", "192.0.2.130/32", "dev", "ext0");
       ip(...n, "route", "add", "192.0.2.1", "dev", "ext0");
       ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
@@ -656,7 +661,7 @@ Deno.test({
     const ns = makeNs("set");
     try {
       const n = ["-n", ns];
-      ip(...n, "link", "add", "tap0", "type", "dummy");
+      ip(...n, "tuntap", "add", "dev", "tap0", "mode", "tap");
       const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "tap0"))[0].ifindex);
 
       using nl = await nsNetlink(ns);
