@@ -1,0 +1,251 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `frames.ts` - test-side builders for guest frames and a test context
+ *
+ * These run in tests only, so they allocate freely. Checksums are computed with
+ * the production checksum module; tests verify replies with it as well.
+ *
+ * @module
+ */
+
+import type { Conf, Ctx, PortFwd } from "../../src/context.ts";
+import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
+
+/** Our MAC in tests. */
+export const HOST_MAC = Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55);
+/** The guest's MAC in tests. */
+export const GUEST_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+
+/** Parses "a.b.c.d" into a u32. */
+export function ip4(s: string): number {
+  const p = s.split(".").map(Number);
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+/** Parses an IPv6 address into four big-endian words. */
+export function ip6(s: string): Uint32Array {
+  const [head, tail] = s.includes("::") ? s.split("::") : [s, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((g) =>
+    parseInt(g, 16)
+  );
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0;
+  return w;
+}
+
+/** 16 bytes of an address in words. */
+export function ip6Bytes(w: Uint32Array): Uint8Array {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) dv.setUint32(4 * i, w[i]!);
+  return b;
+}
+
+function portFwd(): PortFwd {
+  return {
+    mode: "none",
+    map: new Uint8Array(8192),
+    delta: new Uint16Array(65536),
+    excluded: new Uint8Array(8192),
+    bindAddr: null,
+    bindIf: null,
+    ranges: [],
+  };
+}
+
+/** A context like pasta's defaults for a guest at 192.0.2.10/24 and 2001:db8::10. */
+export function testCtx(patch: Partial<Conf> = {}): Ctx {
+  const conf: Conf = {
+    mode: "pasta",
+    debug: false,
+    trace: false,
+    quiet: true,
+    foreground: true,
+    stderr: false,
+    logFile: null,
+    logSize: 0,
+    uid: 0,
+    gid: 0,
+    socketPath: "",
+    fd: -1,
+    oneOff: false,
+    pcap: null,
+    pidFile: null,
+    mtu: 65520,
+    mac: HOST_MAC,
+    ifname4: "eth0",
+    ifname6: "eth0",
+    ifindex4: 2,
+    ifindex6: 2,
+    v4: true,
+    v6: true,
+    ip4: {
+      addr: ip4("192.0.2.10"),
+      prefixLen: 24,
+      gw: ip4("192.0.2.1"),
+      dns: [ip4("192.0.2.53"), ip4("198.51.100.53")],
+      dnsMatch: 0,
+      dnsHost: 0,
+      addrOut: 0,
+      ifnameOut: "",
+    },
+    ip6: {
+      addr: ip6("2001:db8:1:2::10"),
+      addrLl: ip6("fe80::1234"),
+      gw: ip6("fe80::1"),
+      dns: [ip6("2001:db8::53"), ip6("2001:db8::5353")],
+      dnsMatch: new Uint32Array(4),
+      dnsHost: new Uint32Array(4),
+      addrOut: new Uint32Array(4),
+      ifnameOut: "",
+    },
+    dnsSearch: ["example.com", "lab.example.com"],
+    dhcpDns: true,
+    dhcpSearch: true,
+    noTcp: false,
+    noUdp: false,
+    noIcmp: false,
+    noDhcp: false,
+    noNdp: false,
+    noDhcpv6: false,
+    noRa: false,
+    noMapGw: false,
+    tcpIn: portFwd(),
+    udpIn: portFwd(),
+    tcpOut: portFwd(),
+    udpOut: portFwd(),
+    nsIfname: "eth0",
+    nsMac: null,
+    userns: null,
+    netns: null,
+    netnsOnly: false,
+    nsrunDir: "",
+    noNetnsQuit: false,
+    configNet: false,
+    targetPid: 0,
+    command: [],
+    ...patch,
+  };
+  return {
+    conf,
+    macGuest: Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+    ip4AddrSeen: 0,
+    ip6AddrSeen: new Uint32Array(4),
+    ip6AddrLlSeen: new Uint32Array(4),
+  };
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: ArrayLike<number>[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** An Ethernet frame. */
+export function ether(
+  dst: Uint8Array,
+  src: Uint8Array,
+  type: number,
+  payload: Uint8Array,
+): Uint8Array {
+  return concat(dst, src, [type >> 8, type & 0xff], payload);
+}
+
+/** An IPv4 packet (20-byte header, valid checksum). */
+export function ipv4Packet(
+  src: number,
+  dst: number,
+  proto: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const b = new Uint8Array(20 + payload.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint8(0, 0x45);
+  dv.setUint16(2, b.length);
+  dv.setUint8(8, 64);
+  dv.setUint8(9, proto);
+  dv.setUint32(12, src);
+  dv.setUint32(16, dst);
+  dv.setUint16(10, ipv4HeaderChecksum(b, 0, 20));
+  b.set(payload, 20);
+  return b;
+}
+
+/** A UDP header plus payload (checksum 0: allowed over IPv4). */
+export function udp4(sport: number, dport: number, payload: Uint8Array): Uint8Array {
+  const b = new Uint8Array(8 + payload.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, sport);
+  dv.setUint16(2, dport);
+  dv.setUint16(4, b.length);
+  b.set(payload, 8);
+  return b;
+}
+
+/**
+ * An IPv6 packet whose L4 (ICMPv6 or UDP) checksum at `csumOff` of the
+ * payload is filled in (pass -1 for none).
+ */
+export function ipv6Packet(
+  src: Uint32Array,
+  dst: Uint32Array,
+  nh: number,
+  payload: Uint8Array,
+  csumOff: number,
+  hopLimit = 255,
+): Uint8Array {
+  const b = new Uint8Array(40 + payload.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, 0x60000000);
+  dv.setUint16(4, payload.length);
+  dv.setUint8(6, nh);
+  dv.setUint8(7, hopLimit);
+  b.set(ip6Bytes(src), 8);
+  b.set(ip6Bytes(dst), 24);
+  b.set(payload, 40);
+  if (csumOff >= 0) {
+    dv.setUint16(40 + csumOff, 0);
+    dv.setUint16(40 + csumOff, l4Checksum6(b, 40, payload.length, 8, 24, nh));
+  }
+  return b;
+}
+
+/** A frame placed at `at` in a larger zeroed buffer, as the tap path would hand it over. */
+export interface Placed {
+  u8: Uint8Array;
+  dv: DataView;
+  off: number;
+  len: number;
+}
+
+/**
+ * Copies `frame` into a fresh buffer at offset `at`, with nothing after it, so
+ * that a handler reading past the frame's end throws a RangeError.
+ */
+export function place(frame: Uint8Array, at = 100): Placed {
+  const u8 = new Uint8Array(at + frame.length);
+  u8.set(frame, at);
+  return { u8, dv: new DataView(u8.buffer), off: at, len: frame.length };
+}
+
+/** Deterministic pseudo-random generator (xorshift32) for fuzz loops. */
+export function rng(seed: number): () => number {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
