@@ -1,0 +1,52 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `lib.ts` - loads `libpasst_ffi.so` once per process.
+ *
+ * The path is `$PASST_FFI_LIB` if set, else `native/build/libpasst_ffi.so`
+ * next to this checkout. The library stays loaded for the life of the
+ * process.
+ *
+ * @module
+ */
+
+import { SYMBOLS } from "./symbols.ts";
+
+/** Typed functions of the native library. */
+export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let loaded: NativeSymbols | null = null;
+
+/** Path the library is loaded from: `$PASST_FFI_LIB`, or the build directory. */
+export function libPath(): string {
+  let env: string | undefined;
+  try {
+    env = Deno.env.get("PASST_FFI_LIB");
+  } catch (e) {
+    // Without --allow-env, the override is simply not available
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+  }
+  if (env) return env;
+  return new URL("../native/build/libpasst_ffi.so", import.meta.url).pathname;
+}
+
+/** The native library's symbols, loading the library on first use. */
+export function lib(): NativeSymbols {
+  if (loaded) return loaded;
+
+  const path = libPath();
+  try {
+    loaded = Deno.dlopen(path, SYMBOLS).symbols;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw e;
+    }
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `Cannot load native library ${path}: ${reason}; build it with "deno task build"`,
+      { cause: e },
+    );
+  }
+  return loaded;
+}
