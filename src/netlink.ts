@@ -849,7 +849,17 @@ function discover6(nl: Netlink, name: string | undefined): HostInfo6 | null {
     log.debug(`IPv6: interface ${link.name} lacks a gateway, a global or a link-local address`);
     return null;
   }
-  return { ifname: link.name, ifindex, addr, prefixLen, addrLl, gw, mtu: link.mtu };
+  const info: HostInfo6 = {
+    ifname: link.name,
+    ifindex,
+    addr,
+    prefixLen,
+    addrLl,
+    gw,
+    mtu: link.mtu,
+  };
+  if (!isZeroMac(link.mac)) info.mac = link.mac;
+  return info;
 }
 
 /**

@@ -619,6 +619,7 @@ Deno.test({
         addrLl: v6words(ll),
         gw: v6words("fe80::1"),
         mtu: 1400,
+        mac: hex("02 00 5e 00 53 07"),
       });
 
       // An explicit template interface without a default route isn't usable.
