@@ -137,3 +137,25 @@ export function csumUpdate32(csum: number, oldValue: number, newValue: number): 
   s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
 }
+
+/** UDP-over-IPv4 checksum to store (a computed 0 becomes 0xffff); the checksum field must be zero. */
+export function udpChecksum4(
+  u8: Uint8Array,
+  l4off: number,
+  l4len: number,
+  src: number,
+  dst: number,
+): number {
+  return udpCsumFinal(sum16(u8, l4off, l4len, pseudo4(src, dst, 17, l4len)));
+}
+
+/** UDP-over-IPv6 checksum to store (a computed 0 becomes 0xffff); the checksum field must be zero. */
+export function udpChecksum6(
+  u8: Uint8Array,
+  l4off: number,
+  l4len: number,
+  srcOff: number,
+  dstOff: number,
+): number {
+  return udpCsumFinal(sum16(u8, l4off, l4len, pseudo6(u8, srcOff, dstOff, 17, l4len)));
+}
