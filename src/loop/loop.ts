@@ -1,0 +1,237 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `loop.ts` - the main loop: synchronous epoll, typed references, timers, signals
+ *
+ * Theory of operation: the JavaScript thread blocks in `epoll_wait` through a
+ * synchronous FFI call, for at most {@linkcode EPOLL_EVENTS} events at a time
+ * (as upstream, for fairness between sockets). Each registered descriptor
+ * carries a 64-bit reference: the low word holds the descriptor kind
+ * ({@linkcode EpollType}, 8 bits) and the fd (24 bits, so fds above
+ * {@linkcode SOCKET_MAX} are refused), the high word a per-kind index (a
+ * connection table slot, a target port...). Handlers are registered per kind
+ * once, at start-up, and called as `handler(events, fd, index, now)`.
+ *
+ * The clock is read once per wake-up and passed down as `now` (milliseconds,
+ * monotonic). After the events of one wake-up, deferred handlers run (they flush
+ * frames queued towards the guest), then every periodic timer whose interval
+ * elapsed. The wait timeout is the time to the next periodic timer.
+ *
+ * Signals arrive through a pipe written by a native signal handler (whichever
+ * runtime thread the kernel delivers them to), so SIGTERM, SIGINT and SIGCHLD
+ * are handled here, synchronously, like any other event.
+ *
+ * @module
+ */
+
+import { lib } from "../../ffi/lib.ts";
+import { debug } from "../log.ts";
+
+/** Events per `epoll_wait` call (upstream EPOLL_EVENTS). */
+export const EPOLL_EVENTS = 8;
+/** Largest fd that fits the 24-bit fd field of a reference (upstream SOCKET_MAX). */
+export const SOCKET_MAX = (1 << 24) - 1;
+
+/** Kinds of descriptors in the loop; the number is stored in the reference. */
+export const EpollType = {
+  NONE: 0,
+  SIGNAL: 1,
+  TAP_PASTA: 2,
+  TAP_PASST: 3,
+  TAP_LISTEN: 4,
+  NSQUIT_INOTIFY: 5,
+  NSQUIT_TIMER: 6,
+  TCP: 7,
+  TCP_SPLICE: 8,
+  TCP_LISTEN: 9,
+  TCP_TIMER: 10,
+  UDP: 11,
+  UDP_LISTEN: 12,
+  ICMP: 13,
+  ICMPV6: 14,
+  PING_TIMER: 15,
+  COUNT: 16,
+} as const;
+
+/** One of the {@linkcode EpollType} values. */
+export type EpollType = typeof EpollType[keyof typeof EpollType];
+
+/** Handler for events on a descriptor of one kind. */
+export type EventHandler = (events: number, fd: number, index: number, now: number) => void;
+
+/** Handler run after each batch of events, or periodically. */
+export type TimeHandler = (now: number) => void;
+
+/** Handler for one signal number. */
+export type SignalHandler = (signo: number, now: number) => void;
+
+/** epoll_ctl operations. */
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const EINTR = 4;
+const EAGAIN = 11;
+
+interface Periodic {
+  interval: number;
+  last: number;
+  fn: TimeHandler;
+}
+
+function noEvent(): void {}
+
+/** The epoll main loop. */
+export class Loop {
+  readonly epfd: number;
+  readonly #events = new Uint8Array(EPOLL_EVENTS * 12);
+  readonly #ev = new Uint32Array(this.#events.buffer);
+  readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
+  readonly #deferred: TimeHandler[] = [];
+  readonly #periodic: Periodic[] = [];
+  readonly #signals = new Map<number, SignalHandler>();
+  readonly #sigbuf = new Uint8Array(64);
+  #sigRead = -1;
+  #running = false;
+  #exitCode = 0;
+  #now = 0;
+
+  /** Creates the epoll instance. */
+  constructor() {
+    const fd = lib().pf_epoll_create();
+    if (fd < 0) throw new Error(`Cannot create epoll instance: errno ${-fd}`);
+    this.epfd = fd;
+    this.#now = performance.now();
+  }
+
+  /** The time read at the last wake-up, in milliseconds. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Registers the handler for one kind of descriptor. */
+  on(type: EpollType, handler: EventHandler): void {
+    this.#handlers[type] = handler;
+  }
+
+  /**
+   * Adds `fd` with `events`, kind `type` and per-kind `index`; returns 0 or
+   * -errno, and -EBADF... for fds that don't fit the reference (-EMFILE).
+   */
+  add(fd: number, type: EpollType, index: number, events: number): number {
+    return this.#ctl(EPOLL_CTL_ADD, fd, type, index, events);
+  }
+
+  /** Changes the events, kind or index of a registered `fd`; 0 or -errno. */
+  mod(fd: number, type: EpollType, index: number, events: number): number {
+    return this.#ctl(EPOLL_CTL_MOD, fd, type, index, events);
+  }
+
+  /** Removes `fd` from the loop; 0 or -errno. */
+  del(fd: number): number {
+    return lib().pf_epoll_ctl(this.epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+  }
+
+  #ctl(op: number, fd: number, type: EpollType, index: number, events: number): number {
+    if (fd < 0 || fd > SOCKET_MAX) return -24; /* EMFILE */
+    const lo = ((fd << 8) | type) >>> 0;
+    return lib().pf_epoll_ctl(this.epfd, op, fd, events >>> 0, lo, index >>> 0);
+  }
+
+  /** Adds a handler run after every batch of events (e.g. flushing frames to the tap). */
+  defer(fn: TimeHandler): void {
+    this.#deferred.push(fn);
+  }
+
+  /** Adds a handler run every `intervalMs` milliseconds (checked at each wake-up). */
+  every(intervalMs: number, fn: TimeHandler): void {
+    this.#periodic.push({ interval: intervalMs, last: this.#now, fn });
+  }
+
+  /** Handles `signo` in the loop; installs the native forwarding on first use. */
+  onSignal(signo: number, fn: SignalHandler): void {
+    if (this.#sigRead < 0) this.#setupSignals();
+    this.#signals.set(signo, fn);
+  }
+
+  #setupSignals(): void {
+    const fds = new Int32Array(2);
+    const O_NONBLOCK = 0o4000;
+    const O_CLOEXEC = 0o2000000;
+    const rc = lib().pf_pipe2(new Uint8Array(fds.buffer), O_NONBLOCK | O_CLOEXEC);
+    if (rc < 0) throw new Error(`Cannot create signal pipe: errno ${-rc}`);
+    this.#sigRead = fds[0]!;
+    const wr = fds[1]!;
+    const r = lib().pf_signal_pipe(wr);
+    if (r < 0) throw new Error(`Cannot install signal handlers: errno ${-r}`);
+    this.on(EpollType.SIGNAL, (_ev, fd, _i, now) => this.#readSignals(fd, now));
+    const EPOLLIN = 1;
+    this.add(this.#sigRead, EpollType.SIGNAL, 0, EPOLLIN);
+  }
+
+  #readSignals(fd: number, now: number): void {
+    for (;;) {
+      const n = lib().pf_read(fd, this.#sigbuf, 0, this.#sigbuf.length);
+      if (n <= 0) return;
+      for (let i = 0; i < n; i++) {
+        const signo = this.#sigbuf[i]!;
+        const fn = this.#signals.get(signo);
+        if (fn) fn(signo, now);
+        else debug(`Ignoring signal ${signo}`);
+      }
+    }
+  }
+
+  /** Ends {@linkcode Loop.run} after the current iteration, with `code` as its result. */
+  stop(code = 0): void {
+    this.#running = false;
+    this.#exitCode = code;
+  }
+
+  /** Whether the loop is running. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  #timeout(): number {
+    let t = -1;
+    for (const p of this.#periodic) {
+      const left = Math.max(0, Math.ceil(p.last + p.interval - this.#now));
+      if (t < 0 || left < t) t = left;
+    }
+    return t;
+  }
+
+  /** Runs one wake-up: wait, dispatch, deferred handlers, due timers. */
+  runOnce(timeoutMs?: number): void {
+    const ffi = lib();
+    const wait = timeoutMs ?? this.#timeout();
+    const n = ffi.pf_epoll_wait(this.epfd, this.#events, EPOLL_EVENTS, wait);
+    const now = this.#now = performance.now();
+    if (n < 0 && n !== -EINTR && n !== -EAGAIN) {
+      throw new Error(`epoll_wait failed: errno ${-n}`);
+    }
+    const ev = this.#ev;
+    for (let i = 0; i < n; i++) {
+      const events = ev[i * 3]!;
+      const lo = ev[i * 3 + 1]!;
+      const index = ev[i * 3 + 2]!;
+      this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
+    }
+    for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
+    for (let i = 0; i < this.#periodic.length; i++) {
+      const p = this.#periodic[i]!;
+      if (now - p.last >= p.interval) {
+        p.last = now;
+        p.fn(now);
+      }
+    }
+  }
+
+  /** Runs until {@linkcode Loop.stop}; returns the code given to it. */
+  run(): number {
+    this.#running = true;
+    while (this.#running) this.runOnce();
+    return this.#exitCode;
+  }
+}

@@ -1,0 +1,343 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `tap_passt.ts` - passt's guest side: the AF_UNIX stream socket QEMU connects to
+ *
+ * Theory of operation: the listening socket is bound once, before any
+ * sandboxing, at `--socket PATH` or at the first free `/tmp/passt_N.socket`
+ * (N from 1 to 99: a path is taken when something accepts connections there).
+ * One client at a time: while one is connected, further clients are accepted
+ * and closed at once, and the listening socket stays open for the next QEMU.
+ * With `--one-off` (or `--fd`, an inherited connected socket) we exit when the
+ * client goes away.
+ *
+ * Receiving: each read takes as much as is available, behind the cut tail of
+ * the previous read; `framing.ts` splits the length-prefixed frames into the
+ * tap's frame pool and they are processed as one batch.
+ *
+ * Sending: the four bytes in front of every queued frame take its big-endian
+ * length, and frames go out with one `sendmsg()` of up to 1024 iovecs. When the
+ * socket takes only part of a batch, the rest (from the middle of a frame on) is
+ * copied into a pending area, sent first when the socket is writable again
+ * (EPOLLOUT), so frames are never reordered or cut; when the pending area is
+ * full, whole frames are dropped.
+ *
+ * @module
+ */
+
+import type { Ctx } from "../context.ts";
+import { lib } from "../../ffi/lib.ts";
+import { debug, debugRatelimit, err, info, RateLimit } from "../log.ts";
+import { EpollType, type Loop } from "../loop/loop.ts";
+import type { Arena } from "../tap/arena.ts";
+import type { Tap, TapBackend } from "../tap/tap.ts";
+import { splitFrames, STREAM_CORRUPT, writePrefix } from "./framing.ts";
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+const SO_RCVBUF = 8;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const EPOLLIN = 0x1;
+const EPOLLOUT = 0x4;
+const EPOLLERR = 0x8;
+const EPOLLHUP = 0x10;
+const EPOLLRDHUP = 0x2000;
+const EAGAIN = 11;
+const EINTR = 4;
+const ENOENT = 2;
+const ECONNREFUSED = 111;
+const UIO_MAXIOV = 1024;
+/** Upstream UNIX_SOCK_MAX: paths /tmp/passt_1.socket to /tmp/passt_99.socket. */
+export const UNIX_SOCK_MAX = 100;
+/** Room for frames the socket could not take yet. */
+const PENDING_BYTES = 8 * 1024 * 1024;
+/** Reads per wake-up before yielding to other descriptors. */
+const READS_PER_EVENT = 8;
+
+const rlDrop = new RateLimit();
+
+function msgDrop(): string {
+  return "passt: socket send buffer and pending area full, dropping frames";
+}
+
+/** Builds a `struct sockaddr_un` for `path`. */
+export function sockaddrUn(path: string): Uint8Array {
+  const p = new TextEncoder().encode(path);
+  if (p.length > 107) throw new Error(`UNIX domain socket path "${path}" is too long`);
+  const sa = new Uint8Array(2 + p.length + 1);
+  new DataView(sa.buffer).setUint16(0, AF_UNIX, true);
+  sa.set(p, 2);
+  return sa;
+}
+
+/** Binds and listens on `path`, or on the first free /tmp/passt_N.socket; returns fd and path. */
+export function listenUnix(path: string): { fd: number; path: string } {
+  const ffi = lib();
+  const candidates = path ? [path] : Array.from(
+    { length: UNIX_SOCK_MAX - 1 },
+    (_, i) => `/tmp/passt_${i + 1}.socket`,
+  );
+  let lastErr = 0;
+  for (const p of candidates) {
+    const sa = sockaddrUn(p);
+    if (!path) {
+      const probe = ffi.pf_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (probe < 0) throw new Error(`Cannot create UNIX domain socket: errno ${-probe}`);
+      const rc = ffi.pf_connect(probe, sa, sa.length);
+      ffi.pf_close(probe);
+      if (rc === 0 || (rc !== -ENOENT && rc !== -ECONNREFUSED)) continue;
+    }
+    try {
+      Deno.removeSync(p);
+    } catch {
+      // not there
+    }
+    const fd = ffi.pf_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new Error(`Cannot create UNIX domain socket: errno ${-fd}`);
+    let rc = ffi.pf_bind(fd, sa, sa.length);
+    if (rc === 0) rc = ffi.pf_listen(fd, 0);
+    if (rc === 0) return { fd, path: p };
+    lastErr = -rc;
+    ffi.pf_close(fd);
+    if (path) break;
+  }
+  throw new Error(
+    path
+      ? `Cannot bind UNIX domain socket at ${path}: errno ${lastErr}`
+      : "UNIX domain socket path probing failed: no free /tmp/passt_N.socket",
+  );
+}
+
+/** passt's stream to QEMU: listener, single client, framing both ways. */
+export class PasstStream implements TapBackend {
+  client = -1;
+  #carry = 0;
+  readonly #iovOff: number;
+  readonly #iov: Uint32Array;
+  readonly #pendingOff: number;
+  #pendingStart = 0;
+  #pendingLen = 0;
+  readonly #ffi = lib();
+  #qView: Uint32Array | null = null;
+  #qViewOff = -1;
+
+  /**
+   * Registers `listenFd` (or -1 with `--fd`) in the loop; `onGone` runs when the
+   * client goes away and we should exit (one-off).
+   */
+  constructor(
+    readonly c: Ctx,
+    readonly loop: Loop,
+    readonly tap: Tap,
+    arena: Arena,
+    readonly listenFd: number,
+    readonly oneOff: boolean,
+    readonly onGone: () => void,
+  ) {
+    this.#iovOff = arena.alloc(UIO_MAXIOV * 8, 64);
+    this.#iov = new Uint32Array(
+      arena.u8.buffer,
+      arena.u8.byteOffset + this.#iovOff,
+      UIO_MAXIOV * 2,
+    );
+    this.#pendingOff = arena.alloc(PENDING_BYTES, 64);
+    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
+    loop.on(EpollType.TAP_PASST, (ev, fd, _i, now) => this.#event(ev, fd, now));
+    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+    tap.backend = this;
+  }
+
+  /** Adopts an already connected socket (`--fd`, or an accepted client). */
+  adopt(fd: number): void {
+    const ffi = this.#ffi;
+    ffi.pf_fcntl(fd, 4, /* F_SETFL */ SOCK_NONBLOCK);
+    ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 0x3fffffff);
+    ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 0x3fffffff);
+    this.client = fd;
+    this.#carry = 0;
+    this.#pendingLen = 0;
+    this.#pendingStart = 0;
+    this.loop.add(fd, EpollType.TAP_PASST, 0, EPOLLIN | EPOLLRDHUP);
+  }
+
+  #accept(): void {
+    const sa = new Uint8Array(128);
+    const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (this.client >= 0) {
+      info("Another client is already connected: closing the new one");
+      this.#ffi.pf_close(fd);
+      return;
+    }
+    info("passt: connection from guest");
+    this.adopt(fd);
+  }
+
+  #close(): void {
+    if (this.client < 0) return;
+    this.loop.del(this.client);
+    this.#ffi.pf_close(this.client);
+    this.client = -1;
+    this.#carry = 0;
+    this.#pendingLen = 0;
+    info("Client connection closed" + (this.oneOff ? ", exiting" : ""));
+    if (this.oneOff) this.onGone();
+  }
+
+  #event(events: number, fd: number, now: number): void {
+    if (fd !== this.client) return;
+    if (events & EPOLLOUT) this.#writePending();
+    if (events & EPOLLIN) this.#read(now);
+    if (this.client >= 0 && events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP) && !(events & EPOLLIN)) {
+      this.#close();
+    }
+  }
+
+  #read(now: number): void {
+    const ffi = this.#ffi;
+    const tap = this.tap;
+    const base = tap.inOff;
+    for (let r = 0; r < READS_PER_EVENT && this.client >= 0; r++) {
+      const room = tap.inLen - this.#carry;
+      const n = ffi.pf_recv(this.client, tap.u8, base + this.#carry, room, MSG_DONTWAIT);
+      if (n === 0) {
+        this.#close();
+        return;
+      }
+      if (n < 0) {
+        if (n === -EAGAIN || n === -EINTR) return;
+        debug(`passt: receive error ${-n}`);
+        this.#close();
+        return;
+      }
+      let avail = this.#carry + n;
+      let start = 0;
+      for (;;) {
+        const used = splitFrames(tap.dv, base + start, avail, tap.frames);
+        if (used === STREAM_CORRUPT) {
+          err("passt: invalid frame length from guest, resetting connection");
+          tap.frames.flush();
+          this.#close();
+          return;
+        }
+        const full = tap.frames.count >= tap.frames.capacity;
+        tap.process(now);
+        start += used;
+        avail -= used;
+        if (!full || used === 0) break;
+      }
+      if (avail) tap.u8.copyWithin(base, base + start, base + start + avail);
+      this.#carry = avail;
+      if (n < room) return;
+    }
+  }
+
+  /** Sends the frames of the tap's queue (table of {offset, length} at `descOff`). */
+  send(descOff: number, count: number): number {
+    if (this.client < 0) return 0;
+    const dv = this.tap.dv;
+    if (this.#qViewOff !== descOff) {
+      const u8 = this.tap.u8;
+      this.#qView = new Uint32Array(u8.buffer, u8.byteOffset + descOff, (u8.length - descOff) >> 3);
+      this.#qViewOff = descOff;
+    }
+    const q = this.#qView!;
+    for (let i = 0; i < count; i++) writePrefix(dv, q[i * 2]!, q[i * 2 + 1]!);
+    if (this.#pendingLen) this.#writePending();
+    let i = 0;
+    while (i < count && this.#pendingLen === 0) {
+      const n = Math.min(count - i, UIO_MAXIOV);
+      let bytes = 0;
+      for (let k = 0; k < n; k++) {
+        this.#iov[k * 2] = q[(i + k) * 2]! - 4;
+        this.#iov[k * 2 + 1] = q[(i + k) * 2 + 1]! + 4;
+        bytes += q[(i + k) * 2 + 1]! + 4;
+      }
+      const sent = this.#ffi.pf_sendmsg(
+        this.client,
+        this.tap.u8,
+        this.#iovOff,
+        n,
+        MSG_DONTWAIT | MSG_NOSIGNAL,
+        0,
+        0,
+      );
+      if (sent === bytes) {
+        i += n;
+        continue;
+      }
+      if (sent < 0 && sent !== -EAGAIN && sent !== -EINTR) {
+        debug(`passt: send error ${-sent}`);
+        this.#close();
+        return i;
+      }
+      // Partial: keep the rest of the cut frame, then the following ones.
+      let done = Math.max(sent, 0);
+      let k = 0;
+      while (done >= this.#iov[k * 2 + 1]!) done -= this.#iov[k++ * 2 + 1]!;
+      this.#stash(this.#iov[k * 2]! + done, this.#iov[k * 2 + 1]! - done);
+      i += k + 1;
+      break;
+    }
+    for (; i < count; i++) this.#stash(q[i * 2]! - 4, q[i * 2 + 1]! + 4);
+    return count;
+  }
+
+  /** Appends `len` bytes at `off` to the pending area, or drops them (whole frames only). */
+  #stash(off: number, len: number): void {
+    if (this.#pendingStart + this.#pendingLen + len > PENDING_BYTES && this.#pendingStart) {
+      const p = this.#pendingOff;
+      this.tap.u8.copyWithin(p, p + this.#pendingStart, p + this.#pendingStart + this.#pendingLen);
+      this.#pendingStart = 0;
+    }
+    if (this.#pendingLen + len > PENDING_BYTES) {
+      debugRatelimit(rlDrop, performance.now(), msgDrop);
+      return;
+    }
+    const dst = this.#pendingOff + this.#pendingStart + this.#pendingLen;
+    this.tap.u8.copyWithin(dst, off, off + len);
+    if (this.#pendingLen === 0) {
+      this.loop.mod(this.client, EpollType.TAP_PASST, 0, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+    }
+    this.#pendingLen += len;
+  }
+
+  #writePending(): void {
+    while (this.#pendingLen > 0) {
+      const n = this.#ffi.pf_send(
+        this.client,
+        this.tap.u8,
+        this.#pendingOff + this.#pendingStart,
+        this.#pendingLen,
+        MSG_DONTWAIT | MSG_NOSIGNAL,
+      );
+      if (n <= 0) {
+        if (n === -EAGAIN || n === -EINTR || n === 0) return;
+        this.#close();
+        return;
+      }
+      this.#pendingStart += n;
+      this.#pendingLen -= n;
+    }
+    this.#pendingStart = 0;
+    this.loop.mod(this.client, EpollType.TAP_PASST, 0, EPOLLIN | EPOLLRDHUP);
+  }
+}
+
+/** Logs where QEMU should connect, as upstream does. */
+export function logSocketHints(path: string): void {
+  info(`UNIX domain socket bound at ${path}`);
+  info("");
+  info("You can now start qemu (>= 7.2, with commit 13c6be96618c):");
+  info(
+    `    kvm ... -device virtio-net-pci,netdev=s -netdev stream,id=s,server=off,addr.type=unix,addr.path=${path}`,
+  );
+  info("or qrap, for earlier qemu versions:");
+  info("    ./qrap 5 kvm ... -net socket,fd=5 -net nic,model=virtio");
+}

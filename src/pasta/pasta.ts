@@ -1,0 +1,199 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `pasta.ts` - pasta's namespaces: spawn a command, or join a PID or a path
+ *
+ * Theory of operation: this process is multithreaded, so it never enters a
+ * namespace itself. To spawn a command, the native helper clones a child into
+ * new user, network, UTS, IPC and PID namespaces; the child waits on a pipe
+ * while we write its UID and GID maps (`0 <uid> 1`, setgroups denied) and open
+ * its namespace files, and only execs the command once our set-up is complete
+ * ({@linkcode NsTarget.release}). To join a PID, its `/proc/PID/ns/{user,net}`
+ * files are opened; `--netns` and `--userns` give the paths directly, and
+ * `--netns-only` joins no user namespace.
+ *
+ * Everything inside the namespace (tap device, sockets, netlink, files) is then
+ * done by native helpers that join the namespaces by these fds.
+ *
+ * @module
+ */
+
+import type { Conf } from "../context.ts";
+import { lib } from "../../ffi/lib.ts";
+import { info } from "../log.ts";
+
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const CLONE_NEWNS = 0x00020000;
+const CLONE_NEWUTS = 0x04000000;
+const CLONE_NEWIPC = 0x08000000;
+const CLONE_NEWUSER = 0x10000000;
+const CLONE_NEWPID = 0x20000000;
+const CLONE_NEWNET = 0x40000000;
+const WNOHANG = 1;
+
+void CLONE_NEWNS;
+
+/** Error in pasta's namespace set-up, with the message to print. */
+export class NsError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "NsError";
+  }
+}
+
+function cstr(s: string): Uint8Array {
+  return new TextEncoder().encode(s + "\0");
+}
+
+function openNs(path: string): number {
+  const fd = lib().pf_open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    throw new NsError(`Cannot open namespace ${path}: ${errText(-fd)}`);
+  }
+  return fd;
+}
+
+function errText(errno: number): string {
+  const buf = new Uint8Array(128);
+  const n = lib().pf_strerror(errno, buf, buf.length);
+  return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : `errno ${errno}`;
+}
+
+/** The namespaces pasta works in. */
+export interface NsTarget {
+  /** User namespace fd, -1 to join none. */
+  userns: number;
+  /** Network namespace fd. */
+  netns: number;
+  /** PID of the spawned command or of the PID target, 0 for a path target. */
+  pid: number;
+  /** Whether we spawned the command (its exit status becomes ours). */
+  spawned: boolean;
+  /** Path of a filesystem-bound netns target (for quitting when it is deleted), or "". */
+  netnsPath: string;
+  /** Lets the spawned command run: call once set-up is complete. */
+  release(): void;
+}
+
+/**
+ * The command to spawn: the given one, or `$SHELL` (else /bin/sh) as a login
+ * shell, written `-PATH`: the native helper execs PATH with `-PATH` as argv[0].
+ */
+export function commandLine(conf: Conf): string[] {
+  if (conf.command.length) return conf.command;
+  return ["-" + (Deno.env.get("SHELL") || "/bin/sh")];
+}
+
+/** Spawns the command in new namespaces, stopped until {@linkcode NsTarget.release}. */
+export function spawnNs(conf: Conf): NsTarget {
+  const ffi = lib();
+  const args = commandLine(conf);
+  const fds = new Int32Array(2);
+  const rc = ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC);
+  if (rc < 0) throw new NsError(`Cannot create pipe: ${errText(-rc)}`);
+  const [rd, wr] = [fds[0]!, fds[1]!];
+  const enc = new TextEncoder();
+  const parts = args.map((a) => enc.encode(a + "\0"));
+  const total = parts.reduce((n, p) => n + p.length, 1);
+  const buf = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    buf.set(p, off);
+    off += p.length;
+  }
+  const flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+  const pid = ffi.pf_spawn_ns(buf, flags, rd);
+  ffi.pf_close(rd);
+  if (pid < 0) {
+    ffi.pf_close(wr);
+    throw new NsError(`Cannot create namespaces for ${args[0]}: ${errText(-pid)}`);
+  }
+  try {
+    const uid = Deno.uid() ?? 0;
+    const gid = Deno.gid() ?? 0;
+    Deno.writeTextFileSync(`/proc/${pid}/uid_map`, `0 ${uid} 1`);
+    Deno.writeTextFileSync(`/proc/${pid}/setgroups`, "deny");
+    Deno.writeTextFileSync(`/proc/${pid}/gid_map`, `0 ${gid} 1`);
+  } catch (e) {
+    ffi.pf_kill(pid, 9);
+    ffi.pf_close(wr);
+    throw new NsError(`Cannot set up user namespace of ${pid}: ${(e as Error).message}`);
+  }
+  const userns = openNs(`/proc/${pid}/ns/user`);
+  const netns = openNs(`/proc/${pid}/ns/net`);
+  let released = false;
+  return {
+    userns,
+    netns,
+    pid,
+    spawned: true,
+    netnsPath: "",
+    release(): void {
+      if (released) return;
+      released = true;
+      ffi.pf_write(wr, new Uint8Array([1]), 0, 1);
+      ffi.pf_close(wr);
+    },
+  };
+}
+
+/** Opens the namespaces of a PID, `--netns`/`--userns` paths, or `--netns-only`. */
+export function joinNs(conf: Conf): NsTarget {
+  let netnsPath = "";
+  let usernsPath: string | null = conf.userns;
+  if (conf.targetPid) {
+    netnsPath = `/proc/${conf.targetPid}/ns/net`;
+    if (!usernsPath && !conf.netnsOnly) usernsPath = `/proc/${conf.targetPid}/ns/user`;
+  } else if (conf.netns) {
+    netnsPath = conf.netns.includes("/") ? conf.netns : `${conf.nsrunDir}/${conf.netns}`;
+  }
+  const netns = openNs(netnsPath);
+  let userns = -1;
+  if (usernsPath && !conf.netnsOnly) userns = openNs(usernsPath);
+  // Joining our own user namespace is refused by the kernel: skip it then.
+  if (userns >= 0 && sameNs(usernsPath!, "/proc/self/ns/user")) {
+    lib().pf_close(userns);
+    userns = -1;
+  }
+  return {
+    userns,
+    netns,
+    pid: conf.targetPid,
+    spawned: false,
+    netnsPath: conf.targetPid ? "" : netnsPath,
+    release(): void {},
+  };
+}
+
+function sameNs(a: string, b: string): boolean {
+  try {
+    const sa = Deno.statSync(a);
+    const sb = Deno.statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the spawned or target process `pid` exited; returns its exit status or -1. */
+export function reap(pid: number): number {
+  const status = new Int32Array(1);
+  const rc = lib().pf_waitpid(pid, new Uint8Array(status.buffer), WNOHANG);
+  if (rc !== pid) return -1;
+  const st = status[0]!;
+  const sig = st & 0x7f;
+  if (sig === 0) return (st >> 8) & 0xff;
+  info(`Command terminated by signal ${sig}`);
+  return 128 + sig;
+}
+
+/** Opens a file inside the target's network namespace (e.g. /proc/net/tcp6). */
+export function nsOpen(t: NsTarget, path: string): number {
+  const fd = lib().pf_ns_open(t.userns, t.netns, cstr(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw new NsError(`Cannot open ${path} in namespace: ${errText(-fd)}`);
+  return fd;
+}

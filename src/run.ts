@@ -1,0 +1,223 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `run.ts` - start-up order and the wiring of the parts, for both modes
+ *
+ * Theory of operation, in upstream's order: raise the open-file limit; allocate
+ * the arena; create the loop, the tap side and the protocol handlers; pasta
+ * creates or joins its namespaces, opens the tap device inside and configures it
+ * over netlink, passt binds its UNIX domain socket; the port forwarding
+ * listeners are bound; the start-up summary is printed; then a spawned command
+ * is released and the loop runs until a signal, the end of the spawned command,
+ * or the client's exit in one-off mode.
+ *
+ * @module
+ */
+
+import type { Conf, Ctx } from "./context.ts";
+import { lib } from "../ffi/lib.ts";
+import { debug, info, setLevel, warn } from "./log.ts";
+import { Level } from "./log.ts";
+import { EpollType, Loop } from "./loop/loop.ts";
+import { Arena } from "./tap/arena.ts";
+import { Tap } from "./tap/tap.ts";
+import { PastaTapBackend, tapHandlerPasta } from "./tap/tap_pasta.ts";
+import { Pcap } from "./tap/pcap.ts";
+import { Icmp } from "./proto/icmp.ts";
+import { ndpTimer } from "./proto/ndp.ts";
+import { FdTransport, Netlink } from "./netlink.ts";
+import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
+import { listenUnix, logSocketHints, PasstStream } from "./passt/tap_passt.ts";
+
+/** Bytes of the packet arena. */
+export const ARENA_BYTES = 192 * 1024 * 1024;
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_ROUTE = 0;
+const EPOLLIN = 0x1;
+const EPOLLERR = 0x8;
+const EPOLLHUP = 0x10;
+const EPOLLRDHUP = 0x2000;
+const SIGINT = 2;
+const SIGQUIT = 3;
+const SIGTERM = 15;
+const SIGCHLD = 17;
+
+/** Error during start-up, with the one line to print. */
+export class StartupError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+/** Allocates the arena in native memory (huge pages where available). */
+export function mapArena(size: number): Arena {
+  const ptr = lib().pf_arena_map(size);
+  if (ptr === null) throw new StartupError("Cannot allocate packet buffers");
+  const buf = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
+  return new Arena(buf);
+}
+
+/** Creates the execution context for `conf`. */
+export function newCtx(conf: Conf): Ctx {
+  return {
+    conf,
+    macGuest: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    ip4AddrSeen: conf.ip4.addr,
+    ip6AddrSeen: new Uint32Array(conf.ip6.addr),
+    ip6AddrLlSeen: new Uint32Array(conf.ip6.addrLl),
+  };
+}
+
+/** Parts created at start-up that later issues plug into. */
+export interface Runtime {
+  c: Ctx;
+  loop: Loop;
+  arena: Arena;
+  tap: Tap;
+  ns: NsTarget | null;
+  /** Code run at exit (pcap flush, socket file removal...). */
+  atExit: (() => void)[];
+}
+
+function ifname(s: string): Uint8Array {
+  const b = new Uint8Array(16);
+  b.set(new TextEncoder().encode(s).subarray(0, 15));
+  return b;
+}
+
+/** Configures the namespace's interfaces over netlink (pasta_ns_conf). */
+function nsConf(c: Ctx, ns: NsTarget, ifindex: number): void {
+  const ffi = lib();
+  const fd = ffi.pf_ns_socket(
+    ns.userns,
+    ns.netns,
+    AF_NETLINK,
+    SOCK_RAW | SOCK_CLOEXEC,
+    NETLINK_ROUTE,
+  );
+  if (fd < 0) throw new StartupError(`Cannot open netlink socket in namespace: errno ${-fd}`);
+  const nl = new Netlink(new FdTransport(fd));
+  try {
+    const lo = nl.ifindexByName("lo");
+    if (lo > 0) nl.linkUp(lo);
+    const conf = c.conf;
+    if (!conf.configNet) return;
+    if (conf.nsMac) nl.linkSetMac(ifindex, conf.nsMac);
+    nl.linkUp(ifindex, conf.mtu || undefined);
+    if (conf.v4) {
+      nl.addAddr4(ifindex, conf.ip4.addr, conf.ip4.prefixLen);
+      nl.addDefaultRoute4(ifindex, conf.ip4.gw);
+    }
+    if (conf.v6) {
+      nl.addAddr6(ifindex, conf.ip6.addr, 64);
+      nl.addDefaultRoute6(ifindex, conf.ip6.gw);
+    }
+  } finally {
+    nl.close();
+  }
+}
+
+/** pasta: namespaces, tap device, configuration. */
+function setupPasta(rt: Runtime): void {
+  const { c, loop, tap } = rt;
+  const conf = c.conf;
+  const ns = conf.command.length || (!conf.targetPid && !conf.netns) ? spawnNs(conf) : joinNs(conf);
+  rt.ns = ns;
+  const ffi = lib();
+  const name = ifname(conf.nsIfname);
+  const fd = ffi.pf_ns_tap_open(ns.userns, ns.netns, name);
+  if (fd < 0) {
+    throw new StartupError(`Failed to open tap device in namespace: errno ${-fd}`);
+  }
+  const ifindex = ffi.pf_ns_ifindex(ns.userns, ns.netns, name);
+  if (ifindex <= 0) throw new StartupError(`Cannot find tap device ${conf.nsIfname} in namespace`);
+  nsConf(c, ns, ifindex);
+  tap.backend = new PastaTapBackend(fd, tap.u8);
+  loop.on(EpollType.TAP_PASTA, (events, tfd, _i, now) => {
+    if (events & EPOLLIN) tapHandlerPasta(tap, tfd, now);
+    if (events & (EPOLLHUP | EPOLLERR)) {
+      info("Tap device closed, exiting");
+      loop.stop(0);
+    }
+  });
+  loop.add(fd, EpollType.TAP_PASTA, 0, EPOLLIN | EPOLLRDHUP);
+  if (ns.spawned) {
+    loop.onSignal(SIGCHLD, () => {
+      const status = reap(ns.pid);
+      if (status >= 0) loop.stop(status);
+    });
+  }
+}
+
+/** passt: the UNIX domain socket (or an inherited one with --fd). */
+function setupPasst(rt: Runtime): void {
+  const { c, loop, tap, arena } = rt;
+  const conf = c.conf;
+  let listenFd = -1;
+  let path = "";
+  if (conf.fd < 0) {
+    const l = listenUnix(conf.socketPath);
+    listenFd = l.fd;
+    path = l.path;
+    rt.atExit.push(() => {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // already gone
+      }
+    });
+  }
+  const stream = new PasstStream(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
+  if (conf.fd >= 0) stream.adopt(conf.fd);
+  else logSocketHints(path);
+}
+
+/** Builds everything; the caller runs the loop. */
+export function setup(conf: Conf): Runtime {
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  const ffi = lib();
+  const nofile = ffi.pf_raise_nofile();
+  if (nofile < 0) warn("Cannot raise the open file limit");
+  const arena = mapArena(ARENA_BYTES);
+  const c = newCtx(conf);
+  const loop = new Loop();
+  const tap = new Tap(c, arena);
+  const rt: Runtime = { c, loop, arena, tap, ns: null, atExit: [] };
+  if (conf.pcap) {
+    const pcap = Pcap.open(conf.pcap);
+    tap.pcap = pcap;
+    rt.atExit.push(() => pcap.close());
+  }
+  const icmp = new Icmp(c, loop, tap, arena);
+  tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
+  loop.every(1000, (now) => icmp.timer(now));
+  loop.defer(() => tap.flush());
+  if (conf.v6 && !conf.noNdp && !conf.noRa) loop.every(1000, (now) => ndpTimer(c, tap, now));
+  const quit = (): void => loop.stop(0);
+  loop.onSignal(SIGTERM, quit);
+  loop.onSignal(SIGINT, quit);
+  loop.onSignal(SIGQUIT, quit);
+  try {
+    if (conf.mode === "pasta") setupPasta(rt);
+    else setupPasst(rt);
+  } catch (e) {
+    if (e instanceof NsError) throw new StartupError(e.message);
+    throw e;
+  }
+  debug("Set-up complete");
+  return rt;
+}
+
+/** Runs the loop until it stops; returns the exit status. */
+export function runLoop(rt: Runtime): number {
+  rt.ns?.release();
+  const code = rt.loop.run();
+  for (const fn of rt.atExit) fn();
+  return code;
+}
