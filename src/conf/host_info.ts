@@ -46,6 +46,8 @@ export interface HostInfo6 {
   gw: Uint32Array;
   /** MTU of the interface. */
   mtu: number;
+  /** MAC address of the interface, if known (used when IPv4 is disabled). */
+  mac?: Uint8Array;
 }
 
 /** Result of host discovery, per family. */
@@ -53,3 +55,18 @@ export interface HostInfo {
   v4: HostInfo4 | null;
   v6: HostInfo6 | null;
 }
+
+/** What the configuration asks host discovery for (as netlink.ts `DiscoverOpts`). */
+export interface HostRequest {
+  /** Template interface for IPv4 (-i or --outbound-if4), else the default route's. */
+  ifname4?: string;
+  /** Template interface for IPv6 (-i or --outbound-if6), else the default route's. */
+  ifname6?: string;
+  /** Whether IPv4 is wanted at all (not -6). */
+  v4: boolean;
+  /** Whether IPv6 is wanted at all (not -4). */
+  v6: boolean;
+}
+
+/** Host discovery, called once the options that steer it are known. */
+export type HostDiscovery = (req: HostRequest) => HostInfo;

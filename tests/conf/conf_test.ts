@@ -1,0 +1,552 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import type { Conf, Mode } from "../../src/context.ts";
+import {
+  ConfError,
+  type ConfOptions,
+  formatConfSummary,
+  parseConf,
+  usage,
+  version,
+} from "../../src/conf/conf.ts";
+import type { HostInfo, HostRequest } from "../../src/conf/host_info.ts";
+import { bitmapIsSet } from "../../src/conf/port_spec.ts";
+import { OPTIONS } from "../../src/conf/options.ts";
+import { formatIp4, formatIp6, formatMac, parseIp4, parseIp6 } from "../../src/ip.ts";
+
+function host(): HostInfo {
+  return {
+    v4: {
+      ifname: "eth0",
+      ifindex: 2,
+      addr: parseIp4("192.168.1.10")!,
+      prefixLen: 24,
+      gw: parseIp4("192.168.1.1")!,
+      mac: Uint8Array.from([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+      mtu: 1500,
+    },
+    v6: {
+      ifname: "eth0",
+      ifindex: 2,
+      addr: parseIp6("2001:db8::10")!,
+      prefixLen: 64,
+      addrLl: parseIp6("fe80::5054:ff:fe12:3456")!,
+      gw: parseIp6("fe80::1")!,
+      mtu: 1500,
+    },
+  };
+}
+
+const SYS: ConfOptions = {
+  resolvText: "nameserver 192.0.2.53\nnameserver 2001:db8::53\nsearch example.com\n",
+  passwd: "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n" +
+    "alice:x:1000:1000::/home/alice:/bin/sh\n",
+  group: "root:x:0:\nusers:x:100:\nnogroup:x:65534:\n",
+  euid: 1000,
+  egid: 1000,
+  uidMap: "         0       1000          1\n",
+};
+
+function conf(mode: Mode, args: string[], h: HostInfo = host(), o: ConfOptions = SYS): Conf {
+  const r = parseConf(mode, args, h, o);
+  assert.equal(r.kind, "conf");
+  return (r as { conf: Conf }).conf;
+}
+
+function warnings(
+  mode: Mode,
+  args: string[],
+  h: HostInfo = host(),
+  o: ConfOptions = SYS,
+): string[] {
+  const r = parseConf(mode, args, h, o);
+  assert.equal(r.kind, "conf");
+  return (r as { warnings: string[] }).warnings;
+}
+
+function fails(
+  mode: Mode,
+  args: string[],
+  message: string,
+  h: HostInfo = host(),
+  o: ConfOptions = SYS,
+): void {
+  assert.throws(() => parseConf(mode, args, h, o), (e: unknown) => {
+    assert.ok(e instanceof ConfError, String(e));
+    assert.equal(e.message, message);
+    return true;
+  }, args.join(" "));
+}
+
+Deno.test("passt defaults", () => {
+  const c = conf("passt", []);
+  assert.equal(c.mtu, 65520);
+  assert.equal(c.tcpIn.mode, "none");
+  assert.equal(c.udpIn.mode, "none");
+  assert.equal(c.dhcpDns, true);
+  assert.equal(c.dhcpSearch, true);
+  assert.equal(formatIp4(c.ip4.addr), "192.168.1.10");
+  assert.equal(c.ip4.prefixLen, 24);
+  assert.equal(formatIp6(c.ip6.addr), "2001:db8::10");
+  assert.equal(formatIp6(c.ip6.gw), "fe80::1");
+  assert.deepEqual(c.ip4.dns.map(formatIp4), ["192.0.2.53"]);
+  assert.deepEqual(c.ip6.dns.map(formatIp6), ["2001:db8::53"]);
+  assert.equal(formatIp4(c.ip4.dnsHost), "192.0.2.53");
+  assert.deepEqual(c.dnsSearch, ["example.com"]);
+  assert.equal(formatMac(c.mac), "52:54:00:12:34:56");
+  assert.equal(c.socketPath, "");
+  assert.equal(c.fd, -1);
+  assert.equal(c.logSize, 1048576);
+  assert.deepEqual([c.uid, c.gid], [1000, 1000]);
+  assert.ok(c.v4 && c.v6);
+});
+
+Deno.test("pasta defaults: auto forwarding, DNS not advertised, shell spawned in foreground", () => {
+  const c = conf("pasta", []);
+  for (const f of [c.tcpIn, c.udpIn, c.tcpOut, c.udpOut]) assert.equal(f.mode, "auto");
+  assert.equal(c.dhcpDns, false);
+  assert.equal(c.dhcpSearch, false);
+  assert.equal(formatIp4(c.ip4.dnsHost), "192.0.2.53");
+  assert.deepEqual(c.command, []);
+  assert.equal(c.targetPid, 0);
+  assert.equal(c.netns, null);
+  assert.equal(c.foreground, true);
+  assert.equal(c.quiet, true);
+  assert.equal(c.nsIfname, "eth0");
+  assert.equal(c.nsrunDir, "/run/netns");
+});
+
+Deno.test("Podman's argument lists parse", () => {
+  const base = ["--config-net", "--dns-forward", "169.254.1.1", "-t", "none", "-u", "none"];
+  const tail = ["-T", "none", "-U", "none", "--no-map-gw", "--quiet", "--netns", "netns123"];
+  let c = conf("pasta", [...base, ...tail]);
+  assert.equal(c.configNet, true);
+  assert.equal(c.noRa, true);
+  assert.equal(formatIp4(c.ip4.dnsMatch), "169.254.1.1");
+  for (const f of [c.tcpIn, c.udpIn, c.tcpOut, c.udpOut]) assert.equal(f.mode, "none");
+  assert.equal(c.noMapGw, true);
+  assert.equal(c.quiet, true);
+  assert.equal(c.netns, "/run/netns/netns123");
+  assert.equal(c.netnsOnly, true);
+  assert.equal(c.userns, null);
+
+  c = conf("pasta", [
+    "--config-net",
+    "-t",
+    "80-80:80-80",
+    "--dns-forward",
+    "169.254.1.1",
+    "-u",
+    "none",
+    ...tail,
+  ]);
+  assert.equal(c.tcpIn.mode, "spec");
+  assert.ok(bitmapIsSet(c.tcpIn.map, 80));
+  assert.equal(c.tcpIn.delta[80], 0);
+
+  c = conf("pasta", ["--config-net", "-t", "127.0.0.1/8080-8080:80-80", ...tail]);
+  assert.equal(c.tcpIn.bindAddr, "127.0.0.1");
+  assert.equal((8080 + c.tcpIn.delta[8080]!) & 0xffff, 80);
+
+  c = conf("pasta", ["--config-net", "--netns", "/run/user/1000/netns/netns-abc", "--pid", "/p"]);
+  assert.equal(c.netns, "/run/user/1000/netns/netns-abc");
+
+  // Newer Podman appends --map-guest-addr and retries without it on this exact error.
+  fails(
+    "pasta",
+    [...base, ...tail, "--map-guest-addr", "169.254.1.2"],
+    "pasta: unrecognized option '--map-guest-addr'",
+  );
+});
+
+Deno.test("RootlessKit's argument list parses", () => {
+  const c = conf("pasta", [
+    "--stderr",
+    "--ns-ifname=tap0",
+    "--mtu=65520",
+    "--config-net",
+    "--address=10.0.2.100",
+    "--netmask=24",
+    "--gateway=10.0.2.2",
+    "--dns-forward=10.0.2.3",
+    "--ipv4-only",
+    "--tcp-ports=auto",
+    "--udp-ports=auto",
+    "12345",
+  ]);
+  assert.equal(c.stderr, true);
+  assert.equal(c.nsIfname, "tap0");
+  assert.equal(c.mtu, 65520);
+  assert.equal(formatIp4(c.ip4.addr), "10.0.2.100");
+  assert.equal(c.ip4.prefixLen, 24);
+  assert.equal(formatIp4(c.ip4.gw), "10.0.2.2");
+  assert.equal(formatIp4(c.ip4.dnsMatch), "10.0.2.3");
+  assert.equal(c.v4, true);
+  assert.equal(c.v6, false);
+  assert.equal(c.noNdp && c.noDhcpv6, true);
+  assert.equal(c.tcpIn.mode, "auto");
+  assert.equal(c.targetPid, 12345);
+  assert.equal(c.netns, "/proc/12345/ns/net");
+  assert.equal(c.userns, "/proc/12345/ns/user");
+  assert.equal(c.foreground, false);
+
+  const d = conf("pasta", ["--userns=/proc/7/ns/user", "--netns=/proc/7/ns/net"]);
+  assert.equal(d.userns, "/proc/7/ns/user");
+  assert.equal(d.netnsOnly, false);
+});
+
+Deno.test("libvirt's and QEMU 10.1's passt command lines parse", () => {
+  let c = conf("passt", [
+    "--one-off",
+    "--socket",
+    "/x.socket",
+    "--mac-addr",
+    "52:54:00:f8:03:a6",
+    "--pid",
+    "/p",
+    "--interface",
+    "eth0",
+    "--log-file",
+    "/l",
+    "--tcp-ports",
+    "443",
+  ]);
+  assert.equal(c.oneOff, true);
+  assert.equal(c.socketPath, "/x.socket");
+  assert.equal(formatMac(c.mac), "52:54:00:f8:03:a6");
+  assert.equal(c.pidFile, "/p");
+  assert.equal(c.logFile, "/l");
+  assert.ok(bitmapIsSet(c.tcpIn.map, 443));
+
+  c = conf("passt", ["--quiet", "--pid", "/p", "--fd", "3"]);
+  assert.equal(c.fd, 3);
+  assert.equal(c.oneOff, true);
+  assert.equal(c.quiet, true);
+});
+
+Deno.test("host discovery is asked for the template interfaces and families given", () => {
+  const asked: HostRequest[] = [];
+  const discover = (req: HostRequest): HostInfo => {
+    asked.push(req);
+    return host();
+  };
+  parseConf("passt", ["-i", "wlan0"], discover, SYS);
+  parseConf("passt", ["--outbound-if4", "eth1", "-6"], discover, SYS);
+  assert.deepEqual(asked, [
+    { v4: true, v6: true, ifname4: "wlan0", ifname6: "wlan0" },
+    { v4: false, v6: true, ifname4: "eth1" },
+  ]);
+});
+
+Deno.test("families without a usable host interface are disabled", () => {
+  const h = host();
+  h.v6 = null;
+  const c = conf("passt", [], h);
+  assert.equal(c.v6, false);
+  assert.equal(c.noNdp && c.noDhcpv6, true);
+  assert.deepEqual(warnings("passt", [], h), ["IPv6: no usable external interface, IPv6 disabled"]);
+  fails("passt", [], "External interface not usable", { v4: null, v6: null });
+  fails("passt", ["-6"], "External interface not usable", { ...host(), v6: null });
+});
+
+Deno.test("addresses, netmask widening, gateway, MAC, outbound", () => {
+  let c = conf("passt", ["-a", "10.1.2.3", "-g", "10.1.9.1"]);
+  assert.equal(c.ip4.prefixLen, 8);
+  c = conf("passt", ["-a", "192.168.5.5", "-n", "255.255.255.0", "-g", "192.168.4.1"]);
+  assert.equal(c.ip4.prefixLen, 23);
+  c = conf("passt", ["-a", "2001:db8::99", "-a", "192.0.2.9", "-g", "2001:db8::1"]);
+  assert.equal(formatIp6(c.ip6.addr), "2001:db8::99");
+  assert.equal(formatIp4(c.ip4.addr), "192.0.2.9");
+  assert.equal(formatIp6(c.ip6.gw), "2001:db8::1");
+  c = conf("passt", ["-o", "192.0.2.7", "-o", "2001:db8::7", "--outbound-if4", "eth1"]);
+  assert.equal(formatIp4(c.ip4.addrOut), "192.0.2.7");
+  assert.equal(formatIp6(c.ip6.addrOut), "2001:db8::7");
+  assert.equal(c.ip4.ifnameOut, "eth1");
+  c = conf("passt", ["-M", "02:00:00:00:00:01", "-m", "0"]);
+  assert.equal(formatMac(c.mac), "02:00:00:00:00:01");
+  assert.equal(c.mtu, 0);
+  assert.equal(conf("passt", ["-m", "0x5dc"]).mtu, 1500);
+});
+
+Deno.test("DNS: -D, none, loopback resolvers, --no-map-gw, search", () => {
+  let c = conf("passt", ["-D", "192.0.2.1", "-D", "2001:db8::1", "-S", "a.example", "-S", "b"]);
+  assert.deepEqual(c.ip4.dns.map(formatIp4), ["192.0.2.1"]);
+  assert.deepEqual(c.ip6.dns.map(formatIp6), ["2001:db8::1"]);
+  assert.deepEqual(c.dnsSearch, ["a.example", "b"]);
+
+  c = conf("passt", ["-D", "none", "-S", "none"]);
+  assert.deepEqual(c.ip4.dns, []);
+  assert.deepEqual(c.dnsSearch, []);
+  assert.equal(c.ip4.dnsHost, 0);
+
+  const stub: ConfOptions = { ...SYS, resolvText: "nameserver 127.0.0.53\nnameserver ::1\n" };
+  c = conf("passt", [], host(), stub);
+  assert.deepEqual(c.ip4.dns.map(formatIp4), ["192.168.1.1"]);
+  assert.equal(formatIp4(c.ip4.dnsMatch), "192.168.1.1");
+  assert.equal(formatIp4(c.ip4.dnsHost), "127.0.0.53");
+  assert.deepEqual(c.ip6.dns.map(formatIp6), ["fe80::1"]);
+  assert.equal(formatIp6(c.ip6.dnsHost), "::1");
+
+  c = conf("passt", ["--no-map-gw"], host(), stub);
+  assert.deepEqual(c.ip4.dns, []);
+  assert.equal(c.ip4.dnsMatch, 0);
+  assert.equal(formatIp4(c.ip4.dnsHost), "127.0.0.53");
+
+  c = conf("passt", ["--dns-forward", "10.0.2.3"], host(), stub);
+  assert.equal(formatIp4(c.ip4.dnsMatch), "10.0.2.3");
+
+  assert.deepEqual(warnings("passt", [], host(), { ...SYS, resolvText: "" }), [
+    "Couldn't get any nameserver address",
+  ]);
+  assert.equal(conf("pasta", ["--dhcp-dns", "--dhcp-search"]).dhcpDns, true);
+  assert.equal(conf("passt", ["--no-dhcp-dns", "--no-dhcp-search"]).dhcpSearch, false);
+});
+
+Deno.test("--runas and the default identity", () => {
+  const ids = (args: string[], o: ConfOptions = SYS): [number, number] => {
+    const c = conf("passt", args, host(), o);
+    return [c.uid, c.gid];
+  };
+  assert.deepEqual(ids(["--runas", "1234"]), [1234, 1234]);
+  assert.deepEqual(ids(["--runas", "1234:99"]), [1234, 99]);
+  assert.deepEqual(ids(["--runas", "alice"]), [1000, 1000]);
+  assert.deepEqual(ids(["--runas", "alice:users"]), [1000, 100]);
+  assert.deepEqual(ids(["--runas", "0"]), [0, 0]);
+  fails("passt", ["--runas", "root"], "Invalid --runas option: root");
+  fails("passt", ["--runas", "bob"], "Invalid --runas option: bob");
+  fails("passt", ["--runas", "alice:nosuch"], "Invalid --runas option: alice:nosuch");
+
+  const root: ConfOptions = { ...SYS, euid: 0, egid: 0, uidMap: "0 0 4294967295\n" };
+  assert.deepEqual(ids([], root), [65534, 65534]);
+  assert.deepEqual(warnings("passt", [], host(), root), [
+    "Don't run as root. Changing to nobody...",
+  ]);
+  assert.deepEqual(ids([], { ...root, passwd: "" }), [65534, 65534]);
+  assert.deepEqual(ids([], { ...root, uidMap: "0 1000 1\n" }), [0, 0]);
+});
+
+Deno.test("pasta targets: PID, command, --netns, --userns", () => {
+  let c = conf("pasta", ["--", "sh", "-c", "true"]);
+  assert.deepEqual(c.command, ["sh", "-c", "true"]);
+  c = conf("pasta", ["ip", "link"]);
+  assert.deepEqual(c.command, ["ip", "link"]);
+  c = conf("pasta", ["--", "1234"]);
+  assert.equal(c.targetPid, 1234);
+  c = conf("pasta", ["--netns-only", "99"]);
+  assert.equal(c.userns, null);
+  c = conf("pasta", ["--nsrun-dir", "/tmp/ns", "--netns", "foo"]);
+  assert.equal(c.netns, "/tmp/ns/foo");
+  c = conf("pasta", ["--netns", "foo", "--nsrun-dir=/tmp/ns"]);
+  assert.equal(c.netns, "/tmp/ns/foo");
+  c = conf("pasta", ["-d", "sh"]);
+  assert.equal(c.quiet, false);
+  assert.equal(c.foreground, true);
+
+  fails("pasta", ["--netns", "x", "sh"], "Both --netns and PID or command given");
+  fails("pasta", ["--netns", "x", "12"], "Both --netns and PID or command given");
+  fails(
+    "pasta",
+    ["--userns", "/u", "--netns-only", "--netns", "x"],
+    "Both --userns and --netns-only given",
+  );
+  fails("pasta", ["--userns", "/u"], "--userns requires --netns or PID");
+  fails("pasta", ["--userns", "/u", "sh"], "--userns requires --netns or PID");
+  fails("pasta", ["0"], "Invalid PID 0");
+  fails("pasta", ["99999999999"], "Invalid PID 99999999999");
+});
+
+Deno.test("options of the other mode are refused", () => {
+  fails("passt", ["--netns", "x"], "--netns is for pasta mode only");
+  fails("passt", ["--userns", "x"], "--userns is for pasta mode only");
+  fails("passt", ["--config-net"], "--config-net is for pasta mode only");
+  fails("passt", ["--dhcp-dns"], "--dhcp-dns is for pasta mode only");
+  fails("passt", ["--tcp-ns", "22"], "--tcp-ns is for pasta mode only");
+  fails("passt", ["--nsrun-dir", "/x"], "--nsrun-dir is for pasta mode only");
+  fails("pasta", ["--socket", "/x"], "--socket is for passt mode only");
+  fails("pasta", ["--one-off"], "--one-off is for passt mode only");
+  fails("pasta", ["--no-dhcp-dns"], "--no-dhcp-dns is for passt mode only");
+  fails("passt", ["-T", "22"], "passt: invalid option -- 'T'");
+  fails("pasta", ["-1"], "pasta: invalid option -- '1'");
+  fails("passt", ["extra"], "Extra non-option argument: extra");
+});
+
+Deno.test("every error path of the general options", () => {
+  const cases: [Mode, string[], string][] = [
+    ["pasta", ["--foo"], "pasta: unrecognized option '--foo'"],
+    ["pasta", ["-z"], "pasta: invalid option -- 'z'"],
+    ["pasta", ["-t"], "pasta: option requires an argument -- 't'"],
+    ["pasta", ["--pcap"], "pasta: option '--pcap' requires an argument"],
+    ["pasta", ["--foreground=1"], "pasta: option '--foreground' doesn't allow an argument"],
+    ["passt", ["-d", "-d"], "Multiple --debug options given"],
+    ["passt", ["-d", "-q"], "Either --debug or --quiet"],
+    ["passt", ["-q", "-d"], "Either --debug or --quiet"],
+    ["passt", ["--trace", "-q"], "Either --debug or --quiet"],
+    ["passt", ["-q", "--trace"], "Either --trace or --quiet"],
+    ["passt", ["--trace", "--trace"], "Multiple --trace options given"],
+    ["passt", ["-q", "-q"], "Multiple --quiet options given"],
+    ["passt", ["-f", "-f"], "Multiple --foreground options given"],
+    ["passt", ["-e", "-e"], "Multiple --stderr options given"],
+    ["passt", ["-e", "-l", "/x"], "Can't log to both stderr and file"],
+    ["passt", ["-l", "/x", "-e"], "Can't log to both file and stderr"],
+    ["passt", ["-l", "/x", "-l", "/y"], "Multiple --log-file options given"],
+    ["passt", ["--log-size", "100"], "Invalid --log-size: 100"],
+    ["passt", ["--log-size", "1M"], "Invalid --log-size: 1M"],
+    ["passt", ["--log-size", "50000", "--log-size", "50000"], "Multiple --log-size options given"],
+    ["passt", ["--runas", "1", "--runas", "2"], "Multiple --runas options given"],
+    ["passt", ["-s", "/a", "-s", "/b"], "Multiple --socket options given"],
+    ["passt", ["-s", "/a", "-F", "3"], "Options --socket and --fd are mutually exclusive"],
+    ["passt", ["-F", "x"], "Invalid --fd: x"],
+    ["passt", ["-F", "-1"], "Invalid --fd: -1"],
+    ["passt", ["-1", "-1"], "Redundant --one-off option"],
+    ["passt", ["-p", "/a", "-p", "/b"], "Multiple --pcap options given"],
+    ["passt", ["-P", "/a", "-P", "/b"], "Multiple --pid options given"],
+    ["passt", ["-m", "10"], "Invalid MTU: 10"],
+    ["passt", ["-m", "65536"], "Invalid MTU: 65536"],
+    ["passt", ["-m", "1500x"], "Invalid MTU: 1500x"],
+    ["passt", ["-m", "1500", "-m", "1500"], "Multiple --mtu options given"],
+    ["passt", ["-a", "0.0.0.0"], "Invalid address: 0.0.0.0"],
+    ["passt", ["-a", "127.0.0.1"], "Invalid address: 127.0.0.1"],
+    ["passt", ["-a", "224.0.0.1"], "Invalid address: 224.0.0.1"],
+    ["passt", ["-a", "255.255.255.255"], "Invalid address: 255.255.255.255"],
+    ["passt", ["-a", "::"], "Invalid address: ::"],
+    ["passt", ["-a", "::1"], "Invalid address: ::1"],
+    ["passt", ["-a", "::ffff:10.0.0.1"], "Invalid address: ::ffff:10.0.0.1"],
+    ["passt", ["-a", "::10.0.0.1"], "Invalid address: ::10.0.0.1"],
+    ["passt", ["-a", "ff02::1"], "Invalid address: ff02::1"],
+    ["passt", ["-a", "10.0.0.1", "-a", "10.0.0.2"], "Invalid address: 10.0.0.2"],
+    ["passt", ["-a", "bogus"], "Invalid address: bogus"],
+    ["passt", ["-n", "33"], "Invalid netmask: 33"],
+    ["passt", ["-n", "0"], "Invalid netmask: 0"],
+    ["passt", ["-n", "255.0.255.0"], "Invalid netmask: 255.0.255.0"],
+    ["passt", ["-M", "52:54:00:f8:03"], "Invalid MAC address: 52:54:00:f8:03"],
+    ["pasta", ["--ns-mac-addr", "x"], "Invalid MAC address: x"],
+    ["passt", ["-g", "127.0.0.1"], "Invalid gateway address: 127.0.0.1"],
+    ["passt", ["-g", "::1"], "Invalid gateway address: ::1"],
+    ["passt", ["-i", "a", "-i", "b"], "Redundant interface: b"],
+    ["passt", ["-i", "averyveryverylongname"], "Invalid interface name: averyveryverylongname"],
+    ["passt", ["-o", "127.0.0.1"], "Invalid or redundant outbound address: 127.0.0.1"],
+    ["passt", ["--outbound-if4", "a", "--outbound-if4", "b"], "Redundant outbound interface: b"],
+    ["passt", ["-D", "none", "-D", "none"], "Redundant DNS options"],
+    ["passt", ["-D", "1.2.3.4", "-D", "none"], "Conflicting DNS options"],
+    ["passt", ["-D", "none", "-D", "1.2.3.4"], "Conflicting DNS options"],
+    ["passt", ["-D", "x"], "Cannot use DNS address x"],
+    [
+      "passt",
+      ["-D", "1.1.1.1", "-D", "1.1.1.2", "-D", "1.1.1.3", "-D", "1.1.1.4"],
+      "Cannot use DNS address 1.1.1.4",
+    ],
+    ["passt", ["-S", "none", "-S", "none"], "Redundant DNS search options"],
+    ["passt", ["-S", "a", "-S", "none"], "Conflicting DNS search options"],
+    [
+      "passt",
+      ["-S", "1", "-S", "2", "-S", "3", "-S", "4", "-S", "5", "-S", "6", "-S", "7"],
+      "Cannot use DNS search domain 7",
+    ],
+    ["passt", ["--dns-forward", "127.0.0.1"], "Invalid DNS forwarding address: 127.0.0.1"],
+    ["passt", ["--dns-forward", "::"], "Invalid DNS forwarding address: ::"],
+    [
+      "passt",
+      ["--dns-forward", "255.255.255.255"],
+      "Invalid DNS forwarding address: 255.255.255.255",
+    ],
+    [
+      "passt",
+      ["--dns-forward", "1.1.1.1", "--dns-forward", "1.1.1.2"],
+      "Invalid DNS forwarding address: 1.1.1.2",
+    ],
+    ["passt", ["-4", "-6"], "Options ipv4-only and ipv6-only are mutually exclusive"],
+    ["pasta", ["-I", "a", "-I", "b"], "Multiple --ns-ifname options given"],
+    ["pasta", ["--netns", "a", "--netns", "b"], "Multiple --netns options given"],
+    ["passt", ["-t", "auto"], "'auto' port forwarding is only allowed for pasta"],
+    ["pasta", ["-t", "all"], "'all' port forwarding is only allowed for passt"],
+    ["passt", ["-t", "70000"], "Invalid port specifier 70000"],
+    ["pasta", ["-t", "22", "-t", "22"], "Overlapping port specifier 22"],
+    ["pasta", ["-t", "none", "-t", "22"], "Port forwarding mode '22' conflicts with previous mode"],
+    ["pasta", ["-T", "127.0.0.1/80"], "Invalid port specifier 127.0.0.1/80"],
+  ];
+  for (const [mode, args, msg] of cases) fails(mode, args, msg);
+});
+
+Deno.test("errors are reported in command-line order", () => {
+  fails("passt", ["-m", "10", "--foo"], "Invalid MTU: 10");
+  fails("passt", ["--foo", "-m", "10"], "passt: unrecognized option '--foo'");
+});
+
+Deno.test("--help and --version", () => {
+  const h = parseConf("pasta", ["-h"], host(), SYS);
+  assert.equal(h.kind, "help");
+  assert.equal((h as { text: string }).text, usage("pasta"));
+  const v = parseConf("pasta", ["--version"], host(), SYS);
+  assert.equal(v.kind, "version");
+  assert.equal(
+    (v as { text: string }).text,
+    "pasta 0.1.0\nCopyright Red Hat\nGNU General Public License, version 2 or later\n" +
+      "  <https://www.gnu.org/licenses/old-licenses/gpl-2.0.html>\n" +
+      "This is free software: you are free to change and redistribute it.\n" +
+      "There is NO WARRANTY, to the extent permitted by law.\n",
+  );
+  assert.ok(version("passt").startsWith("passt 0.1.0\n"));
+  // RootlessKit probes flags this way: a supported flag before --version exits 0.
+  assert.equal(parseConf("pasta", ["--stderr", "--version"], host(), SYS).kind, "version");
+  assert.throws(
+    () => parseConf("pasta", ["--host-lo-to-ns-lo", "--version"], host(), SYS),
+    ConfError,
+  );
+});
+
+Deno.test("usage() lists every option of its mode", () => {
+  for (const mode of ["passt", "pasta"] as const) {
+    const text = usage(mode);
+    for (const o of OPTIONS) {
+      const listed = text.includes(`--${o.name} `) || text.includes(`--${o.name}\t`) ||
+        text.includes(`--${o.name}\n`);
+      assert.equal(listed, o.mode === "both" || o.mode === mode, `${mode} --${o.name}`);
+    }
+  }
+});
+
+Deno.test("formatConfSummary() follows upstream's conf_print()", () => {
+  const c = conf("pasta", ["-D", "192.0.2.53", "-S", "example.com", "--netns", "x"]);
+  assert.deepEqual(formatConfSummary(c), [
+    "Template interface: eth0 (IPv4), eth0 (IPv6)",
+    "Namespace interface: eth0",
+    "MAC:",
+    "    host: 52:54:00:12:34:56",
+    "DHCP:",
+    "    assign: 192.168.1.10",
+    "    mask: 255.255.255.0",
+    "    router: 192.168.1.1",
+    "DNS:",
+    "    192.0.2.53",
+    "DNS search list:",
+    "    example.com",
+    "NDP/DHCPv6:",
+    "    assign: 2001:db8::10",
+    "    router: fe80::1",
+    "    our link-local: fe80::5054:ff:fe12:3456",
+    "DNS search list:",
+    "    example.com",
+  ]);
+  const p = conf("passt", [
+    "--no-dhcp",
+    "--no-ndp",
+    "-D",
+    "none",
+    "-S",
+    "none",
+    "--outbound-if4",
+    "eth1",
+  ]);
+  assert.deepEqual(formatConfSummary(p), [
+    "Template interface: eth0 (IPv4), eth0 (IPv6)",
+    "Outbound interface: eth1 (IPv4)",
+    "MAC:",
+    "    host: 52:54:00:12:34:56",
+    "DHCPv6:",
+    "    assign: 2001:db8::10",
+    "    router: fe80::1",
+    "    our link-local: fe80::5054:ff:fe12:3456",
+  ]);
+});
