@@ -530,4 +530,44 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_spawn_daemon: {
+    parameters: [
+      "buffer", // uint8_t *argv_buf
+      "i32", // int32_t keep_fd
+      "u32", // uint32_t clone_flags
+    ],
+    result: "i32",
+  },
+  pf_execvp: {
+    parameters: [
+      "buffer", // uint8_t *argv_buf
+    ],
+    result: "i32",
+  },
+  pf_dup2: {
+    parameters: [
+      "i32", // int32_t oldfd
+      "i32", // int32_t newfd
+    ],
+    result: "i32",
+  },
+  pf_pidfd_open: {
+    parameters: [
+      "i32", // int32_t pid
+    ],
+    result: "i32",
+  },
+  pf_getids: {
+    parameters: [
+      "buffer", // uint8_t *out
+    ],
+    result: "i32",
+  },
+  pf_madvise_hugepage: {
+    parameters: [
+      "buffer", // uint8_t *buf
+      "u32", // uint32_t len
+    ],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;

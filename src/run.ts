@@ -29,6 +29,7 @@ import { ndpTimer } from "./proto/ndp.ts";
 import { FdTransport, Netlink } from "./netlink.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream } from "./passt/tap_passt.ts";
+import { watchTarget } from "./pasta/netns_quit.ts";
 
 /** Bytes of the packet arena. */
 export const ARENA_BYTES = 192 * 1024 * 1024;
@@ -55,11 +56,13 @@ export class StartupError extends Error {
   }
 }
 
-/** Allocates the arena in native memory (huge pages where available). */
+/**
+ * Allocates the arena once and asks for transparent huge pages over it (the
+ * runtime allocates it: a native mapping would need unscoped FFI permission).
+ */
 export function mapArena(size: number): Arena {
-  const ptr = lib().pf_arena_map(size);
-  if (ptr === null) throw new StartupError("Cannot allocate packet buffers");
-  const buf = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
+  const buf = new ArrayBuffer(size);
+  lib().pf_madvise_hugepage(new Uint8Array(buf), size);
   return new Arena(buf);
 }
 
@@ -152,6 +155,8 @@ function setupPasta(rt: Runtime): void {
       const status = reap(ns.pid);
       if (status >= 0) loop.stop(status);
     });
+  } else if (!conf.noNetnsQuit) {
+    watchTarget(loop, ns.netnsPath, ns.pid, () => loop.stop(0));
   }
 }
 

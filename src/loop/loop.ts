@@ -41,7 +41,7 @@ export const EpollType = {
   TAP_PASST: 3,
   TAP_LISTEN: 4,
   NSQUIT_INOTIFY: 5,
-  NSQUIT_TIMER: 6,
+  NSQUIT_PIDFD: 6,
   TCP: 7,
   TCP_SPLICE: 8,
   TCP_LISTEN: 9,

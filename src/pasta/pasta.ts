@@ -22,6 +22,7 @@
 import type { Conf } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
+import { processIds, writeSysFile } from "../sysfile.ts";
 
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
@@ -113,11 +114,10 @@ export function spawnNs(conf: Conf): NsTarget {
     throw new NsError(`Cannot create namespaces for ${args[0]}: ${errText(-pid)}`);
   }
   try {
-    const uid = Deno.uid() ?? 0;
-    const gid = Deno.gid() ?? 0;
-    Deno.writeTextFileSync(`/proc/${pid}/uid_map`, `0 ${uid} 1`);
-    Deno.writeTextFileSync(`/proc/${pid}/setgroups`, "deny");
-    Deno.writeTextFileSync(`/proc/${pid}/gid_map`, `0 ${gid} 1`);
+    const ids = processIds();
+    writeSysFile(`/proc/${pid}/uid_map`, `0 ${ids.euid} 1`);
+    writeSysFile(`/proc/${pid}/setgroups`, "deny");
+    writeSysFile(`/proc/${pid}/gid_map`, `0 ${ids.egid} 1`);
   } catch (e) {
     ffi.pf_kill(pid, 9);
     ffi.pf_close(wr);

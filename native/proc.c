@@ -1,0 +1,191 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* proc.c - processes: the daemon, qrap's exec, watching a target process
+ *
+ * The runtime is multithreaded, so fork() can't be used to daemonise: the
+ * daemon is a fresh copy of the program, started by a fork-like clone() whose
+ * child only makes async-signal-safe calls before execvp(): new session,
+ * standard descriptors on /dev/null, the readiness pipe kept open across exec.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "passt_ffi.h"
+
+#define PROC_ARGS_MAX	4096
+
+static char *proc_argv[PROC_ARGS_MAX + 1];
+
+/**
+ * proc_parse_argv() - Point proc_argv at NUL-separated arguments
+ * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ *
+ * Return: 0, or -E2BIG, -EINVAL for no arguments
+ */
+static int32_t proc_parse_argv(uint8_t *argv_buf)
+{
+	char *p = (char *)argv_buf;
+	unsigned int n = 0;
+
+	while (*p) {
+		if (n == PROC_ARGS_MAX)
+			return -E2BIG;
+		proc_argv[n++] = p;
+		p += strlen(p) + 1;
+	}
+	if (!n)
+		return -EINVAL;
+	proc_argv[n] = NULL;
+	return 0;
+}
+
+/**
+ * daemon_child() - Child side of pf_spawn_daemon(): detach, then exec
+ * @keep_fd:	Descriptor to keep open across exec
+ */
+static void __attribute__((noreturn)) daemon_child(int keep_fd)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int fd, sig;
+
+	(void)setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+	}
+	if (keep_fd >= 0)
+		(void)fcntl(keep_fd, F_SETFD, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+
+	execvp(proc_argv[0], proc_argv);
+	_exit(127);
+}
+
+/**
+ * pf_spawn_daemon() - Start the daemon: new session, stdio on /dev/null
+ * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
+ * @clone_flags:	Namespaces to create for the daemon (CLONE_NEW*), or 0
+ *
+ * Return: PID of the daemon as seen by the caller, or -errno
+ */
+int32_t pf_spawn_daemon(uint8_t *argv_buf, int32_t keep_fd,
+			uint32_t clone_flags)
+{
+	sigset_t all, old;
+	long pid;
+	int rc;
+
+	rc = proc_parse_argv(argv_buf);
+	if (rc)
+		return rc;
+
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc)
+		return -rc;
+	pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
+		      NULL, NULL, NULL, 0UL);
+	if (pid == 0)
+		daemon_child(keep_fd);
+	rc = pid < 0 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc ? rc : (int32_t)pid;
+}
+
+/**
+ * pf_execvp() - Replace this process with a command (qrap)
+ * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ *
+ * Return: -errno (only on failure)
+ */
+int32_t pf_execvp(uint8_t *argv_buf)
+{
+	int32_t rc = proc_parse_argv(argv_buf);
+
+	if (rc)
+		return rc;
+	execvp(proc_argv[0], proc_argv);
+	return -errno;
+}
+
+/**
+ * pf_dup2() - Duplicate a descriptor onto a given number (close-on-exec off)
+ * @oldfd:	Descriptor to duplicate
+ * @newfd:	Number to use
+ *
+ * Return: @newfd, or -errno
+ */
+int32_t pf_dup2(int32_t oldfd, int32_t newfd)
+{
+	int rc = dup2(oldfd, newfd);
+
+	return rc < 0 ? -errno : rc;
+}
+
+/**
+ * pf_pidfd_open() - Descriptor that becomes readable when a process exits
+ * @pid:	Process ID
+ *
+ * Return: file descriptor (close-on-exec), or -errno
+ */
+int32_t pf_pidfd_open(int32_t pid)
+{
+	long rc = syscall(SYS_pidfd_open, pid, 0);
+
+	return rc < 0 ? -errno : (int32_t)rc;
+}
+
+/**
+ * pf_madvise_hugepage() - Ask for transparent huge pages over a buffer
+ * @buf:	Buffer (the arena, allocated by the runtime)
+ * @len:	Its length
+ *
+ * Only the page-aligned interior of @buf is advised.
+ *
+ * Return: 0, or -errno (callers may ignore failures)
+ */
+int32_t pf_madvise_hugepage(uint8_t *buf, uint32_t len)
+{
+	uintptr_t start = ((uintptr_t)buf + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)buf + len) & ~(uintptr_t)4095;
+
+	if (end <= start)
+		return 0;
+	if (madvise((void *)start, end - start, MADV_HUGEPAGE))
+		return -errno;
+	return 0;
+}
+
+/**
+ * pf_getids() - Real and effective user and group IDs
+ * @out:	Four uint32_t words: uid, gid, euid, egid
+ *
+ * Return: 0
+ */
+int32_t pf_getids(uint8_t *out)
+{
+	uint32_t ids[4] = { getuid(), getgid(), geteuid(), getegid() };
+
+	memcpy(out, ids, sizeof(ids));
+	return 0;
+}

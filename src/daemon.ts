@@ -1,0 +1,96 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `daemon.ts` - going to the background only once set-up is complete
+ *
+ * Theory of operation: `fork()` is not an option in a multithreaded runtime, so
+ * the foreground process (the parent) starts a fresh copy of itself, the
+ * daemon, through a native helper (new session, standard descriptors on
+ * /dev/null), with the write end of a readiness pipe whose number is in
+ * `PASST_DAEMON_FD`. The daemon does the whole set-up (ports bound, namespace
+ * joined and configured, socket listening), and then reports on the pipe: an empty message means ready, anything else is the error
+ * to print. The parent waits for that, writes the daemon's PID to the PID
+ * file (the daemon may run in a PID namespace of its own, where it can't know
+ * that number), prints the error if there is one, and exits 0 or 1, which is what Podman, RootlessKit, libvirt and QEMU wait for.
+ *
+ * @module
+ */
+
+import { lib } from "../ffi/lib.ts";
+
+/** Environment variable carrying the readiness pipe to the daemon. */
+export const DAEMON_FD_ENV = "PASST_DAEMON_FD";
+
+const O_CLOEXEC = 0o2000000;
+
+/** In the daemon: the readiness pipe's fd, or -1 when running in the foreground. */
+export function daemonFd(): number {
+  const v = Deno.env.get(DAEMON_FD_ENV);
+  if (v === undefined || !/^\d+$/.test(v)) return -1;
+  Deno.env.delete(DAEMON_FD_ENV);
+  const fd = Number(v);
+  lib().pf_fcntl(fd, 2, /* F_SETFD */ 1 /* FD_CLOEXEC */);
+  return fd;
+}
+
+/** In the daemon: reports readiness (empty `error`) or a set-up failure to the parent. */
+export function notifyParent(fd: number, error = ""): void {
+  if (fd < 0) return;
+  const ffi = lib();
+  const msg = new TextEncoder().encode(error || "\0");
+  let off = 0;
+  while (off < msg.length) {
+    const n = ffi.pf_write(fd, msg, off, msg.length - off);
+    if (n <= 0) break;
+    off += n;
+  }
+  ffi.pf_close(fd);
+}
+
+/**
+ * In the parent: starts the daemon as `launcher args...` and waits for its
+ * report; returns the exit status for the parent, having printed any error.
+ */
+export function startDaemon(launcher: string, args: string[], pidFile: string | null): number {
+  const ffi = lib();
+  const fds = new Int32Array(2);
+  if (ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC) < 0) {
+    Deno.stderr.writeSync(new TextEncoder().encode("Cannot create pipe for daemon\n"));
+    return 1;
+  }
+  const [rd, wr] = [fds[0]!, fds[1]!];
+  Deno.env.set(DAEMON_FD_ENV, String(wr));
+  const enc = new TextEncoder();
+  const parts = [launcher, ...args].map((a) => enc.encode(a + "\0"));
+  const argv = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
+  let off = 0;
+  for (const p of parts) {
+    argv.set(p, off);
+    off += p.length;
+  }
+  const pid = ffi.pf_spawn_daemon(argv, wr, 0);
+  Deno.env.delete(DAEMON_FD_ENV);
+  ffi.pf_close(wr);
+  if (pid < 0) {
+    Deno.stderr.writeSync(enc.encode(`Cannot start daemon: errno ${-pid}\n`));
+    return 1;
+  }
+  const buf = new Uint8Array(4096);
+  let got = 0;
+  for (;;) {
+    const n = ffi.pf_read(rd, buf, got, buf.length - got);
+    if (n === -4) continue;
+    if (n <= 0) break;
+    got += n;
+    if (got === buf.length) break;
+  }
+  ffi.pf_close(rd);
+  if (got === 1 && buf[0] === 0) {
+    if (pidFile) Deno.writeTextFileSync(pidFile, `${pid}\n`);
+    return 0;
+  }
+  const text = new TextDecoder().decode(buf.subarray(0, got)).replace(/\0/g, "");
+  Deno.stderr.writeSync(enc.encode(text ? `${text}\n` : "Daemon exited during set-up\n"));
+  return 1;
+}

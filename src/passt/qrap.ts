@@ -1,0 +1,137 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `qrap.ts` - qrap: connect to passt and start QEMU with the socket as a descriptor
+ *
+ * `qrap FDNUM QEMU_CMD [ARGS...]` is for QEMU versions without `-netdev stream`:
+ * it connects to the first live passt at `/tmp/passt_N.socket` (N from 1), or
+ * to `$PASST_SOCKET`, makes the connected socket descriptor FDNUM and execs
+ * QEMU, which uses it with `-net socket,fd=FDNUM`. A candidate is live when it
+ * answers a probe: an ARP request, length-prefixed as on the stream, answered
+ * within half a second (a passt that already has a client accepts and closes
+ * the connection at once). The answer is read off the socket before QEMU starts.
+ *
+ * @module
+ */
+
+import { lib } from "../../ffi/lib.ts";
+import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const EPOLLIN = 1;
+const PROBE_TIMEOUT_MS = 500;
+const RETRIES = 50;
+const RETRY_DELAY_MS = 50;
+const ECONNRESET = 104;
+
+/** The usage text of qrap. */
+export const QRAP_USAGE = "Usage: qrap FDNUM QEMU_CMD [QEMU_ARG]...\n" +
+  "\n" +
+  "Connect to the first available passt instance (or $PASST_SOCKET) and start\n" +
+  "QEMU_CMD with the connected socket as descriptor FDNUM, for use with\n" +
+  "-net socket,fd=FDNUM.\n";
+
+/** An ARP request for 192.0.2.1 from a locally administered MAC, with its length prefix. */
+function probeFrame(): Uint8Array {
+  const f = new Uint8Array(4 + 42);
+  const dv = new DataView(f.buffer);
+  dv.setUint32(0, 42);
+  f.fill(0xff, 4, 10);
+  f.set([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55], 10);
+  dv.setUint16(16, 0x0806);
+  dv.setUint16(18, 1);
+  dv.setUint16(20, 0x0800);
+  f[22] = 6;
+  f[23] = 4;
+  dv.setUint16(24, 1);
+  f.set([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55], 26);
+  dv.setUint32(38, 0);
+  dv.setUint32(42, 0xc0000201);
+  return f;
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Connects to `path` and checks that passt answers the probe; returns the fd or -1. */
+export function probe(path: string): number {
+  const ffi = lib();
+  const sa = sockaddrUn(path);
+  for (let attempt = 0; attempt < RETRIES; attempt++) {
+    const fd = ffi.pf_socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (ffi.pf_connect(fd, sa, sa.length) < 0) {
+      ffi.pf_close(fd);
+      return -1;
+    }
+    const frame = probeFrame();
+    ffi.pf_send(fd, frame, 0, frame.length, 0x4000);
+    const ep = ffi.pf_epoll_create();
+    ffi.pf_epoll_ctl(ep, 1, fd, EPOLLIN, 0, 0);
+    const ev = new Uint8Array(12);
+    const n = ffi.pf_epoll_wait(ep, ev, 1, PROBE_TIMEOUT_MS);
+    ffi.pf_close(ep);
+    if (n === 1) {
+      const hdr = new Uint8Array(65536 + 4);
+      const got = ffi.pf_recv(fd, hdr, 0, 4, 0x100 /* MSG_WAITALL */);
+      if (got === 4) {
+        const len = new DataView(hdr.buffer).getUint32(0);
+        if (len <= 65535) ffi.pf_recv(fd, hdr, 4, len, 0x100);
+        return fd;
+      }
+      ffi.pf_close(fd);
+      if (got === -ECONNRESET) {
+        sleep(RETRY_DELAY_MS);
+        continue;
+      }
+      return -1;
+    }
+    ffi.pf_close(fd);
+    return -1;
+  }
+  return -1;
+}
+
+/** Runs qrap; returns an exit status only when it could not exec QEMU. */
+export function qrapMain(argv: string[]): number {
+  const stderr = (s: string): void => {
+    Deno.stderr.writeSync(new TextEncoder().encode(s));
+  };
+  if (argv.length < 2 || !/^\d+$/.test(argv[0]!)) {
+    stderr(QRAP_USAGE);
+    return 1;
+  }
+  const fdnum = Number(argv[0]);
+  const env = Deno.env.get("PASST_SOCKET");
+  const paths = env
+    ? [env]
+    : Array.from({ length: UNIX_SOCK_MAX - 1 }, (_, i) => `/tmp/passt_${i + 1}.socket`);
+  let fd = -1;
+  for (const p of paths) {
+    fd = probe(p);
+    if (fd >= 0) break;
+  }
+  if (fd < 0) {
+    stderr("Probe of passt instances failed: no passt listening\n");
+    return 1;
+  }
+  const ffi = lib();
+  if (fd !== fdnum && ffi.pf_dup2(fd, fdnum) < 0) {
+    stderr(`Cannot use descriptor ${fdnum}\n`);
+    return 1;
+  }
+  const enc = new TextEncoder();
+  const parts = argv.slice(1).map((a) => enc.encode(a + "\0"));
+  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
+  let off = 0;
+  for (const p of parts) {
+    buf.set(p, off);
+    off += p.length;
+  }
+  const rc = ffi.pf_execvp(buf);
+  stderr(`Failed to start ${argv[1]}: errno ${-rc}\n`);
+  return 1;
+}
