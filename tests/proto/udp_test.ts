@@ -1,0 +1,337 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import { ip4, ip6 } from "../_helpers/frames.ts";
+import {
+  type Datagram,
+  guestUdp4,
+  guestUdp6,
+  HostSock,
+  sameWords,
+  UdpBench,
+} from "../_helpers/udp_host.ts";
+import { PORT_LOCAL, PORT_LOOPBACK, setUdpTimeout } from "../../src/proto/udp.ts";
+import { Pool } from "../../src/tap/pool.ts";
+
+const GUEST4 = ip4("192.0.2.10");
+const GW4 = ip4("192.0.2.1");
+const GUEST6_LL = ip6("fe80::10");
+const GW6 = ip6("fe80::1");
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from the gateway", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  try {
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40001, echo.port, enc.encode("hello v4"))]);
+    let seenBy: number | null = null;
+    const ok = b.pump(2000, () => b.parsed().length > 0, () => {
+      const d = echo.recv();
+      if (d) {
+        seenBy = d.port;
+        echo.sendTo(d.data, d.addr, d.port);
+      }
+    });
+    assert.ok(ok, "no reply reached the guest");
+    assert.equal(seenBy, 40001, "host socket should use the guest's source port");
+    const f = b.parsed()[0]!;
+    assert.equal(f.v6, false);
+    assert.equal(f.src4, GW4);
+    assert.equal(f.dst4, GUEST4);
+    assert.equal(f.sport, echo.port);
+    assert.equal(f.dport, 40001);
+    assert.equal(dec.decode(f.payload), "hello v4");
+    assert.ok(f.checksumsOk, "IPv4 header checksum and lengths");
+    assert.equal(f.csum, 0, "IPv4 UDP checksum is not computed, as upstream");
+    assert.deepEqual([...f.dstMac], [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    assert.equal(
+      b.udp.flags[echo.port]! & (PORT_LOCAL | PORT_LOOPBACK),
+      PORT_LOCAL | PORT_LOOPBACK,
+    );
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from the gateway", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(true, "::1");
+  try {
+    // Odd payload lengths exercise the checksum's tail handling.
+    const payloads = ["a", "hello v6", "0123456789abc"];
+    b.fromGuest(payloads.map((p) => guestUdp6(GUEST6_LL, GW6, 40002, echo.port, enc.encode(p))));
+    const ok = b.pump(2000, () => b.parsed().length === 3, () => echo.echo());
+    assert.ok(ok, `expected 3 replies, got ${b.parsed().length}`);
+    for (const [i, f] of b.parsed().entries()) {
+      assert.equal(f.v6, true);
+      assert.ok(sameWords(f.src6, GW6), "source is the gateway");
+      assert.ok(sameWords(f.dst6, GUEST6_LL), "destination is the guest's link-local address");
+      assert.equal(f.sport, echo.port);
+      assert.equal(f.dport, 40002);
+      assert.equal(dec.decode(f.payload), payloads[i]);
+      assert.ok(f.checksumsOk, "UDP checksum over IPv6 verifies");
+    }
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: guest port also used by a host socket: two flows (v4 and v6) still get replies", () => {
+  const b = new UdpBench();
+  // The host already uses this port on both families.
+  const busy4 = new HostSock(false, "0.0.0.0");
+  const port = busy4.port;
+  let busy6: HostSock | null = null;
+  try {
+    busy6 = new HostSock(true, "::", port);
+  } catch {
+    // Port free on IPv4 only: the IPv4 case still shows the point.
+  }
+  const echoA = new HostSock(false, "127.0.0.1");
+  const echoB = new HostSock(false, "127.0.0.1");
+  const echo6 = new HostSock(true, "::1");
+  try {
+    b.fromGuest([
+      guestUdp4(GUEST4, GW4, port, echoA.port, enc.encode("to A")),
+      guestUdp4(GUEST4, GW4, port, echoB.port, enc.encode("to B")),
+      guestUdp6(GUEST6_LL, GW6, port, echo6.port, enc.encode("to 6")),
+    ]);
+    const ok = b.pump(2000, () => b.parsed().length === 3, () => {
+      echoA.echo();
+      echoB.echo();
+      echo6.echo();
+    });
+    assert.ok(ok, `expected 3 replies, got ${b.parsed().length}`);
+    const got = b.parsed().map((f) => `${dec.decode(f.payload)}>${f.dport}`).sort();
+    assert.deepEqual(got, [`to 6>${port}`, `to A>${port}`, `to B>${port}`]);
+    // The host's own socket is untouched and still receives its traffic.
+    const probe = new HostSock(false, "127.0.0.1");
+    probe.sendTo(enc.encode("mine"), "127.0.0.1", port);
+    let d = null;
+    for (let i = 0; i < 100 && d === null; i++) d = busy4.recv();
+    probe.close();
+    assert.equal(d && dec.decode(d.data), "mine");
+  } finally {
+    busy4.close();
+    busy6?.close();
+    echoA.close();
+    echoB.close();
+    echo6.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: binding is released after the idle timeout", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  const probe = new HostSock(false, "127.0.0.1");
+  const port = probe.port; // a port the kernel considers free, for the guest to use
+  probe.close();
+  setUdpTimeout(50);
+  try {
+    b.fromGuest([guestUdp4(GUEST4, GW4, port, echo.port, enc.encode("x"))]);
+    assert.ok(b.pump(2000, () => echo.recv() !== null));
+    assert.equal(b.udp.tracked, 1);
+    assert.throws(() => new HostSock(false, "0.0.0.0", port), "port is held by our socket");
+    const t0 = performance.now();
+    b.udp.timer(t0);
+    assert.equal(b.udp.tracked, 1, "not yet idle");
+    b.udp.timer(t0 + 100);
+    assert.equal(b.udp.tracked, 0);
+    const again = new HostSock(false, "0.0.0.0", port);
+    again.close();
+    // And the guest port works again afterwards, with a new socket.
+    b.fromGuest([guestUdp4(GUEST4, GW4, port, echo.port, enc.encode("y"))]);
+    assert.ok(b.pump(2000, () => echo.recv() !== null));
+    assert.equal(b.udp.tracked, 1);
+  } finally {
+    setUdpTimeout(-1);
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, reply returns", () => {
+  const b = new UdpBench();
+  const probe = new HostSock(false, "127.0.0.1");
+  const hostPort = probe.port;
+  probe.close();
+  const client = new HostSock(false, "127.0.0.1");
+  try {
+    assert.equal(b.udp.bindPort(hostPort, 5353, "127.0.0.1", null), 1);
+    client.sendTo(enc.encode("query"), "127.0.0.1", hostPort);
+    assert.ok(b.pump(2000, () => b.parsed().length === 1));
+    const f = b.parsed()[0]!;
+    assert.equal(f.dport, 5353, "target port after mapping");
+    assert.equal(f.sport, client.port);
+    assert.equal(f.src4, GW4, "loopback source shows as the gateway");
+    assert.equal(dec.decode(f.payload), "query");
+    // The guest answers from its port 5353 to the gateway at the client's port.
+    b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("answer"))]);
+    let d: Datagram | null = null;
+    b.pump(2000, () => d !== null, () => d ??= client.recv());
+    assert.ok(d, "client got the reply");
+    const r = d as Datagram;
+    assert.equal(dec.decode(r.data), "answer");
+    assert.equal(r.port, hostPort, "reply comes from the forwarded port");
+    assert.equal(r.addr, "127.0.0.1");
+  } finally {
+    client.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root only)", () => {
+  if (Deno.uid() !== 0) return;
+  const b = new UdpBench();
+  const c = b.c;
+  c.conf.ip4.dnsMatch = ip4("192.0.2.53");
+  c.conf.ip4.dnsHost = ip4("127.0.0.1");
+  c.conf.ip6.dnsMatch = ip6("2001:db8::53");
+  c.conf.ip6.dnsHost = ip6("::1");
+  let r4: HostSock | null = null;
+  let r6: HostSock | null = null;
+  try {
+    r4 = new HostSock(false, "127.0.0.1", 53);
+    r6 = new HostSock(true, "::1", 53);
+  } catch {
+    // Something on the host owns port 53 on loopback already: nothing to test against.
+    r4?.close();
+    b.close();
+    return;
+  }
+  try {
+    b.fromGuest([
+      guestUdp4(GUEST4, ip4("192.0.2.53"), 41000, 53, enc.encode("q4")),
+      guestUdp6(ip6("2001:db8:1:2::10"), ip6("2001:db8::53"), 41000, 53, enc.encode("q6")),
+    ]);
+    const ok = b.pump(2000, () => b.parsed().length === 2, () => {
+      r4!.echo();
+      r6!.echo();
+    });
+    assert.ok(ok, `expected 2 replies, got ${b.parsed().length}`);
+    const f4 = b.parsed().find((f) => !f.v6)!;
+    const f6 = b.parsed().find((f) => f.v6)!;
+    assert.equal(f4.src4, ip4("192.0.2.53"));
+    assert.equal(f4.sport, 53);
+    assert.equal(dec.decode(f4.payload), "q4");
+    assert.ok(sameWords(f6.src6, ip6("2001:db8::53")));
+    assert.ok(sameWords(f6.dst6, ip6("2001:db8:1:2::10")));
+    assert.equal(f6.sport, 53);
+    assert.ok(f6.checksumsOk);
+    // Not a local source: no gateway mapping recorded for port 53.
+    assert.equal(b.udp.flags[53], 0);
+  } finally {
+    r4.close();
+    r6.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: --no-map-gw sends datagrams for the gateway to the gateway itself", () => {
+  const b = new UdpBench();
+  b.c.conf.noMapGw = true;
+  b.c.conf.ip4.gw = ip4("127.0.0.2"); // a gateway address the host can reach on loopback
+  const echo = new HostSock(false, "127.0.0.2");
+  const decoy = new HostSock(false, "127.0.0.1", echo.port);
+  try {
+    b.fromGuest([guestUdp4(GUEST4, ip4("127.0.0.2"), 40003, echo.port, enc.encode("gw"))]);
+    let d: Datagram | null = null;
+    b.pump(1000, () => d !== null, () => d ??= echo.recv());
+    assert.ok(d, "datagram reached the gateway address");
+    assert.equal(decoy.recv(), null, "nothing went to 127.0.0.1");
+  } finally {
+    echo.close();
+    decoy.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: 10000 datagrams of 1400 bytes each way with at most 1% loss", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  try {
+    const N = 10000;
+    const BATCH = 50;
+    let atHost = 0;
+    const payload = new Uint8Array(1400);
+    for (let sent = 0; sent < N; sent += BATCH) {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < BATCH; i++) {
+        new DataView(payload.buffer).setUint32(0, sent + i);
+        frames.push(guestUdp4(GUEST4, GW4, 40004, echo.port, payload));
+      }
+      b.fromGuest(frames);
+      b.pump(5, () => false, () => atHost += echo.echo());
+    }
+    b.pump(1000, () => b.parsed().length >= N, () => atHost += echo.echo());
+    const back = b.parsed();
+    assert.ok(atHost >= N * 0.99, `host received ${atHost} of ${N}`);
+    assert.ok(back.length >= N * 0.99, `guest received ${back.length} of ${N}`);
+    assert.ok(back.every((f) => f.payload.length === 1400 && f.dport === 40004));
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still pass", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  try {
+    const good = guestUdp4(GUEST4, GW4, 40005, echo.port, enc.encode("good"));
+    const longLen = good.slice();
+    new DataView(longLen.buffer).setUint16(34 + 4, 200); // UDP length past the packet
+    const shortLen = good.slice();
+    new DataView(shortLen.buffer).setUint16(34 + 4, 7); // shorter than the header
+    const truncated = good.slice(0, 38); // IP total length says more than we have
+    const noHeader = guestUdp4(GUEST4, GW4, 40005, echo.port, new Uint8Array(0)).slice(0, 36);
+    const v6bad = guestUdp6(GUEST6_LL, GW6, 40005, echo.port, enc.encode("bad6"));
+    new DataView(v6bad.buffer).setUint16(54 + 4, 3);
+    b.fromGuest([longLen, shortLen, truncated, noHeader, v6bad, good]);
+    const got: string[] = [];
+    b.pump(500, () => false, () => {
+      for (let d = echo.recv(); d; d = echo.recv()) got.push(dec.decode(d.data));
+    });
+    assert.deepEqual(got, ["good"]);
+
+    // Descriptors shorter than a UDP header handed straight to the handler.
+    const pool = new Pool(b.arena.size, 4);
+    pool.add(b.tap.inOff, 4);
+    pool.add(b.tap.inOff, 0);
+    let consumed = 0;
+    while (consumed < pool.count) {
+      consumed += b.udp.tapHandler(b.c, false, b.tap.inOff, pool, consumed, performance.now());
+    }
+    assert.equal(consumed, 2);
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
+  const b = new UdpBench();
+  const client = new HostSock(false, "127.0.0.1");
+  const probe = new HostSock(false, "127.0.0.1");
+  const hostPort = probe.port;
+  probe.close();
+  try {
+    assert.equal(b.udp.bindPort(hostPort, 7000, "127.0.0.1", null), 1);
+    const fd = b.udp.sock[7000]!;
+    client.sendTo(enc.encode("later"), "127.0.0.1", hostPort);
+    const EPOLLERR = 8;
+    b.udp.sockHandler(EPOLLERR, fd, 7000, performance.now());
+    b.tap.flush();
+    assert.equal(b.parsed().length, 0);
+    assert.ok(b.pump(1000, () => b.parsed().length === 1), "datagram delivered on EPOLLIN");
+    assert.equal(dec.decode(b.parsed()[0]!.payload), "later");
+  } finally {
+    client.close();
+    b.close();
+  }
+});
