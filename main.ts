@@ -21,7 +21,8 @@ import type { Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
-import { info, setIdent, warn } from "./src/log.ts";
+import { info, openLogFile, setIdent, warn } from "./src/log.ts";
+import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
@@ -105,6 +106,16 @@ function main(args: string[]): number {
     return startDaemon(`${here}${mode}`, argv, conf.pidFile);
   }
 
+  if (conf.logFile) {
+    try {
+      openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
+    } catch (e) {
+      const msg = `Couldn't open log file ${conf.logFile}: ${(e as Error).message}`;
+      if (readyFd >= 0) notifyParent(readyFd, msg);
+      else write(Deno.stderr, msg + "\n");
+      return 1;
+    }
+  }
   for (const w of result.warnings) warn(w);
   try {
     const rt = setup(conf);
