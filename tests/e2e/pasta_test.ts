@@ -66,7 +66,7 @@ for (const rl of rootless) {
   Deno.test({
     name: `pasta --config-net gives the host's addresses, routes and MTU 65520 (${label(rl)})`,
     ignore: ignore || (rl && !prepareRootless()),
-    async fn() {
+    async fn(): Promise<void> {
       const h = host!;
       const r = await pastaSh(
         ["--config-net"],
@@ -96,7 +96,7 @@ for (const rl of rootless) {
   Deno.test({
     name: `ping to the gateway works in both families, neighbours resolve (${label(rl)})`,
     ignore: ignore || !have("ping") || (rl && !prepareRootless()),
-    async fn() {
+    async fn(): Promise<void> {
       const h = host!;
       const r = await pastaSh(
         ["--config-net"],
@@ -118,7 +118,7 @@ for (const rl of rootless) {
 Deno.test({
   name: "pasta exits with the spawned command's status, and 128+signal when it is killed",
   ignore,
-  async fn() {
+  async fn(): Promise<void> {
     assert.equal((await pastaSh([], "exit 42")).code, 42);
     // The command is PID 1 of its PID namespace: only a signal from outside kills it.
     const child = spawn([PASTA, "-f", "--", "sleep", "60"]);
@@ -137,7 +137,7 @@ Deno.test({
 Deno.test({
   name: "udhcpc gets address, router, DNS, search list and MTU from our DHCP server",
   ignore: ignore || !have("busybox"),
-  async fn() {
+  async fn(): Promise<void> {
     const h = host!;
     const script = `ip link set ${h.ifname} up; busybox udhcpc -i ${h.ifname} -n -q -f ` +
       `-O search -O mtu -s ${REPO}/tests/e2e/udhcpc_env.sh`;
@@ -165,7 +165,7 @@ Deno.test({
 Deno.test({
   name: "rdisc6 sees the prefix, MTU, RDNSS and DNSSL; dhclient -6 gets the host's address",
   ignore: ignore || !have("rdisc6") || !have("dhclient"),
-  async fn() {
+  async fn(): Promise<void> {
     const h = host!;
     const w = parseIp6(h.addr6)!;
     const prefix = formatIp6(new Uint32Array([w[0]!, w[1]!, 0, 0]));
@@ -197,7 +197,7 @@ Deno.test({
 Deno.test({
   name: "pasta joins a PID target and a --netns path target",
   ignore: ignore || !have("unshare"),
-  async fn() {
+  async fn(): Promise<void> {
     const h = host!;
     // PID target: a process in its own user and network namespace; pasta
     // returns once the namespace is configured, and exits with the process.
@@ -302,7 +302,7 @@ function descendant(pid: number, comm: string): number {
 Deno.test({
   name: "malformed frames injected into the tap device are dropped without a crash",
   ignore: ignore || !have("python3"),
-  async fn() {
+  async fn(): Promise<void> {
     const h = host!;
     const r = await pastaSh(
       ["--config-net"],
