@@ -33,8 +33,9 @@
  * Ethernet, IP and UDP headers are templated at start-up (the IPv4 header
  * checksum starts from a precomputed partial sum). The source is rewritten
  * (resolver at port 53 to the `--dns-forward` address; host-local sources to
- * the gateway, or for IPv6 to the gateway if link-local, else our link-local
- * address, with the guest's link-local address as destination), the
+ * the gateway, the guest's link-local or global address as destination to
+ * match; upstream used our link-local address for a global IPv6 gateway,
+ * which a guest socket connected to the gateway refuses), the
  * destination port is the epoll index, and the frames are queued to the tap
  * together. As upstream, the IPv4 UDP checksum is 0 (none); the IPv6 one is
  * always computed. EPOLLERR only clears the socket error, without receiving.
@@ -67,6 +68,7 @@ import type { Loop } from "../loop/loop.ts";
 import { EpollType } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
+import type { Tap } from "../tap/tap.ts";
 import * as csum from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
@@ -599,8 +601,10 @@ export class Udp {
         (loopback6(w) ? PORT_LOOPBACK : 0) | (eq6(w, ip6.addr) ? PORT_GUA : 0),
         now,
       );
-      src = linkLocal6(ip6.gw) ? ip6.gw : ip6.addrLl;
-      dst = c.ip6AddrLlSeen;
+      // Upstream uses our link-local address when the gateway is global: a
+      // guest socket connected to the gateway would refuse that reply.
+      src = ip6.gw;
+      dst = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     } else {
       dst = linkLocal6(w) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     }
@@ -741,4 +745,16 @@ export class Udp {
     for (let i = 0; i < this.#nactive; i++) this.#inActive[this.#active[i]!] = 0;
     this.#nactive = 0;
   }
+}
+
+/**
+ * Creates the UDP module for run.ts: installs the tap handler and the 1 s aging
+ * timer, and binds the `-u` forwards given as lists (`auto`: {@linkcode Udp.bindMap}).
+ */
+export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena): Udp {
+  const udp = new Udp(c, loop, tap, arena);
+  tap.handlers.udp = (cc, v6, l3, pool, start, now) => udp.tapHandler(cc, v6, l3, pool, start, now);
+  loop.every(1000, (now) => udp.timer(now));
+  if (!c.conf.noUdp) udp.bindInbound();
+  return udp;
 }

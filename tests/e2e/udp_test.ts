@@ -1,0 +1,245 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * End-to-end tests of UDP through pasta: socat in the namespace, echo servers
+ * and clients on the host's loopback, as root and as an unprivileged user.
+ * `E2E_PASTA` may name another pasta launcher to test (default: ours).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { have, isRoot, PASTA, prepareRootless, type Result, spawn } from "../_helpers/e2e.ts";
+import { HostSock } from "../_helpers/udp_host.ts";
+
+let bin = PASTA;
+try {
+  bin = Deno.env.get("E2E_PASTA") || PASTA;
+} catch {
+  // no --allow-env: ours
+}
+
+const ignore = !isRoot() || !have("socat") || !have("ip");
+const modes = [false, true];
+
+function label(rl: boolean): string {
+  return rl ? "rootless" : "root";
+}
+
+/** Shell lines setting GW4 and GW6 to the namespace's default gateways. */
+const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
+  "set -- $(ip -6 route show default); GW6=$3; ";
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Runs `pasta ARGS -- sh -c SCRIPT`, calling `poll` every few milliseconds on
+ * the host side until it exits (killed after `timeoutMs`).
+ */
+async function pastaPoll(
+  args: string[],
+  script: string,
+  rootless: boolean,
+  poll: () => void,
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Result> {
+  const child = spawn([bin, "-f", ...args, "--", "sh", "-c", script], { rootless, env });
+  let done = false;
+  const out = child.output().then((o) => {
+    done = true;
+    return o;
+  });
+  const end = performance.now() + timeoutMs;
+  while (!done) {
+    poll();
+    if (performance.now() > end) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await delay(2);
+  }
+  const o = await out;
+  const dec = new TextDecoder();
+  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
+}
+
+for (const rl of modes) {
+  Deno.test({
+    name: `udp e2e: echo on the host's loopback via the gateway, IPv4 and IPv6 (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const e4 = new HostSock(false, "127.0.0.1");
+      const e6 = new HostSock(true, "::1");
+      try {
+        const r = await pastaPoll(
+          ["--config-net"],
+          GATEWAYS +
+            `echo hello4 | socat -t 3 - UDP4:$GW4:${e4.port}; ` +
+            `echo hello6 | socat -t 3 - UDP6:[$GW6]:${e6.port}`,
+          rl,
+          () => {
+            e4.echo();
+            e6.echo();
+          },
+        );
+        assert.equal(r.stdout, "hello4\nhello6\n", r.stderr);
+      } finally {
+        e4.close();
+        e6.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name: `udp e2e: -u forwards host datagrams into the namespace, replies return (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const probe4 = new HostSock(false, "127.0.0.1");
+      const p4 = probe4.port;
+      probe4.close();
+      const probe6 = new HostSock(true, "::1");
+      const p6 = probe6.port;
+      probe6.close();
+      const c4 = new HostSock(false, "127.0.0.1");
+      const c6 = new HostSock(true, "::1");
+      const got: string[] = [];
+      let sent = 0;
+      try {
+        const r = await pastaPoll(
+          ["--config-net", "-u", `${p4}`, "-u", `${p6}:7777`],
+          `socat -T 4 UDP4-LISTEN:${p4},fork EXEC:cat & ` +
+            `socat -T 4 UDP6-LISTEN:7777,fork EXEC:cat & sleep 4`,
+          rl,
+          () => {
+            // Keep knocking until the namespace side is listening.
+            if (got.length < 2 && sent++ % 50 === 0) {
+              c4.sendTo(new TextEncoder().encode("fwd4"), "127.0.0.1", p4);
+              c6.sendTo(new TextEncoder().encode("fwd6"), "::1", p6);
+            }
+            for (const [s, port] of [[c4, p4], [c6, p6]] as const) {
+              for (let d = s.recv(); d; d = s.recv()) {
+                assert.equal(d.port, port, "reply comes from the forwarded port");
+                const t = new TextDecoder().decode(d.data);
+                if (!got.includes(t)) got.push(t);
+              }
+            }
+          },
+        );
+        assert.deepEqual(got.sort(), ["fwd4", "fwd6"], r.stderr);
+      } finally {
+        c4.close();
+        c6.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name: `udp e2e: two namespace sockets on a port the host also uses both work (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const busy = new HostSock(false, "0.0.0.0");
+      const port = busy.port;
+      const eA = new HostSock(false, "127.0.0.1");
+      const eB = new HostSock(true, "::1");
+      try {
+        const r = await pastaPoll(
+          ["--config-net"],
+          GATEWAYS +
+            `(echo one | socat -t 3 - UDP4:$GW4:${eA.port},sourceport=${port} > /tmp/a.$$) & ` +
+            `(echo two | socat -t 3 - UDP6:[$GW6]:${eB.port},sourceport=${port},ipv6-v6only=1 > /tmp/b.$$) & ` +
+            `wait; cat /tmp/a.$$ /tmp/b.$$; rm -f /tmp/a.$$ /tmp/b.$$`,
+          rl,
+          () => {
+            for (let d = eA.recv(); d; d = eA.recv()) eA.sendTo(d.data, d.addr, d.port);
+            for (let d = eB.recv(); d; d = eB.recv()) eB.sendTo(d.data, d.addr, d.port);
+          },
+        );
+        assert.equal(r.stdout, "one\ntwo\n", r.stderr);
+      } finally {
+        busy.close();
+        eA.close();
+        eB.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name: `udp e2e: the host port is released after the idle timeout (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const probe = new HostSock(false, "0.0.0.0");
+      const port = probe.port;
+      probe.close();
+      const echo = new HostSock(false, "127.0.0.1");
+      let seen = -1;
+      let heldWhileActive = false;
+      let freeLater = false;
+      try {
+        await pastaPoll(
+          ["--config-net"],
+          GATEWAYS + `echo x | socat -t 1 - UDP4:$GW4:${echo.port},sourceport=${port}; sleep 5`,
+          rl,
+          () => {
+            const d = echo.recv();
+            if (d) {
+              seen = performance.now();
+              echo.sendTo(d.data, d.addr, d.port);
+              try {
+                new HostSock(false, "0.0.0.0", port).close();
+              } catch {
+                heldWhileActive = true;
+              }
+            }
+            if (seen > 0 && !freeLater && performance.now() - seen > 3000) {
+              try {
+                new HostSock(false, "0.0.0.0", port).close();
+                freeLater = true;
+              } catch {
+                // still held
+              }
+            }
+          },
+          { PASST_UDP_TIMEOUT_MS: "1000" },
+        );
+        assert.ok(seen > 0, "datagram reached the host");
+        assert.ok(heldWhileActive, "the guest's port was bound on the host while in use");
+        assert.ok(freeLater, "the binding was released after the idle timeout");
+      } finally {
+        echo.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name: `udp e2e: --dns-forward reaches a resolver on 127.0.0.1:53, reply from the address (${
+      label(rl)
+    })`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      let resolver: HostSock;
+      try {
+        resolver = new HostSock(false, "127.0.0.1", 53);
+      } catch {
+        return; // port 53 on loopback is taken on this host: nothing to test against
+      }
+      try {
+        const r = await pastaPoll(
+          ["--config-net", "-D", "127.0.0.1", "--dns-forward", "192.0.2.53"],
+          "echo query | socat -t 3 - UDP4:192.0.2.53:53",
+          rl,
+          () => resolver.echo(),
+        );
+        assert.equal(r.stdout, "query\n", r.stderr);
+      } finally {
+        resolver.close();
+      }
+    },
+  });
+}
