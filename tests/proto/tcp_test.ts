@@ -1,0 +1,413 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import { lib } from "../../ffi/lib.ts";
+import { tcpIsn } from "../../src/proto/tcp.ts";
+import { ACK_TIMEOUT, TCP_MAX_RETRANS } from "../../src/proto/tcp.ts";
+import {
+  ACK,
+  countFds,
+  FIN,
+  GuestConn,
+  HostConn,
+  HostListener,
+  mapped,
+  PSH,
+  RST,
+  sha256,
+  SYN,
+  TcpBench,
+} from "../_helpers/tcp_frames.ts";
+import { ip4 } from "../_helpers/frames.ts";
+
+const GW4 = ip4("192.0.2.1");
+const GUEST4 = ip4("192.0.2.10");
+
+function randomBytes(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let o = 0; o < n; o += 65536) crypto.getRandomValues(b.subarray(o, Math.min(n, o + 65536)));
+  return b;
+}
+
+/** Opens a guest connection to the gateway (host loopback) and completes both handshakes. */
+function open(
+  b: TcpBench,
+  v6: boolean,
+  l: HostListener,
+  gport = 40000,
+): { g: GuestConn; h: HostConn } {
+  const gaddr = v6 ? b.c.conf.ip6.addr : mapped(GUEST4);
+  const raddr = v6 ? b.c.conf.ip6.gw : mapped(GW4);
+  const g = new GuestConn(b, v6, gaddr, gport, raddr, l.port);
+  g.syn();
+  let h: HostConn | null = null;
+  b.spin(2000, () => {
+    h ??= l.accept();
+    return h !== null && b.tap.segs.length > 0;
+  });
+  const segs = b.tap.take();
+  assert.equal(segs.length, 1, "one SYN-ACK");
+  const sa = segs[0]!;
+  assert.equal(sa.flags, SYN | ACK);
+  assert.ok(sa.csumOk);
+  assert.equal(sa.ack, g.sndNxt);
+  assert.equal(sa.sport, l.port);
+  assert.equal(sa.dport, gport);
+  assert.deepEqual(sa.src, raddr, "SYN-ACK comes from the address the guest connected to");
+  assert.ok(sa.mss > 0 && sa.ws === 8);
+  g.rcvNxt = (sa.seq + 1) >>> 0;
+  g.peerWs = sa.ws;
+  g.sndUna = sa.ack;
+  g.peerWnd = sa.wnd;
+  g.ack();
+  assert.ok(h, "host side accepted");
+  return { g, h: h! };
+}
+
+Deno.test("tcp: guest SYN to the gateway reaches a loopback server, SYN-ACK only after connect", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    assert.equal(b.tcp.count, 1);
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: SYN to a closed port gets RST from the gateway address", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  const port = l.port;
+  l.close();
+  try {
+    const g = new GuestConn(b, false, mapped(GUEST4), 40001, mapped(GW4), port);
+    g.syn();
+    b.spin(1000, () => b.tap.segs.length > 0);
+    const s = b.tap.take();
+    assert.equal(s.length, 1);
+    assert.ok(s[0]!.flags & RST);
+    assert.equal(s[0]!.ack, g.sndNxt, "RST acknowledges the SYN");
+    b.spin(5);
+    assert.equal(b.tcp.count, 0, "connection reaped");
+  } finally {
+    b.close();
+  }
+});
+
+async function transfer(v6: boolean): Promise<void> {
+  const b = new TcpBench();
+  const l = new HostListener(v6);
+  try {
+    const { g, h } = open(b, v6, l);
+    const up = randomBytes(1 << 20);
+    const down = randomBytes(1 << 20);
+    let upOff = 0, downOff = 0;
+    const deadline = performance.now() + 20000;
+    while (
+      (h.readLen < up.length || g.receivedLen < down.length) && performance.now() < deadline
+    ) {
+      if (upOff < up.length) {
+        const n = g.send(up.subarray(upOff));
+        upOff += n;
+      }
+      if (downOff < down.length) downOff = h.write(down, downOff);
+      b.loop.runOnce(1);
+      const segs = g.absorb(b.tap.take());
+      for (const s of segs) assert.ok(s.csumOk, "checksums verify");
+      if (segs.some((s) => s.payload.length > 0)) g.ack();
+      h.poll();
+    }
+    assert.equal(h.readLen, up.length, "guest to host complete");
+    assert.equal(g.receivedLen, down.length, "host to guest complete");
+    assert.equal(await sha256(h.data()), await sha256(up));
+    assert.equal(await sha256(g.data()), await sha256(down));
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+}
+
+Deno.test("tcp: 1 MiB both ways over IPv4, sha256 equal", () => transfer(false));
+Deno.test("tcp: 1 MiB both ways over IPv6, sha256 equal", () => transfer(true));
+
+Deno.test("tcp: data to the guest never exceeds its window or MSS", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    // Guest advertises 10000 bytes (scale 7: field 78 -> 9984), MSS was 65460.
+    g.wndField = 78;
+    g.mss = 1000;
+    g.ack();
+    const down = randomBytes(100000);
+    h.write(down, 0);
+    b.spin(100, () => b.tap.segs.length > 0);
+    b.spin(20);
+    const segs = g.absorb(b.tap.take());
+    const bytes = segs.reduce((a, s) => a + s.payload.length, 0);
+    assert.ok(bytes > 0, "some data sent");
+    assert.ok(bytes <= 78 << 7, `at most the window: ${bytes}`);
+    // The window fills: nothing more until the guest ACKs.
+    b.spin(30);
+    assert.equal(b.tap.take().filter((s) => s.payload.length).length, 0);
+    g.ack();
+    b.spin(50, () => b.tap.segs.length > 0);
+    const more = g.absorb(b.tap.take());
+    assert.ok(more.some((s) => s.payload.length > 0), "ACK opens the window again");
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: guest RST resets the host socket", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    g.rst();
+    b.spin(20);
+    h.poll();
+    assert.equal(h.error, -104, "ECONNRESET on the host side");
+    assert.equal(b.tcp.count, 0);
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: host RST (SO_LINGER 0) becomes RST to the guest", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    h.reset();
+    b.spin(500, () => b.tap.segs.length > 0);
+    g.absorb(b.tap.take());
+    assert.ok(g.rstRcvd);
+    b.spin(5);
+    assert.equal(b.tcp.count, 0);
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: half-close from the guest, then from the host", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    g.send(new TextEncoder().encode("request"), FIN);
+    g.sndNxt = (g.sndNxt + 1) >>> 0;
+    b.spin(200, () => {
+      h.poll();
+      return h.eof;
+    });
+    assert.ok(h.eof, "host sees EOF after the guest's FIN");
+    assert.equal(new TextDecoder().decode(h.data()), "request");
+    g.absorb(b.tap.take());
+    assert.equal(g.sndUna, g.sndNxt, "guest's FIN acknowledged");
+    // The other direction still works.
+    h.write(new TextEncoder().encode("response"), 0);
+    h.shutdownWrite();
+    b.spin(500, () => {
+      g.absorb(b.tap.take());
+      return g.finRcvd;
+    });
+    assert.equal(new TextDecoder().decode(g.data()), "response");
+    assert.ok(g.finRcvd, "FIN to the guest after the data");
+    g.ack();
+    b.spin(5);
+    assert.equal(b.tcp.count, 0, "closed once both FINs are acknowledged");
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: half-close from the host first, guest keeps sending", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    h.write(new TextEncoder().encode("bye"), 0);
+    h.shutdownWrite();
+    b.spin(500, () => {
+      g.absorb(b.tap.take());
+      return g.finRcvd;
+    });
+    assert.ok(g.finRcvd);
+    g.ack();
+    g.send(new TextEncoder().encode("still here"));
+    b.spin(200, () => {
+      h.poll();
+      return h.readLen === 10;
+    });
+    assert.equal(new TextDecoder().decode(h.data()), "still here");
+    g.fin();
+    b.spin(200, () => {
+      h.poll();
+      return h.eof;
+    });
+    assert.ok(h.eof);
+    b.spin(5);
+    assert.equal(b.tcp.count, 0);
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    h.write(new TextEncoder().encode("hello"), 0);
+    b.spin(200, () => b.tap.segs.length > 0);
+    const first = b.tap.take().filter((s) => s.payload.length);
+    assert.equal(first.length, 1);
+    // No ACK from the guest: after ACK_TIMEOUT the same bytes come again.
+    const t0 = performance.now();
+    b.spin(ACK_TIMEOUT + 1000, () => b.tap.segs.length > 0);
+    const again = b.tap.take().filter((s) => s.payload.length);
+    assert.ok(performance.now() - t0 >= ACK_TIMEOUT - 50);
+    assert.equal(again.length, 1);
+    assert.equal(again[0]!.seq, first[0]!.seq);
+    assert.deepEqual(again[0]!.payload, first[0]!.payload);
+    assert.ok(TCP_MAX_RETRANS === 7);
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: duplicate ACKs make data go again from the socket", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    h.write(new TextEncoder().encode("abcdef"), 0);
+    b.spin(200, () => b.tap.segs.length > 0);
+    const first = b.tap.take().filter((s) => s.payload.length);
+    assert.equal(first.length, 1);
+    // Two pure duplicate ACKs of the old sequence in one batch.
+    const d = { seq: g.sndNxt, ack: g.rcvNxt, flags: ACK, wnd: g.wndField };
+    g.feed([d, d]);
+    const again = b.tap.take().filter((s) => s.payload.length);
+    assert.equal(again.length, 1);
+    assert.equal(again[0]!.seq, first[0]!.seq);
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: inbound connection from a forwarded port becomes a SYN from the gateway", () => {
+  const b = new TcpBench();
+  try {
+    // A listener registered as a forwarded port with target 8080.
+    const l = new HostListener(false);
+    b.loop.add(l.fd, 9, /* TCP_LISTEN */ 8080, 1);
+    const h = HostConn.connect(false, 0x7f000001, l.port);
+    b.spin(1000, () => b.tap.segs.length > 0);
+    const syn = b.tap.take();
+    assert.equal(syn.length, 1);
+    const s = syn[0]!;
+    assert.equal(s.flags, SYN);
+    assert.equal(s.dport, 8080);
+    assert.deepEqual(s.src, mapped(GW4), "loopback source appears as the gateway");
+    assert.deepEqual(s.dst, mapped(GUEST4));
+    assert.ok(s.mss > 1000 && s.ws === 8);
+    const g = new GuestConn(b, false, mapped(GUEST4), 8080, mapped(GW4), s.sport, 5000);
+    g.rcvNxt = (s.seq + 1) >>> 0;
+    g.feed([{ seq: g.sndNxt, ack: g.rcvNxt, flags: SYN | ACK, wnd: 65535, opts: g.synOpts() }]);
+    g.sndNxt++;
+    const acks = b.tap.take();
+    assert.ok(acks.length >= 1 && acks[0]!.flags === ACK);
+    g.peerWs = 8;
+    g.absorb(acks);
+    h.write(new TextEncoder().encode("ping"), 0);
+    b.spin(500, () => {
+      g.absorb(b.tap.take());
+      return g.receivedLen === 4;
+    });
+    assert.equal(new TextDecoder().decode(g.data()), "ping");
+    g.ack();
+    g.send(new TextEncoder().encode("pong"), PSH);
+    b.spin(200, () => {
+      h.poll();
+      return h.readLen === 4;
+    });
+    assert.equal(new TextDecoder().decode(h.data()), "pong");
+    g.rst();
+    h.close();
+    l.close();
+  } finally {
+    b.close();
+  }
+});
+
+Deno.test("tcp: no descriptor leak after connections close", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const before = countFds();
+    for (let k = 0; k < 20; k++) {
+      const { g, h } = open(b, false, l, 41000 + k);
+      g.send(new TextEncoder().encode("x"));
+      b.spin(20);
+      g.absorb(b.tap.take());
+      g.fin();
+      b.spin(50, () => {
+        h.poll();
+        return h.eof;
+      });
+      h.close();
+      b.spin(200, () => {
+        g.absorb(b.tap.take());
+        return g.finRcvd;
+      });
+      g.ack();
+      b.spin(5);
+    }
+    assert.equal(b.tcp.count, 0);
+    assert.equal(countFds(), before);
+  } finally {
+    b.close();
+    l.close();
+  }
+});
+
+Deno.test("tcp: ISN differs per tuple and grows with time", () => {
+  const key = Uint32Array.of(0x01234567, 0x89abcdef, 0x02468ace, 0x13579bdf);
+  const a = new Uint8Array(36);
+  a[15] = 1;
+  const b2 = a.slice();
+  b2[35] = 1;
+  const i1 = tcpIsn(key, a, 0, 1000);
+  const i2 = tcpIsn(key, b2, 0, 1000);
+  assert.notEqual(i1, i2);
+  const later = tcpIsn(key, a, 0, 1001);
+  assert.equal((later - i1) >>> 0, 31250, "1 ms is 31250 ticks of 32 ns");
+  const otherKey = tcpIsn(Uint32Array.of(1, 2, 3, 4), a, 0, 1000);
+  assert.notEqual(otherKey, i1);
+  assert.ok(lib());
+});
