@@ -60,8 +60,14 @@
 
 import type { Ctx, PortFwd } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { EADDRINUSE, strerror } from "../../ffi/errno.ts";
-import { ConfError } from "../conf/conf_error.ts";
+import { EADDRINUSE, EMFILE, ENFILE, strerror } from "../../ffi/errno.ts";
+import {
+  FWD_SCAN_INTERVAL,
+  FwdError,
+  scanProcNet,
+  STATE_TCP_LISTEN,
+  STATE_UDP_UNCONN,
+} from "../fwd.ts";
 import { parseIp4, parseIp6 } from "../ip.ts";
 import { debug, debugRatelimit, RateLimit, warn } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
@@ -69,6 +75,7 @@ import { EpollType } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
 import type { Tap } from "../tap/tap.ts";
+import { nsOpen, type NsTarget } from "../pasta/pasta.ts";
 import * as csum from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
@@ -674,6 +681,7 @@ export class Udp {
       const v6 = f === 1;
       if (v6 ? !conf.v6 || a6 === null : !conf.v4 || a4 === null) continue;
       const fd = this.#socket(v6, dev);
+      if (fd === -EMFILE || fd === -ENFILE) throw new FwdError("Can't open enough sockets");
       if (fd < 0) {
         warn(`UDP: cannot open socket for port ${port}: ${strerror(-fd)}`);
         continue;
@@ -698,37 +706,82 @@ export class Udp {
     return bound;
   }
 
+  /** Closes the listeners for guest port `target` (both families). */
+  closePort(target: number): void {
+    for (let f = 0; f < 2; f++) {
+      const key = (f ? 65536 : 0) | target;
+      if (!(this.flags[key]! & PORT_LISTEN)) continue;
+      const fd = this.sock[key]!;
+      this.loop.del(fd);
+      lib().pf_close(fd);
+      this.sock[key] = -1;
+      this.flags[key] = 0;
+    }
+  }
+
   /**
    * Binds the inbound (`-u`) forwards of `fwd`: every range of a list or of
-   * `all`. Throws a {@linkcode ConfError} if a list was given and no port could
-   * be bound; returns the sockets bound. `auto` is bound by {@linkcode Udp.bindMap}.
+   * `all`. Throws a {@linkcode FwdError} if ports were given and none could be
+   * bound, or descriptors ran out; returns the sockets bound. `auto`:
+   * {@linkcode Udp.startAuto}.
    */
   bindInbound(fwd: PortFwd = this.c.conf.udpIn): number {
     if (fwd.mode !== "spec" && fwd.mode !== "all") return 0;
     let bound = 0;
+    let tried = 0;
     for (const r of fwd.ranges) {
       for (let p = r.first; p <= r.last; p++) {
+        if (p === 0 || !(fwd.map[p >> 3]! & (1 << (p & 7)))) continue;
+        tried++;
         bound += this.bindPort(p, (r.target + p - r.first) & 0xffff, r.bindAddr, r.bindIf);
       }
     }
-    if (bound === 0 && fwd.mode === "spec" && fwd.ranges.length > 0) {
-      throw new ConfError("Failed to bind any port");
-    }
+    if (tried > 0 && bound === 0) throw new FwdError("Failed to bind any port for '-u'");
     return bound;
   }
 
+  readonly #autoWant = new Uint8Array(8192);
+  #autoFds: Int32Array | null = null;
+
   /**
-   * Binds every port set in `map` (byte-addressed bitmap, as {@linkcode PortFwd.map})
-   * to the same port in the guest, skipping ports already bound; for pasta's `auto`.
+   * Starts pasta's `auto` mode for -u over the namespace's `/proc/net/udp`,
+   * `udp6`, `tcp` and `tcp6` (in that order in `fds`; -1 if not open): binds
+   * what is bound there now, UDP following TCP, as upstream.
    */
-  bindMap(map: Uint8Array): number {
-    let bound = 0;
-    for (let p = 0; p < 65536; p++) {
-      if (!(map[p >> 3]! & (1 << (p & 7)))) continue;
-      if (this.flags[p]! & PORT_LISTEN || this.flags[65536 | p]! & PORT_LISTEN) continue;
-      bound += this.bindPort(p, p, null, null);
+  startAuto(fds: Int32Array): void {
+    this.#autoFds = fds;
+    this.rescan();
+  }
+
+  /**
+   * Binds or closes `auto` listeners to match the namespace's bound UDP ports and
+   * listening TCP ports, minus exclusions and what -U forwards the other way.
+   */
+  rescan(): void {
+    const fds = this.#autoFds;
+    if (fds === null) return;
+    const conf = this.c.conf;
+    const fwd = conf.udpIn;
+    const want = this.#autoWant;
+    want.fill(0);
+    scanProcNet(fds[0]!, STATE_UDP_UNCONN, want);
+    scanProcNet(fds[1]!, STATE_UDP_UNCONN, want);
+    scanProcNet(fds[2]!, STATE_TCP_LISTEN, want);
+    scanProcNet(fds[3]!, STATE_TCP_LISTEN, want);
+    for (let b = 0; b < 8192; b++) want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.udpOut.map[b]!;
+    for (let p = 1; p < 65536; p++) {
+      const bit = 1 << (p & 7);
+      const on = (want[p >> 3]! & bit) !== 0;
+      if (on === ((fwd.map[p >> 3]! & bit) !== 0)) continue;
+      if (on) {
+        if (this.bindPort(p, p, fwd.bindAddr, fwd.bindIf) > 0) {
+          fwd.map[p >> 3] = fwd.map[p >> 3]! | bit;
+        }
+      } else {
+        this.closePort(p);
+        fwd.map[p >> 3] = fwd.map[p >> 3]! & ~bit;
+      }
     }
-    return bound;
   }
 
   /** Closes every socket (shutdown and tests). */
@@ -747,14 +800,34 @@ export class Udp {
   }
 }
 
+/** Opens `path` in the namespace of `ns`, or returns -1. */
+function nsOpenOr(ns: NsTarget, path: string): number {
+  try {
+    return nsOpen(ns, path);
+  } catch {
+    return -1;
+  }
+}
+
 /**
  * Creates the UDP module for run.ts: installs the tap handler and the 1 s aging
- * timer, and binds the `-u` forwards given as lists (`auto`: {@linkcode Udp.bindMap}).
+ * timer, and binds the `-u` forwards; in pasta's `auto` mode (`ns` given) it
+ * follows the namespace's bound UDP and listening TCP ports, rescanning every
+ * second (upstream scans at start-up only). Throws {@linkcode FwdError}.
  */
-export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena): Udp {
+export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena, ns: NsTarget | null): Udp {
   const udp = new Udp(c, loop, tap, arena);
   tap.handlers.udp = (cc, v6, l3, pool, start, now) => udp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => udp.timer(now));
-  if (!c.conf.noUdp) udp.bindInbound();
+  if (c.conf.noUdp) return udp;
+  if (c.conf.udpIn.mode === "auto") {
+    if (ns !== null) {
+      const paths = ["/proc/net/udp", "/proc/net/udp6", "/proc/net/tcp", "/proc/net/tcp6"];
+      udp.startAuto(Int32Array.from(paths, (p) => nsOpenOr(ns, p)));
+      loop.every(FWD_SCAN_INTERVAL, () => udp.rescan());
+    }
+  } else {
+    udp.bindInbound();
+  }
   return udp;
 }

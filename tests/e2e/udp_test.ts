@@ -141,6 +141,36 @@ for (const rl of modes) {
   });
 
   Deno.test({
+    name: `udp e2e: pasta's default -u auto follows a socket bound in the namespace (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const probe = new HostSock(false, "127.0.0.1");
+      const port = probe.port;
+      probe.close();
+      const client = new HostSock(false, "127.0.0.1");
+      let got = "";
+      let n = 0;
+      try {
+        const r = await pastaPoll(
+          ["--config-net"],
+          `socat -T 5 UDP4-LISTEN:${port},fork EXEC:cat & sleep 5`,
+          rl,
+          () => {
+            if (got === "" && n++ % 50 === 0) {
+              client.sendTo(new TextEncoder().encode("auto"), "127.0.0.1", port);
+            }
+            const d = client.recv();
+            if (d) got = new TextDecoder().decode(d.data);
+          },
+        );
+        assert.equal(got, "auto", r.stderr);
+      } finally {
+        client.close();
+      }
+    },
+  });
+
+  Deno.test({
     name: `udp e2e: two namespace sockets on a port the host also uses both work (${label(rl)})`,
     ignore: ignore || (rl && !prepareRootless()),
     async fn(): Promise<void> {
