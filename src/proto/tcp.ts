@@ -215,6 +215,9 @@ export class Tcp {
   /** iov table (in the arena), TCP_INFO words, discard area. */
   readonly #iovOff: number;
   readonly #iov: Uint32Array;
+  /** Separate iov table for guest data to the socket (the peek path may run in between). */
+  readonly #iovInOff: number;
+  readonly #iovIn: Uint32Array;
   readonly #tiOff: number;
   readonly #ti: Uint32Array;
   readonly #discardOff: number;
@@ -250,6 +253,12 @@ export class Tcp {
     this.#bufs = new TcpBufs(arena);
     this.#iovOff = arena.alloc(IOV_MAX * 8, 64);
     this.#iov = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset + this.#iovOff, IOV_MAX * 2);
+    this.#iovInOff = arena.alloc(IOV_MAX * 8, 64);
+    this.#iovIn = new Uint32Array(
+      arena.u8.buffer,
+      arena.u8.byteOffset + this.#iovInOff,
+      IOV_MAX * 2,
+    );
     this.#tiOff = arena.alloc(TI_WORDS * 4, 64);
     this.#ti = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset + this.#tiOff, TI_WORDS);
     this.#discardOff = arena.alloc(DISCARD_LEN, 64);
@@ -834,7 +843,7 @@ export class Tcp {
   #dataFromTap(i: number, pool: Pool, start: number, _now: number): void {
     const t = this.conns;
     const dv = this.#dv;
-    const iov = this.#iov;
+    const iov = this.#iovIn;
     const keep = this.#keep;
     let niov = 0;
     let nkeep = 0;
@@ -843,6 +852,7 @@ export class Tcp {
     let wnd = t.wndFromTap[i]!;
     let dup = 0;
     let fin = false;
+    let old = false;
     let seqFrom = t.seqFromTap[i]!;
     const finRcvd = (t.events[i]! & TAP_FIN_RCVD) !== 0;
     const ws = t.wsFromTap[i]!;
@@ -882,7 +892,10 @@ export class Tcp {
         continue;
       }
       const end = (seq + plen) >>> 0;
-      if (seqLt(end, seqFrom) || (end === seqFrom && !(fl & tcph.FIN))) continue;
+      if (seqLt(end, seqFrom) || (end === seqFrom && !(fl & tcph.FIN))) {
+        old = true;
+        continue;
+      }
       const skip = (seqFrom - seq) | 0;
       if (plen - skip > 0 && niov < IOV_MAX) {
         iov[niov * 2] = th + hlen + skip;
@@ -933,7 +946,7 @@ export class Tcp {
       let n = lib().pf_sendmsg(
         t.sock[i]!,
         this.#u8,
-        this.#iovOff,
+        this.#iovInOff,
         niov,
         MSG_DONTWAIT | MSG_NOSIGNAL,
         0,
@@ -961,8 +974,9 @@ export class Tcp {
       this.#timer(i);
       return;
     }
-    if (niov > 0 || partial) {
-      this.#ackIfNeeded(i, partial);
+    if (niov > 0 || partial || old) {
+      // A retransmission of data we have means our ACK was lost or late: ACK again.
+      this.#ackIfNeeded(i, partial || old);
     }
     if (gap) {
       // Duplicate ACK, at most once per seq_from_tap value (low byte).
@@ -1201,7 +1215,8 @@ export class Tcp {
     t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
     t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
     const seq = tcph.seq(dv, th);
-    t.seqInitFromTap[i] = seq;
+    // bytes_acked of an accepted socket doesn't count the handshake: start after the SYN.
+    t.seqInitFromTap[i] = (seq + 1) >>> 0;
     t.seqFromTap[i] = (seq + 1) >>> 0;
     t.seqAckToTap[i] = (seq + 1) >>> 0;
     t.seqAckFromTap[i] = t.seqToTap[i]!;

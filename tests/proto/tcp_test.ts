@@ -411,3 +411,27 @@ Deno.test("tcp: ISN differs per tuple and grows with time", () => {
   assert.notEqual(otherKey, i1);
   assert.ok(lib());
 });
+
+Deno.test("tcp: guest data carrying an ACK that opens the window reaches the host intact", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const { g, h } = open(b, false, l);
+    h.write(new TextEncoder().encode("abc"), 0);
+    b.spin(200, () => b.tap.segs.length > 0);
+    g.absorb(b.tap.take());
+    assert.equal(g.receivedLen, 3);
+    // One segment: new data plus the ACK of "abc".
+    g.send(new TextEncoder().encode("xyz"));
+    b.spin(200, () => {
+      h.poll();
+      return h.readLen >= 3;
+    });
+    assert.equal(new TextDecoder().decode(h.data()), "xyz");
+    g.rst();
+    h.close();
+  } finally {
+    b.close();
+    l.close();
+  }
+});
