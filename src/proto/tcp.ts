@@ -60,6 +60,7 @@ import {
   SOCK_ACCEPTED,
   SOCK_FIN_RCVD,
   SOCK_FIN_SENT,
+  SOCK_OUT_WAIT,
   STALLED,
   TAP_FIN_ACKED,
   TAP_FIN_RCVD,
@@ -316,6 +317,7 @@ export class Tcp {
       if (ev & TAP_FIN_SENT) mask = EPOLLET;
       else if (t.flags[i]! & STALLED) mask = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       else mask = EPOLLIN | EPOLLRDHUP;
+      if (t.flags[i]! & SOCK_OUT_WAIT) mask = (mask | EPOLLOUT) & ~EPOLLET;
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
@@ -509,8 +511,16 @@ export class Tcp {
     );
     if (flags & (tcph.SYN | tcph.FIN)) t.seqToTap[i] = (seq + 1) >>> 0;
     this.#tap.queue(l2, len);
-    if ((flags & tcph.ACK) && (t.flags[i]! & ACK_TO_TAP_DUE)) this.#flagClear(i, ACK_TO_TAP_DUE);
+    if (flags & tcph.ACK) this.#ackSent(i);
     return true;
+  }
+
+  /** After an ACK went out: keep ACK_TO_TAP_DUE only for a zero window or a lagging ACK. */
+  #ackSent(i: number): void {
+    const t = this.conns;
+    if (t.wndToTap[i] === 0 || t.seqAckToTap[i] !== t.seqFromTap[i]) {
+      this.#flagSet(i, ACK_TO_TAP_DUE);
+    } else if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
   }
 
   /** MSS we advertise to the guest. */
@@ -570,6 +580,8 @@ export class Tcp {
       this.#addLowRtt(i);
     }
     const local = (t.flags[i]! & LOCAL) !== 0;
+    const sb = lib().pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+    if (sb > 0) t.sndbuf[i] = sb;
     const sndbuf = t.sndbuf[i]!;
     if (
       force || local || sndbuf < SNDBUF_SMALL ||
@@ -590,7 +602,12 @@ export class Tcp {
       scaled = sndbuf * (1 - 0.5 * (sndbuf - SNDBUF_SMALL) / (SNDBUF_BIG - SNDBUF_SMALL));
     }
     scaled = Math.floor(scaled);
-    if (sndWnd) wnd = local ? sndWnd : (sndWnd < scaled ? sndWnd : scaled);
+    if (local) {
+      // Everything written is acknowledged: only the free part of the buffer is a window.
+      const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
+      if (queued > 0) scaled = scaled > queued ? scaled - queued : 0;
+    }
+    if (sndWnd) wnd = sndWnd < scaled ? sndWnd : scaled;
     else wnd = scaled;
     if (wnd > MAX_WINDOW) wnd = MAX_WINDOW;
     if (!(t.events[i]! & ESTABLISHED) && wnd < WINDOW_DEFAULT) wnd = WINDOW_DEFAULT;
@@ -598,7 +615,6 @@ export class Tcp {
     const ws = t.wsToTap[i]!;
     wnd = (wnd >>> ws) << ws;
     t.wndToTap[i] = wnd;
-    if (wnd === 0) this.#flagSet(i, ACK_TO_TAP_DUE);
     return t.seqAckToTap[i] !== oldAck || wnd !== oldWnd;
   }
 
@@ -606,8 +622,7 @@ export class Tcp {
   #ackIfNeeded(i: number, force: boolean): void {
     const changed = this.#updateSeqAckWnd(i, false);
     if (changed || force) this.#sendFlags(i, tcph.ACK);
-    const t = this.conns;
-    if (t.seqAckToTap[i] !== t.seqFromTap[i]) this.#flagSet(i, ACK_TO_TAP_DUE);
+    else this.#ackSent(i);
   }
 
   /** Applies the guest's window to the socket with TCP_WINDOW_CLAMP (±1 % is ignored). */
@@ -757,7 +772,7 @@ export class Tcp {
       len -= plen;
     }
     t.seqToTap[i] = seq;
-    if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
+    this.#ackSent(i);
     this.#stall(i, false);
     this.#flagSet(i, ACK_FROM_TAP_DUE);
   }
@@ -961,6 +976,10 @@ export class Tcp {
       }
       t.seqFromTap[i] = (t.seqFromTap[i]! + n) >>> 0;
       partial = n < want;
+      if (partial && !(t.flags[i]! & SOCK_OUT_WAIT)) {
+        t.flags[i] = t.flags[i]! | SOCK_OUT_WAIT;
+        this.#epoll(i);
+      }
     }
     if (fin && !partial && !finRcvd) {
       t.seqFromTap[i] = (t.seqFromTap[i]! + 1) >>> 0;
@@ -1353,7 +1372,17 @@ export class Tcp {
       }
       if (events & EPOLLRDHUP) t.events[i] = t.events[i]! | SOCK_FIN_RCVD;
       if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) this.#dataFromSock(i);
-      if ((events & EPOLLOUT) && !(t.flags[i]! & CLOSED)) this.#ackIfNeeded(i, false);
+      if ((events & EPOLLOUT) && !(t.flags[i]! & CLOSED)) {
+        if (t.flags[i]! & SOCK_OUT_WAIT) {
+          // Room again after a short write: three duplicate ACKs make the guest resend now.
+          t.flags[i] = t.flags[i]! & ~SOCK_OUT_WAIT;
+          this.#epoll(i);
+          this.#updateSeqAckWnd(i, false);
+          this.#sendFlags(i, tcph.ACK);
+          this.#sendFlags(i, tcph.ACK);
+          this.#sendFlags(i, tcph.ACK);
+        } else this.#ackIfNeeded(i, false);
+      }
       return;
     }
     if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
@@ -1381,7 +1410,7 @@ export class Tcp {
     if (fl & ACK_TO_TAP_DUE) {
       t.flags[i] = fl & ~ACK_TO_TAP_DUE;
       if (ev & ESTABLISHED) this.#ackIfNeeded(i, false);
-      this.#timer(i);
+      if (!(t.flags[i]! & ACK_TO_TAP_DUE)) this.#timer(i);
       return;
     }
     if (fl & ACK_FROM_TAP_DUE) {

@@ -62,6 +62,8 @@ export const ACK_FROM_TAP_DUE = 1 << 5;
 export const CLOSED = 1 << 6;
 /** The connection is IPv6 (towards the guest). */
 export const V6 = 1 << 7;
+/** A write to the socket was short: wait for EPOLLOUT, then make the guest resend. */
+export const SOCK_OUT_WAIT = 1 << 8;
 
 /** Names of the event bits, for logs. */
 export const EVENT_NAMES = [
@@ -86,7 +88,7 @@ export class ConnTable {
   readonly next: Int32Array;
   /** Events and flags (see the constants). */
   readonly events: Uint8Array;
-  readonly flags: Uint8Array;
+  readonly flags: Uint16Array;
   /** Retransmissions so far, and the low byte of seq_from_tap at the last duplicate ACK. */
   readonly retrans: Uint8Array;
   readonly dupAck: Uint8Array;
@@ -129,7 +131,7 @@ export class ConnTable {
     this.timer = new Int32Array(capacity);
     this.next = new Int32Array(capacity);
     this.events = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
+    this.flags = new Uint16Array(capacity);
     this.retrans = new Uint8Array(capacity);
     this.dupAck = new Uint8Array(capacity);
     this.wsFromTap = new Uint8Array(capacity);
