@@ -44,6 +44,10 @@
  * forwarded port and family, with the target port as epoll index. The socket
  * is also stored in the map at the target port, so the guest's replies from
  * that port leave through it and reach the client from the port it used.
+ * In pasta's `auto` mode ({@linkcode Udp.startAuto}) the forwarded ports follow
+ * the namespace's bound UDP sockets and, as upstream, its listening TCP ports;
+ * we rescan every second where upstream scans once at start-up, since a
+ * spawned command has bound nothing yet at that point.
  *
  * Aging: {@linkcode Udp.timer} (every second) closes sockets and forgets
  * flags idle for {@linkcode UDP_CONN_TIMEOUT} seconds. Tests shorten that with
