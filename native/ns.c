@@ -20,6 +20,7 @@
  * maps and configure the network namespace.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -439,6 +440,50 @@ static void __attribute__((noreturn)) spawn_fail(int err)
 }
 
 /**
+ * close_cloexec() - Close descriptors that exec would close anyway
+ * @keep:	Descriptor to keep open (the start pipe)
+ *
+ * Our copy of the start pipe's write end, if the caller made it
+ * close-on-exec, goes too, so that the child sees end of file if the caller
+ * goes away without releasing it. Uses getdents64 on /proc/self/fd directly:
+ * opendir() would allocate.
+ */
+static void close_cloexec(int keep)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+	int dfd;
+
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			const struct dirent64 *d;
+			const char *c;
+			int fd = 0, fl;
+
+			d = (const struct dirent64 *)(const void *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
+				fd = fd * 10 + (*c - '0');
+
+			if (fd <= STDERR_FILENO || fd == keep || fd == dfd)
+				continue;
+			fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && (fl & FD_CLOEXEC))
+				close(fd);
+		}
+	}
+	close(dfd);
+}
+
+/**
  * spawn_child() - Child side of pf_spawn_ns(): wait, prepare, exec
  * @sync_fd:	Read end of the start pipe
  */
@@ -453,6 +498,7 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 
 	/* Don't outlive the caller while waiting for it */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close_cloexec(sync_fd);
 	while (read(sync_fd, &b, 1) != 1) {
 		if (errno != EINTR)
 			_exit(1);
@@ -497,7 +543,8 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
  * @clone_flags:	CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC,
  *		CLONE_NEWPID etc.
  * @sync_fd:	Read end of a pipe: the child execs after reading one byte,
- *		and exits with status 1 on end of file
+ *		and exits with status 1 on end of file. Make the write end
+ *		close-on-exec: the child closes such descriptors at once
  *
  * Before releasing the child, the caller may write /proc/PID/uid_map and
  * gid_map and configure the namespaces. The child then writes "0 0" to
