@@ -21,7 +21,7 @@ import type { Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
-import { info, openLogFile, setIdent, warn } from "./src/log.ts";
+import { info, Level, openLogFile, setIdent, setLevel, warn } from "./src/log.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -106,6 +106,7 @@ function main(args: string[]): number {
     return startDaemon(`${here}${mode}`, argv, conf.pidFile);
   }
 
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);

@@ -30,6 +30,10 @@ import { FdTransport, Netlink } from "./netlink.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream } from "./passt/tap_passt.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
+import { nsOpen } from "./pasta/pasta.ts";
+import { setupTcp, type Tcp } from "./proto/tcp.ts";
+import { setupUdp, type Udp } from "./proto/udp.ts";
+import { FwdError, setupTcpFwd, type TcpFwd } from "./fwd.ts";
 
 /** Bytes of the packet arena. */
 export const ARENA_BYTES = 192 * 1024 * 1024;
@@ -84,6 +88,9 @@ export interface Runtime {
   arena: Arena;
   tap: Tap;
   ns: NsTarget | null;
+  tcp: Tcp | null;
+  tcpFwd: TcpFwd | null;
+  udp: Udp | null;
   /** Code run at exit (pcap flush, socket file removal...). */
   atExit: (() => void)[];
 }
@@ -193,7 +200,17 @@ export function setup(conf: Conf): Runtime {
   const c = newCtx(conf);
   const loop = new Loop();
   const tap = new Tap(c, arena);
-  const rt: Runtime = { c, loop, arena, tap, ns: null, atExit: [] };
+  const rt: Runtime = {
+    c,
+    loop,
+    arena,
+    tap,
+    ns: null,
+    tcp: null,
+    tcpFwd: null,
+    udp: null,
+    atExit: [],
+  };
   if (conf.pcap) {
     const pcap = Pcap.open(conf.pcap);
     tap.pcap = pcap;
@@ -211,8 +228,14 @@ export function setup(conf: Conf): Runtime {
   try {
     if (conf.mode === "pasta") setupPasta(rt);
     else setupPasst(rt);
+    rt.tcp = setupTcp(c, loop, tap, arena);
+    const procNet = rt.ns && conf.tcpIn.mode === "auto" && !conf.noTcp
+      ? { tcp4: nsOpen(rt.ns, "/proc/net/tcp"), tcp6: nsOpen(rt.ns, "/proc/net/tcp6") }
+      : null;
+    rt.tcpFwd = setupTcpFwd(c, loop, procNet);
+    rt.udp = setupUdp(c, loop, tap, arena, rt.ns);
   } catch (e) {
-    if (e instanceof NsError) throw new StartupError(e.message);
+    if (e instanceof NsError || e instanceof FwdError) throw new StartupError(e.message);
     throw e;
   }
   debug("Set-up complete");
