@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static const int sig_list[] = {
 static struct sigaction sig_old[SIG_COUNT];
 static volatile sig_atomic_t sig_fd = -1;
 static int sig_installed;
+static int sig_pinned;
 
 /**
  * pf_epoll_create() - Create an epoll instance with EPOLL_CLOEXEC
@@ -227,6 +229,15 @@ int32_t pf_signal_pipe(int32_t write_fd)
 	sig_fd = write_fd;
 	if (sig_installed)
 		return 0;
+
+	/* The handlers live here: never let the library be unloaded under them */
+	if (!sig_pinned) {
+		Dl_info dli;
+
+		if (dladdr((void *)sig_handler, &dli) && dli.dli_fname &&
+		    dlopen(dli.dli_fname, RTLD_NOW | RTLD_NODELETE))
+			sig_pinned = 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sig_handler;

@@ -255,14 +255,24 @@ static int ns_child(void *arg)
  */
 static int32_t ns_call(void)
 {
-	int status;
+	sigset_t all, old;
+	int status, rc;
 	pid_t pid;
 
+	/* The child shares our memory and thread pointer: no handler may
+	 * ever run on it, so it starts, and stays, with every signal blocked.
+	 */
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc)
+		return -rc;
 	ns_req.rc = -ECHILD;
 	pid = clone(ns_child, ns_stack + sizeof(ns_stack),
 		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &ns_req);
-	if (pid < 0)
-		return -errno;
+	rc = pid < 0 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return rc;
 
 	/* Whoever reaps it first, the result is already in ns_req */
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
