@@ -1,0 +1,345 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * End-to-end tests of TCP through pasta's tap path: socat and sha256sum in the
+ * namespace and on the host, as root and as an unprivileged user. The host's
+ * non-loopback address is discovered, never assumed. `E2E_PASTA` may name
+ * another pasta launcher to test (default: ours).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+
+let bin = PASTA;
+try {
+  bin = Deno.env.get("E2E_PASTA") || PASTA;
+} catch {
+  // no --allow-env: ours
+}
+
+const ignore = !isRoot() || !have("socat") || !have("ip") || !have("sha256sum");
+const modes = [false, true];
+
+function label(rl: boolean): string {
+  return rl ? "rootless" : "root";
+}
+
+/** The host's first global address of a family, or "" if none. */
+function hostAddr(v6: boolean): string {
+  const r = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `ip -${v6 ? 6 : 4} -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1`,
+    ],
+    stdout: "piped",
+  }).outputSync();
+  return new TextDecoder().decode(r.stdout).trim();
+}
+
+let nextPort = 20000 + Math.floor(Math.random() * 20000);
+function ports(n: number): number[] {
+  const p = [];
+  for (let i = 0; i < n; i++) p.push(nextPort++);
+  return p;
+}
+
+/** A world-writable scratch directory with a random file of `size` bytes; its sha256. */
+function scratch(size: number): { dir: string; file: string; sum: string } {
+  const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
+  Deno.chmodSync(dir, 0o777);
+  const file = `${dir}/data`;
+  const r = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `head -c ${size} /dev/urandom > ${file}; chmod 644 ${file}; sha256sum < ${file} | cut -d' ' -f1`,
+    ],
+    stdout: "piped",
+  }).outputSync();
+  return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
+}
+
+/** Shell lines setting GW4 and GW6 to the namespace's default gateways. */
+const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
+  "set -- $(ip -6 route show default); GW6=$3; ";
+
+function wrapRootless(cmd: string, rl: boolean): string {
+  return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
+}
+
+/** Runs a host-side bash script with a timeout; returns stdout (stderr on failure). */
+async function bash(script: string, timeoutMs = 120_000): Promise<string> {
+  const r = await run(["bash", "-c", script], { timeoutMs });
+  if (r.code !== 0) throw new Error(`script failed (${r.code}): ${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+for (const rl of modes) {
+  for (const size of [1 << 20, 256 << 20]) {
+    const mib = size >> 20;
+    Deno.test({
+      name: `tcp e2e: ${mib} MiB both ways to the gateway (host loopback), IPv4 and IPv6 (${
+        label(rl)
+      })`,
+      ignore: ignore || (rl && !prepareRootless()),
+      async fn(): Promise<void> {
+        const s = scratch(size);
+        const [p1, p2, p3, p4] = ports(4);
+        const ns = GATEWAYS +
+          `socat -u FILE:${s.file} TCP4:$GW4:${p1}; ` +
+          `socat -u TCP4:$GW4:${p2} - | sha256sum > ${s.dir}/down4; ` +
+          `socat -u FILE:${s.file} TCP6:[$GW6]:${p3}; ` +
+          `socat -u TCP6:[$GW6]:${p4} - | sha256sum > ${s.dir}/down6`;
+        try {
+          await bash(`
+            socat -u TCP4-LISTEN:${p1},bind=127.0.0.1,reuseaddr SYSTEM:'sha256sum > ${s.dir}/up4' &
+            socat -u FILE:${s.file} TCP4-LISTEN:${p2},bind=127.0.0.1,reuseaddr &
+            socat -u TCP6-LISTEN:${p3},bind=[::1],reuseaddr SYSTEM:'sha256sum > ${s.dir}/up6' &
+            socat -u FILE:${s.file} TCP6-LISTEN:${p4},bind=[::1],reuseaddr &
+            sleep 0.3
+            ${wrapRootless(bin, rl)} -q -f --config-net -- sh -c '${ns}'
+            sleep 0.5; kill %1 %2 %3 %4 2>/dev/null; true`);
+          for (const f of ["up4", "down4", "up6", "down6"]) {
+            assert.equal(Deno.readTextFileSync(`${s.dir}/${f}`).split(" ")[0]!.trim(), s.sum, f);
+          }
+        } finally {
+          Deno.removeSync(s.dir, { recursive: true });
+        }
+      },
+    });
+
+    Deno.test({
+      name: `tcp e2e: ${mib} MiB both ways through -t from a non-loopback host address (${
+        label(rl)
+      })`,
+      ignore: ignore || (rl && !prepareRootless()) || hostAddr(false) === "",
+      async fn(): Promise<void> {
+        const s = scratch(size);
+        const h4 = hostAddr(false);
+        const [p1, p2] = ports(2);
+        const ns = `socat -u TCP4-LISTEN:${p1} SYSTEM:"sha256sum > ${s.dir}/up" & ` +
+          `socat -u FILE:${s.file} TCP4-LISTEN:${p2} & wait`;
+        try {
+          await bash(`
+            ${wrapRootless(bin, rl)} -q -f --config-net -t ${p1},${p2} -- sh -c '${ns}' &
+            P=$!
+            for i in $(seq 50); do sleep 0.1; socat -u TCP4:${h4}:${p2},connect-timeout=1 - > ${s.dir}/dl 2>/dev/null; [ -s ${s.dir}/dl ] && break; done
+            sha256sum < ${s.dir}/dl > ${s.dir}/down
+            sleep 0.3
+            socat -u FILE:${s.file} TCP4:${h4}:${p1}
+            wait $P
+            true`);
+          assert.equal(
+            Deno.readTextFileSync(`${s.dir}/up`).split(" ")[0]!.trim(),
+            s.sum,
+            "host to namespace",
+          );
+          assert.equal(
+            Deno.readTextFileSync(`${s.dir}/down`).split(" ")[0]!.trim(),
+            s.sum,
+            "namespace to host",
+          );
+        } finally {
+          Deno.removeSync(s.dir, { recursive: true });
+        }
+      },
+    });
+  }
+
+  Deno.test({
+    name: `tcp e2e: port specs: range, mapping, address-bound, exclusion (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const [a, b, c, d, m] = ports(5);
+      const srv = (p: number | undefined): string =>
+        `socat TCP4-LISTEN:${p},fork SYSTEM:"echo ${p}" &`;
+      // a-c forwarded except b; d mapped to m in the namespace; bound to 127.0.0.1 only.
+      const ns = `${srv(a)} ${srv(b)} ${srv(c)} ${srv(m)} sleep 6`;
+      const out = await bash(`
+        ${
+        wrapRootless(bin, rl)
+      } -q -f --config-net -t ${a}-${c},~${b} -t 127.0.0.1/${d}:${m} -- sh -c '${ns}' &
+        sleep 3
+        for p in ${a} ${b} ${c} ${d}; do echo "$p:$(socat -u TCP4:127.0.0.1:$p - 2>/dev/null)"; done
+        H=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+        [ -n "$H" ] && echo "bound:$(socat -u TCP4:$H:${d} - 2>/dev/null)"
+        wait; true`);
+      assert.match(out, new RegExp(`^${a}:${a}$`, "m"), "first port of the range");
+      assert.match(out, new RegExp(`^${c}:${c}$`, "m"), "last port of the range");
+      assert.match(out, new RegExp(`^${b}:$`, "m"), "excluded port not forwarded");
+      assert.match(out, new RegExp(`^${d}:${m}$`, "m"), "mapped port reaches the target");
+      if (out.includes("bound:")) assert.match(out, /^bound:$/m, "address-bound: not on others");
+    },
+  });
+
+  Deno.test({
+    name: `tcp e2e: -t auto follows a listener started after pasta (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const [p] = ports(1);
+      const ns = `sleep 1; socat TCP4-LISTEN:${p},fork SYSTEM:"echo auto" & sleep 6`;
+      const out = await bash(`
+        ${wrapRootless(bin, rl)} -q -f --config-net -t auto -- sh -c '${ns}' &
+        sleep 4
+        echo "got:$(socat -u TCP4:127.0.0.1:${p} - 2>/dev/null)"
+        wait; true`);
+      assert.match(out, /^got:auto$/m);
+    },
+  });
+
+  Deno.test({
+    name: `tcp e2e: 1000 concurrent connections each move data without loss (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()) || !have("python3"),
+    async fn(): Promise<void> {
+      const [p] = ports(1);
+      const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
+      Deno.chmodSync(dir, 0o777);
+      Deno.writeTextFileSync(
+        `${dir}/srv.py`,
+        `import socket, threading
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", ${p})); l.listen(1024)
+def h(c):
+    d = b""
+    while len(d) < 10000:
+        x = c.recv(65536)
+        if not x: break
+        d += x
+    c.sendall(d[::-1]); c.close()
+while True:
+    c, _ = l.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
+`,
+      );
+      Deno.writeTextFileSync(
+        `${dir}/cli.py`,
+        `import socket, sys, selectors, os
+gw = sys.argv[1]; n = 1000; ok = 0
+socks = []
+for i in range(n):
+    s = socket.create_connection((gw, ${p})); socks.append(s)
+for i, s in enumerate(socks):
+    s.sendall(bytes([i % 256]) * 5000 + os.urandom(5000))
+for i, s in enumerate(socks):
+    d = b""
+    while len(d) < 10000:
+        x = s.recv(65536)
+        if not x: break
+        d += x
+    if len(d) == 10000 and d[-1] == i % 256: ok += 1
+    s.close()
+print("ok", ok)
+`,
+      );
+      try {
+        const out = await bash(
+          `
+          ulimit -n 4096
+          python3 ${dir}/srv.py & S=$!
+          sleep 0.3
+          ${
+            wrapRootless(bin, rl)
+          } -q -f --config-net -- sh -c 'ulimit -n 4096; ${GATEWAYS} python3 ${dir}/cli.py $GW4'
+          kill $S; true`,
+          180_000,
+        );
+        assert.match(out, /^ok 1000$/m);
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    },
+  });
+
+  Deno.test({
+    name: `tcp e2e: half-close and RST from either side reach the other side (${label(rl)})`,
+    ignore: ignore || (rl && !prepareRootless()) || !have("python3"),
+    async fn(): Promise<void> {
+      const [p1] = ports(1);
+      const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
+      Deno.chmodSync(dir, 0o777);
+      Deno.writeTextFileSync(
+        `${dir}/srv.py`,
+        `import socket, struct
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", ${p1})); l.listen(4)
+c, _ = l.accept()          # 1: client half-closes, we answer after EOF
+d = c.recv(100); e = c.recv(100)
+c.sendall(b"eof" if d == b"req" and e == b"" else b"bad"); c.close()
+c, _ = l.accept()          # 2: we reset
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+c, _ = l.accept()          # 3: client resets
+try:
+    x = c.recv(100); print("srv3", "eof" if x == b"" else "data", flush=True)
+except ConnectionResetError:
+    print("srv3 reset", flush=True)
+`,
+      );
+      Deno.writeTextFileSync(
+        `${dir}/cli.py`,
+        `import socket, struct, sys, time
+gw = sys.argv[1]
+s = socket.create_connection((gw, ${p1})); s.sendall(b"req"); s.shutdown(socket.SHUT_WR)
+print("cli1", s.recv(100).decode(), s.recv(100) == b"", flush=True); s.close()
+s = socket.create_connection((gw, ${p1}))
+try:
+    x = s.recv(100); print("cli2", "eof" if x == b"" else "data", flush=True)
+except ConnectionResetError:
+    print("cli2 reset", flush=True)
+s = socket.create_connection((gw, ${p1})); time.sleep(0.3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close(); time.sleep(0.5)
+`,
+      );
+      try {
+        const out = await bash(`
+          python3 ${dir}/srv.py & S=$!
+          sleep 0.3
+          ${
+          wrapRootless(bin, rl)
+        } -q -f --config-net -- sh -c '${GATEWAYS} python3 ${dir}/cli.py $GW4'
+          wait $S; true`);
+        assert.match(
+          out,
+          /^cli1 eof True$/m,
+          "guest half-close: host sees EOF, answer and FIN come back",
+        );
+        assert.match(out, /^cli2 (reset|eof)$/m, "host RST ends the guest's connection");
+        assert.match(out, /^srv3 (reset|eof)$/m, "guest RST ends the host's connection");
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "tcp e2e: no descriptor leak in pasta after connections close",
+  ignore,
+  async fn(): Promise<void> {
+    const [p] = ports(1);
+    const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
+    Deno.chmodSync(dir, 0o777);
+    try {
+      const out = await bash(`
+        socat TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo hi" & S=$!
+        sleep 0.3
+        ${bin} -q -f --config-net -- sh -c '${GATEWAYS} sleep 1; touch ${dir}/r1; sleep 1;
+          for i in $(seq 20); do socat -u TCP4:$GW4:${p} - >/dev/null; done;
+          touch ${dir}/r2; sleep 3' &
+        P=$!
+        while [ ! -e ${dir}/r1 ]; do sleep 0.1; done
+        A=$(ls /proc/$P/fd | wc -l)
+        while [ ! -e ${dir}/r2 ]; do sleep 0.1; done
+        sleep 2
+        B=$(ls /proc/$P/fd | wc -l)
+        wait $P
+        echo "fds:$A:$B"
+        kill $S; true`);
+      const m = /fds:(\d+):(\d+)/.exec(out);
+      assert.ok(m, out);
+      assert.equal(m[2], m[1], "same descriptor count after 20 connections closed");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
