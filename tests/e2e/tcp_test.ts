@@ -87,10 +87,12 @@ for (const rl of modes) {
       async fn(): Promise<void> {
         const s = scratch(size);
         const [p1, p2, p3, p4] = ports(4);
+        // Uploads wait for the host to close (bidirectional socat): pasta exits with the
+        // command, and data still queued in the namespace would be lost with it.
         const ns = GATEWAYS +
-          `socat -u FILE:${s.file} TCP4:$GW4:${p1}; ` +
+          `socat -t 30 - TCP4:$GW4:${p1} < ${s.file} > /dev/null; ` +
           `socat -u TCP4:$GW4:${p2} - | sha256sum > ${s.dir}/down4; ` +
-          `socat -u FILE:${s.file} TCP6:[$GW6]:${p3}; ` +
+          `socat -t 30 - TCP6:[$GW6]:${p3} < ${s.file} > /dev/null; ` +
           `socat -u TCP6:[$GW6]:${p4} - | sha256sum > ${s.dir}/down6`;
         try {
           await bash(`
