@@ -34,6 +34,8 @@ import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
 import { FwdError, setupTcpFwd, type TcpFwd } from "./fwd.ts";
+import { setupTcpSplice } from "./proto/tcp_splice.ts";
+import { setupUdpSplice } from "./proto/udp_splice.ts";
 
 /** Bytes of the packet arena. */
 export const ARENA_BYTES = 192 * 1024 * 1024;
@@ -234,6 +236,8 @@ export function setup(conf: Conf): Runtime {
       : null;
     rt.tcpFwd = setupTcpFwd(c, loop, procNet);
     rt.udp = setupUdp(c, loop, tap, arena, rt.ns);
+    if (rt.ns) setupTcpSplice(c, loop, rt.tcp, rt.ns, nofile);
+    if (rt.ns) setupUdpSplice(c, loop, arena, rt.udp, rt.ns);
   } catch (e) {
     if (e instanceof NsError || e instanceof FwdError) throw new StartupError(e.message);
     throw e;
