@@ -93,7 +93,13 @@ export function setLogTargets(opts: { stderr: boolean; syslog: SyslogSink | null
 
 /** Opens the log file: truncated, header line first; later messages go only there. */
 export function openLogFile(path: string, size: number, exe: string, version: string): void {
-  const file = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  const file = Deno.openSync(path, {
+    read: true,
+    write: true,
+    create: true,
+    truncate: true,
+    mode: 0o600,
+  });
   const header = `${ident} ${version}: ${exe} (${Deno.pid})\n`;
   const bytes = encoder.encode(header);
   file.writeSync(bytes);

@@ -1,0 +1,99 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import { lib } from "../../ffi/lib.ts";
+import { EPOLL_EVENTS, EpollType, Loop, SOCKET_MAX } from "../../src/loop/loop.ts";
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const O_NONBLOCK = 0o4000;
+const EPOLLIN = 1;
+
+function socketpair(): [number, number] {
+  const fds = new Int32Array(2);
+  assert.equal(
+    lib().pf_socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)),
+    0,
+  );
+  return [fds[0]!, fds[1]!];
+}
+
+function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  assert.equal(lib().pf_pipe2(new Uint8Array(fds.buffer), O_NONBLOCK), 0);
+  return [fds[0]!, fds[1]!];
+}
+
+Deno.test("Loop moves data from a socketpair into a pipe through epoll handlers", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  const [pr, pw] = pipe();
+  const buf = new Uint8Array(65536);
+  const got: number[] = [];
+  const seen: Array<[number, number]> = [];
+  loop.on(EpollType.UDP, (_ev, fd, index) => {
+    seen.push([fd, index]);
+    const n = ffi.pf_read(fd, buf, 0, buf.length);
+    if (n > 0) assert.equal(ffi.pf_write(pw, buf, 0, n), n);
+  });
+  loop.on(EpollType.ICMP, (_ev, fd, index) => {
+    seen.push([fd, index]);
+    const n = ffi.pf_read(fd, buf, 0, buf.length);
+    for (let i = 0; i < n; i++) got.push(buf[i]!);
+    if (got.length >= 3000) loop.stop(7);
+  });
+  assert.equal(loop.add(b, EpollType.UDP, 0xabcdef01, EPOLLIN), 0);
+  assert.equal(loop.add(pr, EpollType.ICMP, 42, EPOLLIN), 0);
+  const data = new Uint8Array(3000).map((_, i) => (i * 7) & 0xff);
+  assert.equal(ffi.pf_write(a, data, 0, data.length), data.length);
+  let ticks = 0;
+  loop.every(10, () => {
+    if (++ticks > 200) loop.stop(1);
+  });
+  assert.equal(loop.run(), 7);
+  assert.deepEqual(new Uint8Array(got), data);
+  assert.deepEqual(seen[0], [b, 0xabcdef01], "fd and per-kind index come back from the reference");
+  assert.ok(seen.some(([fd, i]) => fd === pr && i === 42));
+  for (const fd of [a, b, pr, pw, loop.epfd]) ffi.pf_close(fd);
+});
+
+Deno.test("Loop runs deferred handlers after each wake-up and periodic timers on time", () => {
+  const loop = new Loop();
+  let deferred = 0;
+  let periodic = 0;
+  const start = performance.now();
+  loop.defer(() => deferred++);
+  loop.every(20, () => {
+    if (++periodic === 5) loop.stop();
+  });
+  loop.run();
+  const elapsed = performance.now() - start;
+  assert.equal(periodic, 5);
+  assert.ok(deferred >= 5, "deferred handlers ran at every wake-up");
+  assert.ok(elapsed >= 95, `five 20 ms periods took ${elapsed} ms`);
+  lib().pf_close(loop.epfd);
+});
+
+Deno.test("Loop refuses descriptors that don't fit the reference", () => {
+  const loop = new Loop();
+  assert.equal(loop.add(SOCKET_MAX + 1, EpollType.TCP, 0, EPOLLIN), -24);
+  assert.equal(loop.add(-1, EpollType.TCP, 0, EPOLLIN), -24);
+  assert.equal(EPOLL_EVENTS, 8);
+  lib().pf_close(loop.epfd);
+});
+
+Deno.test("Loop delivers SIGUSR1 sent to ourselves as a signal event", () => {
+  const loop = new Loop();
+  let got = 0;
+  loop.onSignal(10, (signo) => {
+    got = signo;
+    loop.stop();
+  });
+  loop.every(2000, () => loop.stop());
+  lib().pf_kill(Deno.pid, 10);
+  loop.run();
+  assert.equal(got, 10);
+});
