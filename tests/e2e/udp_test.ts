@@ -179,8 +179,10 @@ for (const rl of modes) {
       const eA = new HostSock(false, "127.0.0.1");
       const eB = new HostSock(true, "::1");
       try {
+        // -U none: with the default (auto), pasta would bind the host's busy port
+        // on the namespace's loopback too, as upstream does, taking it from socat.
         const r = await pastaPoll(
-          ["--config-net"],
+          ["--config-net", "-U", "none"],
           GATEWAYS +
             `(echo one | socat -t 3 - UDP4:$GW4:${eA.port},sourceport=${port} > /tmp/a.$$) & ` +
             `(echo two | socat -t 3 - UDP6:[$GW6]:${eB.port},sourceport=${port},ipv6-v6only=1 > /tmp/b.$$) & ` +
