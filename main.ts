@@ -27,6 +27,7 @@ import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
+import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
 function modeOf(name: string): Mode | "qrap" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
@@ -103,7 +104,8 @@ function main(args: string[]): number {
   }
   if (!conf.foreground && readyFd < 0) {
     const here = new URL(".", import.meta.url).pathname;
-    return startDaemon(`${here}${mode}`, argv, conf.pidFile);
+    const plan = planSandbox(conf, processIds());
+    return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
   }
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
@@ -122,14 +124,18 @@ function main(args: string[]): number {
     const rt = setup(conf);
     if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
     if (readyFd < 0) writePidFile(conf.pidFile);
+    // The daemon was started in its own mount namespace: empty root, no capabilities
+    if (readyFd >= 0) isolate(mode, true);
+    applySeccomp(mode);
     notifyParent(readyFd);
     return runLoop(rt);
   } catch (e) {
-    if (e instanceof StartupError || e instanceof ConfError || e instanceof Error) {
+    const expected = e instanceof StartupError || e instanceof ConfError;
+    if (e instanceof Error) {
       const msg = e.message;
       if (readyFd >= 0) notifyParent(readyFd, msg);
       else write(Deno.stderr, msg + "\n");
-      if (!(e instanceof StartupError || e instanceof ConfError)) console.error(e);
+      if (!expected) console.error(e);
       return 1;
     }
     throw e;

@@ -570,4 +570,31 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_spawn_isolated: {
+    parameters: [
+      "buffer", // uint8_t *argv_buf
+      "i32", // int32_t keep_fd
+      "i32", // int32_t userns_fd
+      "i32", // int32_t uid
+      "i32", // int32_t gid
+      "u32", // uint32_t flags
+      "u32", // uint32_t keep_caps
+      "buffer", // uint8_t *err
+    ],
+    result: "i32",
+  },
+  pf_isolate: {
+    parameters: [
+      "i32", // int32_t pivot
+      "u32", // uint32_t keep_caps
+    ],
+    result: "i32",
+  },
+  pf_seccomp: {
+    parameters: [
+      "i32", // int32_t pasta
+      "i32", // int32_t install
+    ],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -140,6 +140,11 @@ int32_t pf_dup2(int32_t oldfd, int32_t newfd);
 int32_t pf_pidfd_open(int32_t pid);
 int32_t pf_madvise_hugepage(uint8_t *buf, uint32_t len);
 int32_t pf_getids(uint8_t *out);
+int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
+			  int32_t userns_fd, int32_t uid, int32_t gid,
+			  uint32_t flags, uint32_t keep_caps, uint8_t *err);
+int32_t pf_isolate(int32_t pivot, uint32_t keep_caps);
+int32_t pf_seccomp(int32_t pasta, int32_t install);
 
 /* Internal helpers shared between files, not exported from the library */
 #define PF_INTERNAL __attribute__((visibility("hidden")))

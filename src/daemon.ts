@@ -18,6 +18,7 @@
  */
 
 import { lib } from "../ffi/lib.ts";
+import { type SandboxPlan, spawnIsolated } from "./isolation.ts";
 
 /** Environment variable carrying the readiness pipe to the daemon. */
 export const DAEMON_FD_ENV = "PASST_DAEMON_FD";
@@ -52,7 +53,12 @@ export function notifyParent(fd: number, error = ""): void {
  * In the parent: starts the daemon as `launcher args...` and waits for its
  * report; returns the exit status for the parent, having printed any error.
  */
-export function startDaemon(launcher: string, args: string[], pidFile: string | null): number {
+export function startDaemon(
+  launcher: string,
+  args: string[],
+  pidFile: string | null,
+  plan: SandboxPlan,
+): number {
   const ffi = lib();
   const fds = new Int32Array(2);
   if (ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC) < 0) {
@@ -62,20 +68,18 @@ export function startDaemon(launcher: string, args: string[], pidFile: string | 
   const [rd, wr] = [fds[0]!, fds[1]!];
   Deno.env.set(DAEMON_FD_ENV, String(wr));
   const enc = new TextEncoder();
-  const parts = [launcher, ...args].map((a) => enc.encode(a + "\0"));
-  const argv = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
-  let off = 0;
-  for (const p of parts) {
-    argv.set(p, off);
-    off += p.length;
-  }
-  const pid = ffi.pf_spawn_daemon(argv, wr, 0);
-  Deno.env.delete(DAEMON_FD_ENV);
-  ffi.pf_close(wr);
-  if (pid < 0) {
-    Deno.stderr.writeSync(enc.encode(`Cannot start daemon: errno ${-pid}\n`));
+  let pid: number;
+  try {
+    pid = spawnIsolated([launcher, ...args], wr, plan);
+  } catch (e) {
+    Deno.env.delete(DAEMON_FD_ENV);
+    ffi.pf_close(wr);
+    ffi.pf_close(rd);
+    Deno.stderr.writeSync(enc.encode(`${(e as Error).message}\n`));
     return 1;
   }
+  Deno.env.delete(DAEMON_FD_ENV);
+  ffi.pf_close(wr);
   const buf = new Uint8Array(4096);
   let got = 0;
   for (;;) {

@@ -1,0 +1,682 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* isolation.c - the daemon's sandbox: namespaces, root, capabilities, seccomp
+ *
+ * Theory of operation. The runtime is multithreaded, so the namespaces of the
+ * sandbox are entered before it starts: pf_spawn_isolated() makes a child with
+ * clone(CLONE_VM | CLONE_VFORK) on a static stack (the calling thread waits
+ * for it), which changes its IDs (raw syscalls: glibc's setuid() would try to
+ * signal our threads), joins or creates the user namespace, writes its own ID
+ * maps, unshares mount, IPC, UTS and PID namespaces, narrows its capabilities
+ * to the set needed for set-up (carried across execve as ambient ones), then
+ * forks the daemon, which is the first process of the new PID namespace, and
+ * execs. Every thread of the runtime is born inside these namespaces.
+ *
+ * Once set-up is complete, pf_isolate() moves the root of the (private) mount
+ * namespace to an empty read-only tmpfs, which holds for every thread, and
+ * drops capabilities in each thread: capabilities are per thread, so a signal
+ * is sent to each task with a handler that clears its own sets, as glibc does
+ * for setuid(). pf_seccomp() then sets PR_SET_NO_NEW_PRIVS and installs the
+ * allow-list for all threads (SECCOMP_FILTER_FLAG_TSYNC): a system call
+ * outside the list kills the process. The list comes from "#syscalls"
+ * annotations in the sources, collected by seccomp.sh into
+ * build/seccomp_list.h at build time.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "passt_ffi.h"
+#include "build/seccomp_list.h"
+
+/* #syscalls rt_sigreturn tgkill exit exit_group */
+
+#define ISO_STACK_SIZE	(128 * 1024)
+#define ISO_ARGS_MAX	4096
+#define ISO_DROP_SIG	(SIGRTMIN + 6)
+
+#if defined(__x86_64__)
+#define ISO_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define ISO_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "Unsupported architecture for the seccomp filter"
+#endif
+
+/**
+ * struct iso_req - What the spawning child does, and what it reports
+ * @userns_fd:	User namespace to join, or -1
+ * @uid:	UID to switch to, or -1
+ * @gid:	GID to switch to, or -1
+ * @flags:	CLONE_NEW* flags to unshare (CLONE_NEWUSER first)
+ * @keep_caps:	Capabilities (bits 0..31) kept across execve
+ * @keep_fd:	Descriptor the daemon inherits (readiness pipe)
+ * @pid:	Result: PID of the daemon, or -errno
+ * @step:	Result: which step failed
+ */
+struct iso_req {
+	int userns_fd;
+	int uid;
+	int gid;
+	uint32_t flags;
+	uint32_t keep_caps;
+	int keep_fd;
+	int32_t pid;
+	const char *step;
+};
+
+static char iso_stack[ISO_STACK_SIZE] __attribute__((aligned(64)));
+static struct iso_req iso_req;
+static pthread_mutex_t iso_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *iso_argv[ISO_ARGS_MAX + 1];
+
+/**
+ * fmt_u() - Format an unsigned number (no stdio in the child)
+ * @p:		Output, at least 11 bytes
+ * @v:		Value
+ *
+ * Return: pointer past the last digit
+ */
+static char *fmt_u(char *p, unsigned int v)
+{
+	char tmp[12];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/**
+ * write_file() - Write a short string to a file
+ * @path:	Path
+ * @s:		Text
+ * @len:	Its length
+ *
+ * Return: 0, or -errno
+ */
+static int write_file(const char *path, const char *s, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/**
+ * write_map() - Map 0 in our new user namespace to an ID outside
+ * @path:	/proc/self/uid_map or gid_map
+ * @id:		Outer ID
+ *
+ * Return: 0, or -errno
+ */
+static int write_map(const char *path, unsigned int id)
+{
+	char buf[32] = "0 ", *p;
+
+	p = fmt_u(buf + 2, id);
+	*p++ = ' ';
+	*p++ = '1';
+	return write_file(path, buf, (size_t)(p - buf));
+}
+
+/**
+ * caps_get() - Read the calling task's capability sets
+ * @d:		Two data words (low and high 32 capabilities)
+ *
+ * Return: 0, or -errno
+ */
+static int caps_get(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	return syscall(SYS_capget, &h, d) ? -errno : 0;
+}
+
+/**
+ * caps_set() - Set effective, permitted and inheritable to one mask
+ * @mask:	Capabilities 0..31 to keep (those not held are left out)
+ *
+ * Return: 0, or -errno
+ */
+static int caps_set(uint32_t mask)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int rc = caps_get(d);
+
+	if (rc)
+		return rc;
+	mask &= d[0].permitted;
+	d[0].effective = d[0].permitted = d[0].inheritable = mask;
+	d[1].effective = d[1].permitted = d[1].inheritable = 0;
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/**
+ * iso_fail() - Report a failed step of the spawning child, then exit
+ * @r:		Request
+ * @step:	What failed
+ * @rc:		-errno
+ */
+static void __attribute__((noreturn)) iso_fail(struct iso_req *r,
+					       const char *step, int rc)
+{
+	r->pid = rc;
+	r->step = step;
+	_exit(1);
+}
+
+/**
+ * iso_daemon() - The daemon, before exec: session, stdio, signals
+ * @r:		Request
+ */
+static void __attribute__((noreturn)) iso_daemon(const struct iso_req *r)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int fd, sig;
+
+	(void)setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+	}
+	if (r->keep_fd >= 0)
+		(void)fcntl(r->keep_fd, F_SETFD, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+
+	execvp(iso_argv[0], iso_argv);
+	_exit(127);
+}
+
+/**
+ * iso_child() - Spawning child: IDs, namespaces, capabilities, then fork
+ * @arg:	Request
+ *
+ * Return: 0 (unused: the child always calls _exit())
+ */
+static int iso_child(void *arg)
+{
+	struct iso_req *r = (struct iso_req *)arg;
+	unsigned int euid, egid;
+	long pid;
+	int c, rc;
+
+	if (r->keep_caps && r->uid >= 0 && (unsigned int)r->uid != geteuid())
+		(void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+
+	/* IDs first, so that a user namespace we create belongs to them */
+	if (r->uid >= 0 || r->gid >= 0) {
+		if (syscall(SYS_setgroups, 0, NULL) && errno != EPERM)
+			iso_fail(r, "setgroups", -errno);
+		if (r->gid >= 0 && syscall(SYS_setresgid, r->gid, r->gid, r->gid))
+			iso_fail(r, "setgid", -errno);
+		if (r->uid >= 0 && syscall(SYS_setresuid, r->uid, r->uid, r->uid))
+			iso_fail(r, "setuid", -errno);
+	}
+	/* Kept across setuid(), but not yet effective; CAP_SETPCAP is needed
+	 * to shrink the bounding set below
+	 */
+	if (r->keep_caps &&
+	    (rc = caps_set(r->keep_caps | (1U << CAP_SETPCAP))) && rc != -EPERM)
+		iso_fail(r, "capset", rc);
+
+	if (r->userns_fd >= 0 && setns(r->userns_fd, CLONE_NEWUSER)) {
+		if (errno != EINVAL)
+			iso_fail(r, "setns", -errno);
+	}
+
+	euid = geteuid();
+	egid = getegid();
+	if (r->flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER))
+			iso_fail(r, "unshare(CLONE_NEWUSER)", -errno);
+		if ((rc = write_map("/proc/self/uid_map", euid)))
+			iso_fail(r, "uid_map", rc);
+		if ((rc = write_file("/proc/self/setgroups", "deny", 4)))
+			iso_fail(r, "setgroups", rc);
+		if ((rc = write_map("/proc/self/gid_map", egid)))
+			iso_fail(r, "gid_map", rc);
+	}
+	if (unshare(r->flags & ~(uint32_t)CLONE_NEWUSER))
+		iso_fail(r, "unshare", -errno);
+
+	/* Capabilities for set-up only, carried across execve as ambient ones
+	 * (so that they survive a non-zero UID); the bounding set goes
+	 */
+	for (c = 0; c <= 63; c++) {
+		if (c < 32 && (r->keep_caps & (1U << c)))
+			continue;
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	}
+	if (r->keep_caps) {
+		(void)caps_set(r->keep_caps);
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		for (c = 0; c < 32; c++) {
+			if (r->keep_caps & (1U << c))
+				(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+					    c, 0, 0);
+		}
+	}
+
+	/* Fork-like: the daemon gets a copy of this address space */
+	pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (pid < 0)
+		iso_fail(r, "clone", -errno);
+	if (pid == 0)
+		iso_daemon(r);
+	r->pid = (int32_t)pid;
+	_exit(0);
+}
+
+/**
+ * pf_spawn_isolated() - Start the daemon inside its sandbox namespaces
+ * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
+ * @userns_fd:	User namespace to join first, or -1
+ * @uid:	UID to switch to before any namespace, or -1
+ * @gid:	GID to switch to, or -1
+ * @flags:	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS,
+ *		CLONE_NEWPID to create (a new user namespace maps 0 to us)
+ * @keep_caps:	Capabilities 0..31 the daemon keeps for its set-up
+ * @err:	64 bytes: on failure, the name of the step that failed
+ *
+ * Return: PID of the daemon as seen by the caller, or -errno
+ */
+int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
+			  int32_t userns_fd, int32_t uid, int32_t gid,
+			  uint32_t flags, uint32_t keep_caps, uint8_t *err)
+{
+	char *p = (char *)argv_buf;
+	sigset_t all, old;
+	unsigned int n = 0;
+	int rc, status;
+	pid_t child;
+
+	pthread_mutex_lock(&iso_lock);
+	while (*p) {
+		if (n == ISO_ARGS_MAX) {
+			pthread_mutex_unlock(&iso_lock);
+			return -E2BIG;
+		}
+		iso_argv[n++] = p;
+		p += strlen(p) + 1;
+	}
+	iso_argv[n] = NULL;
+	if (!n) {
+		pthread_mutex_unlock(&iso_lock);
+		return -EINVAL;
+	}
+
+	memset(&iso_req, 0, sizeof(iso_req));
+	iso_req.userns_fd = userns_fd;
+	iso_req.uid = uid;
+	iso_req.gid = gid;
+	iso_req.flags = flags;
+	iso_req.keep_caps = keep_caps;
+	iso_req.keep_fd = keep_fd;
+	iso_req.pid = -ECHILD;
+	iso_req.step = "clone";
+
+	/* No handler of ours may run on the child: it shares our memory */
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc) {
+		pthread_mutex_unlock(&iso_lock);
+		return -rc;
+	}
+	child = clone(iso_child, iso_stack + sizeof(iso_stack),
+		      CLONE_VM | CLONE_VFORK | SIGCHLD, &iso_req);
+	rc = child < 0 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!rc) {
+		while (waitpid(child, &status, __WALL) < 0 && errno == EINTR)
+			;
+		rc = iso_req.pid;
+	}
+	if (rc < 0 && err)
+		(void)str_copy((char *)err, 64, iso_req.step);
+	pthread_mutex_unlock(&iso_lock);
+	return rc;
+}
+
+static volatile int iso_dropped;
+
+/**
+ * drop_handler() - Signal handler: drop this thread's capabilities
+ * @sig:	Signal number (unused)
+ */
+static void drop_handler(int sig)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int saved = errno, c;
+
+	(void)sig;
+	for (c = 0; c <= 63; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(d, 0, sizeof(d));
+	(void)syscall(SYS_capset, &h, d);
+	__atomic_add_fetch(&iso_dropped, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+/**
+ * inner_tid() - Thread ID in our PID namespace, from its status file
+ * @dfd:	Open /proc/self/task directory (maybe of an outer namespace)
+ * @name:	Entry name
+ * @tid:	Its number, returned if there's no NSpid line
+ *
+ * Return: the last number of the NSpid line (the innermost namespace)
+ */
+static pid_t inner_tid(int dfd, const char *name, pid_t tid)
+{
+	char path[32], buf[2048];
+	const char *p, *e;
+	ssize_t n;
+	int fd;
+
+	p = name;
+	for (n = 0; *p && n < 20; n++)
+		path[n] = *p++;
+	memcpy(path + n, "/status", 8);
+	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tid;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return tid;
+	buf[n] = 0;
+	p = strstr(buf, "NSpid:");
+	if (!p)
+		return tid;
+	e = strchr(p, '\n');
+	if (!e)
+		e = buf + n;
+	while (e > p && (e[-1] < '0' || e[-1] > '9'))
+		e--;
+	while (e > p && e[-1] >= '0' && e[-1] <= '9')
+		e--;
+	for (tid = 0; *e >= '0' && *e <= '9'; e++)
+		tid = tid * 10 + (*e - '0');
+	return tid;
+}
+
+/**
+ * drop_all_threads() - Drop capabilities in every other thread of ours
+ * @dfd:	Open /proc/self/task directory
+ *
+ * Each thread gets the signal once; new threads inherit the sets of the
+ * thread that creates them, so passes repeat until one finds no new task.
+ *
+ * Return: 0, or -errno
+ */
+static int drop_all_threads(int dfd)
+{
+	static pid_t done[1024];
+	char buf[4096] __attribute__((aligned(8)));
+	unsigned int ndone = 0, i;
+	pid_t self = (pid_t)syscall(SYS_gettid), tgid = getpid();
+	struct sigaction sa, old;
+	int sent = 0, fresh;
+	long n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = drop_handler;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(ISO_DROP_SIG, &sa, &old))
+		return -errno;
+	iso_dropped = 0;
+
+	do {
+		fresh = 0;
+		if (lseek(dfd, 0, SEEK_SET) < 0)
+			break;
+		while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+			long off = 0;
+
+			while (off < n) {
+				const struct dirent64 *d;
+				const char *s;
+				pid_t tid = 0;
+
+				d = (const struct dirent64 *)(const void *)(buf + off);
+				off += d->d_reclen;
+				if (d->d_name[0] < '0' || d->d_name[0] > '9')
+					continue;
+				for (s = d->d_name; *s >= '0' && *s <= '9'; s++)
+					tid = tid * 10 + (*s - '0');
+				tid = inner_tid(dfd, d->d_name, tid);
+				if (tid == self)
+					continue;
+				for (i = 0; i < ndone && done[i] != tid; i++)
+					;
+				if (i < ndone || ndone == 1024)
+					continue;
+				done[ndone++] = tid;
+				if (!syscall(SYS_tgkill, tgid, tid, ISO_DROP_SIG)) {
+					sent++;
+					fresh = 1;
+				}
+			}
+		}
+		/* Wait up to a second for this pass's threads */
+		for (i = 0; i < 1000 && __atomic_load_n(&iso_dropped,
+					__ATOMIC_SEQ_CST) < sent; i++) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	} while (fresh);
+
+	(void)sigaction(ISO_DROP_SIG, &old, NULL);
+	return __atomic_load_n(&iso_dropped, __ATOMIC_SEQ_CST) < sent ?
+	       -ETIMEDOUT : 0;
+}
+
+/**
+ * pf_isolate() - Empty read-only root, then capabilities dropped everywhere
+ * @pivot:	Non-zero to move the root (needs our own mount namespace)
+ * @keep_caps:	Capabilities 0..31 this thread keeps (effective, permitted)
+ *
+ * Return: 0, or -errno of the first failed step
+ */
+int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
+{
+	int dfd, rc = 0;
+
+	dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+
+	if (pivot) {
+		if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
+		    mount("", "/tmp", "tmpfs",
+			  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
+			  "nr_inodes=2,nr_blocks=0") ||
+		    chdir("/tmp") ||
+		    syscall(SYS_pivot_root, ".", ".") ||
+		    umount2(".", MNT_DETACH)) {
+			rc = -errno;
+			close(dfd);
+			return rc;
+		}
+	}
+
+	rc = drop_all_threads(dfd);
+	close(dfd);
+	for (int c = 0; c <= 63; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	{
+		struct __user_cap_header_struct h = {
+			_LINUX_CAPABILITY_VERSION_3, 0
+		};
+		struct __user_cap_data_struct d[2];
+
+		if (!caps_get(d)) {
+			d[0].effective = d[0].permitted = d[0].permitted &
+							  keep_caps;
+			d[0].inheritable = 0;
+			d[1].effective = d[1].permitted = d[1].inheritable = 0;
+			if (syscall(SYS_capset, &h, d) && !rc)
+				rc = -errno;
+		}
+	}
+	return rc;
+}
+
+/**
+ * cmp_nr() - Compare two system call numbers for qsort()
+ * @a:		First
+ * @b:		Second
+ *
+ * Return: <0, 0, >0
+ */
+static int cmp_nr(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define ISO_NR_MAX	512
+#define ISO_PROG_MAX	(ISO_NR_MAX * 2 + 8)
+
+static struct sock_filter iso_prog[ISO_PROG_MAX];
+static long iso_nrs[ISO_NR_MAX];
+
+/**
+ * bst() - Emit a binary search over sorted numbers, leaves jump to verdicts
+ * @lo:		First index
+ * @hi:		One past the last index
+ * @pos:	Next free instruction, updated
+ * @allow:	Index of the ALLOW instruction
+ * @kill:	Index of the KILL instruction
+ *
+ * Instructions are laid out in order, so every jump goes forward.
+ */
+static void bst(unsigned int lo, unsigned int hi, unsigned int *pos,
+		unsigned int allow, unsigned int kill)
+{
+	unsigned int mid, here;
+
+	if (hi - lo == 1) {
+		here = (*pos)++;
+		iso_prog[here] = (struct sock_filter)
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+				 (uint32_t)iso_nrs[lo],
+				 (uint8_t)(allow - here - 1),
+				 (uint8_t)(kill - here - 1));
+		return;
+	}
+	mid = lo + (hi - lo) / 2;
+	here = (*pos)++;
+	bst(lo, mid, pos, allow, kill);
+	/* if nr >= nrs[mid], skip the left subtree */
+	iso_prog[here] = (struct sock_filter)
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)iso_nrs[mid],
+			 (uint8_t)(*pos - here - 1), 0);
+	bst(mid, hi, pos, allow, kill);
+}
+
+/**
+ * pf_seccomp() - No new privileges, then the allow-list for every thread
+ * @pasta:	Non-zero for pasta's list, zero for passt's
+ * @install:	Zero to only count the entries
+ *
+ * Return: number of allowed system calls, or -errno
+ */
+int32_t pf_seccomp(int32_t pasta, int32_t install)
+{
+	const long *list = pasta ? seccomp_list_pasta : seccomp_list_passt;
+	unsigned int n = pasta ? sizeof(seccomp_list_pasta) / sizeof(long) :
+				 sizeof(seccomp_list_passt) / sizeof(long);
+	unsigned int i, m = 0, pos = 0, allow, kill, len;
+	struct sock_fprog prog;
+
+	for (i = 0; i < n && m < ISO_NR_MAX; i++)
+		iso_nrs[m++] = list[i];
+	qsort(iso_nrs, m, sizeof(long), cmp_nr);
+	for (i = 1, n = m ? 1 : 0; i < m; i++) {
+		if (iso_nrs[i] != iso_nrs[n - 1])
+			iso_nrs[n++] = iso_nrs[i];
+	}
+	if (!install || !n)
+		return (int32_t)n;
+
+	/* Instructions: 3 (arch check) + 2n - 1 (tree) + ALLOW + KILL; the
+	 * conditional jumps within the tree must fit in 8 bits
+	 */
+	if (2 * n + 4 > 255 + 3)
+		return -E2BIG;
+	len = 3 + (2 * n - 1) + 2;
+	allow = len - 2;
+	kill = len - 1;
+	iso_prog[pos++] = (struct sock_filter)
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch));
+	iso_prog[pos] = (struct sock_filter)
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ISO_AUDIT_ARCH, 0,
+			 (uint8_t)(kill - pos - 1));
+	pos++;
+	iso_prog[pos++] = (struct sock_filter)
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr));
+	bst(0, n, &pos, allow, kill);
+	iso_prog[allow] = (struct sock_filter)
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	iso_prog[kill] = (struct sock_filter)
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+
+	prog.len = (unsigned short)len;
+	prog.filter = iso_prog;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		return -errno;
+	return (int32_t)n;
+}

@@ -1,0 +1,192 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `isolation.ts` - the sandbox: namespaces, IDs, root, capabilities, seccomp
+ *
+ * Theory of operation, in upstream's order, adapted to a multithreaded
+ * runtime (docs: DESIGN.md §1):
+ *
+ * 1. {@linkcode planSandbox}: in the foreground process, decide how the daemon
+ *    starts. IDs change first (`--runas`, or `nobody` for root in the initial
+ *    user namespace), then the user namespace: pasta joins its target's
+ *    (`--userns`, a PID target's), or, with `--netns` alone (which implies
+ *    `--netns-only`), stays in ours, since it must be able to enter a network
+ *    namespace owned by it; passt and every other case create a new one that
+ *    maps 0 to our UID. Then new mount, IPC, UTS and PID namespaces. The
+ *    capabilities needed for set-up (CAP_SYS_ADMIN to enter namespaces and
+ *    to pivot_root, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SYS_PTRACE for
+ *    other users' /proc/PID/ns files) survive the change of UID as ambient
+ *    ones; the bounding set loses the rest.
+ * 2. `pf_spawn_isolated` starts the daemon inside all of that, so that every
+ *    runtime thread is born there.
+ * 3. {@linkcode isolate}: after set-up, with every file, socket and namespace
+ *    descriptor open, the root of our private mount namespace becomes an
+ *    empty read-only tmpfs, and every thread drops its capabilities (pasta's
+ *    loop thread keeps CAP_SYS_ADMIN if something enters namespaces at run
+ *    time, see {@linkcode needNamespacesAtRunTime}).
+ * 4. {@linkcode applySeccomp}: PR_SET_NO_NEW_PRIVS, not dumpable, and the
+ *    allow-list for all threads (SECCOMP_FILTER_FLAG_TSYNC), just before the
+ *    main loop. Anything else kills the process. The list is generated at
+ *    build time from `#syscalls` annotations beside the code needing them.
+ *
+ * In the foreground (pasta running a command, or `--foreground`) the process
+ * is already running when it could isolate itself, so only step 4 applies.
+ *
+ * The runtime's own threads (V8, tokio) need these, idle and under load,
+ * found by tracing the end-to-end tests (provisional superset):
+ * #syscalls accept4 access bind brk clock_nanosleep clone clone3 close connect dup2
+ * #syscalls epoll_create1 epoll_ctl epoll_wait epoll_pwait eventfd2 exit_group exit fchown
+ * #syscalls fcntl fstat ftruncate futex getcwd getdents64 getegid geteuid getgid getpid
+ * #syscalls getrandom getsockopt gettid getuid ioctl listen lseek lstat madvise mmap
+ * #syscalls mprotect mremap munmap newfstatat openat pipe2 poll prctl pread64 prlimit64
+ * #syscalls pwrite64 read readlink recvfrom recvmsg recvmmsg rename rseq rt_sigaction
+ * #syscalls rt_sigprocmask rt_sigreturn sched_getaffinity sched_getparam sched_getscheduler
+ * #syscalls sched_yield sendmmsg sendmsg sendto set_robust_list set_tid_address setsid
+ * #syscalls setsockopt shutdown sigaltstack socket socketpair stat statx sysinfo
+ * #syscalls timerfd_create timerfd_settime timerfd_gettime uname wait4 waitid write writev
+ * #syscalls unlink unlinkat kill tgkill splice setns getsockname clock_gettime
+ * @module
+ */
+
+import type { Conf } from "./context.ts";
+import { lib } from "../ffi/lib.ts";
+import { debug } from "./log.ts";
+
+/** Namespace flags for clone(2) and unshare(2). */
+export const CLONE_NEWNS = 0x00020000;
+/** New UTS namespace. */
+export const CLONE_NEWUTS = 0x04000000;
+/** New IPC namespace. */
+export const CLONE_NEWIPC = 0x08000000;
+/** New user namespace. */
+export const CLONE_NEWUSER = 0x10000000;
+/** New PID namespace. */
+export const CLONE_NEWPID = 0x20000000;
+
+const CAP_SETPCAP = 8;
+const CAP_NET_BIND_SERVICE = 10;
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_PTRACE = 19;
+const CAP_SYS_ADMIN = 21;
+
+/** Capabilities the daemon keeps until set-up is complete. */
+export const SETUP_CAPS = (1 << CAP_SYS_ADMIN) | (1 << CAP_NET_ADMIN) |
+  (1 << CAP_NET_BIND_SERVICE) | (1 << CAP_SYS_PTRACE) | (1 << CAP_SETPCAP);
+
+/** How the daemon is started. */
+export interface SandboxPlan {
+  /** User namespace file to join, or null. */
+  usernsPath: string | null;
+  /** UID to switch to, -1 to keep ours. */
+  uid: number;
+  /** GID to switch to, -1 to keep ours. */
+  gid: number;
+  /** CLONE_NEW* flags: namespaces to create. */
+  flags: number;
+  /** Capabilities (bits 0..31) kept for set-up. */
+  keepCaps: number;
+}
+
+/** Our effective IDs, for {@linkcode planSandbox}. */
+export interface Ids {
+  euid: number;
+  egid: number;
+}
+
+/** Decides namespaces, IDs and capabilities of the daemon for `conf`. */
+export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
+  const uid = conf.uid !== ids.euid ? conf.uid : -1;
+  const gid = conf.gid !== ids.egid ? conf.gid : -1;
+  let usernsPath: string | null = null;
+  let newUser = true;
+  if (conf.mode === "pasta") {
+    if (conf.netnsOnly || (conf.netns && !conf.userns)) newUser = false;
+    else if (conf.userns) usernsPath = conf.userns;
+    else if (conf.targetPid) usernsPath = `/proc/${conf.targetPid}/ns/user`;
+    if (usernsPath) newUser = false;
+  }
+  const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+    CLONE_NEWPID;
+  return { usernsPath, uid, gid, flags, keepCaps: SETUP_CAPS };
+}
+
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Starts the daemon `argv` in its sandbox with the readiness pipe `keepFd`;
+ * returns its PID, or throws an Error naming the step that failed.
+ */
+export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan): number {
+  const ffi = lib();
+  const enc = new TextEncoder();
+  const parts = argv.map((a) => enc.encode(a + "\0"));
+  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
+  let off = 0;
+  for (const p of parts) {
+    buf.set(p, off);
+    off += p.length;
+  }
+  let userns = -1;
+  if (plan.usernsPath) {
+    userns = ffi.pf_open(enc.encode(plan.usernsPath + "\0"), O_RDONLY | O_CLOEXEC, 0);
+    if (userns < 0) throw new Error(`Cannot open ${plan.usernsPath}: ${errText(-userns)}`);
+  }
+  const err = new Uint8Array(64);
+  const pid = ffi.pf_spawn_isolated(
+    buf,
+    keepFd,
+    userns,
+    plan.uid,
+    plan.gid,
+    plan.flags,
+    plan.keepCaps,
+    err,
+  );
+  if (userns >= 0) ffi.pf_close(userns);
+  if (pid < 0) {
+    const end = err.indexOf(0);
+    const step = new TextDecoder().decode(err.subarray(0, end < 0 ? err.length : end));
+    throw new Error(`Couldn't start sandboxed daemon (${step}): ${errText(-pid)}`);
+  }
+  return pid;
+}
+
+function errText(errno: number): string {
+  const buf = new Uint8Array(128);
+  const n = lib().pf_strerror(errno, buf, buf.length);
+  return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : `errno ${errno}`;
+}
+
+let runtimeNs = false;
+
+/**
+ * Called during set-up by code that enters pasta's namespaces at run time
+ * (the native namespace helper): the loop thread then keeps CAP_SYS_ADMIN.
+ */
+export function needNamespacesAtRunTime(): void {
+  runtimeNs = true;
+}
+
+/**
+ * After set-up, in the daemon: empty read-only root (when `pivot`, i.e. in
+ * our own mount namespace) and capabilities dropped in every thread.
+ */
+export function isolate(mode: "passt" | "pasta", pivot: boolean): void {
+  const keep = mode === "pasta" && runtimeNs ? 1 << CAP_SYS_ADMIN : 0;
+  const rc = lib().pf_isolate(pivot ? 1 : 0, keep);
+  if (rc < 0) throw new Error(`Failed to sandbox process: ${errText(-rc)}`);
+}
+
+/** Number of system calls the allow-list for `mode` holds. */
+export function seccompSize(mode: "passt" | "pasta"): number {
+  return lib().pf_seccomp(mode === "pasta" ? 1 : 0, 0);
+}
+
+/** Installs the seccomp allow-list for all threads, just before the main loop. */
+export function applySeccomp(mode: "passt" | "pasta"): void {
+  const n = lib().pf_seccomp(mode === "pasta" ? 1 : 0, 1);
+  if (n < 0) throw new Error(`Failed to install seccomp filter: ${errText(-n)}`);
+  debug(`Seccomp filter installed: ${n} system calls allowed (${mode})`);
+}
