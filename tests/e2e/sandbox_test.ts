@@ -1,0 +1,279 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * End-to-end tests of the daemon and its sandbox: pasta joins a `--netns`
+ * path target in daemon mode (as root, and rootless inside a user and mount
+ * namespace of the unprivileged test user, which is where such a path
+ * target lives for Podman), then every thread of the daemon is checked for
+ * seccomp, no new privileges, no capabilities and an empty root, traffic is
+ * checked through the sandboxed daemon, and the namespace's deletion ends it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  freePort,
+  have,
+  isRoot,
+  PASTA,
+  prepareRootless,
+  run,
+  spawn,
+  TESTER,
+} from "../_helpers/e2e.ts";
+
+const canRun = isRoot() && have("ip") && have("unshare") && have("socat");
+
+/** Per-thread sandbox state of a running process, from /proc/PID/task/STAR/status. */
+function threadStates(pid: number): { tid: string; status: Record<string, string> }[] {
+  const out = [];
+  for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/status`);
+    const status: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+      const i = line.indexOf(":");
+      if (i > 0) status[line.slice(0, i)] = line.slice(i + 1).trim();
+    }
+    out.push({ tid: e.name, status });
+  }
+  return out;
+}
+
+/** Whether `pid` runs (a zombie waiting for the slow reaper counts as exited). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  for (let t = 0; t < ms; t += 50) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !alive(pid);
+}
+
+function assertSandboxed(pid: number): void {
+  const threads = threadStates(pid);
+  assert.ok(threads.length > 2, "the runtime's threads are there");
+  for (const { tid, status } of threads) {
+    assert.equal(status["Seccomp"], "2", `thread ${tid} has the seccomp filter`);
+    assert.equal(status["NoNewPrivs"], "1", `thread ${tid} has no_new_privs`);
+    assert.equal(BigInt("0x" + status["CapEff"]), 0n, `thread ${tid} has no capabilities`);
+    assert.equal(BigInt("0x" + status["CapBnd"]), 0n, `thread ${tid} has an empty bounding set`);
+    assert.deepEqual(
+      [...Deno.readDirSync(`/proc/${pid}/task/${tid}/root/`)],
+      [],
+      `thread ${tid} sees an empty root`,
+    );
+  }
+}
+
+Deno.test({
+  name:
+    "sandbox: pasta --netns daemon (root) is isolated, forwards traffic, quits with its namespace",
+  ignore: !canRun,
+  async fn(): Promise<void> {
+    const name = `sbx${Deno.pid}`;
+    await run(["ip", "netns", "add", name]);
+    const pidFile = await Deno.makeTempFile();
+    let daemon = 0;
+    const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (server.addr as Deno.NetAddr).port;
+    try {
+      const r = await run([PASTA, "--config-net", "--netns", name, "--pid", pidFile, "-d"]);
+      assert.equal(r.code, 0, r.stderr);
+      daemon = Number(Deno.readTextFileSync(pidFile).trim());
+      assert.ok(alive(daemon), "the PID file holds a live daemon");
+      assertSandboxed(daemon);
+      const uid = threadStates(daemon)[0]!.status["Uid"]!.split(/\s+/)[1];
+      assert.equal(uid, "65534", "root becomes nobody");
+
+      const route = await run([
+        "ip",
+        "netns",
+        "exec",
+        name,
+        "ip",
+        "-4",
+        "route",
+        "show",
+        "default",
+      ]);
+      const gw = route.stdout.split(/\s+/)[2]!;
+      assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/, "the namespace has a default route");
+      // ICMP
+      const ping = await run(["ip", "netns", "exec", name, "ping", "-c", "1", "-W", "2", gw]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+      // TCP to a host loopback server through the gateway
+      const accepted = (async () => {
+        const c = await server.accept();
+        const buf = new Uint8Array(16);
+        const n = await c.read(buf);
+        await c.write(new TextEncoder().encode("pong"));
+        c.close();
+        return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      })();
+      const tcp = await run(
+        ["ip", "netns", "exec", name, "socat", "-t", "2", "-", `TCP:${gw}:${port}`],
+        { stdin: "ping" },
+      );
+      assert.equal(tcp.stdout, "pong", "TCP reply comes back");
+      assert.equal(await accepted, "ping", "TCP data reaches the host");
+      // UDP echo through the gateway
+      const uport = freePort();
+      const echo = spawn(["socat", "-T", "5", `UDP4-RECVFROM:${uport},bind=127.0.0.1`, "EXEC:cat"]);
+      await new Promise((r) => setTimeout(r, 200));
+      const u = await run(
+        ["ip", "netns", "exec", name, "socat", "-t", "2", "-", `UDP:${gw}:${uport}`],
+        { stdin: "hello" },
+      );
+      await echo.output();
+      assert.equal(u.stdout, "hello", "UDP echo comes back");
+
+      assert.ok(alive(daemon), "still running after traffic");
+      assertSandboxed(daemon);
+      await run(["ip", "netns", "del", name]);
+      assert.ok(await waitGone(daemon, 2000), "daemon exits within 2 s of the deletion");
+      daemon = 0;
+    } finally {
+      server.close();
+      if (daemon && alive(daemon)) Deno.kill(daemon, "SIGKILL");
+      await run(["ip", "netns", "del", name]);
+      Deno.removeSync(pidFile);
+    }
+  },
+});
+
+Deno.test({
+  name: "sandbox: --no-netns-quit keeps running until SIGTERM; --runas sets the uid",
+  ignore: !canRun,
+  async fn(): Promise<void> {
+    const name = `sbq${Deno.pid}`;
+    await run(["ip", "netns", "add", name]);
+    const pidFile = await Deno.makeTempFile();
+    let daemon = 0;
+    try {
+      const r = await run([
+        PASTA,
+        "--config-net",
+        "--netns",
+        name,
+        "--pid",
+        pidFile,
+        "--no-netns-quit",
+        "--runas",
+        "12345:12345",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      daemon = Number(Deno.readTextFileSync(pidFile).trim());
+      assertSandboxed(daemon);
+      const ids = threadStates(daemon)[0]!.status;
+      assert.equal(ids["Uid"]!.split(/\s+/)[1], "12345");
+      assert.equal(ids["Gid"]!.split(/\s+/)[1], "12345");
+      await run(["ip", "netns", "del", name]);
+      assert.equal(await waitGone(daemon, 1500), false, "still running without its namespace");
+      Deno.kill(daemon, "SIGTERM");
+      assert.ok(await waitGone(daemon, 2000), "SIGTERM ends it");
+      daemon = 0;
+    } finally {
+      if (daemon && alive(daemon)) Deno.kill(daemon, "SIGKILL");
+      await run(["ip", "netns", "del", name]);
+      Deno.removeSync(pidFile);
+    }
+  },
+});
+
+Deno.test({
+  name: "sandbox: a set-up failure (port already bound) gives status 1 and the error",
+  ignore: !canRun,
+  async fn(): Promise<void> {
+    const name = `sbf${Deno.pid}`;
+    await run(["ip", "netns", "add", name]);
+    const busy = Deno.listen({ hostname: "::", port: 0 });
+    const port = (busy.addr as Deno.NetAddr).port;
+    try {
+      const r = await run([PASTA, "--config-net", "--netns", name, "-t", String(port)]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /bind.*-t/i, "the daemon's error reaches the parent");
+    } finally {
+      busy.close();
+      await run(["ip", "netns", "del", name]);
+    }
+  },
+});
+
+Deno.test({
+  name: "sandbox: rootless pasta --netns daemon inside the user's namespaces",
+  ignore: !canRun || !prepareRootless(),
+  async fn(): Promise<void> {
+    const pidFile = `/tmp/sbx-rootless-${Deno.pid}.pid`;
+    // The user's own user and mount namespace holds the netns file, as with
+    // Podman; the script reports the daemon's PID, then waits for a line.
+    const script = [
+      "set -e",
+      "mount -t tmpfs tmpfs /run",
+      "unshare -n sleep 100 & sleeper=$!",
+      "sleep 0.3",
+      "touch /run/t",
+      "mount --bind /proc/$sleeper/ns/net /run/t",
+      `${PASTA} --config-net --netns /run/t --pid ${pidFile}`,
+      `echo daemon $(cat ${pidFile})`,
+      "gw=$(nsenter --net=/run/t ip -4 route show default | cut -d' ' -f3)",
+      "nsenter --net=/run/t ping -c 1 -W 2 $gw >/dev/null && echo ping ok",
+      "read line",
+      "umount /run/t",
+      "rm /run/t",
+      "kill $sleeper",
+      "sleep 3",
+    ].join("\n");
+    const child = new Deno.Command("setpriv", {
+      args: [
+        `--reuid=${TESTER}`,
+        `--regid=${TESTER}`,
+        "--init-groups",
+        "unshare",
+        "-rm",
+        "sh",
+        "-c",
+        script,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { HOME: "/tmp", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let text = "";
+    let daemon = 0;
+    try {
+      while (!text.includes("ping") && !text.includes("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+        const m = text.match(/daemon (\d+)/);
+        if (m) daemon = Number(m[1]);
+      }
+      assert.ok(daemon > 0, `daemon started: ${text}`);
+      assert.match(text, /ping ok/);
+      assertSandboxed(daemon);
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode("\n"));
+      await w.close();
+      assert.ok(await waitGone(daemon, 2500), "daemon exits when its namespace is deleted");
+      daemon = 0;
+    } finally {
+      if (daemon && alive(daemon)) Deno.kill(daemon, "SIGKILL");
+      reader.releaseLock();
+      await child.stdout.cancel();
+      const out = await child.output().catch(() => null);
+      void out;
+    }
+  },
+});
