@@ -1,0 +1,89 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+import assert from "node:assert/strict";
+import {
+  CLONE_NEWIPC,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  planSandbox,
+  seccompSize,
+} from "../src/isolation.ts";
+import { parseConf } from "../src/conf/conf.ts";
+import type { Conf } from "../src/context.ts";
+import type { HostInfo } from "../src/conf/host_info.ts";
+import { parseIp4 } from "../src/ip.ts";
+
+const SANDBOX = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
+
+function host(): HostInfo {
+  return {
+    v4: {
+      ifname: "eth0",
+      ifindex: 2,
+      addr: parseIp4("192.168.1.10")!,
+      prefixLen: 24,
+      gw: parseIp4("192.168.1.1")!,
+      mac: Uint8Array.from([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+      mtu: 1500,
+    },
+    v6: null,
+  };
+}
+
+function conf(mode: "passt" | "pasta", args: string[], euid = 1000): Conf {
+  const r = parseConf(mode, args, host, {
+    resolvText: "nameserver 192.0.2.53\n",
+    passwd: "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+    group: "root:x:0:\nnogroup:x:65534:\n",
+    euid,
+    egid: euid,
+    uidMap: euid === 0 ? "0 0 4294967295" : `0 ${euid} 1`,
+  });
+  if (r.kind !== "conf") throw new Error("no configuration");
+  return r.conf;
+}
+
+Deno.test("planSandbox: passt gets a new user namespace plus mount, IPC, UTS and PID", () => {
+  const p = planSandbox(conf("passt", []), { euid: 1000, egid: 1000 });
+  assert.equal(p.flags, SANDBOX | CLONE_NEWUSER);
+  assert.equal(p.usernsPath, null);
+  assert.equal(p.uid, -1, "no ID change for an ordinary user");
+  assert.equal(p.gid, -1);
+});
+
+Deno.test("planSandbox: root without --runas becomes nobody, --runas is honoured", () => {
+  const root = planSandbox(conf("passt", [], 0), { euid: 0, egid: 0 });
+  assert.equal(root.uid, 65534);
+  const runas = planSandbox(conf("passt", ["--runas", "4321:8765"], 0), { euid: 0, egid: 0 });
+  assert.equal(runas.uid, 4321);
+  assert.equal(runas.gid, 8765);
+});
+
+Deno.test("planSandbox: pasta --netns alone stays in our user namespace", () => {
+  const p = planSandbox(conf("pasta", ["--netns", "/run/netns/x"]), { euid: 1000, egid: 1000 });
+  assert.equal(p.flags, SANDBOX, "no new user namespace: the target must stay enterable");
+  assert.equal(p.usernsPath, null);
+});
+
+Deno.test("planSandbox: pasta joins the user namespace of a PID target or --userns", () => {
+  const pid = planSandbox(conf("pasta", ["1234"]), { euid: 1000, egid: 1000 });
+  assert.equal(pid.usernsPath, "/proc/1234/ns/user");
+  assert.equal(pid.flags & CLONE_NEWUSER, 0);
+  const u = planSandbox(
+    conf("pasta", ["--netns", "/run/netns/x", "--userns", "/run/user/ns"]),
+    { euid: 1000, egid: 1000 },
+  );
+  assert.equal(u.usernsPath, "/run/user/ns");
+  assert.equal(u.flags, SANDBOX);
+});
+
+Deno.test("seccomp allow-lists: generated, pasta's a superset in size of passt's", () => {
+  const passt = seccompSize("passt");
+  const pasta = seccompSize("pasta");
+  assert.ok(passt > 20, `passt list has ${passt} entries`);
+  assert.ok(pasta >= passt, `pasta ${pasta} >= passt ${passt}`);
+  assert.ok(pasta < 120, "the filter's jumps fit (fewer than 120 entries)");
+});
