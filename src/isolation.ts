@@ -33,19 +33,24 @@
  * In the foreground (pasta running a command, or `--foreground`) the process
  * is already running when it could isolate itself, so only step 4 applies.
  *
- * The runtime's own threads (V8, tokio) need these, idle and under load,
- * found by tracing the end-to-end tests (provisional superset):
- * #syscalls accept4 access bind brk clock_nanosleep clone clone3 close connect dup2
- * #syscalls epoll_create1 epoll_ctl epoll_wait epoll_pwait eventfd2 exit_group exit fchown
- * #syscalls fcntl fstat ftruncate futex getcwd getdents64 getegid geteuid getgid getpid
- * #syscalls getrandom getsockopt gettid getuid ioctl listen lseek lstat madvise mmap
- * #syscalls mprotect mremap munmap newfstatat openat pipe2 poll prctl pread64 prlimit64
- * #syscalls pwrite64 read readlink recvfrom recvmsg recvmmsg rename rseq rt_sigaction
- * #syscalls rt_sigprocmask rt_sigreturn sched_getaffinity sched_getparam sched_getscheduler
- * #syscalls sched_yield sendmmsg sendmsg sendto set_robust_list set_tid_address setsid
- * #syscalls setsockopt shutdown sigaltstack socket socketpair stat statx sysinfo
- * #syscalls timerfd_create timerfd_settime timerfd_gettime uname wait4 waitid write writev
- * #syscalls unlink unlinkat kill tgkill splice setns getsockname clock_gettime
+ * Allow-lists: the annotations below were found by tracing the end-to-end
+ * tests (`strace -f`, system calls made after the filter is installed), and
+ * say which part needs them.
+ *
+ * The runtime (V8 platform workers, tokio, the allocator), idle and under load:
+ * #syscalls futex mmap munmap mprotect madvise mremap brk sched_yield
+ * #syscalls clone clone3 set_robust_list rseq prctl sched_getaffinity sigaltstack
+ * #syscalls rt_sigprocmask rt_sigreturn gettid getpid tgkill getrandom
+ * #syscalls clock_gettime clock_nanosleep nanosleep exit exit_group restart_syscall
+ * The main loop (src/loop/loop.ts, native/epoll.c), signal pipe, timers, log:
+ * #syscalls epoll_wait epoll_pwait epoll_ctl read write writev close
+ * #syscalls timerfd_create timerfd_settime timerfd_gettime lseek ftruncate fallocate
+ * Sockets for TCP, UDP, ICMP and the passt socket (src/proto/, src/passt/):
+ * #syscalls socket bind connect listen accept4 shutdown getsockopt setsockopt
+ * #syscalls getsockname recvfrom recvmsg recvmmsg sendto sendmsg sendmmsg fcntl
+ * pasta: /proc/net rescans, the namespace helper at run time (clone, setns, reaping),
+ * a spawned command's exit, splice:
+ * #syscalls:pasta openat setns wait4 waitid pipe2 splice ioctl
  * @module
  */
 
