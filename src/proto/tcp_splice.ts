@@ -44,6 +44,9 @@
  * @module
  */
 
+// #syscalls:pasta splice pipe2 fcntl socket connect shutdown close setsockopt getsockopt
+// #syscalls:pasta clone setns wait4 rt_sigprocmask bind listen exit lseek read openat
+
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { FWD_SCAN_INTERVAL, LISTEN_BACKLOG, scanProcNet, STATE_TCP_LISTEN } from "../fwd.ts";
@@ -532,7 +535,7 @@ export class TcpSplice {
       this.#drainPools();
       return;
     }
-    while (this.#pipePoolN < PIPE_POOL_SIZE) {
+    while (this.#pipePoolN < PIPE_POOL_SIZE && !this.pressure) {
       const k = 4 * this.#pipePoolN;
       if (!this.#pipe()) return;
       this.#pipePool[k] = this.#pipeI32[0]!;
@@ -551,7 +554,7 @@ export class TcpSplice {
     if (!ns) return;
     for (let f = 0; f < 2; f++) {
       if (this.#nsPoolN[f]! >= SOCK_POOL_TSH) continue;
-      while (this.#nsPoolN[f]! < SOCK_POOL_SIZE) {
+      while (this.#nsPoolN[f]! < SOCK_POOL_SIZE && !this.pressure) {
         const fd = ffi.pf_ns_socket(
           ns.userns,
           ns.netns,

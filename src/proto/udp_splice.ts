@@ -34,6 +34,9 @@
  * @module
  */
 
+// #syscalls:pasta recvmmsg sendmmsg socket bind close getsockopt
+// #syscalls:pasta clone setns wait4 rt_sigprocmask exit lseek read openat
+
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { scanProcNet, STATE_TCP_LISTEN, STATE_UDP_UNCONN } from "../fwd.ts";
