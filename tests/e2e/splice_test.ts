@@ -212,7 +212,7 @@ for (const rl of [false, true]) {
       name: `splice e2e (${label}, ${fam}): 256 MiB both ways through -t from ${lo}`,
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
-      async fn() {
+      async fn(): Promise<void> {
         const s = S!;
         let p = nextPort++;
         // Host to namespace: the namespace hashes and sends the digest back.
@@ -240,7 +240,7 @@ for (const rl of [false, true]) {
       name: `splice e2e (${label}, ${fam}): 256 MiB both ways through -T from the namespace`,
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
-      async fn() {
+      async fn(): Promise<void> {
         const s = S!;
         let p = nextPort++;
         let r = await pair(
@@ -268,7 +268,7 @@ for (const rl of [false, true]) {
       name: `splice e2e (${label}, ${fam}): resets propagate both ways`,
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
-      async fn() {
+      async fn(): Promise<void> {
         const s = S!;
         let p = nextPort++;
         let r = await pair(
@@ -302,7 +302,7 @@ for (const rl of [false, true]) {
       name: `splice e2e (${label}, ${fam}): UDP echo through -u from ${lo} and through -U`,
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
-      async fn() {
+      async fn(): Promise<void> {
         const s = S!;
         let p = nextPort++;
         let r = await pair(
@@ -329,7 +329,7 @@ for (const rl of [false, true]) {
     name: `splice e2e (${label}): low open-file limit: excess connections refused, early close`,
     ignore: ignore || (rl && !prepareRootless()),
     sanitizeResources: false,
-    async fn() {
+    async fn(): Promise<void> {
       const s = S!;
       const p = nextPort++;
       // An echo server in the namespace (socat would fork; a shell loop is enough here).
