@@ -13,7 +13,8 @@
  *    (`--userns`, a PID target's), or, with `--netns` alone (which implies
  *    `--netns-only`), stays in ours, since it must be able to enter a network
  *    namespace owned by it; passt and every other case create a new one that
- *    maps 0 to our UID. Then new mount, IPC, UTS and PID namespaces. The
+ *    maps 0 to our UID. Then new mount, IPC, UTS and PID namespaces (not PID
+ *    for a PID target, which is watched by its number). The
  *    capabilities needed for set-up (CAP_SYS_ADMIN to enter namespaces and
  *    to pivot_root, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SYS_PTRACE for
  *    other users' /proc/PID/ns files) survive the change of UID as ambient
@@ -111,8 +112,9 @@ export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
     else if (conf.targetPid) usernsPath = `/proc/${conf.targetPid}/ns/user`;
     if (usernsPath) newUser = false;
   }
-  const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
-    CLONE_NEWPID;
+  // A PID target is watched through a pidfd opened by PID: keep our PID namespace
+  const pidns = conf.mode === "pasta" && conf.targetPid ? 0 : CLONE_NEWPID;
+  const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | pidns;
   return { usernsPath, uid, gid, flags, keepCaps: SETUP_CAPS };
 }
 

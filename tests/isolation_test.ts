@@ -72,6 +72,7 @@ Deno.test("planSandbox: pasta joins the user namespace of a PID target or --user
   const pid = planSandbox(conf("pasta", ["1234"]), { euid: 1000, egid: 1000 });
   assert.equal(pid.usernsPath, "/proc/1234/ns/user");
   assert.equal(pid.flags & CLONE_NEWUSER, 0);
+  assert.equal(pid.flags & CLONE_NEWPID, 0, "the target's PID stays meaningful");
   const u = planSandbox(
     conf("pasta", ["--netns", "/run/netns/x", "--userns", "/run/user/ns"]),
     { euid: 1000, egid: 1000 },
