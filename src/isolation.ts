@@ -43,6 +43,7 @@
  * #syscalls clone clone3 set_robust_list rseq prctl sched_getaffinity sigaltstack
  * #syscalls rt_sigprocmask rt_sigreturn gettid getpid tgkill getrandom
  * #syscalls clock_gettime clock_nanosleep nanosleep exit exit_group restart_syscall
+ * #syscalls sched_getparam sched_getscheduler openat
  * The main loop (src/loop/loop.ts, native/epoll.c), signal pipe, timers, log:
  * #syscalls epoll_wait epoll_pwait epoll_ctl read write writev close
  * #syscalls timerfd_create timerfd_settime timerfd_gettime lseek ftruncate fallocate
@@ -51,7 +52,7 @@
  * #syscalls getsockname recvfrom recvmsg recvmmsg sendto sendmsg sendmmsg fcntl
  * pasta: /proc/net rescans, the namespace helper at run time (clone, setns, reaping),
  * a spawned command's exit, splice:
- * #syscalls:pasta openat setns wait4 waitid pipe2 splice ioctl
+ * #syscalls:pasta setns wait4 waitid pipe2 splice ioctl
  * @module
  */
 
