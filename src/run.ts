@@ -30,6 +30,7 @@ import { FdTransport, Netlink } from "./netlink.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream } from "./passt/tap_passt.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
+import { needNamespacesAtRunTime } from "./isolation.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
@@ -140,6 +141,8 @@ function setupPasta(rt: Runtime): void {
   const { c, loop, tap } = rt;
   const conf = c.conf;
   const ns = conf.command.length || (!conf.targetPid && !conf.netns) ? spawnNs(conf) : joinNs(conf);
+  // Spliced connections and their socket pools enter the namespace at run time.
+  needNamespacesAtRunTime();
   rt.ns = ns;
   const ffi = lib();
   const name = ifname(conf.nsIfname);
