@@ -21,7 +21,9 @@ import type { Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
-import { info, Level, openLogFile, setIdent, setLevel, warn } from "./src/log.ts";
+import { info, Level, openLogFile, setIdent, setLevel, setLogTargets, warn } from "./src/log.ts";
+import { openSyslog } from "./src/syslog.ts";
+import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -53,6 +55,15 @@ function discover(req: HostRequest): HostInfo {
   } finally {
     nl.close();
   }
+}
+
+/** Points standard input, output and error at /dev/null. */
+function detachStdio(): void {
+  const ffi = lib();
+  const fd = ffi.pf_open(new TextEncoder().encode("/dev/null\0"), 2, /* O_RDWR */ 0);
+  if (fd < 0) return;
+  for (const n of [0, 1, 2]) ffi.pf_dup2(fd, n);
+  if (fd > 2) ffi.pf_close(fd);
 }
 
 function writePidFile(path: string | null): void {
@@ -124,8 +135,16 @@ function main(args: string[]): number {
     const rt = setup(conf);
     if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
     if (readyFd < 0) writePidFile(conf.pidFile);
-    // The daemon was started in its own mount namespace: empty root, no capabilities
-    if (readyFd >= 0) isolate(mode, true);
+    if (readyFd >= 0) {
+      // Messages so far reached the caller's terminal; from now on, syslog (or
+      // the log file), and our standard descriptors no longer hold the
+      // caller's pipes open (Podman waits for their end).
+      const syslog = conf.logFile ? null : openSyslog();
+      detachStdio();
+      setLogTargets({ stderr: false, syslog });
+      // The daemon was started in its own mount namespace: empty root, no capabilities
+      isolate(mode, true);
+    }
     applySeccomp(mode);
     notifyParent(readyFd);
     return runLoop(rt);

@@ -207,12 +207,13 @@ static void __attribute__((noreturn)) iso_daemon(const struct iso_req *r)
 	int fd, sig;
 
 	(void)setsid();
+	/* stdout and stderr stay the caller's until set-up is done: the
+	 * daemon prints its summary and errors there, then moves them to
+	 * /dev/null itself before reporting ready.
+	 */
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
+	if (fd >= 0)
 		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-	}
 	if (r->keep_fd >= 0)
 		(void)fcntl(r->keep_fd, F_SETFD, 0);
 

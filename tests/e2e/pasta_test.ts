@@ -170,7 +170,8 @@ Deno.test({
     const w = parseIp6(h.addr6)!;
     const prefix = formatIp6(new Uint32Array([w[0]!, w[1]!, 0, 0]));
     const script = `ip link set ${h.ifname} up; sleep 2.5; rdisc6 -1 ${h.ifname}; ` +
-      `dhclient -6 -1 -v -lf /dev/null -pf /tmp/dhclient6.$$.pid ${h.ifname} 2>/dev/null; ` +
+      `dhclient -6 -1 -v -sf ${REPO}/tests/e2e/dhclient_script.sh -lf /dev/null ` +
+      `-pf /tmp/dhclient6.$$.pid ${h.ifname} 2>/dev/null; ` +
       `kill $(cat /tmp/dhclient6.$$.pid) 2>/dev/null; ip -j -6 addr show dev ${h.ifname}`;
     const r = await pastaSh(
       ["-D", "2001:db8::53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"],
