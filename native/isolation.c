@@ -278,7 +278,7 @@ static int iso_child(void *arg)
 		if ((rc = write_map("/proc/self/gid_map", egid)))
 			iso_fail(r, "gid_map", rc);
 	}
-	if (unshare(r->flags & ~(uint32_t)CLONE_NEWUSER))
+	if (unshare((int)(r->flags & ~(uint32_t)CLONE_NEWUSER)))
 		iso_fail(r, "unshare", -errno);
 
 	/* Capabilities for set-up only, carried across execve as ambient ones
