@@ -1,0 +1,561 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * End-to-end tests for passt: a real Linux guest under QEMU (TCG) on the UNIX
+ * domain socket, the same checks in a network namespace bridged to the socket
+ * (when QEMU is missing, and as a quick second opinion), the same guest against
+ * Debian's passt (to prove the test itself), reuse of the socket by a second
+ * QEMU, --one-off, --fd (QEMU 10.1), libvirt's command line, a second client
+ * while one is connected, and qrap with a stand-in QEMU.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { freePort, have, isRoot, PASST, REPO, spawn } from "../_helpers/e2e.ts";
+import {
+  bootGuest,
+  type BootOptions,
+  bridgeChecks,
+  guestImage,
+  type GuestResult,
+  guestUnavailable,
+} from "./qemu_guest.ts";
+
+const PEER = `${REPO}/tests/e2e/passt_peer.py`;
+const QRAP = `${REPO}/qrap`;
+const DEBIAN_PASST = "/usr/bin/passt";
+const BLOB_LEN = 16 << 20;
+const FWD_LEN = 4 << 20;
+/** Advertised when the host has no IPv4 resolver of its own (checked in the guest). */
+const FALLBACK_DNS = "198.51.100.53";
+
+const qemuMissing = guestUnavailable();
+const noRoot = !isRoot() || !have("python3") || !have("unshare");
+const noDebianPasst = (() => {
+  try {
+    Deno.statSync(DEBIAN_PASST);
+    return false;
+  } catch {
+    return true;
+  }
+})();
+const noPython = !have("python3");
+
+/** Deterministic bytes (xorshift32), so that a mismatch is reproducible. */
+function pattern(len: number, seed: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(len);
+  const w = new Uint32Array(b.buffer);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < w.length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    w[i] = x;
+  }
+  return b;
+}
+
+async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return [...d].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await sleep(50);
+  }
+  return pred();
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  return exists(`/proc/${pid}/stat`) &&
+    !Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.startsWith("Z");
+}
+
+/** What the guest should be told: the host's address, router, DNS, and its IPv6 prefix. */
+interface HostView {
+  ip: string;
+  router: string;
+  dns: string;
+  /** `-D` to pass when the host has no IPv4 resolver. */
+  dnsArgs: string[];
+  prefix6: string;
+}
+
+function ipJson(args: string[]): Array<Record<string, unknown>> {
+  const out = new Deno.Command("ip", { args: ["-j", ...args], stdout: "piped" }).outputSync();
+  return JSON.parse(new TextDecoder().decode(out.stdout) || "[]");
+}
+
+function expand6(a: string): string[] {
+  const [head, tail] = a.includes("::") ? a.split("::") : [a, null];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const mid = tail === null ? [] : Array(8 - h.length - t.length).fill("0");
+  return [...h, ...mid, ...t].map((x) => parseInt(x, 16).toString(16));
+}
+
+function hostView(): HostView {
+  const r4 = ipJson(["-4", "route", "show", "default"])[0] ?? {};
+  const dev = String(r4["dev"] ?? "");
+  const a4 = ipJson(["-4", "addr", "show", "dev", dev])[0]?.["addr_info"] as
+    | Array<{ local: string }>
+    | undefined;
+  const a6 =
+    (ipJson(["-6", "addr", "show", "scope", "global"]).flatMap((l) =>
+      (l["addr_info"] as Array<{ local: string }> | undefined) ?? []
+    ))[0];
+  const ns = Deno.readTextFileSync("/etc/resolv.conf").split("\n")
+    .map((l) => l.match(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/)?.[1])
+    .filter((x): x is string => !!x && !x.startsWith("127."));
+  return {
+    ip: a4?.[0]?.local ?? "",
+    router: String(r4["gateway"] ?? ""),
+    dns: ns[0] ?? FALLBACK_DNS,
+    dnsArgs: ns.length ? [] : ["--dns", FALLBACK_DNS],
+    prefix6: a6 ? expand6(a6.local).slice(0, 4).join(":") : "",
+  };
+}
+
+/** Host side of the full checks: an HTTP server with the 16 MiB blob, a UDP echo server. */
+class HostServers {
+  readonly blob = pattern(BLOB_LEN, 0x5eed);
+  readonly fwdData = pattern(FWD_LEN, 0xf0f0);
+  readonly http = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  readonly udpPort = freePort();
+  readonly fwdPort = freePort();
+  readonly udp = spawn([
+    "python3",
+    "-c",
+    "import socket,sys\n" +
+    "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+    `s.bind(("127.0.0.1",${this.udpPort}))\n` +
+    "while True:\n d,a=s.recvfrom(65535)\n s.sendto(b'echo:'+d,a)\n",
+  ]);
+  #serving = this.#serve();
+
+  get httpPort(): number {
+    return (this.http.addr as Deno.NetAddr).port;
+  }
+
+  async #serve(): Promise<void> {
+    for await (const conn of this.http) {
+      (async () => {
+        const buf = new Uint8Array(4096);
+        let req = "";
+        while (!req.includes("\r\n\r\n")) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          req += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        const hdr = `HTTP/1.0 200 OK\r\nContent-Length: ${BLOB_LEN}\r\n` +
+          "Content-Type: application/octet-stream\r\n\r\n";
+        try {
+          await conn.write(new TextEncoder().encode(hdr));
+          let off = 0;
+          while (off < this.blob.length) off += await conn.write(this.blob.subarray(off));
+        } catch {
+          // the guest went away
+        }
+        conn.close();
+      })();
+    }
+  }
+
+  /** Sends the 4 MiB to the forwarded port (the guest listens behind it). */
+  async sendForwarded(): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: this.fwdPort });
+        let off = 0;
+        while (off < this.fwdData.length) off += await c.write(this.fwdData.subarray(off));
+        c.close();
+        return;
+      } catch {
+        await sleep(1000);
+      }
+    }
+  }
+
+  params(): Record<string, string> {
+    return {
+      checks: "full",
+      http_port: String(this.httpPort),
+      udp_port: String(this.udpPort),
+      fwd_port: String(this.fwdPort),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
+    await this.#serving.catch(() => {});
+    this.udp.kill("SIGKILL");
+    await this.udp.output();
+  }
+}
+
+type Runner = (sock: string, opts: BootOptions) => Promise<GuestResult>;
+
+async function qemuRunner(sock: string, opts: BootOptions): Promise<GuestResult> {
+  return await bootGuest(await guestImage(), sock, opts);
+}
+
+/** A passt (ours or Debian's) in the foreground on `sock`; its output is collected. */
+class Passt {
+  readonly child: Deno.ChildProcess;
+  readonly output: Promise<Deno.CommandOutput>;
+
+  constructor(bin: string, readonly sock: string, args: string[]) {
+    this.child = spawn([bin, "-f", "--socket", sock, ...args]);
+    this.output = this.child.output();
+  }
+
+  async ready(): Promise<void> {
+    const ok = await waitFor(() => exists(this.sock), 20_000);
+    if (!ok) assert.fail(`passt did not bind ${this.sock}: ${await this.stop()}`);
+  }
+
+  /** Stops it (if still running) and returns its standard error. */
+  async stop(): Promise<string> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const out = await this.output;
+    return new TextDecoder().decode(out.stderr);
+  }
+}
+
+function tmpSock(tag: string): { dir: string; sock: string } {
+  const dir = Deno.makeTempDirSync({ prefix: `passt-${tag}-` });
+  return { dir, sock: `${dir}/s` };
+}
+
+/** Asserts the checks of a short run: DHCP lease and ping to the router. */
+function assertShort(r: GuestResult, hv: HostView, what: string): void {
+  const ctx = `${what} (console follows)\n${r.console.slice(-4000)}`;
+  assert.equal(r.checks.get("done"), "", `guest did not finish: ${ctx}`);
+  const dhcp = r.checks.get("dhcp") ?? "";
+  assert.match(dhcp, new RegExp(`\\bip=${hv.ip.replaceAll(".", "\\.")}\\b`), ctx);
+  assert.match(dhcp, new RegExp(`\\brouter=${hv.router.replaceAll(".", "\\.")}\\b`), ctx);
+  assert.match(dhcp, new RegExp(`\\bdns=${hv.dns.replaceAll(".", "\\.")}\\b`), ctx);
+  assert.match(dhcp, /\bmtu=65520\b/, ctx);
+  assert.equal(r.checks.get("ping"), "ok", ctx);
+}
+
+/** Asserts the full checks: the short ones, then data both ways, UDP and IPv6. */
+async function assertFull(
+  r: GuestResult,
+  hv: HostView,
+  srv: HostServers,
+  what: string,
+): Promise<void> {
+  assertShort(r, hv, what);
+  const ctx = `${what}\n${r.console.slice(-4000)}`;
+  assert.equal(r.checks.get("http"), await sha256(srv.blob), `16 MiB download: ${ctx}`);
+  assert.equal(
+    r.checks.get("fwd"),
+    `${FWD_LEN} ${await sha256(srv.fwdData)}`,
+    `4 MiB through -t: ${ctx}`,
+  );
+  assert.equal(r.checks.get("udp"), "echo:udp-echo-check", `UDP echo: ${ctx}`);
+  const a6 = r.checks.get("ipv6") ?? "none";
+  assert.notEqual(a6, "none", `no IPv6 address from the router advertisement: ${ctx}`);
+  if (hv.prefix6) {
+    assert.equal(expand6(a6.split("/")[0]!).slice(0, 4).join(":"), hv.prefix6, ctx);
+  }
+  assert.equal(r.checks.get("ping6"), "ok", `ping to the IPv6 router: ${ctx}`);
+}
+
+/** Runs the full checks through `run` against `bin` (ours or Debian's passt). */
+async function fullRun(bin: string, run: Runner, what: string): Promise<void> {
+  const hv = hostView();
+  const srv = new HostServers();
+  const { dir, sock } = tmpSock("full");
+  const p = new Passt(bin, sock, ["-t", String(srv.fwdPort), ...hv.dnsArgs]);
+  try {
+    await p.ready();
+    const t0 = performance.now();
+    const r = await run(sock, {
+      params: srv.params(),
+      timeoutMs: 240_000,
+      onCheck: async (name) => {
+        if (name === "listening") await srv.sendForwarded();
+      },
+    });
+    console.log(`${what}: guest done in ${Math.round(performance.now() - t0)} ms`);
+    await assertFull(r, hv, srv, what);
+    if (bin === PASST) {
+      // Without --one-off, passt waits for the next QEMU on the same socket.
+      const again = await run(sock, { params: { checks: "short" }, timeoutMs: 120_000 });
+      assertShort(again, hv, `${what}, second guest on the same socket`);
+    }
+  } finally {
+    const log = await p.stop();
+    await srv.close();
+    Deno.removeSync(dir, { recursive: true });
+    if (bin === PASST) assert.match(log, /UNIX domain socket bound at /);
+  }
+}
+
+/** With --one-off, passt exits 0 once its guest has gone. */
+async function oneOffRun(run: Runner): Promise<void> {
+  const hv = hostView();
+  const { dir, sock } = tmpSock("oneoff");
+  const p = new Passt(PASST, sock, ["--one-off", ...hv.dnsArgs]);
+  try {
+    await p.ready();
+    const r = await run(sock, { params: { checks: "short" }, timeoutMs: 120_000 });
+    assertShort(r, hv, "--one-off guest");
+    const status = await Promise.race([p.child.status, sleep(10_000).then(() => null)]);
+    assert.ok(status, "passt --one-off still running after its guest exited");
+    assert.equal(status.code, 0);
+  } finally {
+    await p.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "passt e2e: QEMU guest (TCG): DHCP, ping, 16 MiB download, 4 MiB via -t, UDP, SLAAC",
+  ignore: qemuMissing !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(PASST, qemuRunner, "QEMU guest on our passt"),
+});
+
+Deno.test({
+  name: "passt e2e: QEMU guest on Debian's passt (proves the test)",
+  ignore: qemuMissing !== null || noDebianPasst,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(DEBIAN_PASST, qemuRunner, "QEMU guest on Debian's passt"),
+});
+
+Deno.test({
+  name: "passt e2e: --one-off exits after its QEMU guest",
+  ignore: qemuMissing !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => oneOffRun(qemuRunner),
+});
+
+Deno.test({
+  name: "passt e2e: namespace bridged to the socket: same checks as the guest",
+  ignore: noRoot,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(PASST, bridgeChecks, "bridged namespace on our passt"),
+});
+
+Deno.test({
+  name: "passt e2e: namespace bridged to Debian's passt (proves the checks)",
+  ignore: noRoot || noDebianPasst,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(DEBIAN_PASST, bridgeChecks, "bridged namespace on Debian's passt"),
+});
+
+Deno.test({
+  name: "passt e2e: --one-off exits after its bridged client",
+  ignore: noRoot,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => oneOffRun(bridgeChecks),
+});
+
+/** Runs the frame peer; returns its output lines and status. */
+async function peer(args: string[], env: Record<string, string> = {}): Promise<{
+  code: number;
+  out: string;
+  err: string;
+}> {
+  const c = spawn(["python3", PEER, ...args], { env });
+  const timer = setTimeout(() => c.kill("SIGKILL"), 60_000);
+  const o = await c.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+}
+
+const ARP_REPLY = /^arp-reply ([0-9a-f:]{17}) (\S+)$/m;
+
+Deno.test({
+  name: "passt e2e: a second client is accepted and closed while the first stays connected",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const { dir, sock } = tmpSock("second");
+    const p = new Passt(PASST, sock, []);
+    try {
+      await p.ready();
+      const r = await peer(["second", sock, hv.router]);
+      assert.equal(r.code, 0, r.out + r.err);
+      const lines = r.out.trim().split("\n");
+      assert.equal(lines.length, 3, r.out);
+      assert.match(lines[0]!, ARP_REPLY);
+      assert.equal(lines[1], "second closed");
+      assert.match(lines[2]!, ARP_REPLY);
+      // And the listening socket still takes the next client.
+      const again = await peer(["connect", sock, hv.router]);
+      assert.match(again.out, ARP_REPLY);
+    } finally {
+      const log = await p.stop();
+      Deno.removeSync(dir, { recursive: true });
+      assert.match(log, /already connected/);
+    }
+  },
+});
+
+Deno.test({
+  name: "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const dir = Deno.makeTempDirSync({ prefix: "passt-fd-" });
+    try {
+      const pidFile = `${dir}/pid`;
+      const r = await peer(["spawn", hv.router, PASST, "--quiet", "--pid", pidFile, "--fd", "3"]);
+      assert.match(r.out, ARP_REPLY, r.out + r.err);
+      // The launcher (the parent) returned 0 once the daemon was ready.
+      assert.match(r.out, /^exit 0$/m, r.out + r.err);
+      const pid = Number(Deno.readTextFileSync(pidFile).trim());
+      assert.ok(pid > 1);
+      // --fd implies --one-off: the daemon goes when we close our end.
+      assert.ok(await waitFor(() => !alive(pid), 10_000), "passt --fd still running");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "passt e2e: --fd 3 in the foreground exits 0 when the peer closes",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const r = await peer(["spawn", hv.router, PASST, "-f", "--quiet", "--fd", "3"]);
+    assert.match(r.out, ARP_REPLY, r.out + r.err);
+    assert.match(r.out, /^exit 0$/m, r.out + r.err);
+  },
+});
+
+Deno.test({
+  name: "passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid)",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const { dir, sock } = tmpSock("libvirt");
+    try {
+      const pidFile = `${dir}/pid`;
+      const args = ["--one-off", "--socket", sock, "--mac-addr", "52:54:00:f8:03:a6"];
+      const start = spawn([PASST, ...args, "--pid", pidFile]);
+      const st = await start.output();
+      const errText = new TextDecoder().decode(st.stderr);
+      assert.equal(st.code, 0, errText);
+      assert.ok(exists(sock), "socket not there when the parent returned");
+      const pid = Number(Deno.readTextFileSync(pidFile).trim());
+      assert.ok(alive(pid), "daemon not running");
+      // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
+      const r = await peer(["connect", sock, hv.router]);
+      assert.match(r.out, ARP_REPLY, r.out + r.err);
+      assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const { dir, sock } = tmpSock("qrap");
+    const p = new Passt(PASST, sock, []);
+    try {
+      await p.ready();
+      const c = spawn([QRAP, "5", "python3", PEER, "fd", "5", hv.router], {
+        env: { PASST_SOCKET: sock },
+      });
+      const o = await c.output();
+      const out = new TextDecoder().decode(o.stdout);
+      assert.equal(o.code, 0, out + new TextDecoder().decode(o.stderr));
+      assert.match(out, ARP_REPLY);
+      assert.equal(out.match(ARP_REPLY)![2], hv.router);
+    } finally {
+      await p.stop();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "qrap: finds passt at the default /tmp/passt_N.socket; fails cleanly with none",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const hv = hostView();
+    const c = spawn([PASST, "-f"]);
+    const output = c.output();
+    try {
+      // Our passt logs the path it took.
+      let path = "";
+      const reader = async (): Promise<void> => {
+        const end = Date.now() + 20_000;
+        while (!path && Date.now() < end) {
+          await sleep(100);
+          for (let n = 1; n < 100 && !path; n++) {
+            const cand = `/tmp/passt_${n}.socket`;
+            if (exists(cand)) path = cand;
+          }
+        }
+      };
+      await reader();
+      assert.ok(path, "passt bound no /tmp/passt_N.socket");
+      const q = spawn([QRAP, "5", "python3", PEER, "fd", "5", hv.router]);
+      const o = await q.output();
+      const out = new TextDecoder().decode(o.stdout);
+      assert.equal(o.code, 0, out + new TextDecoder().decode(o.stderr));
+      assert.match(out, ARP_REPLY);
+    } finally {
+      c.kill("SIGTERM");
+      await output;
+    }
+    const none = spawn([QRAP, "5", "true"], { env: { PASST_SOCKET: "/nonexistent/sock" } });
+    const o = await none.output();
+    assert.equal(o.code, 1);
+    assert.match(new TextDecoder().decode(o.stderr), /Probe of passt instances failed/);
+  },
+});
