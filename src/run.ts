@@ -28,7 +28,7 @@ import { Icmp } from "./proto/icmp.ts";
 import { ndpTimer } from "./proto/ndp.ts";
 import { FdTransport, Netlink } from "./netlink.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
-import { listenUnix, logSocketHints, PasstStream } from "./passt/tap_passt.ts";
+import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
 import { needNamespacesAtRunTime } from "./isolation.ts";
 import { nsOpen } from "./pasta/pasta.ts";
@@ -182,13 +182,7 @@ function setupPasst(rt: Runtime): void {
     const l = listenUnix(conf.socketPath);
     listenFd = l.fd;
     path = l.path;
-    rt.atExit.push(() => {
-      try {
-        Deno.removeSync(path);
-      } catch {
-        // already gone
-      }
-    });
+    rt.atExit.push(() => removeSocket(path));
   }
   const stream = new PasstStream(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
   if (conf.fd >= 0) stream.adopt(conf.fd);

@@ -330,6 +330,18 @@ export class PasstStream implements TapBackend {
   }
 }
 
+// Removing the socket file at exit (Deno looks at the path first).
+// #syscalls:passt statx newfstatat unlink unlinkat
+
+/** Removes the socket file at exit; it may be gone already, or out of reach in the sandbox. */
+export function removeSocket(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // gone, or the filesystem is out of reach after isolation
+  }
+}
+
 /** Logs where QEMU should connect, as upstream does. */
 export function logSocketHints(path: string): void {
   info(`UNIX domain socket bound at ${path}`);

@@ -248,6 +248,8 @@ class Passt {
 
 function tmpSock(tag: string): { dir: string; sock: string } {
   const dir = Deno.makeTempDirSync({ prefix: `passt-${tag}-` });
+  // Debian's passt binds its socket after changing to nobody.
+  Deno.chmodSync(dir, 0o777);
   return { dir, sock: `${dir}/s` };
 }
 

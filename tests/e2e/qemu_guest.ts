@@ -42,7 +42,7 @@ else
 fi
 if ping -c 2 -W 5 "$router" >/dev/null 2>&1; then say ping ok; else say ping failed; fi
 if [ "$checks" = full ]; then
-	sum=$(wget -q -T 60 -O - "http://$router:$http_port/blob" | sha256sum)
+	sum=$(timeout 120 wget -q -O - "http://$router:$http_port/blob" | sha256sum)
 	say http \${sum%% *}
 	nc -l -p "$fwd_port" > "$state/fwd" &
 	nc_pid=$!
