@@ -57,13 +57,9 @@ function discover(req: HostRequest): HostInfo {
   }
 }
 
-/** Points standard input, output and error at /dev/null. */
+/** Points standard input, output and error, and the runtime's copies of them, at /dev/null. */
 function detachStdio(): void {
-  const ffi = lib();
-  const fd = ffi.pf_open(new TextEncoder().encode("/dev/null\0"), 2, /* O_RDWR */ 0);
-  if (fd < 0) return;
-  for (const n of [0, 1, 2]) ffi.pf_dup2(fd, n);
-  if (fd > 2) ffi.pf_close(fd);
+  lib().pf_detach_stdio();
 }
 
 function writePidFile(path: string | null): void {

@@ -522,6 +522,14 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_ns_server_start: {
+    parameters: [
+      "i32", // int32_t userns_fd
+      "i32", // int32_t netns_fd
+      "u32", // uint32_t keep_caps
+    ],
+    result: "i32",
+  },
   pf_spawn_ns: {
     parameters: [
       "buffer", // uint8_t *argv_buf
@@ -555,6 +563,10 @@ export const SYMBOLS = {
     parameters: [
       "i32", // int32_t pid
     ],
+    result: "i32",
+  },
+  pf_detach_stdio: {
+    parameters: [],
     result: "i32",
   },
   pf_getids: {

@@ -168,7 +168,7 @@ static int caps_get(struct __user_cap_data_struct d[2])
  *
  * Return: 0, or -errno
  */
-static int caps_set(uint32_t mask)
+int caps_set(uint32_t mask)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -253,6 +253,10 @@ static int iso_child(void *arg)
 			iso_fail(r, "setgid", -errno);
 		if (r->uid >= 0 && syscall(SYS_setresuid, r->uid, r->uid, r->uid))
 			iso_fail(r, "setuid", -errno);
+		/* A change of IDs makes us non-dumpable, and /proc/self/uid_map
+		 * root's: writing our own maps needs it back.
+		 */
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	}
 	/* Kept across setuid(), but not yet effective; CAP_SETPCAP is needed
 	 * to shrink the bounding set below

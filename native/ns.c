@@ -302,9 +302,23 @@ static void ns_start(enum ns_op op, int32_t userns_fd, int32_t netns_fd)
  *
  * Return: the operation's result
  */
+static int32_t srv_call(void);
+static int srv_fd = -1;
+static int srv_netns = -1;
+
 static int32_t ns_finish(void)
 {
-	int32_t rc = ns_call();
+	int32_t rc;
+
+	/* Netlink checks the opener's capabilities: those sockets don't come
+	 * from the (capability-less) server
+	 */
+	if (srv_fd >= 0 && ns_req.netns_fd == srv_netns &&
+	    ns_req.domain != AF_NETLINK &&
+	    (ns_req.op == NS_SOCKET || ns_req.op == NS_BIND_SOCKET))
+		rc = srv_call();
+	else
+		rc = ns_call();
 
 	pthread_mutex_unlock(&ns_lock);
 	return rc;
@@ -596,4 +610,207 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc ? rc : (int32_t)pid;
+}
+
+/* The socket server: after set-up, sockets inside the namespace come from a
+ * small child process that joined it once and then dropped its capabilities,
+ * so that we need none to enter namespaces at run time. Requests and replies
+ * go over a SOCK_SEQPACKET pair; new descriptors come back with SCM_RIGHTS.
+ */
+
+/**
+ * struct srv_msg - Request to, and reply from, the socket server
+ * @op:		NS_SOCKET or NS_BIND_SOCKET
+ * @domain:	Socket domain
+ * @type:	Socket type
+ * @protocol:	Socket protocol
+ * @backlog:	listen() backlog, negative for none
+ * @len:	Length of @sa
+ * @rc:		Reply: 0 (descriptor attached) or -errno
+ * @sa:		Address to bind
+ */
+struct srv_msg {
+	int32_t op;
+	int32_t domain;
+	int32_t type;
+	int32_t protocol;
+	int32_t backlog;
+	uint32_t len;
+	int32_t rc;
+	uint8_t sa[128];
+};
+
+/**
+ * srv_reply() - Send a reply, with a descriptor if @fd >= 0
+ * @sock:	Our end of the pair
+ * @m:		Message, @m->rc set
+ * @fd:		Descriptor to pass, or -1
+ */
+static void srv_reply(int sock, struct srv_msg *m, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/**
+ * srv_loop() - The server: serve socket requests until our parent goes away
+ * @sock:	Server end of the pair
+ */
+static void __attribute__((noreturn)) srv_loop(int sock)
+{
+	struct srv_msg m;
+	struct ns_req r;
+
+	for (;;) {
+		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		int32_t fd;
+
+		if (n == 0)
+			_exit(0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (n != (ssize_t)sizeof(m) || m.len > sizeof(m.sa)) {
+			m.rc = -EINVAL;
+			srv_reply(sock, &m, -1);
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
+		r.domain = m.domain;
+		r.type = m.type;
+		r.protocol = m.protocol;
+		r.backlog = m.backlog;
+		r.sa = m.sa;
+		r.len = m.len;
+		fd = m.op == NS_BIND_SOCKET ? ns_bind_socket(&r) : ns_socket(&r);
+		m.rc = fd < 0 ? fd : 0;
+		srv_reply(sock, &m, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/**
+ * pf_ns_server_start() - Start the socket server for a namespace
+ * @userns_fd:	User namespace to join first, or -1
+ * @netns_fd:	Network namespace; later pf_ns_socket() and
+ *		pf_ns_bind_socket() calls with this descriptor use the server
+ * @keep_caps:	Capabilities the server keeps (bit mask), e.g.
+ *		CAP_NET_BIND_SERVICE for low ports in the namespace
+ *
+ * Return: 0, or -errno
+ */
+int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
+			   uint32_t keep_caps)
+{
+	sigset_t all, old;
+	int sp[2], rc;
+	long pid;
+
+	if (srv_fd >= 0)
+		return -EALREADY;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+		return -errno;
+
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc) {
+		close(sp[0]);
+		close(sp[1]);
+		return -rc;
+	}
+	pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (pid == 0) {
+		struct ns_req r = { .userns_fd = userns_fd,
+				    .netns_fd = netns_fd };
+		unsigned int fd;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (ns_join(&r))
+			_exit(1);
+		/* Hold nothing of ours: no caller's pipes, no sockets */
+		for (fd = 0; fd < 65536; fd++) {
+			if ((int)fd != sp[1] && (int)fd != netns_fd)
+				close((int)fd);
+		}
+		close(netns_fd);
+		if (caps_set(keep_caps))
+			_exit(1);
+		srv_loop(sp[1]);
+	}
+	rc = pid < 0 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(sp[1]);
+	if (rc) {
+		close(sp[0]);
+		return rc;
+	}
+	srv_fd = sp[0];
+	srv_netns = netns_fd;
+	return 0;
+}
+
+/**
+ * srv_call() - Run the socket request in ns_req through the server
+ *
+ * The caller holds ns_lock.
+ *
+ * Return: new descriptor, or -errno
+ */
+static int32_t srv_call(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct srv_msg m = { .op = ns_req.op, .domain = ns_req.domain,
+			     .type = ns_req.type, .protocol = ns_req.protocol,
+			     .backlog = ns_req.backlog, .rc = -EIO };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+	ssize_t n;
+
+	if (ns_req.op == NS_BIND_SOCKET) {
+		if (ns_req.len > sizeof(m.sa))
+			return -EINVAL;
+		memcpy(m.sa, ns_req.sa, ns_req.len);
+		m.len = ns_req.len;
+	}
+	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return -EPIPE;
+	do
+		n = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (m.rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return m.rc;
+	}
+	if (fd < 0)
+		return -EIO;
+	if (ns_req.type & SOCK_NONBLOCK)
+		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
 }

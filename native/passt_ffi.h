@@ -127,6 +127,8 @@ int32_t pf_ns_open(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 		   int32_t flags);
 int32_t pf_ns_write_file(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 			 uint8_t *data, uint32_t len);
+int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
+			   uint32_t keep_caps);
 int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 			  int32_t domain, int32_t type, int32_t protocol,
 			  uint8_t *sa, uint32_t salen, int32_t backlog);
@@ -140,6 +142,7 @@ int32_t pf_dup2(int32_t oldfd, int32_t newfd);
 int32_t pf_pidfd_open(int32_t pid);
 int32_t pf_madvise_hugepage(uint8_t *buf, uint32_t len);
 int32_t pf_getids(uint8_t *out);
+int32_t pf_detach_stdio(void);
 int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err);
@@ -151,5 +154,6 @@ int32_t pf_seccomp(int32_t pasta, int32_t install);
 
 PF_INTERNAL int32_t netlink_setup(int fd);
 PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
+PF_INTERNAL int caps_set(uint32_t mask);
 
 #endif /* PASST_FFI_H */

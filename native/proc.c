@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "passt_ffi.h"
@@ -188,4 +189,47 @@ int32_t pf_getids(uint8_t *out)
 
 	memcpy(out, ids, sizeof(ids));
 	return 0;
+}
+
+/**
+ * pf_detach_stdio() - Point standard descriptors, and every copy of them, at
+ *		       /dev/null
+ *
+ * The runtime keeps duplicates of the standard descriptors it started with:
+ * a daemon must replace those too, or a caller waiting for the end of our
+ * output (Podman reads it to the end) never sees it.
+ *
+ * Return: number of descriptors replaced, or -errno
+ */
+int32_t pf_detach_stdio(void)
+{
+	struct stat std[3];
+	int32_t n = 0;
+	int null, fd, i;
+
+	for (i = 0; i < 3; i++) {
+		if (fstat(i, &std[i]))
+			memset(&std[i], 0, sizeof(std[i]));
+	}
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+
+	for (fd = 0; fd < 4096; fd++) {
+		struct stat st;
+
+		if (fd == null || fstat(fd, &st))
+			continue;
+		for (i = 0; i < 3; i++) {
+			if (!std[i].st_ino || st.st_dev != std[i].st_dev ||
+			    st.st_ino != std[i].st_ino ||
+			    S_ISCHR(st.st_mode))
+				continue;
+			if (dup3(null, fd, fd > 2 ? O_CLOEXEC : 0) == fd)
+				n++;
+			break;
+		}
+	}
+	close(null);
+	return n;
 }

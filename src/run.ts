@@ -30,7 +30,6 @@ import { FdTransport, Netlink } from "./netlink.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
-import { needNamespacesAtRunTime } from "./isolation.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
@@ -141,8 +140,11 @@ function setupPasta(rt: Runtime): void {
   const { c, loop, tap } = rt;
   const conf = c.conf;
   const ns = conf.command.length || (!conf.targetPid && !conf.netns) ? spawnNs(conf) : joinNs(conf);
-  // Spliced connections and their socket pools enter the namespace at run time.
-  needNamespacesAtRunTime();
+  // Sockets in the namespace at run time (spliced connections, their pools)
+  // come from a helper that joined it once: we keep no capabilities for that.
+  const CAP_NET_BIND_SERVICE = 10;
+  const srv = lib().pf_ns_server_start(ns.userns, ns.netns, 1 << CAP_NET_BIND_SERVICE);
+  if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: errno ${-srv}`);
   rt.ns = ns;
   const ffi = lib();
   const name = ifname(conf.nsIfname);
@@ -179,7 +181,12 @@ function setupPasst(rt: Runtime): void {
   let listenFd = -1;
   let path = "";
   if (conf.fd < 0) {
-    const l = listenUnix(conf.socketPath);
+    let l: { fd: number; path: string };
+    try {
+      l = listenUnix(conf.socketPath);
+    } catch (e) {
+      throw new StartupError((e as Error).message);
+    }
     listenFd = l.fd;
     path = l.path;
     rt.atExit.push(() => removeSocket(path));

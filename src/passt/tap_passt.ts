@@ -28,6 +28,7 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
+import { strerror } from "../../ffi/errno.ts";
 import { debug, debugRatelimit, err, info, RateLimit } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
@@ -109,7 +110,7 @@ export function listenUnix(path: string): { fd: number; path: string } {
   }
   throw new Error(
     path
-      ? `Cannot bind UNIX domain socket at ${path}: errno ${lastErr}`
+      ? `Cannot bind UNIX domain socket at ${path}: ${strerror(lastErr)}`
       : "UNIX domain socket path probing failed: no free /tmp/passt_N.socket",
   );
 }
