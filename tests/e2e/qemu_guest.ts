@@ -72,11 +72,11 @@ say done
 /** The guest's `/init`: busybox, modules, the checks, power off. */
 export const GUEST_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in $(cat /modules.order); do insmod /lib/modules/$m.ko 2>/dev/null; done
+for m in $(cat /modules.order); do insmod /lib/modules/$m.ko || echo "PT insmod $m failed"; done
 . /checks.sh
 poweroff -f
 `;
@@ -95,8 +95,8 @@ esac
 
 /** Modules for virtio-net over PCI, in load order (those built in are skipped). */
 const MODULES = [
-  "virtio",
   "virtio_ring",
+  "virtio",
   "virtio_pci_modern_dev",
   "virtio_pci_legacy_dev",
   "virtio_pci",
