@@ -465,7 +465,6 @@ static int drop_all_threads(int dfd)
 	pid_t self = (pid_t)syscall(SYS_gettid), tgid = getpid();
 	struct sigaction sa, old;
 	int sent = 0, fresh;
-	long n;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = drop_handler;
@@ -475,6 +474,8 @@ static int drop_all_threads(int dfd)
 	iso_dropped = 0;
 
 	do {
+		long n;
+
 		fresh = 0;
 		if (lseek(dfd, 0, SEEK_SET) < 0)
 			break;

@@ -651,9 +651,10 @@ static void srv_reply(int sock, struct srv_msg *m, int fd)
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
 	if (fd >= 0) {
+		struct cmsghdr *cm;
+
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
 		mh.msg_controllen = sizeof(cbuf);
