@@ -87,7 +87,21 @@ Deno.test({
     const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (server.addr as Deno.NetAddr).port;
     try {
-      const r = await run([PASTA, "--config-net", "--netns", name, "--pid", pidFile, "-d"]);
+      const fwdIn = freePort();
+      const fwdOut = freePort();
+      const r = await run([
+        PASTA,
+        "--config-net",
+        "--netns",
+        name,
+        "--pid",
+        pidFile,
+        "-d",
+        "-t",
+        String(fwdIn),
+        "-T",
+        String(fwdOut),
+      ]);
       assert.equal(r.code, 0, r.stderr);
       daemon = Number(Deno.readTextFileSync(pidFile).trim());
       assert.ok(alive(daemon), "the PID file holds a live daemon");
@@ -136,6 +150,40 @@ Deno.test({
       );
       await echo.output();
       assert.equal(u.stdout, "hello", "UDP echo comes back");
+
+      // Spliced TCP, both ways: 127.0.0.1 -> -t port -> the namespace's loopback
+      // (a socket the daemon gets from its namespace helper), and -T back.
+      const inner = spawn([
+        "ip",
+        "netns",
+        "exec",
+        name,
+        "socat",
+        "-T",
+        "5",
+        `TCP4-LISTEN:${fwdIn},bind=127.0.0.1,reuseaddr`,
+        "EXEC:cat",
+      ]);
+      await new Promise((r) => setTimeout(r, 300));
+      const spliced = await run(["socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdIn}`], {
+        stdin: "spliced-in",
+      });
+      await inner.output();
+      assert.equal(spliced.stdout, "spliced-in", "spliced -t connection echoes");
+      const outer = spawn([
+        "socat",
+        "-T",
+        "5",
+        `TCP4-LISTEN:${fwdOut},bind=127.0.0.1,reuseaddr`,
+        "EXEC:cat",
+      ]);
+      await new Promise((r) => setTimeout(r, 300));
+      const splicedOut = await run(
+        ["ip", "netns", "exec", name, "socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdOut}`],
+        { stdin: "spliced-out" },
+      );
+      await outer.output();
+      assert.equal(splicedOut.stdout, "spliced-out", "spliced -T connection echoes");
 
       assert.ok(alive(daemon), "still running after traffic");
       assertSandboxed(daemon);
