@@ -19,11 +19,10 @@
 
 import { lib } from "../ffi/lib.ts";
 import { type SandboxPlan, spawnIsolated } from "./isolation.ts";
+import { O_CLOEXEC } from "../ffi/sys.ts";
 
 /** Environment variable carrying the readiness pipe to the daemon. */
 export const DAEMON_FD_ENV = "PASST_DAEMON_FD";
-
-const O_CLOEXEC = 0o2000000;
 
 /** In the daemon: the readiness pipe's fd, or -1 when running in the foreground. */
 export function daemonFd(): number {

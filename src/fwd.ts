@@ -32,6 +32,19 @@ import { debug, warn } from "./log.ts";
 import type { Loop } from "./loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "./loop/loop.ts";
 import * as sa from "./wire/sockaddr.ts";
+import {
+  EPOLLIN,
+  IPPROTO_IPV6,
+  IPV6_V6ONLY,
+  SEEK_SET,
+  SO_BINDTODEVICE,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from "../ffi/sys.ts";
+import { EMFILE, ENFILE } from "../ffi/errno.ts";
 
 /** /proc/net/tcp* state of a listening socket. */
 export const STATE_TCP_LISTEN = 0x0a;
@@ -41,19 +54,6 @@ export const STATE_UDP_UNCONN = 0x07;
 export const LISTEN_BACKLOG = 128;
 /** Interval of the `auto` rescan, milliseconds. */
 export const FWD_SCAN_INTERVAL = 1000;
-
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_BINDTODEVICE = 25;
-const IPPROTO_IPV6 = 41;
-const IPV6_V6ONLY = 26;
-const EPOLLIN = 1;
-const SEEK_SET = 0;
-const EMFILE = 24;
-const ENFILE = 23;
 
 /** Descriptors of `/proc/net/tcp` and `/proc/net/tcp6` in one namespace (-1: not open). */
 export interface ProcNetFds {

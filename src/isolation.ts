@@ -59,6 +59,7 @@
 import type { Conf } from "./context.ts";
 import { lib } from "../ffi/lib.ts";
 import { debug } from "./log.ts";
+import { O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
 
 /** Namespace flags for clone(2) and unshare(2). */
 export const CLONE_NEWNS = 0x00020000;
@@ -118,9 +119,6 @@ export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
   const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | pidns;
   return { usernsPath, uid, gid, flags, keepCaps: SETUP_CAPS };
 }
-
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
 
 /**
  * Starts the daemon `argv` in its sandbox with the readiness pipe `keepFd`;

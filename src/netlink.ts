@@ -42,6 +42,7 @@ import { EEXIST, EINTR, EINVAL, ENODEV, EPROTO, errnoName, strerror } from "../f
 import { lib } from "../ffi/lib.ts";
 import * as log from "./log.ts";
 import type { HostInfo, HostInfo4, HostInfo6 } from "./conf/host_info.ts";
+import { AF_NETLINK, MSG_DONTWAIT, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW } from "../ffi/sys.ts";
 
 /** Size of the request and reply buffer (upstream: 8192 netlink headers). */
 export const NLBUFSIZ = 8192 * 16;
@@ -51,7 +52,6 @@ export const MAX_IDLE_READS = 64;
 /** Address families. */
 export const AF_INET = 2;
 export const AF_INET6 = 10;
-const AF_NETLINK = 16;
 /** IPv4 or IPv6. */
 export type Family = typeof AF_INET | typeof AF_INET6;
 
@@ -108,11 +108,6 @@ export const RT_SCOPE_LINK = 253;
 export const RTN_UNICAST = 1;
 /** Interface flag: administratively up. */
 export const IFF_UP = 0x1;
-
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const MSG_DONTWAIT = 0x40;
 
 /** Netlink fields are in host byte order. */
 const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;

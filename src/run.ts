@@ -36,22 +36,23 @@ import { setupUdp, type Udp } from "./proto/udp.ts";
 import { FwdError, setupTcpFwd, type TcpFwd } from "./fwd.ts";
 import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
+import {
+  AF_NETLINK,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLRDHUP,
+  NETLINK_ROUTE,
+  SIGCHLD,
+  SIGINT,
+  SIGQUIT,
+  SIGTERM,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+} from "../ffi/sys.ts";
 
 /** Bytes of the packet arena. */
 export const ARENA_BYTES = 192 * 1024 * 1024;
-
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const EPOLLIN = 0x1;
-const EPOLLERR = 0x8;
-const EPOLLHUP = 0x10;
-const EPOLLRDHUP = 0x2000;
-const SIGINT = 2;
-const SIGQUIT = 3;
-const SIGTERM = 15;
-const SIGCHLD = 17;
 
 /** Error during start-up, with the one line to print. */
 export class StartupError extends Error {

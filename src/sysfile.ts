@@ -13,12 +13,8 @@
  */
 
 import { lib } from "../ffi/lib.ts";
-import { strerror } from "../ffi/errno.ts";
-
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_CLOEXEC = 0o2000000;
-const EINTR = 4;
+import { EINTR, strerror } from "../ffi/errno.ts";
+import { O_CLOEXEC, O_RDONLY, O_WRONLY } from "../ffi/sys.ts";
 
 function cstr(s: string): Uint8Array {
   return new TextEncoder().encode(s + "\0");

@@ -15,12 +15,8 @@
 import { lib } from "../ffi/lib.ts";
 import type { SyslogSink } from "./log.ts";
 import { sockaddrUn } from "./passt/tap_passt.ts";
+import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM } from "../ffi/sys.ts";
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 /** syslog facility LOG_DAEMON, added to each message's priority. */
 const LOG_DAEMON = 3 << 3;
 

@@ -27,6 +27,15 @@
 
 import { lib } from "../../ffi/lib.ts";
 import { debug } from "../log.ts";
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLIN,
+  O_CLOEXEC,
+  O_NONBLOCK,
+} from "../../ffi/sys.ts";
+import { EAGAIN, EINTR } from "../../ffi/errno.ts";
 
 /** Events per `epoll_wait` call (upstream EPOLL_EVENTS). */
 export const EPOLL_EVENTS = 8;
@@ -65,13 +74,6 @@ export type TimeHandler = (now: number) => void;
 
 /** Handler for one signal number. */
 export type SignalHandler = (signo: number, now: number) => void;
-
-/** epoll_ctl operations. */
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
-const EINTR = 4;
-const EAGAIN = 11;
 
 interface Periodic {
   interval: number;
@@ -156,8 +158,6 @@ export class Loop {
 
   #setupSignals(): void {
     const fds = new Int32Array(2);
-    const O_NONBLOCK = 0o4000;
-    const O_CLOEXEC = 0o2000000;
     const rc = lib().pf_pipe2(new Uint8Array(fds.buffer), O_NONBLOCK | O_CLOEXEC);
     if (rc < 0) throw new Error(`Cannot create signal pipe: errno ${-rc}`);
     this.#sigRead = fds[0]!;
@@ -165,7 +165,6 @@ export class Loop {
     const r = lib().pf_signal_pipe(wr);
     if (r < 0) throw new Error(`Cannot install signal handlers: errno ${-r}`);
     this.on(EpollType.SIGNAL, (_ev, fd, _i, now) => this.#readSignals(fd, now));
-    const EPOLLIN = 1;
     this.add(this.#sigRead, EpollType.SIGNAL, 0, EPOLLIN);
   }
 

@@ -17,14 +17,12 @@
 
 import { lib } from "../../ffi/lib.ts";
 import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
+import { AF_UNIX, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
+import { ECONNRESET } from "../../ffi/errno.ts";
 
-const AF_UNIX = 1;
-const SOCK_STREAM = 1;
-const EPOLLIN = 1;
 const PROBE_TIMEOUT_MS = 500;
 const RETRIES = 50;
 const RETRY_DELAY_MS = 50;
-const ECONNRESET = 104;
 
 /** The usage text of qrap. */
 export const QRAP_USAGE = "Usage: qrap FDNUM QEMU_CMD [QEMU_ARG]...\n" +

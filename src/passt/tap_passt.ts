@@ -28,31 +28,29 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { strerror } from "../../ffi/errno.ts";
+import { EAGAIN, ECONNREFUSED, EINTR, ENOENT, strerror } from "../../ffi/errno.ts";
 import { debug, debugRatelimit, err, info, RateLimit } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Tap, TapBackend } from "../tap/tap.ts";
 import { splitFrames, STREAM_CORRUPT, writePrefix } from "./framing.ts";
+import {
+  AF_UNIX,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SO_RCVBUF,
+  SO_SNDBUF,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from "../../ffi/sys.ts";
 
-const AF_UNIX = 1;
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 0x1;
-const EPOLLOUT = 0x4;
-const EPOLLERR = 0x8;
-const EPOLLHUP = 0x10;
-const EPOLLRDHUP = 0x2000;
-const EAGAIN = 11;
-const EINTR = 4;
-const ENOENT = 2;
-const ECONNREFUSED = 111;
 const UIO_MAXIOV = 1024;
 /** Upstream UNIX_SOCK_MAX: paths /tmp/passt_1.socket to /tmp/passt_99.socket. */
 export const UNIX_SOCK_MAX = 100;

@@ -17,12 +17,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { info, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
-
-const IN_NONBLOCK = 0o4000;
-const IN_CLOEXEC = 0o2000000;
-const IN_DELETE = 0x200;
-const IN_MOVED_FROM = 0x40;
-const EPOLLIN = 1;
+import { EPOLLIN, IN_CLOEXEC, IN_DELETE, IN_MOVED_FROM, IN_NONBLOCK } from "../../ffi/sys.ts";
 
 /** Starts watching `netnsPath` (deleted) or `pid` (exited); calls `quit` then. */
 export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: () => void): void {

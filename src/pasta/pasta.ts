@@ -23,19 +23,17 @@ import type { Conf } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
 import { processIds, writeSysFile } from "../sysfile.ts";
-
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const CLONE_NEWNS = 0x00020000;
-const CLONE_NEWUTS = 0x04000000;
-const CLONE_NEWIPC = 0x08000000;
-const CLONE_NEWUSER = 0x10000000;
-const CLONE_NEWPID = 0x20000000;
-const CLONE_NEWNET = 0x40000000;
-const WNOHANG = 1;
-
-void CLONE_NEWNS;
+import {
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  WNOHANG,
+} from "../../ffi/sys.ts";
 
 /** Error in pasta's namespace set-up, with the message to print. */
 export class NsError extends Error {

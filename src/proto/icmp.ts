@@ -32,20 +32,22 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
+import {
+  EPOLLIN,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SO_BINDTODEVICE,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from "../../ffi/sys.ts";
 
 /** Seconds after which an unused echo socket is closed (upstream ICMP_ECHO_TIMEOUT). */
 export const ICMP_ECHO_TIMEOUT = 60;
 
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_ICMP = 1;
-const IPPROTO_ICMPV6 = 58;
-const SOL_SOCKET = 1;
-const SO_BINDTODEVICE = 25;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 1;
 const ICMP_ECHO = 8;
 const ICMPV6_ECHO = 128;
 const LOOPBACK4 = 0x7f000001;

@@ -72,6 +72,34 @@ import {
   WND_CLAMPED,
 } from "./tcp_conn.ts";
 import { MSS4, MSS6, TCP_FRAMES, TcpBufs, writeHeaders } from "./tcp_buf.ts";
+import {
+  CLOCK_MONOTONIC,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  IPPROTO_TCP,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_PEEK,
+  SHUT_WR,
+  SO_BINDTODEVICE,
+  SO_ERROR,
+  SO_LINGER,
+  SO_RCVBUF,
+  SO_SNDBUF,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_MAXSEG,
+  TCP_WINDOW_CLAMP,
+  TFD_CLOEXEC,
+  TFD_NONBLOCK,
+} from "../../ffi/sys.ts";
+import { EAGAIN, EINPROGRESS, EMFILE, EPIPE } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -107,36 +135,7 @@ export const LISTEN_OUTBOUND = 1 << 16;
 export const LISTEN_V6 = 1 << 17;
 
 // Linux constants.
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_ERROR = 4;
-const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
-const SO_LINGER = 13;
-const SO_BINDTODEVICE = 25;
 const SO_PEEK_OFF = 42;
-const IPPROTO_TCP = 6;
-const TCP_MAXSEG = 2;
-const TCP_WINDOW_CLAMP = 10;
-const SHUT_WR = 1;
-const MSG_PEEK = 2;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 0x1;
-const EPOLLOUT = 0x4;
-const EPOLLERR = 0x8;
-const EPOLLHUP = 0x10;
-const EPOLLRDHUP = 0x2000;
-const EPOLLET = 0x80000000;
-const CLOCK_MONOTONIC = 1;
-const TFD_NONBLOCK = 0o4000;
-const TFD_CLOEXEC = 0o2000000;
-const EAGAIN = 11;
-const EINPROGRESS = 115;
-const EPIPE = 32;
-const EMFILE = 24;
 const LOOPBACK4 = 0x7f000001;
 const INT_MAX_HALF = 0x3fffffff;
 

@@ -55,6 +55,30 @@ import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
 import { LISTEN_OUTBOUND, type Tcp } from "./tcp.ts";
+import {
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  F_SETPIPE_SZ,
+  IPPROTO_TCP,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  SHUT_WR,
+  SO_ERROR,
+  SO_LINGER,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SPLICE_F_MORE,
+  SPLICE_F_MOVE,
+  SPLICE_F_NONBLOCK,
+  TCP_QUICKACK,
+} from "../../ffi/sys.ts";
+import { EAGAIN, EINPROGRESS } from "../../ffi/errno.ts";
 
 /** Largest pipe size tried (upstream MAX_PIPE_SIZE). */
 export const MAX_PIPE_SIZE = 8 << 20;
@@ -92,29 +116,6 @@ export const SPLICE_V6 = 128;
 /** Outbound (-T) connection: side B is on the host. */
 export const SPLICE_OUTBOUND = 256;
 
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-const F_SETPIPE_SZ = 1031;
-const SOL_SOCKET = 1;
-const SO_ERROR = 4;
-const SO_LINGER = 13;
-const IPPROTO_TCP = 6;
-const TCP_QUICKACK = 12;
-const SHUT_WR = 1;
-const SPLICE_F_MOVE = 1;
-const SPLICE_F_NONBLOCK = 2;
-const SPLICE_F_MORE = 4;
-const EPOLLIN = 0x1;
-const EPOLLOUT = 0x4;
-const EPOLLERR = 0x8;
-const EPOLLHUP = 0x10;
-const EPOLLRDHUP = 0x2000;
-const EPOLLET = 0x80000000;
-const EAGAIN = 11;
-const EINPROGRESS = 115;
 const LOOPBACK4 = 0x7f000001;
 const EV_SOCK = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 

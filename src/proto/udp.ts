@@ -86,6 +86,22 @@ import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
 import { sumWords } from "./udp_csum.ts";
+import {
+  EPOLLERR,
+  EPOLLIN,
+  IPPROTO_IPV6,
+  IPV6_V6ONLY,
+  MMSG_WORDS,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_TRUNC,
+  SO_BINDTODEVICE,
+  SO_ERROR,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from "../../ffi/sys.ts";
 
 /** Seconds after which an idle binding is closed (upstream UDP_CONN_TIMEOUT). */
 export const UDP_CONN_TIMEOUT = 180;
@@ -109,27 +125,13 @@ export const PORT_GUA = 4;
 /** Map flag: the socket is a bound listener (`-u`), never aged. */
 export const PORT_LISTEN = 8;
 
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_ERROR = 4;
-const SO_BINDTODEVICE = 25;
-const IPPROTO_IPV6 = 41;
-const IPV6_V6ONLY = 26;
-const MSG_TRUNC = 0x20;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 1;
-const EPOLLERR = 8;
 const LOOPBACK4 = 0x7f000001;
 const DNS_PORT = 53;
 
 /** Offsets inside a slot: the UDP header is 8-aligned, the payload follows. */
 const SLOT_L4 = 72;
 const SLOT_PAYLOAD = SLOT_L4 + 8;
-/** Words per entry of a native mmsg table, and its size in bytes. */
-const MMSG_WORDS = 8;
+/** Size in bytes of an entry of a native mmsg table ({@linkcode MMSG_WORDS} words). */
 const MMSG_BYTES = MMSG_WORDS * 4;
 /** Room for a socket address in the receive name area. */
 const NAME_ROOM = 32;

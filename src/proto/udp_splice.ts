@@ -46,6 +46,21 @@ import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import * as sa from "../wire/sockaddr.ts";
 import { type Udp, udpTimeoutMs } from "./udp.ts";
+import {
+  EPOLLERR,
+  EPOLLIN,
+  MMSG_WORDS,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_TRUNC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  SO_ERROR,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from "../../ffi/sys.ts";
 
 /** Flag in a UDP epoll index: a spliced socket handled here. */
 export const UDP_SPLICE_REF = 1 << 20;
@@ -58,20 +73,7 @@ export const KIND_NS_LISTEN = 2;
 /** Datagrams per `recvmmsg()` batch. */
 export const SPLICE_BATCH = 32;
 
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const SOL_SOCKET = 1;
-const SO_ERROR = 4;
-const MSG_TRUNC = 0x20;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 1;
-const EPOLLERR = 8;
 const LOOPBACK4 = 0x7f000001;
-const MMSG_WORDS = 8;
 const MMSG_BYTES = 4 * MMSG_WORDS;
 const NAME_ROOM = 32;
 const SLOT = 65536;

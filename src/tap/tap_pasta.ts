@@ -14,9 +14,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { debugRatelimit, RateLimit } from "../log.ts";
 import { FRAME_MAX, type Tap, TAP_MSGS, type TapBackend } from "./tap.ts";
-
-const EAGAIN = 11;
-const EINTR = 4;
+import { EAGAIN, EINTR } from "../../ffi/errno.ts";
 
 const rlWrite = new RateLimit();
 
