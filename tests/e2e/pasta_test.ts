@@ -134,66 +134,72 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "udhcpc gets address, router, DNS, search list and MTU from our DHCP server",
-  ignore: ignore || !have("busybox"),
-  async fn(): Promise<void> {
-    const h = host!;
-    const script = `ip link set ${h.ifname} up; busybox udhcpc -i ${h.ifname} -n -q -f ` +
-      `-O search -O mtu -s ${REPO}/tests/e2e/udhcpc_env.sh`;
-    for (const mtu of [null, 1500]) {
-      const args = ["-D", "192.0.2.53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"];
-      if (mtu) args.push("-m", String(mtu));
-      const r = await pastaSh(args, script, { timeoutMs: 30_000 });
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      const env = Object.fromEntries(
-        r.stdout.split("\n").filter((l) => l.includes("=")).map((l) => {
-          const i = l.indexOf("=");
-          return [l.slice(0, i), l.slice(i + 1)];
-        }),
-      );
-      assert.equal(env.ip, h.addr4);
-      assert.equal(env.router, h.gw4);
-      assert.equal(env.dns, "192.0.2.53");
-      assert.equal(env.search, "example.org");
-      assert.equal(env.mtu, String(mtu ?? 65520));
-      assert.equal(Number(env.mask), h.prefix4);
-    }
-  },
-});
+for (const rl of rootless) {
+  Deno.test({
+    name: `udhcpc gets address, router, DNS, search list and MTU from our DHCP server (${
+      label(rl)
+    })`,
+    ignore: ignore || !have("busybox") || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const h = host!;
+      const script = `ip link set ${h.ifname} up; busybox udhcpc -i ${h.ifname} -n -q -f ` +
+        `-O search -O mtu -s ${REPO}/tests/e2e/udhcpc_env.sh`;
+      for (const mtu of [null, 1500]) {
+        const args = ["-D", "192.0.2.53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"];
+        if (mtu) args.push("-m", String(mtu));
+        const r = await pastaSh(args, script, { timeoutMs: 30_000, rootless: rl });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const env = Object.fromEntries(
+          r.stdout.split("\n").filter((l) => l.includes("=")).map((l) => {
+            const i = l.indexOf("=");
+            return [l.slice(0, i), l.slice(i + 1)];
+          }),
+        );
+        assert.equal(env.ip, h.addr4);
+        assert.equal(env.router, h.gw4);
+        assert.equal(env.dns, "192.0.2.53");
+        assert.equal(env.search, "example.org");
+        assert.equal(env.mtu, String(mtu ?? 65520));
+        assert.equal(Number(env.mask), h.prefix4);
+      }
+    },
+  });
 
-Deno.test({
-  name: "rdisc6 sees the prefix, MTU, RDNSS and DNSSL; dhclient -6 gets the host's address",
-  ignore: ignore || !have("rdisc6") || !have("dhclient"),
-  async fn(): Promise<void> {
-    const h = host!;
-    const w = parseIp6(h.addr6)!;
-    const prefix = formatIp6(new Uint32Array([w[0]!, w[1]!, 0, 0]));
-    const script = `ip link set ${h.ifname} up; sleep 2.5; rdisc6 -1 ${h.ifname}; ` +
-      `dhclient -6 -1 -v -sf ${REPO}/tests/e2e/dhclient_script.sh -lf /dev/null ` +
-      `-pf /tmp/dhclient6.$$.pid ${h.ifname} 2>/dev/null; ` +
-      `kill $(cat /tmp/dhclient6.$$.pid) 2>/dev/null; ip -j -6 addr show dev ${h.ifname}`;
-    const r = await pastaSh(
-      ["-D", "2001:db8::53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"],
-      script,
-      { timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /Stateful address conf\.\s*:\s*Yes/);
-    assert.ok(
-      r.stdout.includes(`Prefix                   : ${prefix.replace(/:0+/g, ":")}`) ||
-        r.stdout.includes(`Prefix                   : ${prefix}`),
-    );
-    assert.match(r.stdout, /MTU\s*:\s*65520 bytes/);
-    assert.match(r.stdout, /Recursive DNS server\s*:\s*2001:db8::53/);
-    assert.match(r.stdout, /DNS search list\s*:\s*example\.org/);
-    const addrs = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf("\n[")));
-    const got = addrs[0].addr_info.map((a: { local: string; prefixlen: number }) =>
-      `${a.local}/${a.prefixlen}`
-    );
-    assert.ok(got.includes(`${h.addr6}/128`), `DHCPv6 address in ${got}`);
-  },
-});
+  Deno.test({
+    name: `rdisc6 sees the prefix, MTU, RDNSS and DNSSL; dhclient -6 gets the host's address (${
+      label(rl)
+    })`,
+    ignore: ignore || !have("rdisc6") || !have("dhclient") || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const h = host!;
+      const w = parseIp6(h.addr6)!;
+      const prefix = formatIp6(new Uint32Array([w[0]!, w[1]!, 0, 0]));
+      const script = `ip link set ${h.ifname} up; sleep 2.5; rdisc6 -1 ${h.ifname}; ` +
+        `dhclient -6 -1 -v -sf ${REPO}/tests/e2e/dhclient_script.sh -lf /dev/null ` +
+        `-pf /tmp/dhclient6.$$.pid ${h.ifname} 2>/dev/null; ` +
+        `kill $(cat /tmp/dhclient6.$$.pid) 2>/dev/null; ip -j -6 addr show dev ${h.ifname}`;
+      const r = await pastaSh(
+        ["-D", "2001:db8::53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"],
+        script,
+        { timeoutMs: 60_000, rootless: rl },
+      );
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /Stateful address conf\.\s*:\s*Yes/);
+      assert.ok(
+        r.stdout.includes(`Prefix                   : ${prefix.replace(/:0+/g, ":")}`) ||
+          r.stdout.includes(`Prefix                   : ${prefix}`),
+      );
+      assert.match(r.stdout, /MTU\s*:\s*65520 bytes/);
+      assert.match(r.stdout, /Recursive DNS server\s*:\s*2001:db8::53/);
+      assert.match(r.stdout, /DNS search list\s*:\s*example\.org/);
+      const addrs = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf("\n[")));
+      const got = addrs[0].addr_info.map((a: { local: string; prefixlen: number }) =>
+        `${a.local}/${a.prefixlen}`
+      );
+      assert.ok(got.includes(`${h.addr6}/128`), `DHCPv6 address in ${got}`);
+    },
+  });
+}
 
 Deno.test({
   name: "pasta joins a PID target and a --netns path target",
