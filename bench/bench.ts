@@ -118,6 +118,7 @@ run_pasta "-t 5202" "iperf3 -s -1 -p 5202 >/dev/null" ; wait $C; echo "host_to_n
 ( sleep 2.5; iperf3 -J -c $HOST4 -p 5203 -t $T | gbps > /tmp/bench_c ) & C=$!
 run_pasta "-t 5203" "iperf3 -s -1 -p 5203 >/dev/null" ; wait $C; echo "host_to_ns_tap_tcp $(cat /tmp/bench_c)"
 r=$(run_pasta "-T 5201" "iperf3 -J -c 127.0.0.1 -p 5201 -t $T" | gbps); echo "ns_to_host_splice_tcp $r"
+sleep 1  # let the iperf3 server finish the previous test, or it answers "busy"
 r=$(run_pasta "" "iperf3 -J -u -b 0 -l 8000 -c 192.0.2.1 -p 5201 -t $T" | gbps); echo "ns_to_host_tap_udp $r"
 r=$(run_pasta "" "python3 /tmp/bench_rr_client.py 192.0.2.1 5301 $T"); set -- $r; echo "ns_to_host_tap_rr \${1:-ERR}"; echo "ns_to_host_tap_crr \${2:-ERR}"
 `;
