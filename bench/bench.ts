@@ -140,6 +140,7 @@ su tester -s /bin/sh -c "echo \\$\\$ > /tmp/slirp4.pid; exec slirp4netns --confi
 sleep 1
 IN="nsenter -t $P -U -n --preserve-credentials"
 echo "ns_to_host_tap_tcp $($IN iperf3 -J -c 10.0.2.2 -p 5201 -t $T | gbps)"
+sleep 1
 echo "ns_to_host_tap_udp $($IN iperf3 -J -u -b 0 -l 8000 -c 10.0.2.2 -p 5201 -t $T | gbps)"
 r=$($IN python3 /tmp/bench_rr_client.py 10.0.2.2 5301 $T); set -- $r; echo "ns_to_host_tap_rr \${1:-ERR}"; echo "ns_to_host_tap_crr \${2:-ERR}"
 kill $SRV $RRS $(cat /tmp/slirp4.pid) $P 2>/dev/null; wait 2>/dev/null
