@@ -761,7 +761,7 @@ export class Udp {
 
   /**
    * Binds or closes `auto` listeners to match the namespace's bound UDP ports and
-   * listening TCP ports, minus exclusions and what -U forwards the other way.
+   * listening TCP ports, minus exclusions and what -T and -U forward the other way.
    */
   rescan(): void {
     const fds = this.#autoFds;
@@ -774,7 +774,10 @@ export class Udp {
     scanProcNet(fds[1]!, STATE_UDP_UNCONN, want);
     scanProcNet(fds[2]!, STATE_TCP_LISTEN, want);
     scanProcNet(fds[3]!, STATE_TCP_LISTEN, want);
-    for (let b = 0; b < 8192; b++) want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.udpOut.map[b]!;
+    // Our own -T/-U listeners in the namespace are not the namespace's ports.
+    for (let b = 0; b < 8192; b++) {
+      want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.udpOut.map[b]! & ~conf.tcpOut.map[b]!;
+    }
     for (let p = 1; p < 65536; p++) {
       const bit = 1 << (p & 7);
       const on = (want[p >> 3]! & bit) !== 0;
