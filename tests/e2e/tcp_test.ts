@@ -69,9 +69,18 @@ function wrapRootless(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
 }
 
+/** Shell function: waits (up to 10 s) until every given TCP port has a listener. */
+const WAIT_LISTEN = `waitlisten() {
+  for i in $(seq 200); do
+    ok=1; for p in "$@"; do ss -Hltn "sport = :$p" | grep -q . || ok=0; done
+    [ $ok = 1 ] && return 0; sleep 0.05
+  done
+}
+`;
+
 /** Runs a host-side bash script with a timeout; returns stdout (stderr on failure). */
 async function bash(script: string, timeoutMs = 120_000): Promise<string> {
-  const r = await run(["bash", "-c", script], { timeoutMs });
+  const r = await run(["bash", "-c", WAIT_LISTEN + script], { timeoutMs });
   if (r.code !== 0) throw new Error(`script failed (${r.code}): ${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -100,7 +109,7 @@ for (const rl of modes) {
             socat -u FILE:${s.file} TCP4-LISTEN:${p2},bind=127.0.0.1,reuseaddr &
             socat -u TCP6-LISTEN:${p3},bind=[::1],reuseaddr SYSTEM:'sha256sum > ${s.dir}/up6' &
             socat -u FILE:${s.file} TCP6-LISTEN:${p4},bind=[::1],reuseaddr &
-            sleep 0.3
+            waitlisten ${p1} ${p2} ${p3} ${p4}
             ${wrapRootless(bin, rl)} -q -f --config-net -- sh -c '${ns}'
             sleep 0.5; kill %1 %2 %3 %4 2>/dev/null; true`);
           for (const f of ["up4", "down4", "up6", "down6"]) {
@@ -239,7 +248,7 @@ print("ok", ok)
           `
           ulimit -n 4096
           python3 ${dir}/srv.py & S=$!
-          sleep 0.3
+          sleep 1
           ${
             wrapRootless(bin, rl)
           } -q -f --config-net -- sh -c 'ulimit -n 4096; ${GATEWAYS} python3 ${dir}/cli.py $GW4'
@@ -295,7 +304,7 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.cl
       try {
         const out = await bash(`
           python3 ${dir}/srv.py & S=$!
-          sleep 0.3
+          sleep 1
           ${
           wrapRootless(bin, rl)
         } -q -f --config-net -- sh -c '${GATEWAYS} python3 ${dir}/cli.py $GW4'
@@ -324,7 +333,7 @@ Deno.test({
     try {
       const out = await bash(`
         socat TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo hi" & S=$!
-        sleep 0.3
+        waitlisten ${p}
         ${bin} -q -f --config-net -- sh -c '${GATEWAYS} sleep 1; touch ${dir}/r1; sleep 1;
           for i in $(seq 20); do socat -u TCP4:$GW4:${p} - >/dev/null; done;
           touch ${dir}/r2; sleep 3' &
