@@ -538,14 +538,6 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_spawn_daemon: {
-    parameters: [
-      "buffer", // uint8_t *argv_buf
-      "i32", // int32_t keep_fd
-      "u32", // uint32_t clone_flags
-    ],
-    result: "i32",
-  },
   pf_execvp: {
     parameters: [
       "buffer", // uint8_t *argv_buf

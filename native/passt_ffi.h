@@ -134,9 +134,7 @@ int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 			  uint8_t *sa, uint32_t salen, int32_t backlog);
 int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);
 
-/* proc.c: daemon, exec, process watching */
-int32_t pf_spawn_daemon(uint8_t *argv_buf, int32_t keep_fd,
-			uint32_t clone_flags);
+/* proc.c: exec, process watching, IDs, stdio */
 int32_t pf_execvp(uint8_t *argv_buf);
 int32_t pf_dup2(int32_t oldfd, int32_t newfd);
 int32_t pf_pidfd_open(int32_t pid);

@@ -1,18 +1,14 @@
 /* SPDX-FileCopyrightText: 2026 passt-deno developers */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
-/* proc.c - processes: the daemon, qrap's exec, watching a target process
+/* proc.c - processes: qrap's exec, watching a target process, IDs, stdio
  *
- * The runtime is multithreaded, so fork() can't be used to daemonise: the
- * daemon is a fresh copy of the program, started by a fork-like clone() whose
- * child only makes async-signal-safe calls before execvp(): new session,
- * standard descriptors on /dev/null, the readiness pipe kept open across exec.
+ * The daemon itself is started by pf_spawn_isolated() (isolation.c), inside
+ * its sandbox namespaces.
  */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,70 +43,6 @@ static int32_t proc_parse_argv(uint8_t *argv_buf)
 		return -EINVAL;
 	proc_argv[n] = NULL;
 	return 0;
-}
-
-/**
- * daemon_child() - Child side of pf_spawn_daemon(): detach, then exec
- * @keep_fd:	Descriptor to keep open across exec
- */
-static void __attribute__((noreturn)) daemon_child(int keep_fd)
-{
-	struct sigaction sa;
-	sigset_t set;
-	int fd, sig;
-
-	(void)setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-	}
-	if (keep_fd >= 0)
-		(void)fcntl(keep_fd, F_SETFD, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-	}
-	sigemptyset(&set);
-	(void)sigprocmask(SIG_SETMASK, &set, NULL);
-
-	execvp(proc_argv[0], proc_argv);
-	_exit(127);
-}
-
-/**
- * pf_spawn_daemon() - Start the daemon: new session, stdio on /dev/null
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
- * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
- * @clone_flags:	Namespaces to create for the daemon (CLONE_NEW*), or 0
- *
- * Return: PID of the daemon as seen by the caller, or -errno
- */
-int32_t pf_spawn_daemon(uint8_t *argv_buf, int32_t keep_fd,
-			uint32_t clone_flags)
-{
-	sigset_t all, old;
-	long pid;
-	int rc;
-
-	rc = proc_parse_argv(argv_buf);
-	if (rc)
-		return rc;
-
-	sigfillset(&all);
-	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (rc)
-		return -rc;
-	pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
-		      NULL, NULL, NULL, 0UL);
-	if (pid == 0)
-		daemon_child(keep_fd);
-	rc = pid < 0 ? -errno : 0;
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc ? rc : (int32_t)pid;
 }
 
 /**
