@@ -454,6 +454,18 @@ export function cstr(s: string): Uint8Array {
   return b;
 }
 
+/** Arguments as the native spawn and exec helpers take them: each NUL-terminated, then a NUL. */
+export function argvBuf(args: readonly string[]): Uint8Array {
+  const parts = args.map(cstr);
+  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
+  let off = 0;
+  for (const p of parts) {
+    buf.set(p, off);
+    off += p.length;
+  }
+  return buf;
+}
+
 /** Decode a NUL-terminated string from the start of a buffer. */
 export function fromCstr(b: Uint8Array): string {
   const end = b.indexOf(0);

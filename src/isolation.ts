@@ -59,7 +59,7 @@
 import type { Conf } from "./context.ts";
 import { lib } from "../ffi/lib.ts";
 import { debug } from "./log.ts";
-import { O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
+import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
 
 /** Namespace flags for clone(2) and unshare(2). */
 export const CLONE_NEWNS = 0x00020000;
@@ -126,17 +126,10 @@ export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
  */
 export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan): number {
   const ffi = lib();
-  const enc = new TextEncoder();
-  const parts = argv.map((a) => enc.encode(a + "\0"));
-  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
-  let off = 0;
-  for (const p of parts) {
-    buf.set(p, off);
-    off += p.length;
-  }
+  const buf = argvBuf(argv);
   let userns = -1;
   if (plan.usernsPath) {
-    userns = ffi.pf_open(enc.encode(plan.usernsPath + "\0"), O_RDONLY | O_CLOEXEC, 0);
+    userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY | O_CLOEXEC, 0);
     if (userns < 0) throw new Error(`Cannot open ${plan.usernsPath}: ${errText(-userns)}`);
   }
   const err = new Uint8Array(64);

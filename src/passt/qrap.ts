@@ -17,7 +17,7 @@
 
 import { lib } from "../../ffi/lib.ts";
 import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
-import { AF_UNIX, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
+import { AF_UNIX, argvBuf, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
 import { ECONNRESET } from "../../ffi/errno.ts";
 
 const PROBE_TIMEOUT_MS = 500;
@@ -121,14 +121,7 @@ export function qrapMain(argv: string[]): number {
     stderr(`Cannot use descriptor ${fdnum}\n`);
     return 1;
   }
-  const enc = new TextEncoder();
-  const parts = argv.slice(1).map((a) => enc.encode(a + "\0"));
-  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
-  let off = 0;
-  for (const p of parts) {
-    buf.set(p, off);
-    off += p.length;
-  }
+  const buf = argvBuf(argv.slice(1));
   const rc = ffi.pf_execvp(buf);
   stderr(`Failed to start ${argv[1]}: errno ${-rc}\n`);
   return 1;

@@ -24,11 +24,13 @@ import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
 import { processIds, writeSysFile } from "../sysfile.ts";
 import {
+  argvBuf,
   CLONE_NEWIPC,
   CLONE_NEWNET,
   CLONE_NEWPID,
   CLONE_NEWUSER,
   CLONE_NEWUTS,
+  cstr,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDONLY,
@@ -42,10 +44,6 @@ export class NsError extends Error {
     super(message);
     this.name = "NsError";
   }
-}
-
-function cstr(s: string): Uint8Array {
-  return new TextEncoder().encode(s + "\0");
 }
 
 function openNs(path: string): number {
@@ -95,15 +93,7 @@ export function spawnNs(conf: Conf): NsTarget {
   const rc = ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC);
   if (rc < 0) throw new NsError(`Cannot create pipe: ${errText(-rc)}`);
   const [rd, wr] = [fds[0]!, fds[1]!];
-  const enc = new TextEncoder();
-  const parts = args.map((a) => enc.encode(a + "\0"));
-  const total = parts.reduce((n, p) => n + p.length, 1);
-  const buf = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    buf.set(p, off);
-    off += p.length;
-  }
+  const buf = argvBuf(args);
   const flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
   const pid = ffi.pf_spawn_ns(buf, flags, rd);
   ffi.pf_close(rd);
