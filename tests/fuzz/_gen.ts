@@ -27,7 +27,7 @@ export interface HostPorts {
 
 const BCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
-function cat(parts: ArrayLike<number>[]): Uint8Array {
+function cat(parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -60,7 +60,14 @@ function optLen(rng: Rng, right: number): number {
   return 255;
 }
 
-function ethernet(rng: Rng, c: Ctx, type: number, payload: Uint8Array, dst?: Uint8Array): Uint8Array {
+/** An Ethernet frame to us (or broadcast, or anywhere, sometimes) from the guest. */
+export function ethernet(
+  rng: Rng,
+  c: Ctx,
+  type: number,
+  payload: Uint8Array,
+  dst?: Uint8Array,
+): Uint8Array {
   const d = dst ?? (rng.oneIn(8) ? BCAST : rng.oneIn(16) ? rng.bytes(6) : c.conf.mac);
   const s = rng.oneIn(16) ? rng.bytes(6) : GUEST_MAC;
   return cat([d, s, u16(type), payload]);
@@ -126,19 +133,20 @@ export function ipv4(
   proto: number,
   l4: Uint8Array,
   csumOff: number,
+  noise = true,
 ): Uint8Array {
-  const optWords = rng.oneIn(10) ? rng.range(1, 10) : 0;
+  const optWords = noise && rng.oneIn(10) ? rng.range(1, 10) : 0;
   const hl = 20 + 4 * optWords;
   const b = new Uint8Array(hl + l4.length);
   const dv = new DataView(b.buffer);
   b[0] = 0x40 | (hl >> 2);
   let tot = b.length;
-  if (rng.oneIn(20)) tot = rng.pick([0, 19, hl, tot - 1, tot + 1, 65535]);
+  if (noise && rng.oneIn(20)) tot = rng.pick([0, 19, hl, tot - 1, tot + 1, 65535]);
   dv.setUint16(2, tot & 0xffff);
   dv.setUint16(4, rng.u32() & 0xffff);
-  if (rng.oneIn(20)) dv.setUint16(6, rng.pick([0x2000, 0x0001, 0x4000, 0x3fff]));
+  if (noise && rng.oneIn(20)) dv.setUint16(6, rng.pick([0x2000, 0x0001, 0x4000, 0x3fff]));
   else dv.setUint16(6, 0x4000);
-  b[8] = rng.oneIn(20) ? rng.below(2) : 64;
+  b[8] = noise && rng.oneIn(20) ? rng.below(2) : 64;
   b[9] = proto;
   dv.setUint32(12, src);
   dv.setUint32(16, dst);
@@ -156,8 +164,8 @@ export function ipv4(
 }
 
 /** Extension headers before L4: hop-by-hop, routing, destination options, AH, fragment... */
-function extChain(rng: Rng, finalNh: number): { bytes: Uint8Array; first: number } {
-  if (!rng.oneIn(4)) return { bytes: new Uint8Array(0), first: finalNh };
+function extChain(rng: Rng, finalNh: number, noise: boolean): { bytes: Uint8Array; first: number } {
+  if (!noise || !rng.oneIn(4)) return { bytes: new Uint8Array(0), first: finalNh };
   const n = rng.range(1, 5);
   const types: number[] = [];
   for (let k = 0; k < n; k++) {
@@ -196,14 +204,15 @@ export function ipv6(
   l4: Uint8Array,
   csumOff: number,
   hopLimit = 64,
+  noise = true,
 ): Uint8Array {
-  const ext = extChain(rng, nh);
+  const ext = extChain(rng, nh, noise);
   const pl = ext.bytes.length + l4.length;
   const b = new Uint8Array(40 + pl);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, 0x60000000 | (rng.oneIn(4) ? rng.u32() & 0xfffff : 0));
   let plf = pl;
-  if (rng.oneIn(20)) plf = rng.pick([0, 1, pl - 1, pl + 1, 65535]);
+  if (noise && rng.oneIn(20)) plf = rng.pick([0, 1, pl - 1, pl + 1, 65535]);
   dv.setUint16(4, plf & 0xffff);
   b[6] = ext.first;
   b[7] = hopLimit;
@@ -294,7 +303,13 @@ function randomFlags(rng: Rng): number {
 
 function payload(rng: Rng): Uint8Array {
   const r = rng.below(10);
-  const n = r < 5 ? 0 : r < 8 ? rng.range(1, 64) : rng.oneIn(4) ? rng.range(1400, 9000) : rng.range(64, 1500);
+  const n = r < 5
+    ? 0
+    : r < 8
+    ? rng.range(1, 64)
+    : rng.oneIn(4)
+    ? rng.range(1400, 9000)
+    : rng.range(64, 1500);
   return rng.bytes(n);
 }
 
@@ -332,8 +347,10 @@ function dhcpOptions(rng: Rng, room: number): number[] {
         v = [rng.pick([1, 3, 8, 1, 3, 2, 4, 7, 0, 9, 255])];
         break;
       case 55:
-        v = Array.from({ length: rng.range(0, 40) }, () =>
-          rng.pick([1, 3, 6, 15, 26, 51, 53, 54, 119, 121, 0, 255, rng.u32() & 0xff]));
+        v = Array.from(
+          { length: rng.range(0, 40) },
+          () => rng.pick([1, 3, 6, 15, 26, 51, 53, 54, 119, 121, 0, 255, rng.u32() & 0xff]),
+        );
         break;
       case 57:
         v = u16(rng.pick([0, 1, 575, 576, 577, 1500, 65535]));
@@ -372,10 +389,18 @@ export function dhcpFrame(rng: Rng, c: Ctx): Uint8Array {
   if (rng.oneIn(6)) m.set(dhcpOptions(rng, 120).slice(0, 128), 108);
   let body = cat([m, dhcpOptions(rng, 400)]);
   if (rng.oneIn(10)) body = body.slice(0, rng.below(body.length + 1));
-  const lenField = rng.oneIn(12) ? rng.pick([0, 7, 8, body.length + 7, body.length + 9]) : undefined;
+  const lenField = rng.oneIn(12)
+    ? rng.pick([0, 7, 8, body.length + 7, body.length + 9])
+    : undefined;
   const u = udpDgram(68, 67, body, lenField);
   const dst = rng.oneIn(6) ? c.conf.ip4.gw : 0xffffffff;
-  return ethernet(rng, c, 0x0800, ipv4(rng, rng.oneIn(3) ? 0 : c.conf.ip4.addr, dst, 17, u, 6), BCAST);
+  return ethernet(
+    rng,
+    c,
+    0x0800,
+    ipv4(rng, rng.oneIn(3) ? 0 : c.conf.ip4.addr, dst, 17, u, 6),
+    BCAST,
+  );
 }
 
 // ---- DHCPv6 ----------------------------------------------------------------------------------
@@ -460,23 +485,44 @@ export function icmpv6Frame(rng: Rng, c: Ctx): Uint8Array {
   const type = rng.pick([133, 133, 135, 135, 136, 134, 137, 128, 128, 129, 1, 2, 3, 4, 255]);
   let body: number[];
   if (type === 135 || type === 136) {
-    const target = rng.pick([c.conf.ip6.gw, c.conf.ip6.addr, ip6("fe80::2"), ip6("ff02::1"), ip6("::")]);
+    const target = rng.pick([
+      c.conf.ip6.gw,
+      c.conf.ip6.addr,
+      ip6("fe80::2"),
+      ip6("ff02::1"),
+      ip6("::"),
+    ]);
     body = [type, 0, 0, 0, ...u32(rng.u32()), ...ip6Bytes(target), ...ndOptions(rng)];
   } else if (type === 137) {
     body = [type, 0, 0, 0, 0, 0, 0, 0, ...rng.bytes(32), ...ndOptions(rng)];
   } else if (type === 128 || type === 129) {
-    body = [type, 0, 0, 0, ...u16(rng.pick([0, 1, rng.u32() & 0xffff])), ...u16(rng.below(4)),
-      ...rng.bytes(rng.range(0, 64))];
+    body = [
+      type,
+      0,
+      0,
+      0,
+      ...u16(rng.pick([0, 1, rng.u32() & 0xffff])),
+      ...u16(rng.below(4)),
+      ...rng.bytes(rng.range(0, 64)),
+    ];
   } else {
     body = [type, 0, 0, 0, ...u32(0), ...ndOptions(rng)];
   }
   if (rng.oneIn(12)) body[1] = rng.range(1, 255);
   if (rng.oneIn(12)) body = body.slice(0, rng.below(body.length + 1));
   const hop = rng.oneIn(8) ? rng.pick([0, 1, 64, 254]) : 255;
-  const dst = rng.oneIn(3) ? addr6(rng, c) : rng.pick([ip6("ff02::2"), ip6("ff02::1:ff00:1"), c.conf.ip6.gw]);
+  const dst = rng.oneIn(3)
+    ? addr6(rng, c)
+    : rng.pick([ip6("ff02::2"), ip6("ff02::1:ff00:1"), c.conf.ip6.gw]);
   const mac = Uint8Array.of(0x33, 0x33, 0, 0, 0, 2);
   const csum = body.length >= 4 ? 2 : -1;
-  return ethernet(rng, c, 0x86dd, ipv6(rng, src6(rng, c), dst, 58, Uint8Array.from(body), csum, hop), mac);
+  return ethernet(
+    rng,
+    c,
+    0x86dd,
+    ipv6(rng, src6(rng, c), dst, 58, Uint8Array.from(body), csum, hop),
+    mac,
+  );
 }
 
 // ---- the rest --------------------------------------------------------------------------------
@@ -493,10 +539,15 @@ export function arpFrame(rng: Rng, c: Ctx): Uint8Array {
     ...u16(rng.oneIn(8) ? rng.below(5) : 1),
     ...GUEST_MAC,
     ...u32(sip),
-    0, 0, 0, 0, 0, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
     ...u32(tip),
   ];
-  let p = Uint8Array.from(a);
+  let p: Uint8Array = Uint8Array.from(a);
   if (rng.oneIn(8)) p = p.slice(0, rng.below(p.length + 1));
   if (rng.oneIn(4)) p = cat([p, new Uint8Array(rng.range(1, 18))]);
   return ethernet(rng, c, 0x0806, p, rng.oneIn(2) ? BCAST : undefined);
@@ -509,24 +560,51 @@ export function genFrame(rng: Rng, c: Ctx, host: HostPorts): Uint8Array {
   if (r < 13) return dhcpFrame(rng, c);
   if (r < 18) return dhcpv6Frame(rng, c);
   if (r < 30) return icmpv6Frame(rng, c);
-  if (r < 33) return ethernet(rng, c, rng.pick([0x88cc, 0x8100, 0x0801, rng.u32() & 0xffff]), rng.bytes(rng.range(0, 80)));
+  if (r < 33) {
+    return ethernet(
+      rng,
+      c,
+      rng.pick([0x88cc, 0x8100, 0x0801, rng.u32() & 0xffff]),
+      rng.bytes(rng.range(0, 80)),
+    );
+  }
   const v6 = rng.oneIn(2);
   const proto = rng.pick([6, 6, 6, 17, 17, 17, 1, rng.pick([0, 2, 41, 47, 50, 132, 255])]);
   let l4: Uint8Array;
   let csum = -1;
   if (proto === 6) {
     const seq = rng.oneIn(2) ? rng.u32() : rng.pick([0, 1, 0x7fffffff, 0xffffffff]);
-    l4 = tcpSeg(rng, port(rng, host, true), port(rng, host, true), seq, rng.u32(), randomFlags(rng),
-      rng.pick([0, 1, 512, 65535, rng.u32() & 0xffff]), tcpOptions(rng), payload(rng));
+    l4 = tcpSeg(
+      rng,
+      port(rng, host, true),
+      port(rng, host, true),
+      seq,
+      rng.u32(),
+      randomFlags(rng),
+      rng.pick([0, 1, 512, 65535, rng.u32() & 0xffff]),
+      tcpOptions(rng),
+      payload(rng),
+    );
     csum = 16;
   } else if (proto === 17) {
     const lenField = rng.oneIn(12) ? rng.pick([0, 7, 8, 9, 65535]) : undefined;
-    l4 = udpDgram(rng.oneIn(8) ? rng.pick([0, 53, 67, 546]) : rng.range(1, 65535),
-      port(rng, host, false), payload(rng), lenField);
+    l4 = udpDgram(
+      rng.oneIn(8) ? rng.pick([0, 53, 67, 546]) : rng.range(1, 65535),
+      port(rng, host, false),
+      payload(rng),
+      lenField,
+    );
     csum = rng.oneIn(4) && !v6 ? -1 : 6;
   } else if (proto === 1 && !v6) {
-    l4 = Uint8Array.from([rng.pick([8, 8, 0, 3, 11, 13, 255]), 0, 0, 0,
-      ...u16(rng.pick([0, 1, rng.u32() & 0xffff])), ...u16(rng.below(4)), ...rng.bytes(rng.range(0, 64))]);
+    l4 = Uint8Array.from([
+      rng.pick([8, 8, 0, 3, 11, 13, 255]),
+      0,
+      0,
+      0,
+      ...u16(rng.pick([0, 1, rng.u32() & 0xffff])),
+      ...u16(rng.below(4)),
+      ...rng.bytes(rng.range(0, 64)),
+    ]);
     if (rng.oneIn(10)) l4 = l4.slice(0, rng.below(8));
     csum = l4.length >= 4 ? 2 : -1;
   } else if (proto === 1) {

@@ -136,7 +136,14 @@ const EDGE32 = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
  * Mutates `len` bytes of `buf` in place (at most `cap` bytes may be used) with `n` random
  * edits, preferring the first `hot` bytes (headers); returns the new length.
  */
-export function mutate(rng: Rng, buf: Uint8Array, len: number, cap: number, n = 1, hot = 64): number {
+export function mutate(
+  rng: Rng,
+  buf: Uint8Array,
+  len: number,
+  cap: number,
+  n = 1,
+  hot = 64,
+): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let k = 0; k < n; k++) {
     const span = len === 0 ? 0 : rng.oneIn(4) ? len : Math.min(len, hot);

@@ -133,8 +133,10 @@ async function main(argv: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof FuzzFailure)) throw e;
       const path = await store(t.name, e);
-      console.log(`${t.name}: FOUND after ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
-        e.message);
+      console.log(
+        `${t.name}: FOUND after ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
+          e.message,
+      );
       if (e.cause instanceof Error && e.cause.stack) console.log(e.cause.stack);
       console.log(`${t.name}: input stored as ${path}`);
       return 1;

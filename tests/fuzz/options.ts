@@ -38,7 +38,14 @@ import {
   type Target,
 } from "./_lib.ts";
 
-type Handler = (c: Ctx, tap: TapOut, u8: Uint8Array, dv: DataView, off: number, len: number) => boolean;
+type Handler = (
+  c: Ctx,
+  tap: TapOut,
+  u8: Uint8Array,
+  dv: DataView,
+  off: number,
+  len: number,
+) => boolean;
 
 const HANDLERS: [string, Handler][] = [
   ["arp", arp],
@@ -122,7 +129,13 @@ class Rig {
 
 function gen(rng: Rng, c: Ctx): Uint8Array {
   const r = rng.below(4);
-  const f = r === 0 ? dhcpFrame(rng, c) : r === 1 ? dhcpv6Frame(rng, c) : r === 2 ? icmpv6Frame(rng, c) : arpFrame(rng, c);
+  const f = r === 0
+    ? dhcpFrame(rng, c)
+    : r === 1
+    ? dhcpv6Frame(rng, c)
+    : r === 2
+    ? icmpv6Frame(rng, c)
+    : arpFrame(rng, c);
   if (rng.oneIn(2)) return f;
   const cap = f.length + 512;
   const buf = new Uint8Array(cap);
