@@ -112,7 +112,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (replay) {
     const t = list[0]!;
-    t.replay(Deno.readFileSync(replay));
+    try {
+      t.replay(Deno.readFileSync(replay));
+    } catch (e) {
+      if (!(e instanceof FuzzFailure)) throw e;
+      console.log(`${t.name}: ${replay} fails: ${e.message}`);
+      return 1;
+    }
     console.log(`${t.name}: ${replay} passes`);
     return 0;
   }
