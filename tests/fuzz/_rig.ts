@@ -100,6 +100,8 @@ export class Rig implements TapBackend {
   idleReset = 0;
   byKind: Record<string, number> = {};
   framesOut = 0;
+  /** Frames to the guest by kind (ARP, IP protocol, ICMPv6 type). */
+  outKinds: Record<string, number> = {};
   #buf = new Uint8Array(65536);
   #sa = new Uint8Array(128);
   #echoBuf = new Uint8Array(65536 + 256);
@@ -201,6 +203,12 @@ export class Rig implements TapBackend {
       if (bad) throw new RigError(`malformed frame to the guest: ${bad}`);
       this.framesOut++;
       const type = dv.getUint16(off + 12);
+      const kind = type === 0x0806
+        ? "arp"
+        : type === 0x0800
+        ? `ip4.${u8[off + 23]}`
+        : `ip6.${u8[off + 20]}${u8[off + 20] === 58 ? "." + u8[off + 54] : ""}`;
+      this.outKinds[kind] = (this.outKinds[kind] ?? 0) + 1;
       let l4: number;
       if (type === 0x0800 && u8[off + 23] === 6) l4 = off + 14 + (u8[off + 14]! & 15) * 4;
       else if (type === 0x86dd && u8[off + 20] === 6) l4 = off + 54;

@@ -14,7 +14,7 @@ import { CORPUS, isolatedCommand, TARGETS } from "./fuzz.ts";
 /** Inputs of the short runs: a few seconds each on a loaded machine. */
 const SHORT: Record<string, number> = {
   framing: 3000,
-  tap: 2000,
+  tap: 4000,
   tcp: 1500,
   options: 20000,
   wire: 100000,

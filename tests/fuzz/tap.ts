@@ -114,12 +114,15 @@ export const tap: Target = {
           opts.progress(`tap: ${i} inputs, ${Math.round(performance.now() - t0)} ms`);
         }
       }
+      const kinds: Record<string, number> = {};
+      for (const [k, v] of Object.entries(s.rig.outKinds)) kinds[`out.${k}`] = v;
       return {
         inputs: opts.inputs,
         counters: {
           frames,
           framesToGuest: s.rig.framesOut,
           closedByInactivityTimeout: s.rig.idleReset,
+          ...kinds,
         },
       };
     } finally {
