@@ -59,8 +59,7 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  PING_TIMER: 15,
-  COUNT: 16,
+  COUNT: 15,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */

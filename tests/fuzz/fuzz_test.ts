@@ -20,7 +20,21 @@ const SHORT: Record<string, number> = {
   wire: 100000,
 };
 
-const canIsolate = have("unshare") && have("ip");
+/** Whether this process may create a network namespace (root, or user namespaces allowed). */
+function probeIsolation(): boolean {
+  if (!have("unshare") || !have("ip")) return false;
+  const args = Deno.uid() === 0
+    ? ["--net", "true"]
+    : ["--net", "--user", "--map-root-user", "true"];
+  try {
+    return new Deno.Command("unshare", { args, stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+const canIsolate = probeIsolation();
 
 async function isolated(args: string[]): Promise<void> {
   const cmd = isolatedCommand(args);
