@@ -238,10 +238,17 @@ class Stream {
     this.ps.adopt(sv[0]!);
     let pos = 0;
     for (const end of [...inp.cuts, inp.stream.length]) {
-      while (pos < end) {
+      for (let stuck = 0; pos < end && stuck < 100;) {
         const n = ffi.pf_send(this.#peer, inp.stream, pos, end - pos, 0x4040);
-        if (n <= 0) break;
-        pos += n;
+        if (n > 0) {
+          pos += n;
+          stuck = 0;
+          continue;
+        }
+        // The socket buffer is full: let the reader take some.
+        this.#spin();
+        if (this.ps.client < 0) break;
+        stuck++;
       }
       this.#spin();
       if (this.ps.client < 0) break;
