@@ -21,7 +21,9 @@
  *   (and its descriptor). Replies (ARP, DHCP... for frames that happen to be valid) are read
  *   back from the stream and checked with {@linkcode checkFrame}.
  *
- * Short streams are cut at every position; longer ones at random positions.
+ * Short streams are cut at every position; longer ones at random positions, and (one input in
+ * four) at every position from 0 to 5 bytes into each length prefix and one byte either side
+ * of each frame's end.
  *
  * @module
  */
@@ -99,7 +101,35 @@ function genStream(rng: Rng): Uint8Array {
     if (k === n - 1 && rng.oneIn(3)) body = rng.below(body + 1);
     const b = new Uint8Array(body);
     for (let i = 0; i < body; i++) b[i] = (k * 37 + i) & 0xff;
-    if (body >= 14 && rng.oneIn(2)) {
+    if (body >= 42 && rng.oneIn(4)) {
+      // An ARP request for the gateway: its reply comes back through the stream.
+      b.set([
+        255,
+        255,
+        255,
+        255,
+        255,
+        255,
+        0x52,
+        0x54,
+        0,
+        0x12,
+        0x34,
+        0x56,
+        8,
+        6,
+        0,
+        1,
+        8,
+        0,
+        6,
+        4,
+      ]);
+      b.set(
+        [0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 192, 0, 2, 10, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1],
+        20,
+      );
+    } else if (body >= 14 && rng.oneIn(2)) {
       // A plausible Ethernet header, so some frames go deeper than the classifier.
       b[12] = rng.pick([0x08, 0x86, 0x08]);
       b[13] = b[12] === 0x86 ? 0xdd : rng.pick([0x00, 0x06]);
@@ -291,7 +321,26 @@ class Stream {
   }
 }
 
-function check(inp: Input, st: Stream | null): void {
+/** Positions 0 to 5 bytes after each length prefix starts, and 1 byte either side of its end. */
+function edges(s: Uint8Array): number[] {
+  const dv = new DataView(s.buffer, s.byteOffset, s.byteLength);
+  const out = new Set<number>();
+  let pos = 0;
+  while (pos <= s.length && out.size < 96) {
+    for (let d = 0; d <= 5; d++) if (pos + d <= s.length) out.add(pos + d);
+    if (s.length - pos < 4) break;
+    const len = dv.getUint32(pos);
+    if (len === 0 || len > 65535) break;
+    const end = pos + 4 + len;
+    for (const e of [end - 1, end + 1]) if (e >= 0 && e <= s.length) out.add(e);
+    pos = end;
+  }
+  // Long streams: a few of them, the copy per cut costs the stream's length.
+  const all = [...out];
+  return s.length > 20000 ? all.filter((_, i) => i % 8 === 0) : all;
+}
+
+function check(inp: Input, st: Stream | null, sweep = true): void {
   const want = model(inp.stream);
   let got: Model;
   try {
@@ -300,6 +349,16 @@ function check(inp: Input, st: Stream | null): void {
     throw new FuzzFailure(`splitFrames: ${e}`, encode(inp), e);
   }
   compare(got, want, "splitFrames", inp);
+  // Every cut position relative to the structure: at and around each prefix and frame end.
+  for (const cut of sweep ? edges(inp.stream) : []) {
+    const one = { stream: inp.stream, cuts: [cut], capacity: inp.capacity };
+    try {
+      got = pure(one);
+    } catch (e) {
+      throw new FuzzFailure(`splitFrames: ${e}`, encode(one), e);
+    }
+    compare(got, want, "splitFrames", one);
+  }
   if (!st) return;
   try {
     got = st.feed(inp);
@@ -339,7 +398,7 @@ export const framing: Target = {
         for (const inp of gen(rng)) {
           // The socket path costs a few system calls: one input in 8 goes through it.
           const viaSocket = (inputs & 7) === 0;
-          check(inp, viaSocket ? st : null);
+          check(inp, viaSocket ? st : null, (inputs & 3) === 1);
           if (viaSocket) real++;
           inputs++;
           if (opts.progress && inputs >= every) {
