@@ -132,8 +132,12 @@ export class Rig implements TapBackend {
     // Count every wake-up of every handler.
     const count = <T extends unknown[]>(fn: (...a: T) => void, kind: string) => (...a: T): void => {
       this.wakeups++;
-      this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
+      const before = this.framesOut + this.tap.queued;
       fn(...a);
+      if (this.framesOut + this.tap.queued === before) {
+        this.fruitless++;
+        this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
+      }
     };
     const t = this.tcp, u = this.udp, i = this.icmp;
     this.loop.on(EpollType.TCP, count((e, f, x, n) => t.sockHandler(e, f, x, n), "t.sockHandler"));
@@ -403,12 +407,15 @@ export class Rig implements TapBackend {
   }
 
   /**
-   * Wake-ups per second while idle for `ms` milliseconds of real time (the loop blocks in
-   * epoll_wait as the real one does, with periodic work every second at most).
+   * Wake-ups per second that sent nothing to the guest, while the harness is idle for `ms`
+   * milliseconds of real time (the loop blocks in epoll_wait as the real one does). Wake-ups
+   * that move data (a guest with a tiny MSS takes many) don't count: a level-triggered event
+   * nobody consumes does.
    */
   idleRate(ms: number): number {
     const start = performance.now();
     this.wakeups = 0;
+    this.fruitless = 0;
     this.byKind = {};
     let left = ms;
     while (left > 0) {
@@ -416,7 +423,7 @@ export class Rig implements TapBackend {
       this.serveHost();
       left = ms - (performance.now() - start);
     }
-    return this.wakeups / ((performance.now() - start) / 1000);
+    return this.fruitless / ((performance.now() - start) / 1000);
   }
 
   /** The TCP connections' states, for failure messages. */
@@ -429,7 +436,7 @@ export class Rig implements TapBackend {
           `epoll 0x${t.epollMask[i]!.toString(16)}`,
       );
     }
-    return `${t.count} TCP connections ${st.join(", ")}; wake-ups by kind ${
+    return `${t.count} TCP connections ${st.join(", ")}; fruitless wake-ups by kind ${
       JSON.stringify(this.byKind)
     }`;
   }

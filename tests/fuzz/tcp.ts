@@ -40,7 +40,10 @@ import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
 
-/** Highest idle wake-up rate accepted (per second): timers of a few connections stay far below. */
+/**
+ * Highest rate of idle wake-ups that send nothing to the guest (per second): the timers of a
+ * few connections stay far below, a level-triggered event nobody consumes goes far above.
+ */
 export const WAKEUPS_MAX = 2000;
 /** Milliseconds of each idle measurement. */
 const IDLE_MS = 25;
@@ -278,7 +281,7 @@ class Session {
           if (rate > this.maxRate) this.maxRate = rate;
           if (rate > WAKEUPS_MAX) {
             throw new Error(
-              `${Math.round(rate)} wake-ups per second while idle (step ${
+              `${Math.round(rate)} fruitless wake-ups per second while idle (step ${
                 s + 1
               }): ${this.rig.describe()}`,
             );
