@@ -108,7 +108,7 @@ export function runasIds(
   if (map.length !== 3 || map[0] !== "0" || map[1] !== "0" || map[2] !== "4294967295") {
     return [euid, egid];
   }
-  warnings.push("Don't run as root. Changing to nobody...");
+  warnings.push("Started as root, will change to nobody.");
   const pw = lookup(passwd(), "nobody");
   return pw ?? [NOBODY, NOBODY];
 }

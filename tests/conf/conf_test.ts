@@ -326,7 +326,7 @@ Deno.test("--runas and the default identity", () => {
   const root: ConfOptions = { ...SYS, euid: 0, egid: 0, uidMap: "0 0 4294967295\n" };
   assert.deepEqual(ids([], root), [65534, 65534]);
   assert.deepEqual(warnings("passt", [], host(), root), [
-    "Don't run as root. Changing to nobody...",
+    "Started as root, will change to nobody.",
   ]);
   assert.deepEqual(ids([], { ...root, passwd: "" }), [65534, 65534]);
   assert.deepEqual(ids([], { ...root, uidMap: "0 1000 1\n" }), [0, 0]);
