@@ -144,7 +144,7 @@ function main(args: string[]): number {
       detachStdio();
       setLogTargets({ stderr: false, syslog });
       // The daemon was started in its own mount namespace: empty root, no capabilities
-      isolate(mode, true);
+      isolate(mode, true, conf.chrootFallback);
     }
     applySeccomp(mode);
     notifyParent(readyFd);
