@@ -143,6 +143,9 @@ int32_t pf_detach_stdio(void);
 int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err);
+/* pf_isolate() flags: move the root to an empty tmpfs, with chroot() fallback */
+#define PF_ISOLATE_PIVOT	1
+#define PF_ISOLATE_CHROOT	2
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps);
 int32_t pf_seccomp(int32_t pasta, int32_t install);
 

@@ -88,6 +88,8 @@ export class Loop {
   readonly #events = new Uint8Array(EPOLL_EVENTS * 12);
   readonly #ev = new Uint32Array(this.#events.buffer);
   readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
+  /** Events dispatched so far, per kind (for --stats). */
+  readonly eventCounts = new Float64Array(EpollType.COUNT);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
   readonly #signals = new Map<number, SignalHandler>();
@@ -214,6 +216,7 @@ export class Loop {
       const events = ev[i * 3]!;
       const lo = ev[i * 3 + 1]!;
       const index = ev[i * 3 + 2]!;
+      this.eventCounts[lo & 0xff]!++;
       this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
     }
     for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
