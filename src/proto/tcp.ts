@@ -320,7 +320,10 @@ export class Tcp {
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
-      mask = EPOLLRDHUP;
+      // Handshake with the guest pending: a half-close from the socket side
+      // is seen once established (the MOD to a level-triggered mask reports
+      // it); level-triggered here, it would wake us until then
+      mask = EPOLLRDHUP | EPOLLET;
     }
     mask = mask >>> 0;
     if (t.epollMask[i] === mask) return;
@@ -1335,8 +1338,8 @@ export class Tcp {
     t.wsToTap[i] = 0;
     t.wndToTap[i] = WINDOW_DEFAULT;
     t.tapMss[i] = 536;
-    t.epollMask[i] = EPOLLRDHUP;
-    if (this.#loop.add(fd, EpollType.TCP, i, EPOLLRDHUP) < 0) {
+    t.epollMask[i] = (EPOLLRDHUP | EPOLLET) >>> 0;
+    if (this.#loop.add(fd, EpollType.TCP, i, t.epollMask[i]!) < 0) {
       t.epollMask[i] = 0;
       t.sock[i] = -1;
       t.free(i);
