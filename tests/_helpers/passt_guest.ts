@@ -60,6 +60,7 @@ export function tcp4Frame(
 export class PasstGuest {
   #conn: Deno.UnixConn;
   #buf: Uint8Array = new Uint8Array(0);
+  #pending: Promise<Uint8Array | null> | null = null;
 
   private constructor(conn: Deno.UnixConn) {
     this.#conn = conn;
@@ -90,6 +91,12 @@ export class PasstGuest {
     for (let off = 0; off < out.length;) off += await this.#conn.write(out.subarray(off));
   }
 
+  async #readChunk(): Promise<Uint8Array | null> {
+    const chunk = new Uint8Array(65536 + 4);
+    const n = await this.#conn.read(chunk).catch(() => null);
+    return n === null ? null : chunk.subarray(0, n);
+  }
+
   /** Next frame from passt, or null after `ms` without one (or at end of stream). */
   async recv(ms = 5000): Promise<Uint8Array | null> {
     const end = Date.now() + ms;
@@ -104,16 +111,18 @@ export class PasstGuest {
       }
       const left = end - Date.now();
       if (left <= 0) return null;
-      const chunk = new Uint8Array(65536 + 4);
+      // A read that loses the race stays pending for the next call: its data isn't lost
+      this.#pending ??= this.#readChunk();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.#conn.read(chunk),
+      const got = await Promise.race([
+        this.#pending,
         new Promise<"t">((r) => timer = setTimeout(() => r("t"), left)),
       ]);
       clearTimeout(timer);
-      if (n === "t") return null;
-      if (n === null) return null;
-      this.#buf = concat(this.#buf, chunk.subarray(0, n));
+      if (got === "t") return null;
+      this.#pending = null;
+      if (got === null) return null;
+      this.#buf = concat(this.#buf, got);
     }
   }
 

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { PASST } from "../_helpers/e2e.ts";
-import { ACK, FIN, SYN } from "../_helpers/tcp_frames.ts";
+import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
   cpuTicks,
   GUEST4,
@@ -121,6 +121,82 @@ Deno.test({
       for (const c of held) c.close();
       await accepting.catch(() => {});
       void err;
+    }
+  },
+});
+
+Deno.test({
+  name: "fault: out of descriptors, passt's listeners don't spin and it serves all once freed",
+  async fn(): Promise<void> {
+    const fwd = freePort();
+    const dir = Deno.makeTempDirSync();
+    const sock = `${dir}/passt.sock`;
+    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
+    const child = new Deno.Command("sh", {
+      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    const clients: Deno.TcpConn[] = [];
+    let second: Deno.UnixConn | null = null;
+    try {
+      // More connections than descriptors: the rest wait in the listener's queue
+      const N = 40;
+      for (let k = 0; k < N; k++) {
+        for (let t = 0;; t++) {
+          try {
+            clients.push(await Deno.connect({ hostname: "127.0.0.1", port: fwd }));
+            break;
+          } catch (e) {
+            // Only the first one can come before passt listens
+            if (k > 0 || t > 200) throw e;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+      const syns = new Map<number, number>();
+      for (;;) {
+        const s = await guest.recvTcp((s) => s.flags === SYN, 1000);
+        if (!s) break;
+        syns.set(s.sport, s.seq);
+      }
+      // A second guest while out of descriptors: passt's own listener has one queued too
+      second = await Deno.connect({ transport: "unix", path: sock });
+      assert.ok(syns.size > 0 && syns.size < N, `${syns.size} of ${N} accepted before running out`);
+      const before = cpuTicks(child.pid);
+      await new Promise((r) => setTimeout(r, 1000));
+      const used = cpuTicks(child.pid) - before;
+      assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s while out of descriptors`);
+      // The guest refuses each connection: descriptors come back, and the
+      // queued connections are accepted in turn
+      const refused = new Set<number>();
+      const deadline = Date.now() + 20_000;
+      while (refused.size < N && Date.now() < deadline) {
+        for (const [sport, seq] of syns) {
+          if (refused.has(sport)) continue;
+          refused.add(sport);
+          await guest.send(tcp4Frame(GUEST4, GW4, fwd, sport, 0, seq + 1, RST | ACK));
+        }
+        if (refused.size === N) break;
+        const s = await guest.recvTcp((s) => s.flags === SYN, 2000);
+        if (s && !refused.has(s.sport)) syns.set(s.sport, s.seq);
+      }
+      assert.equal(refused.size, N, "every queued connection reached the guest");
+    } finally {
+      second?.close();
+      guest.close();
+      for (const c of clients) c.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+      const out = await child.output();
+      Deno.removeSync(dir, { recursive: true });
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
     }
   },
 });
