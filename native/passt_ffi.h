@@ -154,6 +154,7 @@ int32_t pf_seccomp(int32_t pasta, int32_t install);
 
 PF_INTERNAL int32_t netlink_setup(int fd);
 PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
+PF_INTERNAL int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max);
 PF_INTERNAL int caps_set(uint32_t mask);
 
 #endif /* PASST_FFI_H */

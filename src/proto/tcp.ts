@@ -41,7 +41,7 @@ import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { debug, debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
+import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
@@ -99,7 +99,7 @@ import {
   TFD_CLOEXEC,
   TFD_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINPROGRESS, EMFILE, EPIPE } from "../../ffi/errno.ts";
+import { EAGAIN, EINPROGRESS, EPIPE } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -320,7 +320,10 @@ export class Tcp {
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
-      mask = EPOLLRDHUP;
+      // Handshake with the guest pending: a half-close from the socket side
+      // is seen once established (the MOD to a level-triggered mask reports
+      // it); level-triggered here, it would wake us until then
+      mask = EPOLLRDHUP | EPOLLET;
     }
     mask = mask >>> 0;
     if (t.epollMask[i] === mask) return;
@@ -1256,7 +1259,8 @@ export class Tcp {
     for (let n = 0; n < 16; n++) {
       const s = ffi.pf_accept4(fd, this.#sa, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (s < 0) {
-        if (s !== -EAGAIN && s !== -EMFILE) debug(`TCP: accept failed: errno ${-s}`);
+        if (outOfResources(s)) this.#loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+        else if (s !== -EAGAIN) debug(`TCP: accept failed: errno ${-s}`);
         return;
       }
       if (s > SOCKET_MAX) {
@@ -1335,8 +1339,8 @@ export class Tcp {
     t.wsToTap[i] = 0;
     t.wndToTap[i] = WINDOW_DEFAULT;
     t.tapMss[i] = 536;
-    t.epollMask[i] = EPOLLRDHUP;
-    if (this.#loop.add(fd, EpollType.TCP, i, EPOLLRDHUP) < 0) {
+    t.epollMask[i] = (EPOLLRDHUP | EPOLLET) >>> 0;
+    if (this.#loop.add(fd, EpollType.TCP, i, t.epollMask[i]!) < 0) {
       t.epollMask[i] = 0;
       t.sock[i] = -1;
       t.free(i);
