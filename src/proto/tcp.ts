@@ -113,6 +113,12 @@ export const ACK_TIMEOUT = 2_000;
 export const FIN_TIMEOUT = 60_000;
 /** Activity timeout. */
 export const ACT_TIMEOUT = 7_200_000;
+/**
+ * Milliseconds between inactivity scans (upstream INACTIVITY_INTERVAL): a connection with no
+ * activity on either side for a whole interval is reset, between one and two intervals after
+ * its last activity.
+ */
+export const INACTIVITY_INTERVAL = 7_200_000;
 /** Largest window we advertise or clamp to (upstream MAX_WINDOW). */
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
@@ -239,6 +245,8 @@ export class Tcp {
   #bigBufs = false;
   /** Connections marked CLOSED and not yet reaped. */
   #closing = 0;
+  /** Time of the last inactivity scan (-1: none yet). */
+  #inactivityRun = -1;
   /** Per-packet scratch of the tap handler (indices of packets past a gap). */
   readonly #keep = new Int32Array(IOV_MAX);
 
@@ -717,6 +725,11 @@ export class Tcp {
       if (len !== -EAGAIN) {
         debugRatelimit(rlSock, performance.now(), msgSock);
         this.#rst(i);
+      } else if (inflight > 0) {
+        // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
+        // up, so wait for new data edge-triggered, as upstream, or the loop spins until the
+        // guest's ACK.
+        this.#stall(i, true);
       }
       return;
     }
@@ -824,6 +837,7 @@ export class Tcp {
       return count;
     }
     if (t.flags[i]! & CLOSED) return count;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (flags & tcph.RST) {
       this.#lingerZero(i);
@@ -1359,6 +1373,7 @@ export class Tcp {
   sockHandler(events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
     if (i >= t.count || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (events & EPOLLERR) {
       this.#rst(i);
@@ -1445,8 +1460,21 @@ export class Tcp {
     if (this.#closing > 0) this.#reap();
   }
 
-  /** Periodic work (every second): reaping. */
-  timer(_now: number): void {
+  /** Periodic work (every second): the inactivity scan, reaping. */
+  timer(now: number): void {
+    if (this.#inactivityRun < 0) this.#inactivityRun = now;
+    else if (now - this.#inactivityRun >= INACTIVITY_INTERVAL) {
+      this.#inactivityRun = now;
+      const t = this.conns;
+      for (let i = 0; i < t.count; i++) {
+        if (t.flags[i]! & CLOSED) continue;
+        if (t.inactive[i]) {
+          debug("TCP: connection inactive for a whole interval, resetting");
+          this.#rst(i);
+        } else t.inactive[i] = 1;
+      }
+      this.#flushTap();
+    }
     if (this.#closing > 0) this.#reap();
   }
 
