@@ -35,6 +35,35 @@ int32_t str_copy(char *dst, uint32_t size, const char *src)
 }
 
 /**
+ * argv_unpack() - Point an argv array at packed arguments
+ * @buf:	Argument count (32 bits, host order), then that many
+ *		NUL-terminated strings (empty ones too)
+ * @argv:	Output, @max + 1 entries, NULL-terminated
+ * @max:	Most arguments accepted
+ *
+ * The count, not an empty string, ends the list: "" is a valid argument.
+ *
+ * Return: number of arguments, or -E2BIG, -EINVAL for none
+ */
+int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max)
+{
+	char *p = (char *)buf + sizeof(uint32_t);
+	uint32_t n, i;
+
+	memcpy(&n, buf, sizeof(n));
+	if (!n)
+		return -EINVAL;
+	if (n > max)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		argv[i] = p;
+		p += strlen(p) + 1;
+	}
+	argv[n] = NULL;
+	return (int32_t)n;
+}
+
+/**
  * pf_open() - Open a file
  * @path:	NUL-terminated path
  * @flags:	O_RDONLY etc.

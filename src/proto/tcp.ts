@@ -41,7 +41,7 @@ import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { debug, debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
+import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
@@ -99,7 +99,7 @@ import {
   TFD_CLOEXEC,
   TFD_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINPROGRESS, EMFILE, EPIPE } from "../../ffi/errno.ts";
+import { EAGAIN, EINPROGRESS, EPIPE } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -1273,7 +1273,8 @@ export class Tcp {
     for (let n = 0; n < 16; n++) {
       const s = ffi.pf_accept4(fd, this.#sa, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (s < 0) {
-        if (s !== -EAGAIN && s !== -EMFILE) debug(`TCP: accept failed: errno ${-s}`);
+        if (outOfResources(s)) this.#loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+        else if (s !== -EAGAIN) debug(`TCP: accept failed: errno ${-s}`);
         return;
       }
       if (s > SOCKET_MAX) {
