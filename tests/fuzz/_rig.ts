@@ -96,6 +96,8 @@ export class Rig implements TapBackend {
   offset = 0;
   /** Handler invocations since the last reset, and frames checked. */
   wakeups = 0;
+  /** Of those, the ones that sent nothing to the guest. */
+  fruitless = 0;
   /** Connections that only the inactivity timeout removed when draining. */
   idleReset = 0;
   byKind: Record<string, number> = {};
