@@ -386,6 +386,8 @@ export class Rig implements TapBackend {
     let r = 0;
     for (; r < rounds && this.tcp.count > 0; r++) {
       this.pump(2);
+      // Connections queued at a host listener (while descriptors ran out) come in late.
+      for (const fd of [...this.peers]) this.peerClose(fd, reset);
       this.fireTcpTimers();
       this.pump(1);
     }
@@ -404,6 +406,8 @@ export class Rig implements TapBackend {
     }
     this.advance(200_000);
     this.pump(1);
+    for (const fd of [...this.peers]) this.peerClose(fd, reset);
+    if (this.tcp.count > 0) throw new RigError(`TCP connections left: ${this.describe()}`);
     if (this.udp.tracked !== 0) throw new RigError(`${this.udp.tracked} UDP flows after timeout`);
     this.segs.length = 0;
   }

@@ -24,6 +24,8 @@ import { genMutatedFrame } from "./_gen.ts";
 import {
   countFds,
   FuzzFailure,
+  listFds,
+  newFds,
   packParts,
   quiet,
   Rng,
@@ -54,6 +56,7 @@ function batch(rng: Rng, rig: Rig): Uint8Array[] {
 class Session {
   readonly rig = new Rig();
   readonly fds = countFds();
+  readonly fdList = listFds();
   readonly rng = new Rng(0x7a9);
   window: Uint8Array[][] = [];
 
@@ -77,7 +80,7 @@ class Session {
     const n = countFds();
     if (n !== this.fds) {
       throw new FuzzFailure(
-        `descriptors: ${n} open after draining, ${this.fds} before`,
+        `descriptors: ${n} open after draining, ${this.fds} before; new: ${newFds(this.fdList)}`,
         this.corpus(),
       );
     }

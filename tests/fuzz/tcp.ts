@@ -30,6 +30,8 @@ import { ethernet, ipv4, ipv6, tcpOptions, tcpSeg } from "./_gen.ts";
 import {
   countFds,
   FuzzFailure,
+  listFds,
+  newFds,
   quiet,
   Rng,
   type RunOptions,
@@ -256,6 +258,7 @@ class Episode {
 class Session {
   readonly rig = new Rig();
   readonly fds = countFds();
+  readonly fdList = listFds();
   steps = 0;
   segments = 0;
   hostActions = 0;
@@ -300,7 +303,9 @@ class Session {
     const n = countFds();
     if (n !== this.fds) {
       throw new FuzzFailure(
-        `episode ${seed}: ${n} descriptors open after draining, ${this.fds} before`,
+        `episode ${seed}: ${n} descriptors open after draining, ${this.fds} before; new: ${
+          newFds(this.fdList)
+        }`,
         input,
       );
     }
