@@ -100,6 +100,8 @@ export class Rig implements TapBackend {
   fruitless = 0;
   /** Connections that only the inactivity timeout removed when draining. */
   idleReset = 0;
+  /** Their states (events, whether a timer was armed), counted. */
+  idleStates: Record<string, number> = {};
   byKind: Record<string, number> = {};
   framesOut = 0;
   /** Frames to the guest by kind (ARP, IP protocol, ICMPv6 type). */
@@ -395,6 +397,11 @@ export class Rig implements TapBackend {
       // Half-closed or idle connections the guest forgot: only the inactivity timeout ends
       // them, between one and two scan intervals after their last activity.
       this.idleReset += this.tcp.count;
+      const t = this.tcp.conns;
+      for (let i = 0; i < t.count; i++) {
+        const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
+        this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
+      }
       const what = this.describe();
       this.advance(INACTIVITY_INTERVAL);
       this.pump(1);

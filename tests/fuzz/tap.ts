@@ -125,6 +125,9 @@ export const tap: Target = {
           frames,
           framesToGuest: s.rig.framesOut,
           closedByInactivityTimeout: s.rig.idleReset,
+          ...Object.fromEntries(
+            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+          ),
           ...kinds,
         },
       };

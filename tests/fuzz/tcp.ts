@@ -350,6 +350,9 @@ export const tcp: Target = {
           framesToGuest: s.rig.framesOut,
           idleChecks: s.idleChecks,
           closedByInactivityTimeout: s.rig.idleReset,
+          ...Object.fromEntries(
+            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+          ),
           maxIdleWakeupsPerSecond: Math.round(s.maxRate),
         },
       };
