@@ -52,6 +52,12 @@ export const FWD_PORT = 8080;
 /** Guest port that {@linkcode FWD_PORT} forwards to. */
 export const FWD_TARGET = 80;
 
+/**
+ * Highest rate of idle wake-ups that send nothing to the guest (per second): the timers of a
+ * few connections stay far below, a level-triggered event nobody consumes goes far above.
+ */
+export const WAKEUPS_MAX = 2000;
+
 /** A TCP segment sent to the guest. */
 export interface Seg {
   v6: boolean;

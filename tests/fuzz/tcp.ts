@@ -38,15 +38,10 @@ import {
   type Stats,
   type Target,
 } from "./_lib.ts";
-import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg } from "./_rig.ts";
+import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg, WAKEUPS_MAX } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
 
-/**
- * Highest rate of idle wake-ups that send nothing to the guest (per second): the timers of a
- * few connections stay far below, a level-triggered event nobody consumes goes far above.
- */
-export const WAKEUPS_MAX = 2000;
 /** Milliseconds of each idle measurement. */
 const IDLE_MS = 25;
 
