@@ -390,39 +390,46 @@ export class Rig implements TapBackend {
    * Throws a {@linkcode RigError} unless the TCP table and the UDP and ICMP sockets drain.
    */
   drain(reset: boolean, rounds = 40): void {
+    // Connections queued at a listener while descriptors ran out can be accepted late, even
+    // after the table was empty once: drain until it stays empty.
+    for (let pass = 0; pass < 3; pass++) {
+      this.#drainOnce(reset, rounds);
+      this.advance(200_000);
+      this.pump(1);
+      for (const fd of [...this.peers]) this.peerClose(fd, reset);
+      if (this.tcp.count === 0) break;
+    }
+    if (this.tcp.count > 0) throw new RigError(`TCP connections left: ${this.describe()}`);
+    if (this.udp.tracked !== 0) throw new RigError(`${this.udp.tracked} UDP flows after timeout`);
+    this.segs.length = 0;
+  }
+
+  #drainOnce(reset: boolean, rounds: number): void {
     for (const fd of [...this.peers]) this.peerClose(fd, reset);
-    let r = 0;
-    for (; r < rounds && this.tcp.count > 0; r++) {
+    for (let r = 0; r < rounds && this.tcp.count > 0; r++) {
       this.pump(2);
       // Connections queued at a host listener (while descriptors ran out) come in late.
       for (const fd of [...this.peers]) this.peerClose(fd, reset);
       this.fireTcpTimers();
       this.pump(1);
     }
-    if (this.tcp.count > 0) {
-      // Half-closed or idle connections the guest forgot: only the inactivity timeout ends
-      // them, between one and two scan intervals after their last activity.
-      this.idleReset += this.tcp.count;
-      const t = this.tcp.conns;
-      for (let i = 0; i < t.count; i++) {
-        const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
-        this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
-      }
-      const what = this.describe();
-      this.advance(INACTIVITY_INTERVAL);
-      this.pump(1);
-      this.advance(INACTIVITY_INTERVAL);
-      this.pump(2);
-      if (this.tcp.count > 0) {
-        throw new RigError(`TCP table not drained by timers and inactivity timeout: ${what}`);
-      }
+    if (this.tcp.count === 0) return;
+    // Half-closed or idle connections the guest forgot: only the inactivity timeout ends
+    // them, between one and two scan intervals after their last activity.
+    this.idleReset += this.tcp.count;
+    const t = this.tcp.conns;
+    for (let i = 0; i < t.count; i++) {
+      const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
+      this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
     }
-    this.advance(200_000);
+    const what = this.describe();
+    this.advance(INACTIVITY_INTERVAL);
     this.pump(1);
-    for (const fd of [...this.peers]) this.peerClose(fd, reset);
-    if (this.tcp.count > 0) throw new RigError(`TCP connections left: ${this.describe()}`);
-    if (this.udp.tracked !== 0) throw new RigError(`${this.udp.tracked} UDP flows after timeout`);
-    this.segs.length = 0;
+    this.advance(INACTIVITY_INTERVAL);
+    this.pump(2);
+    if (this.tcp.count > 0) {
+      throw new RigError(`TCP table not drained by timers and inactivity timeout: ${what}`);
+    }
   }
 
   /**
