@@ -58,6 +58,37 @@ export const FWD_TARGET = 80;
  */
 export const WAKEUPS_MAX = 2000;
 
+/** Configurations the rig runs with: the variant of a run is its seed modulo their number. */
+export const VARIANTS = [
+  "pasta defaults, MTU 65520",
+  "passt, MTU 1500",
+  "MTU 1280, gateway not mapped to the host (--no-map-gw)",
+  "DNS forwarding (--dns-forward) to the host's loopback, both families",
+  "IPv4 only, MTU 576",
+  "IPv6 only",
+];
+
+/** The test context for configuration `variant`. */
+export function configure(variant: number): Ctx {
+  const v = variant % VARIANTS.length;
+  const c = v === 1
+    ? testCtx({ mode: "passt", mtu: 1500 })
+    : v === 2
+    ? testCtx({ mtu: 1280, noMapGw: true })
+    : v === 4
+    ? testCtx({ v6: false, mtu: 576 })
+    : v === 5
+    ? testCtx({ v4: false })
+    : testCtx();
+  if (v === 3) {
+    c.conf.ip4.dnsMatch = c.conf.ip4.dns[0]!;
+    c.conf.ip4.dnsHost = 0x7f000001;
+    c.conf.ip6.dnsMatch.set(c.conf.ip6.dns[0]!);
+    c.conf.ip6.dnsHost.set([0, 0, 0, 1]);
+  }
+  return c;
+}
+
 /** A TCP segment sent to the guest. */
 export interface Seg {
   v6: boolean;
@@ -118,9 +149,9 @@ export class Rig implements TapBackend {
   #desc: Uint32Array | null = null;
   #descOff = -1;
 
-  /** Builds the rig; `patch` adjusts the configuration. */
-  constructor() {
-    const c = this.c = testCtx();
+  /** Builds the rig with configuration `variant` (see {@linkcode VARIANTS}). */
+  constructor(readonly variant = 0) {
+    const c = this.c = configure(variant);
     c.macGuest.set(GUEST_MAC);
     c.ip4AddrSeen = c.conf.ip4.addr;
     c.ip6AddrSeen.set(c.conf.ip6.addr);
