@@ -27,7 +27,8 @@ import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
-import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
+import { daemonFd, notifyParent, passListener, startDaemon } from "./src/daemon.ts";
+import { listenUnix } from "./src/passt/tap_passt.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
@@ -117,7 +118,20 @@ function main(args: string[]): number {
   if (!conf.foreground && readyFd < 0) {
     const here = new URL(".", import.meta.url).pathname;
     const plan = planSandbox(conf, processIds());
-    return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
+    // Bind passt's socket before the daemon changes user, as upstream
+    let listener: { fd: number; path: string } | null = null;
+    if (mode === "passt" && conf.fd < 0 && (plan.uid >= 0 || plan.gid >= 0)) {
+      try {
+        listener = listenUnix(conf.socketPath);
+      } catch (e) {
+        write(Deno.stderr, `${(e as Error).message}\n`);
+        return 1;
+      }
+      passListener(listener.fd, listener.path);
+    }
+    const status = startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
+    if (listener !== null) lib().pf_close(listener.fd);
+    return status;
   }
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
@@ -132,6 +146,7 @@ function main(args: string[]): number {
     }
   }
   for (const w of result.warnings) warn(w);
+  for (const n of result.notes) info(n);
   try {
     const rt = setup(conf);
     if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }

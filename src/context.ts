@@ -132,6 +132,9 @@ export interface Conf {
   ifindex6: number;
   v4: boolean;
   v6: boolean;
+  /** Local mode per family: no template interface, link-local addresses (upstream's ifi = -1). */
+  local4: boolean;
+  local6: boolean;
   ip4: Ip4Conf;
   ip6: Ip6Conf;
   /** Search domains (dotted names). */

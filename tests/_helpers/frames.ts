@@ -83,6 +83,8 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     ifindex6: 2,
     v4: true,
     v6: true,
+    local4: false,
+    local6: false,
     ip4: {
       addr: ip4("192.0.2.10"),
       prefixLen: 24,
