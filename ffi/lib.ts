@@ -42,7 +42,10 @@ export function lib(): NativeSymbols {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw e;
     }
-    const reason = e instanceof Error ? e.message : String(e);
+    // Deno repeats "Could not open library: "; the loader's own words follow
+    const reason = (e instanceof Error ? e.message : String(e))
+      .replace(/^(Could not open library: )+/, "")
+      .replace(`${path}: `, "");
     throw new Error(
       `Cannot load native library ${path}: ${reason}; build it with "deno task build"`,
       { cause: e },

@@ -11,7 +11,7 @@
  * `PASST_DAEMON_FD`. The daemon does the whole set-up (ports bound, namespace
  * joined and configured, socket listening), and then reports on the pipe: an
  * empty message means ready, anything else is the error to print. The parent waits for that, writes the daemon's PID to the PID
- * file (the daemon may run in a PID namespace of its own, where it can't know
+ * file, opened before (the daemon may run in a PID namespace of its own, where it can't know
  * that number), prints the error if there is one, and exits 0 or 1, which
  * is what Podman, RootlessKit, libvirt and QEMU wait for.
  *
@@ -80,37 +80,31 @@ export function notifyParent(fd: number, error = ""): void {
 
 /**
  * In the parent: starts the daemon as `launcher args...` and waits for its
- * report; returns the exit status for the parent, having printed any error.
+ * report; returns the daemon's PID once it is ready, or -1 having printed
+ * why not.
  */
-export function startDaemon(
-  launcher: string,
-  args: string[],
-  pidFile: string | null,
-  plan: SandboxPlan,
-): number {
+export function startDaemon(launcher: string, args: string[], plan: SandboxPlan): number {
   const ffi = lib();
   const fds = new Int32Array(2);
+  const enc = new TextEncoder();
   if (ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC) < 0) {
-    Deno.stderr.writeSync(new TextEncoder().encode("Cannot create pipe for daemon\n"));
-    return 1;
+    Deno.stderr.writeSync(enc.encode("Cannot create pipe for daemon\n"));
+    return -1;
   }
   const [rd, wr] = [fds[0]!, fds[1]!];
   Deno.env.set(DAEMON_FD_ENV, String(wr));
-  const enc = new TextEncoder();
   let pid: number;
   try {
     pid = spawnIsolated([launcher, ...args], wr, plan);
   } catch (e) {
+    ffi.pf_close(rd);
+    Deno.stderr.writeSync(enc.encode(`${(e as Error).message}\n`));
+    return -1;
+  } finally {
     Deno.env.delete(DAEMON_FD_ENV);
     Deno.env.delete(LISTEN_FD_ENV);
     ffi.pf_close(wr);
-    ffi.pf_close(rd);
-    Deno.stderr.writeSync(enc.encode(`${(e as Error).message}\n`));
-    return 1;
   }
-  Deno.env.delete(DAEMON_FD_ENV);
-  Deno.env.delete(LISTEN_FD_ENV);
-  ffi.pf_close(wr);
   const buf = new Uint8Array(4096);
   let got = 0;
   for (;;) {
@@ -121,11 +115,8 @@ export function startDaemon(
     if (got === buf.length) break;
   }
   ffi.pf_close(rd);
-  if (got === 1 && buf[0] === 0) {
-    if (pidFile) Deno.writeTextFileSync(pidFile, `${pid}\n`);
-    return 0;
-  }
+  if (got === 1 && buf[0] === 0) return pid;
   const text = new TextDecoder().decode(buf.subarray(0, got)).replace(/\0/g, "");
   Deno.stderr.writeSync(enc.encode(text ? `${text}\n` : "Daemon exited during set-up\n"));
-  return 1;
+  return -1;
 }

@@ -137,7 +137,9 @@ export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan)
   let userns = -1;
   if (plan.usernsPath) {
     userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY | O_CLOEXEC, 0);
-    if (userns < 0) throw new Error(`Cannot open ${plan.usernsPath}: ${errText(-userns)}`);
+    if (userns < 0) {
+      throw new Error(`Couldn't open user namespace ${plan.usernsPath}: ${errText(-userns)}`);
+    }
   }
   const err = new Uint8Array(64);
   const pid = ffi.pf_spawn_isolated(

@@ -17,7 +17,7 @@
 
 import type { Conf, Ctx } from "./context.ts";
 import { lib } from "../ffi/lib.ts";
-import { debug, info, setLevel, warn } from "./log.ts";
+import { debug, err, info, setLevel, warn } from "./log.ts";
 import { Level } from "./log.ts";
 import { EpollType, Loop } from "./loop/loop.ts";
 import { enableStats } from "./loop/stats.ts";
@@ -29,7 +29,7 @@ import { Pcap } from "./tap/pcap.ts";
 import { Icmp } from "./proto/icmp.ts";
 import { ndpTimer } from "./proto/ndp.ts";
 import { AF_INET6, FdTransport, IFF_NOARP, IFF_UP, Netlink, NetlinkError } from "./netlink.ts";
-import { EAFNOSUPPORT, EOPNOTSUPP } from "../ffi/errno.ts";
+import { EAFNOSUPPORT, EOPNOTSUPP, errorText } from "../ffi/errno.ts";
 import { ip6IsZero } from "./ip.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
@@ -259,9 +259,14 @@ export function setup(conf: Conf): Runtime {
     atExit: [],
   };
   if (conf.pcap) {
-    const pcap = Pcap.open(conf.pcap);
-    tap.pcap = pcap;
-    rt.atExit.push(() => pcap.close());
+    // as upstream: a capture file that can't be opened is an error, not fatal
+    try {
+      const pcap = Pcap.open(conf.pcap);
+      tap.pcap = pcap;
+      rt.atExit.push(() => pcap.close());
+    } catch (e) {
+      err(`Couldn't open pcap file ${conf.pcap}: ${errorText(e)}`);
+    }
   }
   const icmp = new Icmp(c, loop, tap, arena);
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
