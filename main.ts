@@ -38,7 +38,7 @@ import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
-import { daemonFd, notifyParent, passListener, startDaemon } from "./src/daemon.ts";
+import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
@@ -204,7 +204,8 @@ function background(mode: Mode, argv: string[], conf: Conf): number {
       listener = listenUnix(conf.socketPath);
       passListener(listener.fd, listener.path);
     }
-    const pid = startDaemon(`${here}${mode}`, argv, plan);
+    const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
+    const pid = startDaemon(self, argv, plan);
     if (pid < 0) return 1;
     if (pidFd >= 0) writePid(pidFd, pid);
     return 0;

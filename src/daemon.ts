@@ -54,6 +54,21 @@ export function passListener(fd: number, path: string): void {
   Deno.env.set(LISTEN_FD_ENV, `${fd}:${path}`);
 }
 
+/**
+ * The command that starts a copy of this program as `mode`: the launcher
+ * script of the tree (`passt`, `pasta`, beside `main.ts` at `treeDir`), or,
+ * in a program built with `deno compile`, the executable itself, whose mode
+ * is its first embedded argument.
+ */
+export function selfCommand(
+  mode: string,
+  standalone: boolean,
+  exe: string,
+  treeDir: string,
+): string[] {
+  return standalone ? [exe] : [`${treeDir}${mode}`];
+}
+
 /** In the daemon: the readiness pipe's fd, or -1 when running in the foreground. */
 export function daemonFd(): number {
   const v = Deno.env.get(DAEMON_FD_ENV);
@@ -79,11 +94,11 @@ export function notifyParent(fd: number, error = ""): void {
 }
 
 /**
- * In the parent: starts the daemon as `launcher args...` and waits for its
+ * In the parent: starts the daemon as `command... args...` and waits for its
  * report; returns the daemon's PID once it is ready, or -1 having printed
  * why not.
  */
-export function startDaemon(launcher: string, args: string[], plan: SandboxPlan): number {
+export function startDaemon(command: string[], args: string[], plan: SandboxPlan): number {
   const ffi = lib();
   const fds = new Int32Array(2);
   const enc = new TextEncoder();
@@ -95,7 +110,7 @@ export function startDaemon(launcher: string, args: string[], plan: SandboxPlan)
   Deno.env.set(DAEMON_FD_ENV, String(wr));
   let pid: number;
   try {
-    pid = spawnIsolated([launcher, ...args], wr, plan);
+    pid = spawnIsolated([...command, ...args], wr, plan);
   } catch (e) {
     ffi.pf_close(rd);
     Deno.stderr.writeSync(enc.encode(`${(e as Error).message}\n`));
