@@ -315,7 +315,7 @@ static int iso_child(void *arg)
 
 /**
  * pf_spawn_isolated() - Start the daemon inside its sandbox namespaces
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ * @argv_buf:	Argument count, then the arguments, see argv_unpack()
  * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
  * @userns_fd:	User namespace to join first, or -1
  * @uid:	UID to switch to before any namespace, or -1
@@ -331,25 +331,15 @@ int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err)
 {
-	char *p = (char *)argv_buf;
 	sigset_t all, old;
-	unsigned int n = 0;
 	int rc, status;
 	pid_t child;
 
 	pthread_mutex_lock(&iso_lock);
-	while (*p) {
-		if (n == ISO_ARGS_MAX) {
-			pthread_mutex_unlock(&iso_lock);
-			return -E2BIG;
-		}
-		iso_argv[n++] = p;
-		p += strlen(p) + 1;
-	}
-	iso_argv[n] = NULL;
-	if (!n) {
+	rc = argv_unpack(argv_buf, iso_argv, ISO_ARGS_MAX);
+	if (rc < 0) {
 		pthread_mutex_unlock(&iso_lock);
-		return -EINVAL;
+		return rc;
 	}
 
 	memset(&iso_req, 0, sizeof(iso_req));

@@ -5,7 +5,7 @@
  * `isolation.ts` - the sandbox: namespaces, IDs, root, capabilities, seccomp
  *
  * Theory of operation, in upstream's order, adapted to a multithreaded
- * runtime (docs: DESIGN.md §1):
+ * runtime (docs/design.md §1):
  *
  * 1. {@linkcode planSandbox}: in the foreground process, decide how the daemon
  *    starts. IDs change first (`--runas`, or `nobody` for root in the initial
