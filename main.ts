@@ -21,7 +21,18 @@ import type { Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
-import { info, Level, openLogFile, setIdent, setLevel, setLogTargets, warn } from "./src/log.ts";
+import {
+  debug,
+  err,
+  info,
+  Level,
+  openLogFile,
+  setIdent,
+  setLevel,
+  setLogTargets,
+  warn,
+} from "./src/log.ts";
+import { describe, LoopFault } from "./src/loop/loop.ts";
 import { openSyslog } from "./src/syslog.ts";
 import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
@@ -77,7 +88,8 @@ function main(args: string[]): number {
   if (mode === "qrap") return qrapMain(argv);
   setIdent(mode);
 
-  const readyFd = daemonFd();
+  let readyFd = daemonFd();
+  let setupDone = false;
   let result: ConfResult;
   try {
     const ids = processIds();
@@ -143,18 +155,30 @@ function main(args: string[]): number {
     }
     applySeccomp(mode);
     notifyParent(readyFd);
+    readyFd = -1;
+    setupDone = true;
     return runLoop(rt);
   } catch (e) {
-    const expected = e instanceof StartupError || e instanceof ConfError;
-    if (e instanceof Error) {
-      const msg = e.message;
-      if (readyFd >= 0) notifyParent(readyFd, msg);
-      else write(Deno.stderr, msg + "\n");
-      if (!expected) console.error(e);
-      return 1;
-    }
-    throw e;
+    // One line, never a stack trace (with --debug, the trace as a debug message)
+    const expected = e instanceof StartupError || e instanceof ConfError ||
+      e instanceof LoopFault;
+    const msg = expected ? (e as Error).message : describe(e);
+    if (readyFd >= 0) notifyParent(readyFd, msg);
+    else if (!setupDone) write(Deno.stderr, msg + "\n");
+    else err(msg);
+    if (!expected && e instanceof Error && e.stack) debug(e.stack);
+    return 1;
   }
 }
 
-Deno.exit(main(Deno.args));
+/** Runs main(): whatever escapes it is still one line and status 1. */
+function guarded(args: string[]): number {
+  try {
+    return main(args);
+  } catch (e) {
+    write(Deno.stderr, describe(e) + "\n");
+    return 1;
+  }
+}
+
+Deno.exit(guarded(Deno.args));
