@@ -303,7 +303,9 @@ export function setup(conf: Conf): Runtime {
 /** Runs the loop until it stops; returns the exit status. */
 export function runLoop(rt: Runtime): number {
   rt.ns?.release();
-  const code = rt.loop.run();
-  for (const fn of rt.atExit) fn();
-  return code;
+  try {
+    return rt.loop.run();
+  } finally {
+    for (const fn of rt.atExit) fn();
+  }
 }

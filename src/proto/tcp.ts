@@ -281,8 +281,9 @@ export class Tcp {
     this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
-    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now));
-    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now));
+    const fault = (_fd: number, i: number): void => this.faultClose(i);
+    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now), fault);
+    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now), fault);
     loop.on(EpollType.TCP_LISTEN, (ev, fd, i, now) => this.listenHandler(ev, fd, i, now));
     loop.defer((now) => this.deferHandler(now));
   }
@@ -389,6 +390,11 @@ export class Tcp {
     t.flags[i] = t.flags[i]! | CLOSED;
     t.events[i] = 0;
     this.#closing++;
+  }
+
+  /** After a fault in its handler: resets connection `i`, both sides. */
+  faultClose(i: number): void {
+    if (i < this.conns.count) this.#rst(i);
   }
 
   /** Sends RST to the guest and closes connection `i` (the host side with RST too). */
