@@ -266,6 +266,9 @@ export function parseConf(
   let socketPath = "";
   let fd = -1;
   let oneOff = false;
+  let vhostUser = false;
+  let repairPath: string | null = null;
+  let migrateOpt = "";
   let pcap: string | null = null;
   let pidFile: string | null = null;
   let mtu: number | null = null;
@@ -377,6 +380,7 @@ export function parseConf(
       case "version":
         return { kind: "version", text: version(mode) };
       case "socket":
+      case "socket-path":
         once(socketPath !== "", "socket");
         if (arg === "" || arg.length >= 108) fail(`Invalid socket path: ${arg}`);
         socketPath = arg;
@@ -389,6 +393,19 @@ export function parseConf(
         oneOff = true;
         break;
       }
+      case "vhost-user":
+        vhostUser = true;
+        break;
+      case "print-capabilities":
+        return { kind: "version", text: '{\n  "type": "net"\n}\n' };
+      case "repair-path":
+        if (arg === "" || arg.length >= 108) fail(`Invalid passt-repair path: ${arg}`);
+        repairPath = arg;
+        break;
+      case "migrate-exit":
+      case "migrate-no-linger":
+        migrateOpt ||= name;
+        break;
       case "one-off":
         if (oneOff && fd < 0) fail("Redundant --one-off option");
         oneOff = true;
@@ -639,6 +656,14 @@ export function parseConf(
 
   if (v4Only && v6Only) fail("Options ipv4-only and ipv6-only are mutually exclusive");
   if (socketPath !== "" && fd >= 0) fail("Options --socket and --fd are mutually exclusive");
+  // Upstream knows the mode (--vhost-user) before it parses the rest.
+  if (!vhostUser && repairPath !== null && repairPath !== "none") {
+    fail("--repair-path is for vhost-user mode only");
+  }
+  if (!vhostUser && migrateOpt) fail(`--${migrateOpt} is for vhost-user mode only`);
+  if (vhostUser && repairPath !== null && repairPath !== "none") {
+    warnings.push(`No live migration support: no passt-repair socket at ${repairPath}`);
+  }
   if (mode === "passt" && operands.length > 0) fail(`Extra non-option argument: ${operands[0]}`);
 
   const [uid, gid] = conf_ugid(runas, opts, warnings);
@@ -800,6 +825,7 @@ export function parseConf(
     socketPath,
     fd,
     oneOff,
+    vhostUser,
     pcap,
     pidFile,
     mtu: mtu ?? MTU_DEFAULT,
@@ -946,8 +972,20 @@ export function usage(mode: Mode): string {
     );
   } else {
     l.push(
-      "  -s, --socket PATH\tUNIX domain socket path",
+      "  -s, --socket, --socket-path PATH\tUNIX domain socket path",
       "    default: probe free path starting from /tmp/passt_1.socket",
+      "  --vhost-user\t\tEnable vhost-user mode",
+      "    UNIX domain socket is provided by -s option",
+      "  --print-capabilities\tprint back-end capabilities in JSON format,",
+      "    only meaningful for vhost-user mode",
+      "  --repair-path PATH\tpath for passt-repair(1)",
+      "    default: append '.repair' to UNIX domain path",
+      "  --migrate-exit\tDEPRECATED:",
+      "\t\t\tsource quits after migration",
+      "    default: source keeps running after migration",
+      "  --migrate-no-linger\tDEPRECATED:",
+      "\t\t\tclose sockets on migration",
+      "    default: keep sockets open, ignore events",
     );
   }
   l.push(

@@ -90,6 +90,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "netns-only", arg: "none", mode: "pasta" },
   { name: "nsrun-dir", arg: "required", mode: "pasta", metavar: "DIR" },
   { name: "config-net", arg: "none", mode: "pasta" },
+  { name: "socket-path", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "vhost-user", arg: "none", mode: "passt" },
+  { name: "print-capabilities", arg: "none", mode: "passt" },
+  { name: "repair-path", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "migrate-exit", arg: "none", mode: "passt" },
+  { name: "migrate-no-linger", arg: "none", mode: "passt" },
 ];
 
 /** The table entry of a long option name, if any. */

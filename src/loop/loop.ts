@@ -60,7 +60,9 @@ export const EpollType = {
   ICMP: 13,
   ICMPV6: 14,
   PING_TIMER: 15,
-  COUNT: 16,
+  VHOST_CMD: 16,
+  VHOST_KICK: 17,
+  COUNT: 18,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
