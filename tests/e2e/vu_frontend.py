@@ -317,6 +317,8 @@ class Frontend:
     def wait(self, fds, timeout):
         r, _, _ = select.select(fds + [self.s], [], [], timeout)
         for fd in r:
+            if fd not in (self.rx.call, self.tx.call, self.s):
+                continue
             if fd is self.s:
                 try:
                     if not self.s.recv(1, socket.MSG_PEEK):
