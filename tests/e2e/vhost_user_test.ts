@@ -82,7 +82,10 @@ async function startPasst(
 }
 
 /** Runs the front end with `args`; returns its status and output. */
-async function frontend(args: string[], rootless = false) {
+async function frontend(
+  args: string[],
+  rootless = false,
+): Promise<{ code: number; stdout: string; out: string }> {
   const r = await run(["python3", FRONTEND, ...args], { rootless, timeoutMs: 60_000 });
   return { ...r, out: r.stdout + r.stderr };
 }
@@ -94,7 +97,7 @@ for (const [who, bin] of [["upstream's", UPSTREAM_PASST], ["our", PASST]] as con
     ignore: noPython || (bin === UPSTREAM_PASST && noUpstream),
     sanitizeOps: false,
     sanitizeResources: false,
-    async fn() {
+    async fn(): Promise<void> {
       const dir = tmpDir();
       const sock = `${dir}/s`;
       const p = await startPasst(bin, sock);
@@ -118,7 +121,7 @@ Deno.test({
   ignore: noPython,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
+  async fn(): Promise<void> {
     const dir = tmpDir();
     const sock = `${dir}/s`;
     const p = await startPasst(PASST, sock, ["-d"]);
@@ -143,7 +146,7 @@ Deno.test({
   ignore: noPython,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
+  async fn(): Promise<void> {
     const dir = tmpDir();
     const sock = `${dir}/s`;
     const p = await startPasst(PASST, sock);
@@ -165,7 +168,7 @@ Deno.test({
   ignore: noPython,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
+  async fn(): Promise<void> {
     const dir = tmpDir();
     const sock = `${dir}/s`;
     const p = await startPasst(PASST, sock, ["--one-off"]);
@@ -187,7 +190,7 @@ Deno.test({
   ignore: noPython || !isRoot() || !prepareRootless(),
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
+  async fn(): Promise<void> {
     const dir = tmpDir();
     const sock = `${dir}/s`;
     const pidFile = `${dir}/pid`;
