@@ -79,7 +79,9 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  COUNT: 15,
+  VHOST_CMD: 15,
+  VHOST_KICK: 16,
+  COUNT: 17,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
