@@ -75,6 +75,12 @@ export interface Ip4Conf {
   dnsHost: number;
   /** Source address for outbound sockets (-o), 0 if none. */
   addrOut: number;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), 0 if none. */
+  mapHostLoopback: number;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), 0 if none. */
+  mapGuestAddr: number;
+  /** Our address on the tap for peers the guest can't see as they are (the gateway), 0 if none. */
+  ourTapAddr: number;
   /** Outbound interface (--outbound-if4), "" if none. */
   ifnameOut: string;
 }
@@ -95,6 +101,12 @@ export interface Ip6Conf {
   dnsHost: Uint32Array;
   /** Source address for outbound sockets (-o), zero if none. */
   addrOut: Uint32Array;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), zero if none. */
+  mapHostLoopback: Uint32Array;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), zero if none. */
+  mapGuestAddr: Uint32Array;
+  /** Our link-local address on the tap: the gateway if link-local, else the host's. */
+  ourTapLl: Uint32Array;
   /** Outbound interface (--outbound-if6), "" if none. */
   ifnameOut: string;
 }
@@ -145,7 +157,14 @@ export interface Conf {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
+  /** No loopback fast path (--no-splice; always in passt). */
+  noSplice: boolean;
+  /** pasta: only the loopback fast path (--splice-only). */
+  spliceOnly: boolean;
+  /** pasta: host loopback forwards go to the namespace's loopback (--host-lo-to-ns-lo). */
+  hostLoToNsLo: boolean;
+  /** Listeners bind with IP_FREEBIND / IPV6_FREEBIND (--freebind). */
+  freebind: boolean;
   /** -t, -u (inbound: host to guest) and -T, -U (pasta: namespace to host). */
   tcpIn: PortFwd;
   udpIn: PortFwd;

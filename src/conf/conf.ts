@@ -49,6 +49,14 @@ import { Getopt, GetoptError } from "./getopt.ts";
 import type { HostDiscovery, HostInfo } from "./host_info.ts";
 import { findOption, OPTIONS, SHORT_OPTIONS } from "./options.ts";
 import { newPortFwd, parsePortSpec, type PortOpt } from "./port_spec.ts";
+import {
+  addResolver4,
+  addResolver6,
+  natApply,
+  natCheck,
+  natOption,
+  newNatOpts,
+} from "./nat_opts.ts";
 import { MAXDNSRCH, MAXNS, parseResolvConf, readResolvConf, RESOLV_CONF } from "./resolv.ts";
 import { VERSION } from "./version.ts";
 
@@ -219,6 +227,9 @@ function emptyIp4(): Ip4Conf {
     dnsMatch: 0,
     dnsHost: 0,
     addrOut: 0,
+    mapHostLoopback: 0,
+    mapGuestAddr: 0,
+    ourTapAddr: 0,
     ifnameOut: "",
   };
 }
@@ -232,6 +243,9 @@ function emptyIp6(): Ip6Conf {
     dnsMatch: new Uint32Array(4),
     dnsHost: new Uint32Array(4),
     addrOut: new Uint32Array(4),
+    mapHostLoopback: new Uint32Array(4),
+    mapGuestAddr: new Uint32Array(4),
+    ourTapLl: new Uint32Array(4),
     ifnameOut: "",
   };
 }
@@ -297,8 +311,8 @@ export function parseConf(
     noNdp: false,
     noDhcpv6: false,
     noRa: false,
-    noMapGw: false,
   };
+  const nat = newNatOpts();
   let v4Only = false;
   let v6Only = false;
   const ports: [PortOpt, string][] = [];
@@ -582,7 +596,14 @@ export function parseConf(
         flags.noRa = true;
         break;
       case "no-map-gw":
-        flags.noMapGw = true;
+      case "map-host-loopback":
+      case "map-guest-addr":
+      case "dns-host":
+      case "host-lo-to-ns-lo":
+      case "no-splice":
+      case "splice-only":
+      case "freebind":
+        natOption(nat, name, arg);
         break;
       case "ipv4-only":
         v4Only = true;
@@ -640,6 +661,12 @@ export function parseConf(
   if (v4Only && v6Only) fail("Options ipv4-only and ipv6-only are mutually exclusive");
   if (socketPath !== "" && fd >= 0) fail("Options --socket and --fd are mutually exclusive");
   if (mode === "passt" && operands.length > 0) fail(`Extra non-option argument: ${operands[0]}`);
+  if (natCheck(mode, nat)) {
+    // --splice-only: no ICMP, no DNS (upstream).
+    flags.noIcmp = true;
+    noDns = true;
+    noSearch = true;
+  }
 
   const [uid, gid] = conf_ugid(runas, opts, warnings);
 
@@ -686,6 +713,7 @@ export function parseConf(
   ip6.ifnameOut = ifnameOut6;
   ip4.dnsMatch = dnsFwd4;
   ip6.dnsMatch = dnsFwd6;
+  natApply(nat, h4 !== null, h6 !== null, ip4, ip6);
 
   // Forwarding maps: -t/-u first, then -T/-U, as upstream's later passes.
   const fwd: Record<PortOpt, PortFwd> = {
@@ -741,7 +769,7 @@ export function parseConf(
     flags.noDhcpv6 = true;
   }
 
-  // DNS: -D, else resolv.conf; loopback resolvers are reached through the gateway.
+  // DNS: -D, else resolv.conf; loopback resolvers are reached through --map-host-loopback.
   let ns4: number[] = dns4;
   let ns6: Uint32Array[] = dns6;
   let dnsSearch: string[] = search;
@@ -755,31 +783,8 @@ export function parseConf(
     }
     if (!noSearch && search.length === 0) dnsSearch = rc.search;
   }
-  if (h4 !== null) {
-    for (const a of ns4) {
-      if (ip4.dnsHost === 0) ip4.dnsHost = a;
-      if (ip4IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip4.dns.push(ip4.gw);
-        if (ip4.dnsMatch === 0) ip4.dnsMatch = ip4.gw;
-      } else {
-        ip4.dns.push(a);
-      }
-    }
-  }
-  if (h6 !== null) {
-    for (const a of ns6) {
-      if (ip6IsZero(ip6.dnsHost)) ip6.dnsHost = a;
-      if (ip6IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip6.dns.push(ip6.gw);
-        // Upstream records ::1 here (inventory §6 quirk 10); we use the gateway, as for IPv4.
-        if (ip6IsZero(ip6.dnsMatch)) ip6.dnsMatch = ip6.gw;
-      } else {
-        ip6.dns.push(a);
-      }
-    }
-  }
+  if (h4 !== null) { for (const a of ns4) addResolver4(ip4, a); }
+  if (h6 !== null) { for (const a of ns6) addResolver6(ip6, a); }
   if (!noDns && ns4.length === 0 && ns6.length === 0) {
     warnings.push("Couldn't get any nameserver address");
   }
@@ -816,6 +821,10 @@ export function parseConf(
     dhcpDns,
     dhcpSearch,
     ...flags,
+    noSplice: nat.noSplice,
+    spliceOnly: nat.spliceOnly,
+    hostLoToNsLo: nat.hostLoToNsLo,
+    freebind: nat.freebind,
     tcpIn: fwd.t,
     udpIn: fwd.u,
     tcpOut: fwd.T,
@@ -1001,8 +1010,18 @@ export function usage(mode: Mode): string {
     );
   }
   l.push(
+    "  --map-host-loopback ADDR\tTranslate ADDR to refer to host",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: gateway address",
+    "  --map-guest-addr ADDR\tTranslate ADDR to guest's address",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: none",
     "  --dns-forward ADDR\tForward DNS queries sent to ADDR",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
     "    default: don't forward DNS queries",
+    "  --dns-host ADDR\tHost nameserver to direct queries to",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: first nameserver from host's /etc/resolv.conf",
     "  --no-tcp\t\tDisable TCP protocol handler",
     "  --no-udp\t\tDisable UDP protocol handler",
     "  --no-icmp\t\tDisable ICMP/ICMPv6 protocol handler",
@@ -1010,6 +1029,7 @@ export function usage(mode: Mode): string {
     "  --no-ndp\t\tDisable NDP responses",
     "  --no-dhcpv6\t\tDisable DHCPv6 server",
     "  --no-ra\t\tDisable router advertisements",
+    "  --freebind\t\tBind to any address for forwarding",
     "  --no-map-gw\t\tDon't map gateway address to host",
     "  -4, --ipv4-only\tEnable IPv4 operation only",
     "  -6, --ipv6-only\tEnable IPv6 operation only",
@@ -1052,6 +1072,8 @@ export function usage(mode: Mode): string {
       "  -U, --udp-ns SPEC\tUDP port forwarding to init namespace",
       "    SPEC is as described above",
       "    default: auto",
+      "  --host-lo-to-ns-lo\tTranslate host-loopback forwards to",
+      "\t\t\tnamespace loopback",
       "  --userns NSPATH \tTarget user namespace to join",
       "  --netns PATH|NAME\tTarget network namespace to join",
       "  --netns-only\t\tDon't join existing user namespace",
@@ -1062,6 +1084,8 @@ export function usage(mode: Mode): string {
       "  \t\t\tnetwork namespace is deleted",
       "  --config-net\t\tConfigure tap interface in namespace",
       "  --ns-mac-addr ADDR\tSet MAC address on tap interface",
+      "  --no-splice\t\tDisable inbound socket splicing",
+      "  --splice-only\tOnly enable loopback forwarding",
     );
   }
   return l.join("\n") + "\n";

@@ -217,7 +217,7 @@ export class TcpSplice {
   readonly #pipeI32 = new Int32Array(this.#pipeU8.buffer);
   readonly #sa = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #sadv = new DataView(this.#sa.buffer);
-  readonly #lo6 = new Uint32Array([0, 0, 0, 1]);
+  readonly #dst6 = new Uint32Array(4);
   readonly #linger = new Uint8Array(8);
 
   /**
@@ -262,9 +262,19 @@ export class TcpSplice {
 
   /**
    * Takes the accepted loopback socket `fd` for target `port` (the hook of `tcp.ts`):
-   * connects side B and starts moving data; false only if it did nothing with `fd`.
+   * connects side B to the address at `dst[dstOff]` (inany words: the namespace's
+   * address or loopback, or the host's loopback for `-T`) and starts moving data;
+   * false only if it did nothing with `fd`.
    */
-  accept(fd: number, port: number, v6: boolean, outbound: boolean, now: number): boolean {
+  accept(
+    fd: number,
+    port: number,
+    v6: boolean,
+    outbound: boolean,
+    dst: Uint32Array,
+    dstOff: number,
+    now: number,
+  ): boolean {
     const ffi = lib();
     if (fd > SOCKET_MAX) {
       warnRatelimit(rlBig, now, msgBig);
@@ -307,9 +317,11 @@ export class TcpSplice {
       return true;
     }
     ffi.pf_setsockopt_int(b, IPPROTO_TCP, TCP_QUICKACK, 1);
+    const d6 = this.#dst6;
+    for (let j = 0; j < 4; j++) d6[j] = dst[dstOff + j]!;
     const len = v6
-      ? sa.writeIn6(this.#sadv, 0, this.#lo6, port)
-      : sa.writeIn4(this.#sadv, 0, LOOPBACK4, port);
+      ? sa.writeIn6(this.#sadv, 0, d6, port)
+      : sa.writeIn4(this.#sadv, 0, d6[3]!, port);
     const rc = ffi.pf_connect(b, this.#sa, len);
     if (rc < 0 && rc !== -EINPROGRESS) {
       debugRatelimit(rlErr, now, msgErr);
@@ -758,8 +770,10 @@ export function setupTcpSplice(
     port: number,
     v6: boolean,
     outbound: boolean,
+    dst: Uint32Array,
+    dstOff: number,
     now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, now);
+  ): boolean => splice.accept(fd, port, v6, outbound, dst, dstOff, now);
   tcp.spliceAccept = hook;
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));

@@ -85,6 +85,7 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
+import * as nat from "../fwd/nat.ts";
 import { sumWords } from "./udp_csum.ts";
 import {
   EPOLLERR,
@@ -124,9 +125,6 @@ export const PORT_LOOPBACK = 2;
 export const PORT_GUA = 4;
 /** Map flag: the socket is a bound listener (`-u`), never aged. */
 export const PORT_LISTEN = 8;
-
-const LOOPBACK4 = 0x7f000001;
-const DNS_PORT = 53;
 
 /** Offsets inside a slot: the UDP header is 8-aligned, the payload follows. */
 const SLOT_L4 = 72;
@@ -254,6 +252,9 @@ export class Udp {
   readonly #bindU8 = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #bindDv = new DataView(this.#bindU8.buffer);
   readonly #w = new Uint32Array(4);
+  readonly #src = new Uint32Array(4);
+  /** Scratch flowsides (initiating, target) for the translation. */
+  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   readonly #any6 = new Uint32Array(4);
   /** Outbound interface names, NUL-terminated, or null. */
   readonly #ifOut4: Uint8Array | null;
@@ -409,34 +410,50 @@ export class Udp {
     const sport = dv.getUint16(first);
     const dport = dv.getUint16(first + 2);
     const saOff = this.#sendSaOff;
+    // Destination through the translation (fwd/nat.ts). The source must be
+    // unicast and the destination specified (upstream); ports non-zero.
+    const f = this.#sides;
+    const T = nat.SIDE_WORDS;
+    if (v6) {
+      for (let j = 0; j < 4; j++) {
+        f[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
+        f[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
+      }
+    } else {
+      nat.setV4(f, nat.EADDR, ipv4.src(dv, l3));
+      nat.setV4(f, nat.OADDR, ipv4.dst(dv, l3));
+    }
+    f[nat.EPORT] = sport;
+    f[nat.OPORT] = dport;
+    if (
+      sport === 0 || dport === 0 || !nat.isUnicast(f, nat.EADDR) || nat.isUnspecified(f, nat.OADDR)
+    ) {
+      debugRatelimit(rlMalformed, now, msgMalformed);
+      return count - start;
+    }
+    nat.natFromTap(c, nat.IPPROTO_UDP, f, 0, f, T);
     let salen: number;
     if (v6) {
       const w = this.#w;
-      ipv6.readDst(dv, l3, w);
-      const ip6 = c.conf.ip6;
-      let scope = 0;
-      if (dport === DNS_PORT && !zero6(ip6.dnsMatch) && eq6(w, ip6.dnsMatch)) {
-        w.set(ip6.dnsHost);
-      } else if (!c.conf.noMapGw && eq6(w, ip6.gw)) {
-        const fl = this.flags[65536 | dport]!;
-        if (!(fl & PORT_LOCAL) || (fl & PORT_LOOPBACK)) {
-          w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 1;
-        } else if (fl & PORT_GUA) {
-          w.set(ip6.addr);
-        } else {
-          w.set(c.ip6AddrSeen);
-        }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
+      // A reply to a host-local source shown as the host-loopback address goes
+      // back to that address, not to loopback (see #markLocal).
+      const fl = this.flags[65536 | dport]!;
+      if (
+        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) &&
+        nat.equals6(f, nat.OADDR, c.conf.ip6.mapHostLoopback)
+      ) {
+        w.set(fl & PORT_GUA ? c.conf.ip6.addr : c.ip6AddrSeen);
       }
-      if (linkLocal6(w)) scope = c.conf.ifindex6;
-      salen = sa.writeIn6(dv, saOff, w, dport, scope);
+      salen = sa.writeIn6(dv, saOff, w, dport, linkLocal6(w) ? c.conf.ifindex6 : 0);
     } else {
-      const ip4 = c.conf.ip4;
-      let dst = ipv4.dst(dv, l3);
-      if (dport === DNS_PORT && ip4.dnsMatch !== 0 && dst === ip4.dnsMatch) {
-        dst = ip4.dnsHost;
-      } else if (!c.conf.noMapGw && dst === ip4.gw) {
-        const fl = this.flags[dport]!;
-        dst = !(fl & PORT_LOCAL) || (fl & PORT_LOOPBACK) ? LOOPBACK4 : c.ip4AddrSeen;
+      let dst = f[T + nat.EADDR + 3]!;
+      const fl = this.flags[dport]!;
+      if (
+        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) && c.conf.ip4.mapHostLoopback !== 0 &&
+        nat.equals4(f, nat.OADDR, c.conf.ip4.mapHostLoopback)
+      ) {
+        dst = c.ip4AddrSeen;
       }
       salen = sa.writeIn4(dv, saOff, dst, dport);
     }
@@ -564,11 +581,11 @@ export class Udp {
     const l2 = l3 - eth.HEADER_LEN;
     const from = sa.addr4(dv, nameOff);
     const sport = sa.port(dv, nameOff);
+    const f = this.#sides;
+    nat.setV4(f, 0, from);
     let src = from;
-    if (sport === DNS_PORT && ip4.dnsMatch !== 0 && from === ip4.dnsHost) {
-      src = ip4.dnsMatch;
-    } else if (from >>> 24 === 127 || from === 0 || from === c.ip4AddrSeen) {
-      src = ip4.gw;
+    if (nat.natReplySource(c, nat.IPPROTO_UDP, f, 0, sport, f, 4)) src = f[7]!;
+    if (src !== from && src === ip4.mapHostLoopback && !nat.isDnsFlow(nat.IPPROTO_UDP, sport)) {
       this.#markLocal(sport, from >>> 24 === 127 ? PORT_LOOPBACK : 0, now);
     }
     const dst = c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
@@ -603,24 +620,19 @@ export class Udp {
     const w = this.#w;
     sa.readAddr6(dv, nameOff, w);
     const sport = sa.port(dv, nameOff);
-    let src: Uint32Array = w;
-    let dst: Uint32Array;
-    if (sport === DNS_PORT && !zero6(ip6.dnsMatch) && eq6(w, ip6.dnsHost)) {
-      src = ip6.dnsMatch;
-      dst = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-    } else if (loopback6(w) || zero6(w) || eq6(w, c.ip6AddrSeen) || eq6(w, ip6.addr)) {
+    const src = this.#src;
+    if (!nat.natReplySource(c, nat.IPPROTO_UDP, w, 0, sport, src, 0)) src.set(w);
+    if (
+      !eq6(src, w) && !zero6(ip6.mapHostLoopback) && eq6(src, ip6.mapHostLoopback) &&
+      !nat.isDnsFlow(nat.IPPROTO_UDP, sport)
+    ) {
       this.#markLocal(
         65536 | sport,
         (loopback6(w) ? PORT_LOOPBACK : 0) | (eq6(w, ip6.addr) ? PORT_GUA : 0),
         now,
       );
-      // Upstream uses our link-local address when the gateway is global: a
-      // guest socket connected to the gateway would refuse that reply.
-      src = ip6.gw;
-      dst = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-    } else {
-      dst = linkLocal6(w) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     }
+    let dst: Uint32Array = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     if (zero6(dst)) dst = zero6(c.ip6AddrSeen) ? ip6.addr : c.ip6AddrSeen;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;

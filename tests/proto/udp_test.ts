@@ -235,7 +235,7 @@ Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root o
 
 Deno.test("udp: --no-map-gw sends datagrams for the gateway to the gateway itself", () => {
   const b = new UdpBench();
-  b.c.conf.noMapGw = true;
+  b.c.conf.ip4.mapHostLoopback = 0; // --map-host-loopback none
   b.c.conf.ip4.gw = ip4("127.0.0.2"); // a gateway address the host can reach on loopback
   const echo = new HostSock(false, "127.0.0.2");
   const decoy = new HostSock(false, "127.0.0.1", echo.port);
