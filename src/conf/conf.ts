@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { Conf, Ip4Conf, Ip6Conf, Mode, PortFwd } from "../context.ts";
+import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
 import {
   formatIp4,
   formatIp6,
@@ -48,7 +48,8 @@ import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import type { HostDiscovery, HostInfo } from "./host_info.ts";
 import { findOption, OPTIONS, SHORT_OPTIONS } from "./options.ts";
-import { newPortFwd, parsePortSpec, type PortOpt } from "./port_spec.ts";
+import { confFwdRules } from "./fwd_opts.ts";
+import type { FwdOpt } from "../fwd/fwd_rule.ts";
 import {
   addResolver4,
   addResolver6,
@@ -97,6 +98,8 @@ export interface ConfOptions {
   egid?: number;
   /** /proc/self/uid_map text, instead of reading the file. */
   uidMap?: string;
+  /** /proc/sys/net/ipv4/ip_local_port_range text, instead of reading the file. */
+  portRange?: string;
 }
 
 /** What the command line asked for. */
@@ -315,7 +318,7 @@ export function parseConf(
   const nat = newNatOpts();
   let v4Only = false;
   let v6Only = false;
-  const ports: [PortOpt, string][] = [];
+  const ports: [FwdOpt, string][] = [];
   let nsIfname = "";
   let nsMac: Uint8Array | null = null;
   let userns: string | null = null;
@@ -715,24 +718,14 @@ export function parseConf(
   ip6.dnsMatch = dnsFwd6;
   natApply(nat, h4 !== null, h6 !== null, ip4, ip6);
 
-  // Forwarding maps: -t/-u first, then -T/-U, as upstream's later passes.
-  const fwd: Record<PortOpt, PortFwd> = {
-    t: newPortFwd(),
-    u: newPortFwd(),
-    T: newPortFwd(),
-    U: newPortFwd(),
-  };
-  const seen = new Set<PortOpt>();
-  for (const pass of [["t", "u"], ["T", "U"]]) {
-    for (const [opt, arg] of ports) {
-      if (!pass.includes(opt)) continue;
-      parsePortSpec(fwd[opt], arg, opt, mode, !seen.has(opt));
-      seen.add(opt);
-    }
-  }
-  if (mode === "pasta") {
-    for (const opt of ["t", "u", "T", "U"] as const) if (!seen.has(opt)) fwd[opt].mode = "auto";
-  }
+  // Forwarding rules: -t/-u first, then -T/-U, as upstream's later passes.
+  const fwd = confFwdRules(mode, ports, {
+    v4: h4 !== null,
+    v6: h6 !== null,
+    tcp: !flags.noTcp,
+    udp: !flags.noUdp,
+    scan: mode === "pasta",
+  }, opts.portRange);
 
   // pasta target: PID, command, or --netns.
   let targetPid = 0;
@@ -825,10 +818,7 @@ export function parseConf(
     spliceOnly: nat.spliceOnly,
     hostLoToNsLo: nat.hostLoToNsLo,
     freebind: nat.freebind,
-    tcpIn: fwd.t,
-    udpIn: fwd.u,
-    tcpOut: fwd.T,
-    udpOut: fwd.U,
+    fwd,
     nsIfname: nsIfname || ifname4 || ifname6 || "tap0",
     nsMac,
     userns,

@@ -50,6 +50,9 @@ import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
 import * as nat from "../fwd/nat.ts";
+import { listenSlot } from "../fwd/fwd.ts";
+import type { FwdRule } from "../fwd/fwd_rule.ts";
+import { LISTEN_OUTBOUND } from "../fwd/listen.ts";
 import {
   ACK_FROM_TAP_DUE,
   ACK_TO_TAP_DUE,
@@ -128,17 +131,9 @@ export const SNDBUF_BIG = 4 * 1024 * 1024;
 export const LOW_RTT_THRESHOLD = 10;
 /** Entries of the low-RTT destination table (upstream LOW_RTT_TABLE_SIZE). */
 export const LOW_RTT_TABLE_SIZE = 8;
-/** Backlog of listening sockets. */
-export const LISTEN_BACKLOG = 128;
-/** Flag in a TCP_LISTEN reference index: a namespace-side (-T) listener. */
-export const LISTEN_OUTBOUND = 1 << 16;
-/** Flag in a TCP_LISTEN reference index: the listener is bound to IPv6 only (informational). */
-export const LISTEN_V6 = 1 << 17;
 
 // Linux constants.
 const SO_PEEK_OFF = 42;
-/** The rule of a listener whose epoll reference carries the target port (see fwd/). */
-const SAME_PORT: nat.NatRule = { first: 0, to: 0, taddr: new Uint32Array(4) };
 const INT_MAX_HALF = 0x3fffffff;
 
 /** Words of pf_tcp_info() output. */
@@ -213,6 +208,13 @@ export function tcpIsn(secret: Uint32Array, u8: Uint8Array, off: number, nowMs: 
 /** The TCP tap-path module: connection table, handlers, timers. */
 export class Tcp {
   readonly conns: ConnTable;
+  /**
+   * The rule of a listener (`fwd/fwd.ts`): `outbound` for `-T` listeners, and the
+   * slot from the listener's reference; null (or no hook): no target address.
+   */
+  ruleAt: ((outbound: boolean, slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule for the translation of an accepted connection: target port given, taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
   /** Hook for spliced (loopback) connections in pasta; null: everything goes through the tap. */
   spliceAccept: SpliceAccept | null = null;
   readonly #c: Ctx;
@@ -1268,6 +1270,10 @@ export class Tcp {
       }
       const port = index & 0xffff;
       const outbound = (index & LISTEN_OUTBOUND) !== 0;
+      const rule = this.#rule;
+      const fr = this.ruleAt?.(outbound, listenSlot(index)) ?? null;
+      if (fr !== null) rule.taddr.set(fr.taddr);
+      else rule.taddr.fill(0);
       const w = this.#w;
       let v6 = sa.family(sad, 0) === sa.AF_INET6;
       if (v6) {
@@ -1293,14 +1299,14 @@ export class Tcp {
       if (outbound) {
         if (
           !this.spliceAccept ||
-          nat.natFromSplice(SAME_PORT, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
+          nat.natFromSplice(rule, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
           !this.spliceAccept(c, s, port, v6, true, f, T + nat.EADDR, now)
         ) {
           ffi.pf_close(s);
         }
         continue;
       }
-      const pif = nat.natFromHost(c, SAME_PORT, nat.IPPROTO_TCP, f, 0, f, T);
+      const pif = nat.natFromHost(c, rule, nat.IPPROTO_TCP, f, 0, f, T);
       if (pif === nat.PIF_SPLICE && this.spliceAccept) {
         if (!this.spliceAccept(c, s, port, v6, false, f, T + nat.EADDR, now)) ffi.pf_close(s);
         continue;

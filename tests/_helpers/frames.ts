@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Conf, Ctx, PortFwd } from "../../src/context.ts";
+import type { Conf, Ctx } from "../../src/context.ts";
 import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
 
 /** Our MAC in tests. */
@@ -43,18 +43,6 @@ export function ip6Bytes(w: Uint32Array): Uint8Array {
   const dv = new DataView(b.buffer);
   for (let i = 0; i < 4; i++) dv.setUint32(4 * i, w[i]!);
   return b;
-}
-
-function portFwd(): PortFwd {
-  return {
-    mode: "none",
-    map: new Uint8Array(8192),
-    delta: new Uint16Array(65536),
-    excluded: new Uint8Array(8192),
-    bindAddr: null,
-    bindIf: null,
-    ranges: [],
-  };
 }
 
 /** A context like pasta's defaults for a guest at 192.0.2.10/24 and 2001:db8::10. */
@@ -123,10 +111,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     spliceOnly: false,
     hostLoToNsLo: false,
     freebind: false,
-    tcpIn: portFwd(),
-    udpIn: portFwd(),
-    tcpOut: portFwd(),
-    udpOut: portFwd(),
+    fwd: { host: [], splice: [] },
     nsIfname: "eth0",
     nsMac: null,
     userns: null,
