@@ -33,8 +33,9 @@ import { watchTarget } from "./pasta/netns_quit.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
-import { FwdError, type Forwarder } from "./fwd/fwd.ts";
+import { type Forwarder, FwdError } from "./fwd/fwd.ts";
 import { setupFwd } from "./fwd/setup.ts";
+import { type FlowTable, newFlowTable } from "./flow/flow.ts";
 import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
 import {
@@ -93,6 +94,8 @@ export interface Runtime {
   tap: Tap;
   ns: NsTarget | null;
   tcp: Tcp | null;
+  /** The flow table (ICMP echo and TCP flows). */
+  flows: FlowTable | null;
   /** The forwarding rules and their listeners (runtime changes go through it). */
   fwd: Forwarder | null;
   udp: Udp | null;
@@ -217,6 +220,7 @@ export function setup(conf: Conf): Runtime {
     ns: null,
     tcp: null,
     fwd: null,
+    flows: null,
     udp: null,
     atExit: [],
   };
@@ -225,7 +229,9 @@ export function setup(conf: Conf): Runtime {
     tap.pcap = pcap;
     rt.atExit.push(() => pcap.close());
   }
-  const icmp = new Icmp(c, loop, tap, arena);
+  const flows = newFlowTable();
+  rt.flows = flows;
+  const icmp = new Icmp(c, loop, tap, arena, flows);
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
   loop.every(1000, (now) => icmp.timer(now));
   loop.defer(() => tap.flush());
@@ -237,7 +243,7 @@ export function setup(conf: Conf): Runtime {
   try {
     if (conf.mode === "pasta") setupPasta(rt);
     else setupPasst(rt);
-    rt.tcp = setupTcp(c, loop, tap, arena);
+    rt.tcp = setupTcp(c, loop, tap, arena, flows);
     rt.udp = setupUdp(c, loop, tap, arena);
     const ns = rt.ns;
     if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile);

@@ -51,6 +51,7 @@ import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
 import * as nat from "../fwd/nat.ts";
 import { listenSlot } from "../fwd/fwd.ts";
+import type { FlowTable } from "../flow/flow.ts";
 import type { FwdRule } from "../fwd/fwd_rule.ts";
 import { LISTEN_OUTBOUND } from "../fwd/listen.ts";
 import {
@@ -182,6 +183,8 @@ export interface TcpOptions {
   secret?: Uint32Array;
   /** Connection table size (default {@linkcode TCP_MAX_CONNS}). */
   capacity?: number;
+  /** The process's flow table (default: one of its own, of `capacity` flows). */
+  flows?: FlowTable;
 }
 
 const rlConn = new RateLimit();
@@ -243,6 +246,7 @@ export class Tcp {
   readonly #src6 = new Uint32Array(4);
   readonly #dst6 = new Uint32Array(4);
   readonly #w = new Uint32Array(4);
+  readonly #guest = new Uint32Array(4);
   /** Scratch flowsides (initiating, target) for the translation. */
   readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   /** Low-RTT destinations (guest-facing addresses, four words each). */
@@ -285,7 +289,7 @@ export class Tcp {
       secret = new Uint32Array(b.buffer);
     }
     this.#secret = new Uint32Array(secret);
-    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS);
+    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS, opts.flows);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
     loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now));
@@ -430,18 +434,11 @@ export class Tcp {
     s[1] = t.addr[k + 1]!;
     s[2] = t.addr[k + 2]!;
     s[3] = t.addr[k + 3]!;
-    const c = this.#c;
-    if (t.flags[i]! & V6) {
-      const ll = (s[0]! >>> 22) === 0x3fa;
-      const g = ll ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-      const h = (g[0]! | g[1]! | g[2]! | g[3]!) === 0 ? c.conf.ip6.addr : g;
-      d[0] = h[0]!;
-      d[1] = h[1]!;
-      d[2] = h[2]!;
-      d[3] = h[3]!;
-    } else {
-      d[3] = c.ip4AddrSeen || c.conf.ip4.addr;
-    }
+    // The guest's address of this connection (its flow's tap side).
+    d[0] = t.guest[k]!;
+    d[1] = t.guest[k + 1]!;
+    d[2] = t.guest[k + 2]!;
+    d[3] = t.guest[k + 3]!;
   }
 
   /** A flags frame slot, flushing the tap when all are in use; -1 if none. */
@@ -826,8 +823,14 @@ export class Tcp {
       w[2] = 0xffff;
       w[3] = dv.getUint32(l3 + 16);
     }
+    const g = this.#guest;
+    if (v6) {
+      for (let j = 0; j < 4; j++) g[j] = dv.getUint32(l3 + 8 + j * 4);
+    } else {
+      nat.setV4(g, 0, dv.getUint32(l3 + 12));
+    }
     const t = this.conns;
-    const i = t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.lookup(g, 0, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
         this.#connFromTap(c, v6, l3, th, hlen, now);
@@ -1122,7 +1125,12 @@ export class Tcp {
       debugRatelimit(rlConn, now, msgNoConn);
       return;
     }
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.alloc(f, nat.EADDR, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    if (i < 0) {
+      ffi.pf_close(fd);
+      debugRatelimit(rlConn, now, msgNoConn);
+      return;
+    }
     t.sock[i] = fd;
     t.events[i] = TAP_SYN_RCVD;
     if (v6) t.flags[i] = V6;
@@ -1336,9 +1344,11 @@ export class Tcp {
     if (v6 ? !c.conf.v6 : !c.conf.v4) return false;
     if (!v6 && !(c.ip4AddrSeen || c.conf.ip4.addr)) return false;
     const w = this.#w;
-    if (t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
-    if (t.count >= t.capacity) return false;
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    // The guest side's address: the translation's target (the guest, or the rule's).
+    const g = this.#sides, go = nat.SIDE_WORDS + nat.EADDR;
+    if (t.lookup(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
+    const i = t.alloc(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    if (i < 0) return false;
     t.sock[i] = fd;
     t.events[i] = SOCK_ACCEPTED;
     t.flags[i] = v6 ? V6 : 0;
@@ -1372,7 +1382,7 @@ export class Tcp {
   /** Handles events on a connection's socket. */
   sockHandler(events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
-    if (i >= t.count || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
     const ev = t.events[i]!;
     if (events & EPOLLERR) {
       this.#rst(i);
@@ -1421,7 +1431,7 @@ export class Tcp {
   timerHandler(_events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
     lib().pf_timerfd_read(fd);
-    if (i >= t.count || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
     const fl = t.flags[i]!;
     const ev = t.events[i]!;
     if (fl & ACK_TO_TAP_DUE) {
@@ -1469,8 +1479,8 @@ export class Tcp {
     const t = this.conns;
     const ffi = lib();
     const loop = this.#loop;
-    for (let i = t.count - 1; i >= 0; i--) {
-      if (!(t.flags[i]! & CLOSED)) continue;
+    for (let i = t.high - 1; i >= 0; i--) {
+      if (!t.inUse(i) || !(t.flags[i]! & CLOSED)) continue;
       const s = t.sock[i]!;
       if (s >= 0) {
         if (t.epollMask[i]) loop.del(s);
@@ -1481,14 +1491,7 @@ export class Tcp {
         loop.del(tm);
         ffi.pf_close(tm);
       }
-      const moved = t.free(i);
-      if (moved >= 0) {
-        // The entry formerly at `moved` now lives at `i`: update its references.
-        if (t.sock[i]! >= 0 && t.epollMask[i]) {
-          loop.mod(t.sock[i]!, EpollType.TCP, i, t.epollMask[i]!);
-        }
-        if (t.timer[i]! >= 0) loop.mod(t.timer[i]!, EpollType.TCP_TIMER, i, EPOLLIN);
-      }
+      t.free(i);
     }
     this.#closing = 0;
   }
@@ -1496,7 +1499,7 @@ export class Tcp {
   /** Closes every connection's socket (RST to both sides), for shutdown and tests. */
   closeAll(): void {
     const t = this.conns;
-    for (let i = 0; i < t.count; i++) this.#rst(i);
+    for (let i = 0; i < t.high; i++) if (t.inUse(i)) this.#rst(i);
     this.#flushTap();
     this.#reap();
   }
@@ -1511,8 +1514,9 @@ export function setupTcp(
   loop: Loop,
   tap: TcpTap & { handlers: { tcp: Tcp["tapHandler"] } },
   arena: Arena,
+  flows?: FlowTable,
 ): Tcp {
-  const tcp = new Tcp(c, loop, tap, arena);
+  const tcp = new Tcp(c, loop, tap, arena, flows ? { flows } : {});
   tap.handlers.tcp = (cc, v6, l3, pool, start, now) => tcp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => tcp.timer(now));
   return tcp;
