@@ -96,7 +96,12 @@ function main(args: string[]): number {
   }
   if (result.kind === "help") {
     write(Deno.stdout, result.text);
-    return 1;
+    return 0;
+  }
+  if (result.kind === "capabilities") {
+    // upstream prints these with info() before logging is set up: on stderr
+    write(Deno.stderr, result.text);
+    return 0;
   }
   if (result.kind === "version") {
     write(Deno.stdout, result.text);
@@ -115,7 +120,7 @@ function main(args: string[]): number {
     return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
   }
 
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
@@ -139,7 +144,7 @@ function main(args: string[]): number {
       detachStdio();
       setLogTargets({ stderr: false, syslog });
       // The daemon was started in its own mount namespace: empty root, no capabilities
-      isolate(mode, true);
+      isolate(mode, true, conf.chrootFallback);
     }
     applySeccomp(mode);
     notifyParent(readyFd);

@@ -20,6 +20,7 @@ import { lib } from "../ffi/lib.ts";
 import { debug, info, setLevel, warn } from "./log.ts";
 import { Level } from "./log.ts";
 import { EpollType, Loop } from "./loop/loop.ts";
+import { enableStats } from "./loop/stats.ts";
 import { Arena } from "./tap/arena.ts";
 import { Tap } from "./tap/tap.ts";
 import { PastaTapBackend, tapHandlerPasta } from "./tap/tap_pasta.ts";
@@ -204,7 +205,7 @@ function setupPasst(rt: Runtime): void {
 
 /** Builds everything; the caller runs the loop. */
 export function setup(conf: Conf): Runtime {
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
   const ffi = lib();
   const nofile = ffi.pf_raise_nofile();
   if (nofile < 0) warn("Cannot raise the open file limit");
@@ -235,6 +236,10 @@ export function setup(conf: Conf): Runtime {
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
   loop.every(1000, (now) => icmp.timer(now));
   loop.defer(() => tap.flush());
+  if (conf.stats > 0) {
+    const enc = new TextEncoder();
+    enableStats(loop, conf.stats, (text) => Deno.stderr.writeSync(enc.encode(text)));
+  }
   if (conf.v6 && !conf.noNdp && !conf.noRa) loop.every(1000, (now) => ndpTimer(c, tap, now));
   const quit = (): void => loop.stop(0);
   loop.onSignal(SIGTERM, quit);

@@ -18,6 +18,12 @@
  * frames queued towards the guest), then every periodic timer whose interval
  * elapsed. The wait timeout is the time to the next periodic timer.
  *
+ * A listener whose `accept()` fails for lack of descriptors or memory keeps
+ * its connection queued, so a level-triggered registration would wake us at
+ * once, forever: such a listener rests ({@linkcode Loop.rest}) for
+ * {@linkcode REST_MS}, then is polled again, and the queued connection is
+ * accepted as soon as descriptors are free.
+ *
  * Signals arrive through a pipe written by a native signal handler (whichever
  * runtime thread the kernel delivers them to), so SIGTERM, SIGINT and SIGCHLD
  * are handled here, synchronously, like any other event.
@@ -35,12 +41,20 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINTR } from "../../ffi/errno.ts";
+import { EAGAIN, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM } from "../../ffi/errno.ts";
 
 /** Events per `epoll_wait` call (upstream EPOLL_EVENTS). */
 export const EPOLL_EVENTS = 8;
 /** Largest fd that fits the 24-bit fd field of a reference (upstream SOCKET_MAX). */
 export const SOCKET_MAX = (1 << 24) - 1;
+
+/** How long a listener rests after accept() ran out of resources, in milliseconds. */
+export const REST_MS = 100;
+
+/** Whether an accept() result (-errno) means "out of descriptors or memory": then rest. */
+export function outOfResources(rc: number): boolean {
+  return rc === -EMFILE || rc === -ENFILE || rc === -ENOBUFS || rc === -ENOMEM;
+}
 
 /** Kinds of descriptors in the loop; the number is stored in the reference. */
 export const EpollType = {
@@ -59,8 +73,7 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  PING_TIMER: 15,
-  COUNT: 16,
+  COUNT: 15,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
@@ -81,6 +94,13 @@ interface Periodic {
   fn: TimeHandler;
 }
 
+interface Resting {
+  type: EpollType;
+  index: number;
+  events: number;
+  until: number;
+}
+
 function noEvent(): void {}
 
 /** The epoll main loop. */
@@ -89,9 +109,12 @@ export class Loop {
   readonly #events = new Uint8Array(EPOLL_EVENTS * 12);
   readonly #ev = new Uint32Array(this.#events.buffer);
   readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
+  /** Events dispatched so far, per kind (for --stats). */
+  readonly eventCounts = new Float64Array(EpollType.COUNT);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
   readonly #signals = new Map<number, SignalHandler>();
+  readonly #resting = new Map<number, Resting>();
   readonly #sigbuf = new Uint8Array(64);
   #sigRead = -1;
   #running = false;
@@ -131,6 +154,7 @@ export class Loop {
 
   /** Removes `fd` from the loop; 0 or -errno. */
   del(fd: number): number {
+    this.#resting.delete(fd);
     return lib().pf_epoll_ctl(this.epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
   }
 
@@ -138,6 +162,24 @@ export class Loop {
     if (fd < 0 || fd > SOCKET_MAX) return -24; /* EMFILE */
     const lo = ((fd << 8) | type) >>> 0;
     return lib().pf_epoll_ctl(this.epfd, op, fd, events >>> 0, lo, index >>> 0);
+  }
+
+  /**
+   * Stops reporting `fd` for {@linkcode REST_MS}, then restores `events`
+   * (kind `type`, index `index`): for a listener out of descriptors.
+   */
+  rest(fd: number, type: EpollType, index: number, events: number): void {
+    if (this.#resting.has(fd)) return;
+    if (this.#ctl(EPOLL_CTL_MOD, fd, type, index, 0) < 0) return;
+    this.#resting.set(fd, { type, index, events, until: this.#now + REST_MS });
+  }
+
+  #wake(now: number): void {
+    for (const [fd, r] of this.#resting) {
+      if (now < r.until) continue;
+      this.#resting.delete(fd);
+      this.#ctl(EPOLL_CTL_MOD, fd, r.type, r.index, r.events);
+    }
   }
 
   /** Adds a handler run after every batch of events (e.g. flushing frames to the tap). */
@@ -198,6 +240,10 @@ export class Loop {
       const left = Math.max(0, Math.ceil(p.last + p.interval - this.#now));
       if (t < 0 || left < t) t = left;
     }
+    for (const r of this.#resting.values()) {
+      const left = Math.max(0, Math.ceil(r.until - this.#now));
+      if (t < 0 || left < t) t = left;
+    }
     return t;
   }
 
@@ -215,6 +261,7 @@ export class Loop {
       const events = ev[i * 3]!;
       const lo = ev[i * 3 + 1]!;
       const index = ev[i * 3 + 2]!;
+      this.eventCounts[lo & 0xff]!++;
       this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
     }
     for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
@@ -225,6 +272,7 @@ export class Loop {
         p.fn(now);
       }
     }
+    if (this.#resting.size) this.#wake(now);
   }
 
   /** Runs until {@linkcode Loop.stop}; returns the code given to it. */

@@ -20,6 +20,7 @@
  */
 
 import type { Conf } from "../context.ts";
+import { NETNS_RUN_DIR } from "../conf/conf.ts";
 import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
 import { processIds, writeSysFile } from "../sysfile.ts";
@@ -137,7 +138,7 @@ export function joinNs(conf: Conf): NsTarget {
     netnsPath = `/proc/${conf.targetPid}/ns/net`;
     if (!usernsPath && !conf.netnsOnly) usernsPath = `/proc/${conf.targetPid}/ns/user`;
   } else if (conf.netns) {
-    netnsPath = conf.netns.includes("/") ? conf.netns : `${conf.nsrunDir}/${conf.netns}`;
+    netnsPath = conf.netns.includes("/") ? conf.netns : `${NETNS_RUN_DIR}/${conf.netns}`;
   }
   const netns = openNs(netnsPath);
   let userns = -1;

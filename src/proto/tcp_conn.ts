@@ -128,6 +128,8 @@ export class ConnTable {
   readonly timerMs: Uint32Array;
   /** Value of TCP_WINDOW_CLAMP last set. */
   readonly clamp: Uint32Array;
+  /** 1 if nothing happened on either side since the last inactivity scan. */
+  readonly inactive: Uint8Array;
   /** Scratch tap-side flowside for lookups. */
   readonly #key = new Uint32Array(SIDE_WORDS);
 
@@ -163,6 +165,7 @@ export class ConnTable {
     this.epollMask = new Uint32Array(n);
     this.timerMs = new Uint32Array(n);
     this.clamp = new Uint32Array(n);
+    this.inactive = new Uint8Array(n);
   }
 
   /** One more than the highest flow index in use: iterate `[0, high)` and check {@linkcode inUse}. */
@@ -270,6 +273,7 @@ export class ConnTable {
     this.epollMask[i] = 0;
     this.timerMs[i] = 0;
     this.clamp[i] = 0;
+    this.inactive[i] = 0;
     return i;
   }
 

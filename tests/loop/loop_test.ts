@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
-import { EPOLL_EVENTS, EpollType, Loop, SOCKET_MAX } from "../../src/loop/loop.ts";
+import { EPOLL_EVENTS, EpollType, Loop, REST_MS, SOCKET_MAX } from "../../src/loop/loop.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -96,4 +96,43 @@ Deno.test("Loop delivers SIGUSR1 sent to ourselves as a signal event", () => {
   lib().pf_kill(Deno.pid, 10);
   loop.run();
   assert.equal(got, 10);
+});
+
+Deno.test("Loop.rest() silences a ready descriptor for REST_MS, then reports it again", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  let calls = 0;
+  let restAt = 0;
+  let backAt = 0;
+  loop.on(EpollType.TCP_LISTEN, (_ev, fd, index, now) => {
+    // Stays readable, like a listener whose accept() fails with EMFILE
+    calls++;
+    if (calls === 1) {
+      restAt = now;
+      loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+    } else {
+      backAt = now;
+      loop.stop(0);
+    }
+  });
+  assert.equal(loop.add(b, EpollType.TCP_LISTEN, 5, EPOLLIN), 0);
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  loop.every(1000, () => loop.stop(1));
+  assert.equal(loop.run(), 0);
+  assert.equal(calls, 2, "one call before resting, one after: no spinning in between");
+  assert.ok(backAt - restAt >= REST_MS - 1, `back after ${backAt - restAt} ms`);
+  // del() forgets a resting descriptor: its number may be reused at once, and
+  // the end of the rest mustn't turn the new registration into the old one
+  loop.rest(b, EpollType.TCP_LISTEN, 5, EPOLLIN);
+  assert.equal(loop.del(b), 0);
+  const t0 = loop.now;
+  loop.on(EpollType.UDP, (_ev, _fd, index, now) => {
+    assert.equal(index, 9);
+    if (now - t0 > REST_MS + 20) loop.stop(0);
+  });
+  assert.equal(loop.add(b, EpollType.UDP, 9, EPOLLIN), 0);
+  assert.equal(loop.run(), 0);
+  assert.equal(calls, 2);
+  for (const fd of [a, b, loop.epfd]) ffi.pf_close(fd);
 });
