@@ -90,6 +90,7 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
   }
   const fwd = new Forwarder(tables, scanner);
   if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);
+  if (p.udp) p.udp.ruleAt = (slot) => fwd.ruleAt("host", slot);
   fwd.replace("host", conf.fwd.host);
   if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice);
   if (scanner) loop.every(FWD_SCAN_INTERVAL, (now) => fwd.scanTimer(now));

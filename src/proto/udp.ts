@@ -66,7 +66,7 @@ import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EADDRINUSE, EAFNOSUPPORT } from "../../ffi/errno.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
-import { withSlot } from "../fwd/fwd.ts";
+import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
 import { listenSocket, targetPort } from "../fwd/listen.ts";
 import { debugRatelimit, RateLimit } from "../log.ts";
@@ -164,9 +164,6 @@ export interface UdpSplice {
   forget(fd: number): void;
 }
 
-/** The rule of a listener whose reference carries the target port. */
-const SAME_PORT: nat.NatRule = { first: 0, to: 0, taddr: new Uint32Array(4) };
-
 /** What the UDP module needs from the tap: queue frames, and flush to reuse its slots. */
 export interface UdpTap {
   /** The arena bytes. */
@@ -234,6 +231,13 @@ export class Udp {
   readonly #active = new Int32Array(2 * 65536);
   readonly #inActive = new Uint8Array(2 * 65536);
   #nactive = 0;
+  /** The rule of a `-u` listener from its slot (`fwd/fwd.ts`); null: no target address. */
+  ruleAt: ((slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule of the translation: the target port is the reference's; taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
+  /** A rule's target address for the frame being built (`#dstSet`). */
+  readonly #dstW = new Uint32Array(4);
+  #dstSet = false;
   /** Spliced UDP, when it exists. */
   splice: UdpSplice | null = null;
 
@@ -539,7 +543,10 @@ export class Udp {
       }
       const base = this.#slotsOff[f]! + (firstSlot + k) * UDP_SLOT_SIZE;
       const nameOff = u32[e + 2]!;
-      if (listener && this.#inbound(v6, fd, dport, base, len, nameOff, now)) continue;
+      this.#dstSet = false;
+      if (listener && this.#inbound(v6, fd, dport, listenSlot(index), base, len, nameOff, now)) {
+        continue;
+      }
       const l2 = v6
         ? this.#frame6(base, nameOff, dport, len, now)
         : this.#frame4(base, nameOff, dport, len, now);
@@ -556,6 +563,7 @@ export class Udp {
     v6: boolean,
     fd: number,
     port: number,
+    slot: number,
     base: number,
     len: number,
     nameOff: number,
@@ -576,8 +584,17 @@ export class Udp {
     else nat.setV4(f, nat.OADDR, 0);
     f[nat.EPORT] = sa.port(dv, nameOff);
     f[nat.OPORT] = port;
-    const pif = nat.natFromHost(this.c, SAME_PORT, nat.IPPROTO_UDP, f, 0, f, T);
+    const rule = this.#rule;
+    const fr = this.ruleAt?.(slot) ?? null;
+    if (fr !== null) rule.taddr.set(fr.taddr);
+    else rule.taddr.fill(0);
+    const pif = nat.natFromHost(this.c, rule, nat.IPPROTO_UDP, f, 0, f, T);
     if (pif === nat.PIF_NONE) return true;
+    if (pif === nat.PIF_TAP && fr !== null && !nat.isUnspecified(fr.taddr, 0)) {
+      // The rule's target address is the destination on the guest's side.
+      nat.copyAddr(this.#dstW, 0, f, T + nat.EADDR);
+      this.#dstSet = true;
+    }
     if (pif !== nat.PIF_SPLICE || this.splice === null) return false;
     return this.splice.datagram(v6, fd, port, base + SLOT_PAYLOAD, len, nameOff, f, T, now);
   }
@@ -606,7 +623,7 @@ export class Udp {
     if (src !== from && src === ip4.mapHostLoopback && !nat.isDnsFlow(nat.IPPROTO_UDP, sport)) {
       this.#markLocal(sport, from >>> 24 === 127 ? PORT_LOOPBACK : 0, now);
     }
-    const dst = c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
+    const dst = this.#dstSet ? this.#dstW[3]! : c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const total = ipv4.MIN_HEADER_LEN + 8 + len;
@@ -652,6 +669,7 @@ export class Udp {
     }
     let dst: Uint32Array = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     if (zero6(dst)) dst = zero6(c.ip6AddrSeen) ? ip6.addr : c.ip6AddrSeen;
+    if (this.#dstSet) dst = this.#dstW;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const l4len = 8 + len;
