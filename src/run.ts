@@ -251,7 +251,7 @@ export function setup(conf: Conf): Runtime {
     rt.tcp = setupTcp(c, loop, tap, arena, flows);
     rt.udp = setupUdp(c, loop, tap, arena);
     const ns = rt.ns;
-    if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile);
+    if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile, flows);
     const us = ns ? setupUdpSplice(c, loop, arena, rt.udp, ns) : null;
     rt.fwd = setupFwd(c, loop, {
       tcp: rt.tcp,

@@ -157,8 +157,8 @@ const DISCARD_LEN = 65536;
 /**
  * Hook for loopback connections accepted in pasta (spliced path, `tcp_splice.ts`): gets the
  * accepted socket, the target port, whether the peer is IPv6, whether the listener was a
- * namespace-side (-T) one, and the target address (inany words at `dstOff` of `dst`, from
- * `fwd/nat.ts`); returns true if it took the socket.
+ * namespace-side (-T) one, and the flow's two flowsides from `fwd/nat.ts` (initiating, then
+ * target at `SIDE_WORDS`); returns true if it took the socket.
  */
 export type SpliceAccept = (
   c: Ctx,
@@ -166,8 +166,7 @@ export type SpliceAccept = (
   port: number,
   v6: boolean,
   outbound: boolean,
-  dst: Uint32Array,
-  dstOff: number,
+  sides: Uint32Array,
   now: number,
 ) => boolean;
 
@@ -1326,7 +1325,7 @@ export class Tcp {
         if (
           !this.spliceAccept ||
           nat.natFromSplice(rule, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
-          !this.spliceAccept(c, s, port, v6, true, f, T + nat.EADDR, now)
+          !this.spliceAccept(c, s, port, v6, true, f, now)
         ) {
           ffi.pf_close(s);
         }
@@ -1334,7 +1333,7 @@ export class Tcp {
       }
       const pif = nat.natFromHost(c, rule, nat.IPPROTO_TCP, f, 0, f, T);
       if (pif === nat.PIF_SPLICE && this.spliceAccept) {
-        if (!this.spliceAccept(c, s, port, v6, false, f, T + nat.EADDR, now)) ffi.pf_close(s);
+        if (!this.spliceAccept(c, s, port, v6, false, f, now)) ffi.pf_close(s);
         continue;
       }
       if (pif !== nat.PIF_TAP && pif !== nat.PIF_SPLICE) {
