@@ -7,13 +7,15 @@
  * Theory of operation: there is no TCP stack here and no buffer of our own.
  * Every guest connection is backed by a host kernel socket:
  *
- * - a SYN from the guest opens a non-blocking socket to the destination (the
- *   gateway address means the host's loopback unless `--no-map-gw`); the
- *   SYN-ACK goes to the guest only once `connect()` completed, and a failure
- *   answers with RST;
- * - a connection accepted on a forwarded port becomes a SYN to the guest from
- *   the peer's address (host-local sources appear as the gateway); the guest's
- *   SYN-ACK completes it;
+ * - a SYN from the guest (both ends unicast, as upstream) opens a non-blocking
+ *   socket to the destination translated by `fwd/nat.ts` (the
+ *   `--map-host-loopback` address, by default the gateway, is the host's
+ *   loopback); the SYN-ACK goes to the guest only once `connect()` completed,
+ *   and a failure answers with RST;
+ * - a connection accepted on a forwarded port is spliced (pasta, from
+ *   loopback) or becomes a SYN to the guest (or the rule's target address)
+ *   from the peer's address as `fwd/nat.ts` shows it; the guest's SYN-ACK
+ *   completes it. Connections are flows of the flow table (`tcp_conn.ts`);
  * - socket data is peeked (`MSG_PEEK`, `SO_PEEK_OFF` where the kernel has it,
  *   else skipping already-sent bytes into a scratch area) straight into the
  *   payload areas of pre-built frame slots, at most the guest's window and

@@ -23,39 +23,41 @@
  * - `ts`: last activity, for aging.
  *
  * Guest to host ({@linkcode Udp.tapHandler}): a sequence of datagrams of one
- * flow arrives from the tap. The destination is rewritten (`--dns-forward`
- * address at port 53 to the first resolver; gateway to loopback unless
- * `--no-map-gw`, or to the recorded local address), and all datagrams leave
- * with one `sendmmsg()` whose iovecs point at the payloads in the arena.
+ * flow arrives from the tap. Both ends must be unicast (the destination
+ * specified), as upstream. The destination goes through `fwd/nat.ts`
+ * (`--dns-forward` to `--dns-host` on ports 53 and 853, `--map-host-loopback`
+ * to the host's loopback unless a reply goes back to a recorded local
+ * address, `--map-guest-addr`), and all datagrams leave with one
+ * `sendmmsg()` whose iovecs point at the payloads in the arena.
  *
  * Host to guest ({@linkcode Udp.sockHandler}): `recvmmsg()` receives up to
  * {@linkcode UDP_MAX_FRAMES} datagrams straight into frame slots whose
  * Ethernet, IP and UDP headers are templated at start-up (the IPv4 header
- * checksum starts from a precomputed partial sum). The source is rewritten
- * (resolver at port 53 to the `--dns-forward` address; host-local sources to
- * the gateway, the guest's link-local or global address as destination to
- * match; upstream used our link-local address for a global IPv6 gateway,
- * which a guest socket connected to the gateway refuses), the
+ * checksum starts from a precomputed partial sum). The source is shown
+ * through `fwd/nat.ts` (`natReplySource`: the `--dns-host` resolver as the
+ * `--dns-forward` address, 127.0.0.1 and ::1 as the `--map-host-loopback`
+ * address, the host's own address as `--map-guest-addr`, other host-local
+ * addresses as our tap address), the guest's link-local or global address as
+ * destination to match the source's scope, the
  * destination port is the epoll index, and the frames are queued to the tap
  * together. As upstream, the IPv4 UDP checksum is 0 (none); the IPv6 one is
  * always computed. EPOLLERR only clears the socket error, without receiving.
  *
- * Inbound forwarding (`-u`, {@linkcode Udp.bindInbound}): one socket per
- * forwarded port and family, with the target port as epoll index. The socket
- * is also stored in the map at the target port, so the guest's replies from
- * that port leave through it and reach the client from the port it used.
- * In pasta's `auto` mode ({@linkcode Udp.startAuto}) the forwarded ports follow
- * the namespace's bound UDP sockets and, as upstream, its listening TCP ports;
- * we rescan every second where upstream scans once at start-up, since a
- * spawned command has bound nothing yet at that point.
+ * Inbound forwarding (`-u`): the rules' listeners (`fwd/fwd.ts`, opened
+ * through {@linkcode Udp.listenBackend}), one socket per forwarded port and
+ * family, with the target port (and the rule's slot) as epoll index. The
+ * socket is also stored in the map at the target port, so the guest's replies
+ * from that port leave through it and reach the client from the port it used.
+ * A datagram from the host's loopback is spliced in pasta (`udp_splice.ts`)
+ * unless `--no-splice`; with `--splice-only` others are dropped.
  *
  * Aging: {@linkcode Udp.timer} (every second) closes sockets and forgets
  * flags idle for {@linkcode UDP_CONN_TIMEOUT} seconds. Tests shorten that with
  * {@linkcode setUdpTimeout}, or the environment variable
  * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created.
  *
- * Spliced UDP between loopbacks (pasta) is not here: {@linkcode Udp.splice}
- * is the hook that will take loopback-sourced datagrams off the tap path.
+ * UDP is not in the flow table yet (`flow/flow.ts`): the per-port tracking
+ * above is its state.
  *
  * Nothing on the packet path allocates or throws.
  *
