@@ -39,7 +39,8 @@ function hostAddr(v6: boolean): string {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
+// Below the ephemeral range (32768 and up on Linux), which `auto` leaves out (upstream 2026).
+let nextPort = 10000 + Math.floor(Math.random() * 20000);
 function ports(n: number): number[] {
   const p = [];
   for (let i = 0; i < n; i++) p.push(nextPort++);
