@@ -22,6 +22,7 @@ import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
 import {
+  debug,
   err,
   info,
   Level,
@@ -123,6 +124,8 @@ function main(args: string[]): number {
     return run(args, readyFd, state);
   } catch (e) {
     const line = errorLine(e);
+    // The trace is for developers: with --debug only, as a debug message
+    if (e instanceof Error && e.stack) debug(e.stack);
     if (state.detached) err(line);
     else if (readyFd >= 0 && !state.notified) notifyParent(readyFd, line);
     else write(Deno.stderr, line + "\n");

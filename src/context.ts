@@ -118,6 +118,8 @@ export interface Conf {
   /** Inherited tap/socket fd (--fd), -1 if none. */
   fd: number;
   oneOff: boolean;
+  /** passt: vhost-user back end on the socket instead of the stream framing. */
+  vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */

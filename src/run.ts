@@ -33,6 +33,7 @@ import { EAFNOSUPPORT, EOPNOTSUPP, errorText } from "../ffi/errno.ts";
 import { ip6IsZero } from "./ip.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
+import { logVhostUserHints, VhostUser } from "./passt/vhost_user.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
@@ -232,8 +233,10 @@ function setupPasst(rt: Runtime): void {
     path = l.path;
     rt.atExit.push(() => removeSocket(path));
   }
-  const stream = new PasstStream(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
-  if (conf.fd >= 0) stream.adopt(conf.fd);
+  const Backend = conf.vhostUser ? VhostUser : PasstStream;
+  const front = new Backend(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
+  if (conf.fd >= 0) front.adopt(conf.fd);
+  else if (conf.vhostUser) logVhostUserHints(path);
   else logSocketHints(path);
 }
 
@@ -303,7 +306,9 @@ export function setup(conf: Conf): Runtime {
 /** Runs the loop until it stops; returns the exit status. */
 export function runLoop(rt: Runtime): number {
   rt.ns?.release();
-  const code = rt.loop.run();
-  for (const fn of rt.atExit) fn();
-  return code;
+  try {
+    return rt.loop.run();
+  } finally {
+    for (const fn of rt.atExit) fn();
+  }
 }

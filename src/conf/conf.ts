@@ -333,6 +333,7 @@ function buildConf(
     socketPath: a.socketPath,
     fd: a.fd,
     oneOff: a.oneOff,
+    vhostUser: a.vhostUser,
     pcap: a.pcap,
     pidFile: a.pidFile,
     mtu,

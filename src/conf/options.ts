@@ -95,6 +95,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "print-capabilities", arg: "none", mode: "both" },
   { name: "stats", arg: "required", mode: "both", metavar: "DELAY" },
   { name: "chroot-fallback", arg: "none", mode: "both" },
+  { name: "vhost-user", arg: "none", mode: "passt" },
+  { name: "repair-path", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "migrate-exit", arg: "none", mode: "passt" },
+  { name: "migrate-no-linger", arg: "none", mode: "passt" },
 ];
 
 /** The table entry of a long option name, if any. */

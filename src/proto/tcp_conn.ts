@@ -64,6 +64,8 @@ export const CLOSED = 1 << 6;
 export const V6 = 1 << 7;
 /** A write to the socket was short: wait for EPOLLOUT, then make the guest resend. */
 export const SOCK_OUT_WAIT = 1 << 8;
+/** The window towards the guest of a local connection was cut by queued data: wait for EPOLLOUT. */
+export const WND_WAIT = 1 << 9;
 
 /** Names of the event bits, for logs. */
 export const EVENT_NAMES = [

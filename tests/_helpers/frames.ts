@@ -73,6 +73,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     socketPath: "",
     fd: -1,
     oneOff: false,
+    vhostUser: false,
     pcap: null,
     pidFile: null,
     mtu: 65520,

@@ -669,3 +669,27 @@ Deno.test("formatConfSummary() follows upstream's conf_print()", () => {
     "    our link-local: fe80::5054:ff:fe12:3456",
   ]);
 });
+
+Deno.test("conf: --vhost-user and the options upstream accepts with it", () => {
+  assert.equal(conf("passt", []).vhostUser, false);
+  const c = conf("passt", [
+    "--vhost-user",
+    "--socket-path",
+    "/tmp/vu.sock",
+    "--repair-path",
+    "none",
+  ]);
+  assert.equal(c.vhostUser, true);
+  assert.equal(c.socketPath, "/tmp/vu.sock");
+  // Upstream knows the mode before it parses the rest: order doesn't matter.
+  assert.equal(
+    conf("passt", ["--migrate-exit", "--migrate-no-linger", "--vhost-user"]).vhostUser,
+    true,
+  );
+  assert.equal(conf("passt", ["--repair-path", "none"]).vhostUser, false);
+  fails("passt", ["--repair-path", "/run/x.repair"], "--repair-path is for vhost-user mode only");
+  fails("passt", ["--migrate-exit"], "--migrate-exit is for vhost-user mode only");
+  fails("passt", ["--migrate-no-linger"], "--migrate-no-linger is for vhost-user mode only");
+  const w = warnings("passt", ["--vhost-user", "--repair-path", "/run/x.repair"]);
+  assert.ok(w.some((l) => l.includes("/run/x.repair")), w.join("\n"));
+});

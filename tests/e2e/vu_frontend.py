@@ -27,7 +27,7 @@
 #
 # Options (before the command): --indirect (TX chains through indirect
 # tables, when offered), --split (virtio-net header and frame in separate
-# descriptors), --no-event-idx, --no-mrg (one large buffer per RX frame),
+# descriptors, chained directly or in the indirect table), --no-event-idx, --no-mrg (one large buffer per RX frame),
 # --qsize N. "features ..." on stderr tells what was negotiated.
 import fcntl
 import mmap
@@ -231,7 +231,8 @@ class Frontend:
             self.rx.push(i)
         self.rx.want_call()
         self.tx.want_call()
-        self.tx_free = list(range(self.qsize))
+        split_direct = self.opts.get("split") and not self.indirect
+        self.tx_free = list(range(self.qsize // 2 if split_direct else self.qsize))
         for i in range(2):
             self.state(SET_VRING_ENABLE, i, 1)
         os.eventfd_write(self.rx.kick, 1)
@@ -277,9 +278,11 @@ class Frontend:
                 struct.pack_into("<QIHH", self.mem, t + 16 * k, GPA_BASE + a, n, nf, k + 1)
             self.tx.set_desc(i, GPA_BASE + t, 16 * len(parts), DESC_INDIRECT)
             return
-        if len(parts) > 1:
-            raise ValueError("--split needs --indirect")
-        self.tx.set_desc(i, GPA_BASE + parts[0][0], parts[0][1], flags)
+        # direct: slot i is descriptor i, a second part descriptor i + qsize/2
+        half = self.qsize // 2
+        for k, (a, n) in enumerate(parts):
+            nf = flags | (DESC_NEXT if k + 1 < len(parts) else 0)
+            self.tx.set_desc(i + k * half, GPA_BASE + a, n, nf, i + half)
 
     def receive(self):
         """Frames the back end wrote to RX (without header); re-posts the buffers."""
@@ -317,6 +320,8 @@ class Frontend:
     def wait(self, fds, timeout):
         r, _, _ = select.select(fds + [self.s], [], [], timeout)
         for fd in r:
+            if fd not in (self.rx.call, self.tx.call, self.s):
+                continue
             if fd is self.s:
                 try:
                     if not self.s.recv(1, socket.MSG_PEEK):

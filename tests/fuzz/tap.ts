@@ -11,7 +11,8 @@
  * The batch goes through {@linkcode Rig.inject} into `Tap.process`, then the loop runs so that
  * host replies (UDP echo, TCP accepts, ICMP echo replies from the loopback) come back. Every
  * frame sent to the guest is checked by the rig. Every 500 inputs, and at the end, the rig
- * drains: host peers close, TCP timers fire, the fake clock passes the UDP and ICMP
+ * drains: the loop must first sleep for 25 ms with the flows open (no more than a bounded number of
+ * wake-ups that send nothing), then host peers close, TCP timers fire, the fake clock passes the UDP and ICMP
  * timeouts; the TCP table and UDP flows must be empty and the process must hold exactly the
  * descriptors it held at the start.
  *
@@ -24,6 +25,8 @@ import { genMutatedFrame } from "./_gen.ts";
 import {
   countFds,
   FuzzFailure,
+  listFds,
+  newFds,
   packParts,
   quiet,
   Rng,
@@ -32,7 +35,7 @@ import {
   type Target,
   unpackParts,
 } from "./_lib.ts";
-import { HOST, Rig } from "./_rig.ts";
+import { HOST, Rig, WAKEUPS_MAX } from "./_rig.ts";
 
 const DRAIN_EVERY = 500;
 
@@ -54,8 +57,10 @@ function batch(rng: Rng, rig: Rig): Uint8Array[] {
 class Session {
   readonly rig = new Rig();
   readonly fds = countFds();
+  readonly fdList = listFds();
   readonly rng = new Rng(0x7a9);
   window: Uint8Array[][] = [];
+  maxRate = 0;
 
   feed(b: Uint8Array[]): void {
     this.window.push(b);
@@ -70,6 +75,14 @@ class Session {
 
   drain(): void {
     try {
+      // Flows are open (UDP, ICMP, TCP): the loop must sleep while nothing happens.
+      const rate = this.rig.idleRate(25);
+      if (rate > this.maxRate) this.maxRate = rate;
+      if (rate > WAKEUPS_MAX) {
+        throw new Error(
+          `${Math.round(rate)} fruitless wake-ups per second: ${this.rig.describe()}`,
+        );
+      }
       this.rig.drain(this.rng.oneIn(2));
     } catch (e) {
       throw new FuzzFailure(`${e}`, this.corpus(), e);
@@ -77,7 +90,7 @@ class Session {
     const n = countFds();
     if (n !== this.fds) {
       throw new FuzzFailure(
-        `descriptors: ${n} open after draining, ${this.fds} before`,
+        `descriptors: ${n} open after draining, ${this.fds} before; new: ${newFds(this.fdList)}`,
         this.corpus(),
       );
     }
@@ -121,7 +134,11 @@ export const tap: Target = {
         counters: {
           frames,
           framesToGuest: s.rig.framesOut,
+          maxIdleWakeupsPerSecond: Math.round(s.maxRate),
           closedByInactivityTimeout: s.rig.idleReset,
+          ...Object.fromEntries(
+            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+          ),
           ...kinds,
         },
       };

@@ -30,18 +30,18 @@ import { ethernet, ipv4, ipv6, tcpOptions, tcpSeg } from "./_gen.ts";
 import {
   countFds,
   FuzzFailure,
+  listFds,
+  newFds,
   quiet,
   Rng,
   type RunOptions,
   type Stats,
   type Target,
 } from "./_lib.ts";
-import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg } from "./_rig.ts";
+import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg, WAKEUPS_MAX } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
 
-/** Highest idle wake-up rate accepted (per second): timers of a few connections stay far below. */
-export const WAKEUPS_MAX = 2000;
 /** Milliseconds of each idle measurement. */
 const IDLE_MS = 25;
 
@@ -253,6 +253,7 @@ class Episode {
 class Session {
   readonly rig = new Rig();
   readonly fds = countFds();
+  readonly fdList = listFds();
   steps = 0;
   segments = 0;
   hostActions = 0;
@@ -278,7 +279,7 @@ class Session {
           if (rate > this.maxRate) this.maxRate = rate;
           if (rate > WAKEUPS_MAX) {
             throw new Error(
-              `${Math.round(rate)} wake-ups per second while idle (step ${
+              `${Math.round(rate)} fruitless wake-ups per second while idle (step ${
                 s + 1
               }): ${this.rig.describe()}`,
             );
@@ -297,7 +298,9 @@ class Session {
     const n = countFds();
     if (n !== this.fds) {
       throw new FuzzFailure(
-        `episode ${seed}: ${n} descriptors open after draining, ${this.fds} before`,
+        `episode ${seed}: ${n} descriptors open after draining, ${this.fds} before; new: ${
+          newFds(this.fdList)
+        }`,
         input,
       );
     }
@@ -342,6 +345,9 @@ export const tcp: Target = {
           framesToGuest: s.rig.framesOut,
           idleChecks: s.idleChecks,
           closedByInactivityTimeout: s.rig.idleReset,
+          ...Object.fromEntries(
+            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+          ),
           maxIdleWakeupsPerSecond: Math.round(s.maxRate),
         },
       };
