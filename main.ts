@@ -32,7 +32,7 @@ import {
   setLogTargets,
   warn,
 } from "./src/log.ts";
-import { cstr, O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
+import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
 import { lib } from "./ffi/lib.ts";
@@ -87,6 +87,22 @@ function openPidFile(path: string): number {
   const fd = lib().pf_open(cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
   if (fd < 0) throw new ConfError(`Couldn't open PID file ${path}: ${strerror(-fd)}`);
   return fd;
+}
+
+/**
+ * Creates (or truncates) the log file for a daemon that will run as
+ * `uid`:`gid` (-1: same) and gives it to that user, as upstream opens it
+ * before changing user: the daemon then opens it by its path.
+ */
+function createLogFile(path: string, uid: number, gid: number): void {
+  const fd = lib().pf_open(cstr(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600);
+  if (fd < 0) throw new ConfError(`Couldn't open log file ${path}: ${strerror(-fd)}`);
+  lib().pf_close(fd);
+  try {
+    Deno.chownSync(path, uid >= 0 ? uid : null, gid >= 0 ? gid : null);
+  } catch (e) {
+    throw new ConfError(`Couldn't open log file ${path}: ${errorText(e)}`);
+  }
 }
 
 /** Writes `pid` to the open PID file `fd` and closes it. */
@@ -202,8 +218,11 @@ function background(mode: Mode, argv: string[], conf: Conf): number {
   const pidFd = conf.pidFile ? openPidFile(conf.pidFile) : -1;
   let listener: { fd: number; path: string } | null = null;
   try {
+    // What the daemon, as another user, may not be able to create: do it now
+    const changesUser = plan.uid >= 0 || plan.gid >= 0;
+    if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
     // Bind passt's socket before the daemon changes user, as upstream
-    if (mode === "passt" && conf.fd < 0 && (plan.uid >= 0 || plan.gid >= 0)) {
+    if (mode === "passt" && conf.fd < 0 && changesUser) {
       listener = listenUnix(conf.socketPath);
       passListener(listener.fd, listener.path);
     }
