@@ -562,8 +562,8 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 
 /**
  * pf_spawn_ns() - Start a command in new namespaces, held until released
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL; an
- *		argv[0] of "-name" runs "name" as a login shell
+ * @argv_buf:	Argument count, then the arguments (see argv_unpack());
+ *		an argv[0] of "-name" runs "name" as a login shell
  * @clone_flags:	CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC,
  *		CLONE_NEWPID etc.
  * @sync_fd:	Read end of a pipe: the child execs after reading one byte,
@@ -581,20 +581,12 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 {
 	sigset_t all, old;
-	char *p = (char *)argv_buf;
-	unsigned n = 0;
 	long pid;
 	int rc;
 
-	while (*p) {
-		if (n == SPAWN_ARGS_MAX)
-			return -E2BIG;
-		spawn_argv[n++] = p;
-		p += strlen(p) + 1;
-	}
-	if (!n)
-		return -EINVAL;
-	spawn_argv[n] = NULL;
+	rc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
+	if (rc < 0)
+		return rc;
 
 	/* The child starts with all signals blocked, until it's ready */
 	sigfillset(&all);

@@ -41,7 +41,7 @@ import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { debug, debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
+import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
@@ -101,7 +101,7 @@ import {
   TFD_CLOEXEC,
   TFD_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINPROGRESS, EMFILE, EPIPE } from "../../ffi/errno.ts";
+import { EAGAIN, EINPROGRESS, EPIPE } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -115,6 +115,12 @@ export const ACK_TIMEOUT = 2_000;
 export const FIN_TIMEOUT = 60_000;
 /** Activity timeout. */
 export const ACT_TIMEOUT = 7_200_000;
+/**
+ * Milliseconds between inactivity scans (upstream INACTIVITY_INTERVAL): a connection with no
+ * activity on either side for a whole interval is reset, between one and two intervals after
+ * its last activity.
+ */
+export const INACTIVITY_INTERVAL = 7_200_000;
 /** Largest window we advertise or clamp to (upstream MAX_WINDOW). */
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
@@ -243,6 +249,8 @@ export class Tcp {
   #bigBufs = false;
   /** Connections marked CLOSED and not yet reaped. */
   #closing = 0;
+  /** Time of the last inactivity scan (-1: none yet). */
+  #inactivityRun = -1;
   /** Per-packet scratch of the tap handler (indices of packets past a gap). */
   readonly #keep = new Int32Array(IOV_MAX);
 
@@ -277,8 +285,9 @@ export class Tcp {
     this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
-    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now));
-    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now));
+    const fault = (_fd: number, i: number): void => this.faultClose(i);
+    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now), fault);
+    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now), fault);
     loop.on(EpollType.TCP_LISTEN, (ev, fd, i, now) => this.listenHandler(ev, fd, i, now));
     loop.defer((now) => this.deferHandler(now));
   }
@@ -324,7 +333,10 @@ export class Tcp {
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
-      mask = EPOLLRDHUP;
+      // Handshake with the guest pending: a half-close from the socket side
+      // is seen once established (the MOD to a level-triggered mask reports
+      // it); level-triggered here, it would wake us until then
+      mask = EPOLLRDHUP | EPOLLET;
     }
     mask = mask >>> 0;
     if (t.epollMask[i] === mask) return;
@@ -382,6 +394,11 @@ export class Tcp {
     t.flags[i] = t.flags[i]! | CLOSED;
     t.events[i] = 0;
     this.#closing++;
+  }
+
+  /** After a fault in its handler: resets connection `i`, both sides. */
+  faultClose(i: number): void {
+    if (i < this.conns.count) this.#rst(i);
   }
 
   /** Sends RST to the guest and closes connection `i` (the host side with RST too). */
@@ -737,6 +754,11 @@ export class Tcp {
       if (len !== -EAGAIN) {
         debugRatelimit(rlSock, performance.now(), msgSock);
         this.#rst(i);
+      } else if (inflight > 0) {
+        // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
+        // up, so wait for new data edge-triggered, as upstream, or the loop spins until the
+        // guest's ACK.
+        this.#stall(i, true);
       }
       return;
     }
@@ -844,6 +866,7 @@ export class Tcp {
       return count;
     }
     if (t.flags[i]! & CLOSED) return count;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (flags & tcph.RST) {
       this.#lingerZero(i);
@@ -1279,7 +1302,8 @@ export class Tcp {
     for (let n = 0; n < 16; n++) {
       const s = ffi.pf_accept4(fd, this.#sa, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (s < 0) {
-        if (s !== -EAGAIN && s !== -EMFILE) debug(`TCP: accept failed: errno ${-s}`);
+        if (outOfResources(s)) this.#loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+        else if (s !== -EAGAIN) debug(`TCP: accept failed: errno ${-s}`);
         return;
       }
       if (s > SOCKET_MAX) {
@@ -1358,8 +1382,8 @@ export class Tcp {
     t.wsToTap[i] = 0;
     t.wndToTap[i] = WINDOW_DEFAULT;
     t.tapMss[i] = 536;
-    t.epollMask[i] = EPOLLRDHUP;
-    if (this.#loop.add(fd, EpollType.TCP, i, EPOLLRDHUP) < 0) {
+    t.epollMask[i] = (EPOLLRDHUP | EPOLLET) >>> 0;
+    if (this.#loop.add(fd, EpollType.TCP, i, t.epollMask[i]!) < 0) {
       t.epollMask[i] = 0;
       t.sock[i] = -1;
       t.free(i);
@@ -1378,6 +1402,7 @@ export class Tcp {
   sockHandler(events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
     if (i >= t.count || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (events & EPOLLERR) {
       this.#rst(i);
@@ -1464,8 +1489,21 @@ export class Tcp {
     if (this.#closing > 0) this.#reap();
   }
 
-  /** Periodic work (every second): reaping. */
-  timer(_now: number): void {
+  /** Periodic work (every second): the inactivity scan, reaping. */
+  timer(now: number): void {
+    if (this.#inactivityRun < 0) this.#inactivityRun = now;
+    else if (now - this.#inactivityRun >= INACTIVITY_INTERVAL) {
+      this.#inactivityRun = now;
+      const t = this.conns;
+      for (let i = 0; i < t.count; i++) {
+        if (t.flags[i]! & CLOSED) continue;
+        if (t.inactive[i]) {
+          debug("TCP: connection inactive for a whole interval, resetting");
+          this.#rst(i);
+        } else t.inactive[i] = 1;
+      }
+      this.#flushTap();
+    }
     if (this.#closing > 0) this.#reap();
   }
 

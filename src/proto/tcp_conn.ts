@@ -122,6 +122,8 @@ export class ConnTable {
   readonly timerMs: Uint32Array;
   /** Value of TCP_WINDOW_CLAMP last set. */
   readonly clamp: Uint32Array;
+  /** 1 if nothing happened on either side since the last inactivity scan. */
+  readonly inactive: Uint8Array;
   readonly #buckets: Int32Array;
   readonly #key: Uint32Array;
   readonly #hbuf = new Uint8Array(20);
@@ -155,6 +157,7 @@ export class ConnTable {
     this.epollMask = new Uint32Array(capacity);
     this.timerMs = new Uint32Array(capacity);
     this.clamp = new Uint32Array(capacity);
+    this.inactive = new Uint8Array(capacity);
     this.#buckets = new Int32Array(Math.max(1, Math.floor(capacity * 100 / 70))).fill(-1);
   }
 
@@ -233,6 +236,7 @@ export class ConnTable {
     this.epollMask[i] = 0;
     this.timerMs[i] = 0;
     this.clamp[i] = 0;
+    this.inactive[i] = 0;
     const b = this.#bucket(a0, a1, a2, a3, tapPort, sockPort);
     this.next[i] = this.#buckets[b]!;
     this.#buckets[b] = i;
@@ -325,6 +329,7 @@ export class ConnTable {
     this.epollMask[i] = this.epollMask[last]!;
     this.timerMs[i] = this.timerMs[last]!;
     this.clamp[i] = this.clamp[last]!;
+    this.inactive[i] = this.inactive[last]!;
     return last;
   }
 }

@@ -431,7 +431,28 @@ async function collect(
  * bridged to `sock` by `tap_bridge.py` (what QEMU's stream netdev does), with
  * busybox applets first on the PATH; needs root.
  */
-export async function bridgeChecks(sock: string, opts: BootOptions): Promise<GuestResult> {
+export function bridgeChecks(sock: string, opts: BootOptions): Promise<GuestResult> {
+  return bridgeWith(["tap_bridge.py"], sock, opts);
+}
+
+/**
+ * The same as {@linkcode bridgeChecks} over vhost-user: `vu_frontend.py bridge`
+ * plays QEMU's part (guest memory in a memfd, the two virtqueues) for
+ * `passt --vhost-user`; `flags` go to it (`--indirect`, `--no-mrg`...).
+ */
+export function vuBridgeChecks(
+  sock: string,
+  opts: BootOptions,
+  flags: string[] = [],
+): Promise<GuestResult> {
+  return bridgeWith(["vu_frontend.py", ...flags, "bridge"], sock, opts);
+}
+
+async function bridgeWith(
+  bridge: string[],
+  sock: string,
+  opts: BootOptions,
+): Promise<GuestResult> {
   const dir = Deno.makeTempDirSync({ prefix: "passt-bridge-" });
   try {
     Deno.mkdirSync(`${dir}/bin`);
@@ -443,7 +464,16 @@ export async function bridgeChecks(sock: string, opts: BootOptions): Promise<Gue
     const here = new URL(".", import.meta.url).pathname;
     const t0 = performance.now();
     const child = new Deno.Command("unshare", {
-      args: ["-n", "python3", `${here}tap_bridge.py`, sock, "sh", "-c", GUEST_CHECKS],
+      args: [
+        "-n",
+        "python3",
+        `${here}${bridge[0]}`,
+        ...bridge.slice(1),
+        sock,
+        "sh",
+        "-c",
+        GUEST_CHECKS,
+      ],
       env: {
         ...opts.params,
         PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
