@@ -77,6 +77,7 @@ import {
   TCP_MAX_CONNS,
   V6,
   WND_CLAMPED,
+  WND_SHORT,
   WND_WAIT,
 } from "./tcp_conn.ts";
 import { MSS4, MSS6, TCP_FRAMES, TcpBufs, writeHeaders } from "./tcp_buf.ts";
@@ -131,7 +132,7 @@ export const INACTIVITY_INTERVAL = 7_200_000;
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
 export const MAX_WS = 8;
-/** A local connection's window under this can't take one full segment: retry on ACK_INTERVAL. */
+/** A local window cut by queued data under this can't take one full segment: retry on ACK_INTERVAL. */
 const SMALL_WINDOW = 65536;
 /** Initial window before the handshake completes (RFC 6928). */
 export const WINDOW_DEFAULT = 14600;
@@ -547,11 +548,11 @@ export class Tcp {
     return true;
   }
 
-  /** After an ACK went out: keep ACK_TO_TAP_DUE for a zero (or, local, small) window or a lagging ACK. */
+  /** After an ACK went out: keep ACK_TO_TAP_DUE for a zero (or short) window or a lagging ACK. */
   #ackSent(i: number): void {
     const t = this.conns;
     const w = t.wndToTap[i]!;
-    const small = w === 0 || ((t.flags[i]! & LOCAL) !== 0 && w < SMALL_WINDOW);
+    const small = w === 0 || ((t.flags[i]! & WND_SHORT) !== 0 && w < SMALL_WINDOW);
     if (small || t.seqAckToTap[i] !== t.seqFromTap[i]) {
       this.#flagSet(i, ACK_TO_TAP_DUE);
     } else if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
@@ -646,6 +647,8 @@ export class Tcp {
       const room = sndbuf - (sndbuf >>> 3);
       scaled = queued <= 0 ? room : room > queued ? room - queued : 0;
       this.#wndWait(i, scaled < sndbuf >>> 3);
+      const short = queued > 0 && scaled < SMALL_WINDOW;
+      t.flags[i] = short ? t.flags[i]! | WND_SHORT : t.flags[i]! & ~WND_SHORT;
     }
     if (sndWnd) wnd = sndWnd < scaled ? sndWnd : scaled;
     else wnd = scaled;
