@@ -113,8 +113,8 @@ const MSGS_PER_EVENT = 64;
 /** Rounds of the TX queue per kick before yielding (then we kick ourselves). */
 const TX_ROUNDS = 64;
 /** Frames kept while the guest has no receive buffers. */
-const PENDING_FRAMES = 1024;
-const PENDING_BYTES = 4 * 1024 * 1024;
+const PENDING_FRAMES = 4096;
+const PENDING_BYTES = 16 * 1024 * 1024;
 
 const rlDrop = new RateLimit();
 const rlBad = new RateLimit();
