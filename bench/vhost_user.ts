@@ -149,7 +149,7 @@ async function bulk(col: Column, sock: string, reverse: boolean): Promise<number
   await sleep(300);
   const script = [
     "ip link set lo up",
-    "ip link set eth0 up",
+    "ip link set eth0 up mtu 65520",
     `ip addr add ${h.addr}/${h.prefix} dev eth0`,
     `ip route add default via ${h.gw}`,
     "sleep 1",
