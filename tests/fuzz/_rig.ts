@@ -76,12 +76,17 @@ export function configure(variant: number): Ctx {
   const c = v === 1
     ? testCtx({ mode: "passt", mtu: 1500 })
     : v === 2
-    ? testCtx({ mtu: 1280, noMapGw: true })
+    ? testCtx({ mtu: 1280 })
     : v === 4
     ? testCtx({ v6: false, mtu: 576 })
     : v === 5
     ? testCtx({ v4: false })
     : testCtx();
+  if (v === 2) {
+    // --no-map-gw: the host's loopback is not mapped, either family
+    c.conf.ip4.mapHostLoopback = 0;
+    c.conf.ip6.mapHostLoopback.fill(0);
+  }
   if (v === 3) {
     c.conf.ip4.dnsMatch = c.conf.ip4.dns[0]!;
     c.conf.ip4.dnsHost = 0x7f000001;
