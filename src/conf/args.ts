@@ -47,7 +47,8 @@ import {
 import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "./options.ts";
-import type { PortOpt } from "./port_spec.ts";
+import type { FwdOpt } from "../fwd/fwd_rule.ts";
+import { natOption, type NatOpts, newNatOpts } from "./nat_opts.ts";
 import { MAXDNSRCH, MAXNS } from "./resolv.ts";
 
 /** Default MTU: 65535 minus the Ethernet header, rounded down to 32 bits. */
@@ -80,7 +81,6 @@ export interface ArgFlags {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
 }
 
 /** What the options asked for, before the host is looked at. */
@@ -98,6 +98,12 @@ export interface Args {
   socketPath: string;
   fd: number;
   oneOff: boolean;
+  /** --vhost-user: the socket speaks vhost-user instead of the length-prefixed stream. */
+  vhostUser: boolean;
+  /** --repair-path, null when not given. */
+  repairPath: string | null;
+  /** The first of --migrate-exit / --migrate-no-linger given, "" for neither. */
+  migrateOpt: string;
   pcap: string | null;
   pidFile: string | null;
   /** --mtu, null when not given. */
@@ -131,7 +137,9 @@ export interface Args {
   v4Only: boolean;
   v6Only: boolean;
   /** -t/-u/-T/-U in command-line order, parsed later. */
-  ports: [PortOpt, string][];
+  ports: [FwdOpt, string][];
+  /** Address translation and splicing options (`nat_opts.ts`). */
+  nat: NatOpts;
   nsIfname: string;
   nsMac: Uint8Array | null;
   userns: string | null;
@@ -199,6 +207,9 @@ export function defaultArgs(mode: Mode): Args {
     socketPath: "",
     fd: -1,
     oneOff: false,
+    vhostUser: false,
+    repairPath: null,
+    migrateOpt: "",
     pcap: null,
     pidFile: null,
     mtu: null,
@@ -232,11 +243,11 @@ export function defaultArgs(mode: Mode): Args {
       noNdp: false,
       noDhcpv6: false,
       noRa: false,
-      noMapGw: false,
     },
     v4Only: false,
     v6Only: false,
     ports: [],
+    nat: newNatOpts(),
     nsIfname: "",
     nsMac: null,
     userns: null,
@@ -347,6 +358,16 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
       }
       case "one-off":
         a.oneOff = true;
+        break;
+      case "vhost-user":
+        a.vhostUser = true;
+        break;
+      case "repair-path":
+        a.repairPath = pathArg(arg, UNIX_PATH_MAX, "Invalid passt-repair path");
+        break;
+      case "migrate-exit":
+      case "migrate-no-linger":
+        a.migrateOpt ||= name;
         break;
       case "pcap":
         a.pcap = pathArg(arg, PATH_MAX, "Invalid pcap path");
@@ -507,7 +528,14 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
         a.flags.noRa = true;
         break;
       case "no-map-gw":
-        a.flags.noMapGw = true;
+      case "map-host-loopback":
+      case "map-guest-addr":
+      case "dns-host":
+      case "host-lo-to-ns-lo":
+      case "no-splice":
+      case "splice-only":
+      case "freebind":
+        natOption(a.nat, name, arg);
         break;
       case "chroot-fallback":
         a.chrootFallback = true;
@@ -576,6 +604,14 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
   }
   if (mode === "passt" && a.operands.length > 0) {
     fail(`Extra non-option argument: ${a.operands[0]}`);
+  }
+  // Upstream knows the mode (--vhost-user) before it parses the rest.
+  if (!a.vhostUser && a.repairPath !== null && a.repairPath !== "none") {
+    fail("--repair-path is for vhost-user mode only");
+  }
+  if (!a.vhostUser && a.migrateOpt) fail(`--${a.migrateOpt} is for vhost-user mode only`);
+  if (a.vhostUser && a.repairPath !== null && a.repairPath !== "none") {
+    a.warnings.push(`No live migration support: no passt-repair socket at ${a.repairPath}`);
   }
   return { kind: "args", args: a };
 }

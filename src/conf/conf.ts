@@ -10,13 +10,18 @@
  *    conflicting options wins; a value that can't be used stops with one
  *    line. `-h`, `--version` and `--print-capabilities` return at once.
  * 2. The UID/GID to run as (`runas.ts`), then host discovery, which needs
- *    -i, --outbound-if4/6, -4 and -6. A family without a usable host
- *    interface is disabled with a warning; with none left the answer is
- *    "External interface not usable". Addresses given with -a/-n/-g replace
- *    what the host has.
+ *    -i, --outbound-if4/6, -4 and -6. A family without a template interface
+ *    (no default route: an offline host, a CI sandbox) runs in upstream's
+ *    local mode: IPv4 169.254.2.1/16 with gateway 169.254.2.2, IPv6 with
+ *    link-local addresses only and gateway fe80::1, the gateway mapped to
+ *    the host's loopback as usual. An outbound interface (--outbound-if4/6)
+ *    that isn't usable is "External interface not usable". Addresses given
+ *    with -a/-n/-g replace what the host has (upstream's local mode drops
+ *    them; we keep what was asked for).
  * 3. -t/-u, then -T/-U, into the four forwarding maps (defaults: pasta
  *    `auto`, passt `none`), then the pasta target (PID, command or --netns)
- *    and DNS (resolv.conf unless -D; loopback resolvers become the gateway).
+ *    and DNS (resolv.conf unless -D; loopback resolvers become the
+ *    --map-host-loopback address).
  *
  * Nothing here opens sockets or namespaces: the caller does that with the
  * returned Conf. Warnings come back as lines for the caller to log.
@@ -24,8 +29,8 @@
  * @module
  */
 
-import type { Conf, Ip4Conf, Ip6Conf, Mode, PortFwd } from "../context.ts";
-import { ip4IsLoopback, ip6IsLoopback, ip6IsZero } from "../ip.ts";
+import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
+import { ip6IsZero } from "../ip.ts";
 import {
   type Args,
   classfulPrefix,
@@ -36,7 +41,8 @@ import {
 } from "./args.ts";
 import { ConfError } from "./conf_error.ts";
 import type { HostDiscovery, HostInfo } from "./host_info.ts";
-import { newPortFwd, parsePortSpec, type PortOpt } from "./port_spec.ts";
+import { confFwdRules } from "./fwd_opts.ts";
+import { addResolver4, addResolver6, natApply, natCheck } from "./nat_opts.ts";
 import { parseResolvConf, readResolvConf, RESOLV_CONF } from "./resolv.ts";
 import { type IdSources, runasIds } from "./runas.ts";
 import { usage, version } from "./usage.ts";
@@ -52,6 +58,14 @@ export const LOG_SIZE_DEFAULT = 1024 * 1024;
 export const NETNS_RUN_DIR = "/run/netns";
 /** Our MAC towards the guest unless -M: locally administered, as upstream since 2024. */
 export const MAC_DEFAULT = Uint8Array.from([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55]);
+/** Local mode (no template interface): the guest's IPv4 address, as upstream. */
+export const LOCAL_ADDR4 = 0xa9fe0201; // 169.254.2.1
+/** Local mode: our IPv4 address, the guest's gateway. */
+export const LOCAL_GW4 = 0xa9fe0202; // 169.254.2.2
+/** Local mode: IPv4 prefix length. */
+export const LOCAL_PREFIX4 = 16;
+/** Local mode: our IPv6 address, the guest's gateway, fe80::1. */
+export const LOCAL_GW6 = Uint32Array.of(0xfe800000, 0, 0, 1);
 /** What --print-capabilities prints (on standard error, as upstream's info()). */
 export const CAPABILITIES = '{\n  "type": "net"\n}\n';
 
@@ -61,11 +75,13 @@ export interface ConfOptions extends IdSources {
   resolvConf?: string;
   /** resolv.conf text, instead of reading a file. */
   resolvText?: string;
+  /** /proc/sys/net/ipv4/ip_local_port_range text, instead of reading the file. */
+  portRange?: string;
 }
 
 /** What the command line asked for. */
 export type ConfResult =
-  | { kind: "conf"; conf: Conf; warnings: string[] }
+  | { kind: "conf"; conf: Conf; warnings: string[]; notes: string[] }
   | { kind: "help"; text: string }
   | { kind: "version"; text: string }
   | { kind: "capabilities"; text: string };
@@ -86,6 +102,9 @@ function emptyIp4(): Ip4Conf {
     dnsMatch: 0,
     dnsHost: 0,
     addrOut: 0,
+    mapHostLoopback: 0,
+    mapGuestAddr: 0,
+    ourTapAddr: 0,
     ifnameOut: "",
   };
 }
@@ -99,6 +118,9 @@ function emptyIp6(): Ip6Conf {
     dnsMatch: new Uint32Array(4),
     dnsHost: new Uint32Array(4),
     addrOut: new Uint32Array(4),
+    mapHostLoopback: new Uint32Array(4),
+    mapGuestAddr: new Uint32Array(4),
+    ourTapLl: new Uint32Array(4),
     ifnameOut: "",
   };
 }
@@ -140,6 +162,10 @@ function buildConf(
   const { ifname, ifnameOut4, ifnameOut6, v4Only, v6Only, operands, flags } = a;
   let { foreground, quiet, userns, netns, netnsOnly } = a;
   const [uid, gid] = runasIds(a.runas, opts, warnings);
+  const nat = a.nat;
+  // --splice-only: no ICMP, no DNS (upstream).
+  const spliceOnly = natCheck(mode, nat);
+  if (spliceOnly) flags.noIcmp = true;
 
   // Host discovery, steered by -i, --outbound-if4/6, -4 and -6.
   const want4 = !v6Only;
@@ -155,35 +181,49 @@ function buildConf(
   } else {
     info = host;
   }
+  const notes = [...(info.notes ?? [])];
+  if (info.noSuchIf !== undefined && info.noSuchIf === ifname) {
+    fail(`Invalid interface name ${ifname}: No such device`);
+  }
   const h4 = want4 ? info.v4 : null;
   const h6 = want6 ? info.v6 : null;
-  if (want4 && h4 === null && (h6 !== null || !want6)) {
-    warnings.push("IPv4: no usable external interface, IPv4 disabled");
+  // An outbound interface given for a family must be its template, as upstream.
+  if ((want4 && ifnameOut4 && h4 === null) || (want6 && ifnameOut6 && h6 === null)) {
+    fail("External interface not usable");
   }
-  if (want6 && h6 === null && (h4 !== null || !want4)) {
-    warnings.push("IPv6: no usable external interface, IPv6 disabled");
+  // Local mode: a wanted family without a template interface still works,
+  // with link-local addresses and the gateway mapped to the host's loopback.
+  const local4 = want4 && h4 === null;
+  const local6 = want6 && h6 === null;
+  if (local4) notes.push("IPv4: no external interface as template, use local mode");
+  if (local6) notes.push("IPv6: no external interface as template, use local mode");
+  // Local mode reaches the host only through its loopback: fail early, not with a guest that can't.
+  if ((local4 || local6) && !nat.noMapGw && info.loopbackUp === false) {
+    fail('Loopback interface is down, local mode needs it: try "ip link set lo up"');
   }
-  if (h4 === null && h6 === null) fail("External interface not usable");
   const mtu = a.mtu ?? MTU_DEFAULT;
-  if (h4 !== null && mtu < MTU_MIN_IPV4) {
+  if (want4 && mtu < MTU_MIN_IPV4) {
     warnings.push(`MTU ${mtu} is too small for IPv4 (minimum ${MTU_MIN_IPV4})`);
   }
-  if (h6 !== null && mtu < MTU_MIN_IPV6) {
+  if (want6 && mtu < MTU_MIN_IPV6) {
     warnings.push(`MTU ${mtu} is too small for IPv6 (minimum ${MTU_MIN_IPV6})`);
   }
 
   const ip4 = emptyIp4();
   const ip6 = emptyIp6();
-  if (h4 !== null) {
-    ip4.addr = a.addr4 ?? h4.addr;
-    ip4.gw = a.gw4 ?? h4.gw;
-    const p = a.prefix4 || (a.addr4 === null ? h4.prefixLen : classfulPrefix(ip4.addr));
+  if (want4) {
+    const hostAddr = h4?.addr ?? LOCAL_ADDR4;
+    ip4.addr = a.addr4 ?? hostAddr;
+    ip4.gw = a.gw4 ?? h4?.gw ?? LOCAL_GW4;
+    const hostPrefix = h4?.prefixLen ?? LOCAL_PREFIX4;
+    const p = a.prefix4 || (a.addr4 === null ? hostPrefix : classfulPrefix(ip4.addr));
     ip4.prefixLen = widenPrefix(ip4.addr, p, ip4.gw);
   }
-  if (h6 !== null) {
-    ip6.addr = a.addr6 ?? h6.addr;
-    ip6.gw = a.gw6 ?? h6.gw;
-    ip6.addrLl = h6.addrLl;
+  if (want6) {
+    // In local mode the guest has no global address (no DHCPv6): link-local only.
+    ip6.addr = a.addr6 ?? h6?.addr ?? new Uint32Array(4);
+    ip6.gw = a.gw6 ?? h6?.gw ?? LOCAL_GW6.slice();
+    ip6.addrLl = h6?.addrLl ?? LOCAL_GW6.slice();
   }
   ip4.addrOut = a.addrOut4 ?? 0;
   ip6.addrOut = a.addrOut6 ?? new Uint32Array(4);
@@ -191,25 +231,16 @@ function buildConf(
   ip6.ifnameOut = ifnameOut6;
   ip4.dnsMatch = a.dnsFwd4 ?? 0;
   ip6.dnsMatch = a.dnsFwd6 ?? new Uint32Array(4);
+  natApply(nat, want4, want6, ip4, ip6);
 
-  // Forwarding maps: -t/-u first, then -T/-U, as upstream's later passes.
-  const fwd: Record<PortOpt, PortFwd> = {
-    t: newPortFwd(),
-    u: newPortFwd(),
-    T: newPortFwd(),
-    U: newPortFwd(),
-  };
-  const seen = new Set<PortOpt>();
-  for (const pass of [["t", "u"], ["T", "U"]]) {
-    for (const [opt, arg] of a.ports) {
-      if (!pass.includes(opt)) continue;
-      parsePortSpec(fwd[opt], arg, opt, mode, !seen.has(opt));
-      seen.add(opt);
-    }
-  }
-  if (mode === "pasta") {
-    for (const opt of ["t", "u", "T", "U"] as const) if (!seen.has(opt)) fwd[opt].mode = "auto";
-  }
+  // Forwarding rules: -t/-u first, then -T/-U, as upstream's later passes.
+  const fwd = confFwdRules(mode, a.ports, {
+    v4: want4,
+    v6: want6,
+    tcp: !flags.noTcp,
+    udp: !flags.noUdp,
+    scan: mode === "pasta",
+  }, opts.portRange);
 
   // pasta target: PID, command, or --netns.
   let targetPid = 0;
@@ -239,14 +270,18 @@ function buildConf(
   }
 
   if (a.configNet) flags.noRa = true;
-  if (h4 === null) flags.noDhcp = true;
-  if (h6 === null) {
+  if (!want4) flags.noDhcp = true;
+  if (!want6) {
     flags.noNdp = true;
+    flags.noDhcpv6 = true;
+  } else if (ip6IsZero(ip6.addr)) {
     flags.noDhcpv6 = true;
   }
 
-  // DNS: -D, else resolv.conf; loopback resolvers are reached through the gateway.
-  const { dns4, dns6, noDns, search, noSearch } = a;
+  // DNS: -D, else resolv.conf; loopback resolvers are reached through --map-host-loopback.
+  const { dns4, dns6, search } = a;
+  const noDns = a.noDns || spliceOnly;
+  const noSearch = a.noSearch || spliceOnly;
   let ns4: number[] = dns4;
   let ns6: Uint32Array[] = dns6;
   let dnsSearch: string[] = search;
@@ -260,31 +295,8 @@ function buildConf(
     }
     if (!noSearch && search.length === 0) dnsSearch = rc.search;
   }
-  if (h4 !== null) {
-    for (const a of ns4) {
-      if (ip4.dnsHost === 0) ip4.dnsHost = a;
-      if (ip4IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip4.dns.push(ip4.gw);
-        if (ip4.dnsMatch === 0) ip4.dnsMatch = ip4.gw;
-      } else {
-        ip4.dns.push(a);
-      }
-    }
-  }
-  if (h6 !== null) {
-    for (const a of ns6) {
-      if (ip6IsZero(ip6.dnsHost)) ip6.dnsHost = a;
-      if (ip6IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip6.dns.push(ip6.gw);
-        // Upstream records ::1 here (inventory §6 quirk 10); we use the gateway, as for IPv4.
-        if (ip6IsZero(ip6.dnsMatch)) ip6.dnsMatch = ip6.gw;
-      } else {
-        ip6.dns.push(a);
-      }
-    }
-  }
+  if (want4 && !noDns) { for (const a of ns4) addResolver4(ip4, a); }
+  if (want6 && !noDns) { for (const a of ns6) addResolver6(ip6, a); }
   if (!noDns && ns4.length === 0 && ns6.length === 0) {
     warnings.push("Couldn't get any nameserver address");
   }
@@ -305,6 +317,7 @@ function buildConf(
     socketPath: a.socketPath,
     fd: a.fd,
     oneOff: a.oneOff,
+    vhostUser: a.vhostUser,
     pcap: a.pcap,
     pidFile: a.pidFile,
     mtu,
@@ -313,8 +326,10 @@ function buildConf(
     ifname6,
     ifindex4: h4?.ifindex ?? 0,
     ifindex6: h6?.ifindex ?? 0,
-    v4: h4 !== null,
-    v6: h6 !== null,
+    v4: want4,
+    v6: want6,
+    local4,
+    local6,
     ip4,
     ip6,
     dnsSearch: noSearch ? [] : dnsSearch,
@@ -323,10 +338,11 @@ function buildConf(
     dhcpDns: a.dhcpDns,
     dhcpSearch: a.dhcpSearch,
     ...flags,
-    tcpIn: fwd.t,
-    udpIn: fwd.u,
-    tcpOut: fwd.T,
-    udpOut: fwd.U,
+    noSplice: nat.noSplice,
+    spliceOnly: nat.spliceOnly,
+    hostLoToNsLo: nat.hostLoToNsLo,
+    freebind: nat.freebind,
+    fwd,
     nsIfname: a.nsIfname || ifname4 || ifname6 || "tap0",
     nsMac: a.nsMac,
     userns,
@@ -338,5 +354,5 @@ function buildConf(
     targetPid,
     command,
   };
-  return { kind: "conf", conf, warnings };
+  return { kind: "conf", conf, warnings, notes };
 }

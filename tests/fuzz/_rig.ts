@@ -28,7 +28,9 @@
 import { lib } from "../../ffi/lib.ts";
 import { EpollType, Loop } from "../../src/loop/loop.ts";
 import { Icmp } from "../../src/proto/icmp.ts";
-import { INACTIVITY_INTERVAL, LISTEN_V6, Tcp } from "../../src/proto/tcp.ts";
+import { INACTIVITY_INTERVAL, Tcp } from "../../src/proto/tcp.ts";
+import { LISTEN_V6 } from "../../src/fwd/listen.ts";
+import { FlowTable } from "../../src/flow/flow.ts";
 import { Udp } from "../../src/proto/udp.ts";
 import { Arena } from "../../src/tap/arena.ts";
 import { Tap, type TapBackend } from "../../src/tap/tap.ts";
@@ -74,12 +76,17 @@ export function configure(variant: number): Ctx {
   const c = v === 1
     ? testCtx({ mode: "passt", mtu: 1500 })
     : v === 2
-    ? testCtx({ mtu: 1280, noMapGw: true })
+    ? testCtx({ mtu: 1280 })
     : v === 4
     ? testCtx({ v6: false, mtu: 576 })
     : v === 5
     ? testCtx({ v4: false })
     : testCtx();
+  if (v === 2) {
+    // --no-map-gw: the host's loopback is not mapped, either family
+    c.conf.ip4.mapHostLoopback = 0;
+    c.conf.ip6.mapHostLoopback.fill(0);
+  }
   if (v === 3) {
     c.conf.ip4.dnsMatch = c.conf.ip4.dns[0]!;
     c.conf.ip4.dnsHost = 0x7f000001;
@@ -157,10 +164,12 @@ export class Rig implements TapBackend {
     c.ip6AddrSeen.set(c.conf.ip6.addr);
     const tap = this.tap = new Tap(c, this.arena);
     tap.backend = this;
-    this.icmp = new Icmp(c, this.loop, tap, this.arena);
+    const flows = new FlowTable(Uint32Array.of(1, 2, 3, 4), 2048);
+    this.icmp = new Icmp(c, this.loop, tap, this.arena, flows);
     this.tcp = new Tcp(c, this.loop, tap, this.arena, {
       secret: Uint32Array.of(1, 2, 3, 4),
       capacity: 1024,
+      flows,
     });
     this.udp = new Udp(c, this.loop, tap, this.arena);
     tap.handlers.icmp = (cc, v6, l3, l4, len, now) =>
@@ -405,9 +414,9 @@ export class Rig implements TapBackend {
   fireTcpTimers(): number {
     const t = this.tcp.conns;
     let n = 0;
-    for (let i = 0; i < t.count; i++) {
+    for (let i = 0; i < t.high; i++) {
       const fd = t.timer[i]!;
-      if (fd < 0) continue;
+      if (!t.inUse(i) || fd < 0) continue;
       this.tcp.timerHandler(EPOLLIN, fd, i, this.now());
       n++;
     }
@@ -487,7 +496,8 @@ export class Rig implements TapBackend {
   describe(): string {
     const t = this.tcp.conns;
     const st = [];
-    for (let i = 0; i < t.count; i++) {
+    for (let i = 0; i < t.high; i++) {
+      if (!t.inUse(i)) continue;
       st.push(
         `[${i}] events 0x${t.events[i]!.toString(16)} flags 0x${t.flags[i]!.toString(16)} ` +
           `epoll 0x${t.epollMask[i]!.toString(16)}`,
