@@ -71,13 +71,7 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_getpeername: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *sa_out
-    ],
-    result: "i32",
-  },
+
   pf_setsockopt_int: {
     parameters: [
       "i32", // int32_t fd
@@ -397,14 +391,7 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_fallocate_collapse: {
-    parameters: [
-      "i32", // int32_t fd
-      "u32", // uint32_t off
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
+
   pf_getrandom: {
     parameters: [
       "buffer", // uint8_t *buf

@@ -39,7 +39,6 @@ int32_t pf_connect(int32_t fd, uint8_t *sa, uint32_t salen);
 int32_t pf_listen(int32_t fd, int32_t backlog);
 int32_t pf_accept4(int32_t fd, uint8_t *sa_out, int32_t flags);
 int32_t pf_getsockname(int32_t fd, uint8_t *sa_out);
-int32_t pf_getpeername(int32_t fd, uint8_t *sa_out);
 int32_t pf_setsockopt_int(int32_t fd, int32_t level, int32_t name,
 			  int32_t value);
 int32_t pf_getsockopt_int(int32_t fd, int32_t level, int32_t name);
@@ -105,7 +104,6 @@ int32_t pf_fcntl(int32_t fd, int32_t cmd, int32_t arg);
 int32_t pf_open(uint8_t *path, int32_t flags, uint32_t mode);
 int32_t pf_lseek(int32_t fd, int32_t off, int32_t whence);
 int32_t pf_ftruncate(int32_t fd, uint32_t len);
-int32_t pf_fallocate_collapse(int32_t fd, uint32_t off, uint32_t len);
 int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
 		     uint32_t flags);
 int32_t pf_raise_nofile(void);

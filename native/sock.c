@@ -21,7 +21,7 @@
 
 #include "passt_ffi.h"
 
-/* Size of the sockaddr buffers filled by accept4/getsockname/getpeername */
+/* Size of the sockaddr buffers filled by accept4/getsockname */
 #define SA_OUT_LEN	128
 
 static struct iovec sg_iov[PF_BATCH_MAX];
@@ -151,23 +151,6 @@ int32_t pf_getsockname(int32_t fd, uint8_t *sa_out)
 
 	memset(sa_out, 0, SA_OUT_LEN);
 	if (getsockname(fd, (struct sockaddr *)(void *)sa_out, &sl))
-		return -errno;
-	return (int32_t)sl;
-}
-
-/**
- * pf_getpeername() - Get the peer address of a connected socket
- * @fd:		Socket
- * @sa_out:	128 bytes, receives the address
- *
- * Return: address length, or -errno
- */
-int32_t pf_getpeername(int32_t fd, uint8_t *sa_out)
-{
-	socklen_t sl = SA_OUT_LEN;
-
-	memset(sa_out, 0, SA_OUT_LEN);
-	if (getpeername(fd, (struct sockaddr *)(void *)sa_out, &sl))
 		return -errno;
 	return (int32_t)sl;
 }

@@ -110,21 +110,6 @@ int32_t pf_ftruncate(int32_t fd, uint32_t len)
 }
 
 /**
- * pf_fallocate_collapse() - Remove a range from a file, shifting the rest
- * @fd:		File descriptor
- * @off:	Start of the range, a multiple of the file system block size
- * @len:	Length of the range, a multiple of the block size
- *
- * Return: 0, or -errno (-EOPNOTSUPP if the file system can't do it)
- */
-int32_t pf_fallocate_collapse(int32_t fd, uint32_t off, uint32_t len)
-{
-	if (fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off, (off_t)len))
-		return -errno;
-	return 0;
-}
-
-/**
  * pf_getrandom() - Fill part of a buffer with random bytes
  * @buf:	Buffer
  * @off:	Offset in @buf

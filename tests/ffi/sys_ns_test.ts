@@ -1,12 +1,22 @@
 // SPDX-FileCopyrightText: 2026 passt-deno developers
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-// Namespace helpers of ffi/sys.ts: spawnNs() makes a user and network
-// namespace with a process in it, the ns* wrappers create descriptors there.
+// Namespace entry points of the native library: pf_spawn_ns() makes a user and network
+// namespace with a process in it, the pf_ns_* functions create descriptors there.
 
 import assert from "node:assert/strict";
 import { EADDRINUSE, EAGAIN, ENODEV } from "../../ffi/errno.ts";
+import { lib } from "../../ffi/lib.ts";
 import * as sys from "../../ffi/sys.ts";
+import {
+  exitCodeOf,
+  fromCstr,
+  parseSockaddr,
+  type SockaddrIn,
+  sockaddrIn,
+} from "../_helpers/sockaddr.ts";
+
+const L = lib();
 
 const NS_FLAGS = sys.CLONE_NEWUSER | sys.CLONE_NEWNET;
 
@@ -24,11 +34,11 @@ function sleep(ms: number): void {
 /** Start `argv` in new namespaces, map our IDs to root there, release it. */
 function spawn(argv: string[], release = true): Sandbox | number {
   const p = new Int32Array(2);
-  sys.sysCheck(sys.pipe2(p, sys.O_CLOEXEC), "create pipe");
-  const pid = sys.spawnNs(argv, NS_FLAGS, p[0]!);
-  sys.close(p[0]!);
+  sys.sysCheck(L.pf_pipe2(p, sys.O_CLOEXEC), "create pipe");
+  const pid = L.pf_spawn_ns(sys.argvBuf(argv), NS_FLAGS, p[0]!);
+  L.pf_close(p[0]!);
   if (pid < 0) {
-    sys.close(p[1]!);
+    L.pf_close(p[1]!);
     return pid;
   }
   try {
@@ -38,25 +48,34 @@ function spawn(argv: string[], release = true): Sandbox | number {
   } catch {
     // Checked by the callers through what the process can do
   }
-  const userns = sys.open(`/proc/${pid}/ns/user`, sys.O_RDONLY | sys.O_CLOEXEC);
-  const netns = sys.open(`/proc/${pid}/ns/net`, sys.O_RDONLY | sys.O_CLOEXEC);
-  if (release) sys.write(p[1]!, new Uint8Array(1), 0, 1);
-  sys.close(p[1]!);
+  const userns = L.pf_open(sys.cstr(`/proc/${pid}/ns/user`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
+  const netns = L.pf_open(sys.cstr(`/proc/${pid}/ns/net`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
+  if (release) L.pf_write(p[1]!, new Uint8Array(1), 0, 1);
+  L.pf_close(p[1]!);
   return { pid, userns, netns };
+}
+
+/** Open a tap device in a sandbox's namespaces; throws SysError. */
+function tapOpenIn(userns: number, netns: number, name: string): { fd: number; name: string } {
+  const b = new Uint8Array(sys.IFNAMSIZ);
+  b.set(sys.cstr(name));
+  const rc = L.pf_ns_tap_open(userns, netns, b);
+  const fd = sys.sysCheck(rc, `open tap device "${name}" in namespace`, "TUNSETIFF");
+  return { fd, name: fromCstr(b) };
 }
 
 /** Reap a child, giving its shell-style exit code. */
 function reap(pid: number): number {
   const st = new Int32Array(1);
-  sys.sysCheck(sys.waitpid(pid, st, 0), `wait for ${pid}`);
-  return sys.exitCodeOf(st[0]!);
+  sys.sysCheck(L.pf_waitpid(pid, st, 0), `wait for ${pid}`);
+  return exitCodeOf(st[0]!);
 }
 
 function stop(s: Sandbox): void {
-  sys.kill(s.pid, sys.SIGKILL);
+  L.pf_kill(s.pid, sys.SIGKILL);
   reap(s.pid);
-  sys.close(s.userns);
-  sys.close(s.netns);
+  L.pf_close(s.userns);
+  L.pf_close(s.netns);
 }
 
 /** Wait until the child has exec'd `name`. */
@@ -73,8 +92,8 @@ function probeNamespaces(): string | false {
   const s = spawn(["true"]);
   if (typeof s === "number") return `can't create namespaces (errno ${-s})`;
   const code = reap(s.pid);
-  sys.close(s.userns);
-  sys.close(s.netns);
+  L.pf_close(s.userns);
+  L.pf_close(s.netns);
   return code === 0 ? false : `"true" in new namespaces exited with ${code}`;
 }
 
@@ -83,7 +102,7 @@ function probeTap(): string | false {
   const s = spawn(["sleep", "10"]);
   if (typeof s === "number") return "no namespaces";
   try {
-    sys.close(sys.nsTapOpen(s.userns, s.netns, "").fd);
+    L.pf_close(tapOpenIn(s.userns, s.netns, "").fd);
     return false;
   } catch (e) {
     return `no usable /dev/net/tun in a namespace: ${(e as Error).message}`;
@@ -96,25 +115,30 @@ const noNs = probeNamespaces();
 const noTap = noNs || probeTap();
 
 Deno.test({
-  name: "spawnNs() holds the command until released, then execs it",
+  name: "pf_spawn_ns() holds the command until released, then execs it",
   ignore: noNs !== false,
   fn(): void {
     const s = spawn(["sleep", "30"], false);
     assert.ok(typeof s !== "number");
     // Unreleased: end of file on the start pipe makes the child exit with 1
     assert.equal(reap(s.pid), 1);
-    sys.close(s.userns);
-    sys.close(s.netns);
+    L.pf_close(s.userns);
+    L.pf_close(s.netns);
 
     const t = spawn(["sleep", "30"]);
     assert.ok(typeof t !== "number");
     try {
       waitExec(t.pid, "sleep");
-      const fd = sys.nsOpen(t.userns, t.netns, "/proc/sys/net/ipv4/ping_group_range", 0);
+      const fd = L.pf_ns_open(
+        t.userns,
+        t.netns,
+        sys.cstr("/proc/sys/net/ipv4/ping_group_range"),
+        0,
+      );
       assert.ok(fd >= 0, `open ping_group_range: ${fd}`);
       const buf = new Uint8Array(64);
-      const n = sys.read(fd, buf, 0, 64);
-      sys.close(fd);
+      const n = L.pf_read(fd, buf, 0, 64);
+      L.pf_close(fd);
       // Group 0 in there is our group out here, and we read it from out here
       const gid = Deno.gid();
       assert.equal(new TextDecoder().decode(buf.subarray(0, n)).trim(), `${gid}\t${gid}`);
@@ -125,76 +149,90 @@ Deno.test({
 });
 
 Deno.test({
-  name: "spawnNs() runs a login-shell argv[0] and reports exec failures as 127",
+  name: "pf_spawn_ns() runs a login-shell argv[0] and reports exec failures as 127",
   ignore: noNs !== false,
   fn(): void {
     const s = spawn(["-sh", "-c", "exit 7"]);
     assert.ok(typeof s !== "number");
     assert.equal(reap(s.pid), 7);
-    sys.close(s.userns);
-    sys.close(s.netns);
+    L.pf_close(s.userns);
+    L.pf_close(s.netns);
 
     const f = spawn(["/nonexistent/command"]);
     assert.ok(typeof f !== "number");
     assert.equal(reap(f.pid), 127);
-    sys.close(f.userns);
-    sys.close(f.netns);
+    L.pf_close(f.userns);
+    L.pf_close(f.netns);
 
-    assert.equal(sys.spawnNs([], NS_FLAGS, 0), -22);
-    assert.equal(sys.spawnNs(["echo", "a\0b"], NS_FLAGS, 0), -22);
+    assert.equal(L.pf_spawn_ns(sys.argvBuf([]), NS_FLAGS, 0), -22);
   },
 });
 
 Deno.test({
-  name: "nsBindSocket() binds a port in the namespace that is taken on the host",
+  name: "pf_ns_bind_socket() binds a port in the namespace that is taken on the host",
   ignore: noNs !== false,
   fn(): void {
-    const host = sys.socket(sys.AF_INET, sys.SOCK_STREAM | sys.SOCK_CLOEXEC);
-    sys.sysCheck(sys.bind(host, sys.sockaddrIn(0, 0)), "bind host socket");
-    sys.sysCheck(sys.listen(host, 1), "listen");
+    const host = L.pf_socket(sys.AF_INET, sys.SOCK_STREAM | sys.SOCK_CLOEXEC, 0);
+    sys.sysCheck(L.pf_bind(host, sockaddrIn(0, 0), 16), "bind host socket");
+    sys.sysCheck(L.pf_listen(host, 1), "listen");
     const sa = new Uint8Array(sys.SOCKADDR_MAX);
-    sys.getsockname(host, sa);
-    const port = (sys.parseSockaddr(sa) as sys.SockaddrIn).port;
+    L.pf_getsockname(host, sa);
+    const port = (parseSockaddr(sa) as SockaddrIn).port;
     const s = spawn(["sleep", "30"]);
     assert.ok(typeof s !== "number");
     try {
-      const any = sys.sockaddrIn(0, port);
+      const any = sockaddrIn(0, port);
       const type = sys.SOCK_STREAM | sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC;
-      assert.equal(sys.nsBindSocket(-1, -1, sys.AF_INET, type, 0, any, 16), -EADDRINUSE);
-      const fd = sys.nsBindSocket(s.userns, s.netns, sys.AF_INET, type, 0, any, 16);
+      assert.equal(
+        L.pf_ns_bind_socket(-1, -1, sys.AF_INET, type, 0, any, any.length, 16),
+        -EADDRINUSE,
+      );
+      const fd = L.pf_ns_bind_socket(s.userns, s.netns, sys.AF_INET, type, 0, any, any.length, 16);
       assert.ok(fd >= 0, `bind in namespace: ${fd}`);
-      assert.equal(sys.getsockoptInt(fd, sys.SOL_SOCKET, sys.SO_REUSEADDR), 1);
+      assert.equal(L.pf_getsockopt_int(fd, sys.SOL_SOCKET, sys.SO_REUSEADDR), 1);
       const peer = new Uint8Array(sys.SOCKADDR_MAX);
-      assert.equal(sys.accept4(fd, peer, 0), -EAGAIN, "a listening socket");
-      sys.close(fd);
+      assert.equal(L.pf_accept4(fd, peer, 0), -EAGAIN, "a listening socket");
+      L.pf_close(fd);
 
-      const udp = sys.nsSocket(s.userns, s.netns, sys.AF_INET, sys.SOCK_DGRAM | sys.SOCK_CLOEXEC);
+      const udp = L.pf_ns_socket(
+        s.userns,
+        s.netns,
+        sys.AF_INET,
+        sys.SOCK_DGRAM | sys.SOCK_CLOEXEC,
+        0,
+      );
       assert.ok(udp >= 0);
-      assert.equal(sys.bind(udp, sys.sockaddrIn(0, port)), 0, "same port, other namespace");
-      sys.close(udp);
+      assert.equal(L.pf_bind(udp, sockaddrIn(0, port), 16), 0, "same port, other namespace");
+      L.pf_close(udp);
     } finally {
       stop(s);
-      sys.close(host);
+      L.pf_close(host);
     }
   },
 });
 
 Deno.test({
-  name: "nsSocket(AF_NETLINK) and nsIfindex() see the namespace's interfaces",
+  name: "pf_ns_socket(AF_NETLINK) and pf_ns_ifindex() see the namespace's interfaces",
   ignore: noNs !== false,
   fn(): void {
     const s = spawn(["sleep", "30"]);
     assert.ok(typeof s !== "number");
     try {
-      const nl = sys.nsSocket(s.userns, s.netns, sys.AF_NETLINK, sys.SOCK_RAW | sys.SOCK_CLOEXEC);
+      const nl = L.pf_ns_socket(
+        s.userns,
+        s.netns,
+        sys.AF_NETLINK,
+        sys.SOCK_RAW | sys.SOCK_CLOEXEC,
+        0,
+      );
       assert.ok(nl >= 0, `netlink socket: ${nl}`);
       const sa = new Uint8Array(sys.SOCKADDR_MAX);
-      assert.equal(sys.getsockname(nl, sa), 12, "bound");
-      sys.close(nl);
-      assert.equal(sys.nsIfindex(s.userns, s.netns, "lo"), 1);
+      assert.equal(L.pf_getsockname(nl, sa), 12, "bound");
+      L.pf_close(nl);
+      assert.equal(L.pf_ns_ifindex(s.userns, s.netns, sys.cstr("lo")), 1);
       const hostOnly = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
         .find((n) => n !== "lo");
-      if (hostOnly) assert.equal(sys.nsIfindex(s.userns, s.netns, hostOnly), -ENODEV);
+      if (hostOnly) assert.equal(L.pf_ns_ifindex(s.userns, s.netns, sys.cstr(hostOnly)), -ENODEV);
     } finally {
       stop(s);
     }
@@ -203,9 +241,9 @@ Deno.test({
 
 /** Send one netlink request and check its acknowledgement. */
 function nlRequest(fd: number, msg: Uint8Array): void {
-  assert.equal(sys.send(fd, msg, 0, msg.length, 0), msg.length);
+  assert.equal(L.pf_send(fd, msg, 0, msg.length, 0), msg.length);
   const buf = new Uint8Array(4096);
-  const n = sys.recv(fd, buf, 0, buf.length, 0);
+  const n = L.pf_recv(fd, buf, 0, buf.length, 0);
   const dv = new DataView(buf.buffer);
   assert.ok(n >= 20);
   assert.equal(dv.getUint16(4, true), 2, "NLMSG_ERROR");
@@ -248,14 +286,20 @@ Deno.test({
   fn(): void {
     const s = spawn(["sleep", "30"]);
     assert.ok(typeof s !== "number");
-    const tap = sys.nsTapOpen(s.userns, s.netns, "pftest%d");
-    const nl = sys.nsSocket(s.userns, s.netns, sys.AF_NETLINK, sys.SOCK_RAW | sys.SOCK_CLOEXEC);
-    const ep = sys.epollCreate();
+    const tap = tapOpenIn(s.userns, s.netns, "pftest%d");
+    const nl = L.pf_ns_socket(
+      s.userns,
+      s.netns,
+      sys.AF_NETLINK,
+      sys.SOCK_RAW | sys.SOCK_CLOEXEC,
+      0,
+    );
+    const ep = L.pf_epoll_create();
     try {
       assert.match(tap.name, /^pftest\d+$/);
-      const ifi = sys.nsIfindex(s.userns, s.netns, tap.name);
+      const ifi = L.pf_ns_ifindex(s.userns, s.netns, sys.cstr(tap.name));
       assert.ok(ifi > 1, `index of ${tap.name}: ${ifi}`);
-      assert.equal(sys.ifindex(tap.name), -ENODEV, "not in our namespace");
+      assert.equal(L.pf_ifindex(sys.cstr(tap.name)), -ENODEV, "not in our namespace");
       upWithAddress(nl, ifi);
 
       const arena = new Uint8Array(65536);
@@ -269,15 +313,15 @@ Deno.test({
       arena.set([2, 0, 0, 0, 0, 2, 10, 0, 0, 2], REQ + 22);
       arena.set([0, 0, 0, 0, 0, 0, 10, 0, 0, 1], REQ + 32);
       w.set([REQ, 42], 0);
-      assert.equal(sys.tapWriteBatch(tap.fd, arena, 0, 1), 1);
+      assert.equal(L.pf_tap_write_batch(tap.fd, arena, 0, 1), 1);
 
-      sys.epollCtl(ep, sys.EPOLL_CTL_ADD, tap.fd, sys.EPOLLIN, 1);
+      L.pf_epoll_ctl(ep, sys.EPOLL_CTL_ADD, tap.fd, sys.EPOLLIN, 1, 0);
       const ev = new Uint8Array(64);
       const deadline = Date.now() + 3000;
       let reply = -1;
       while (reply < 0 && Date.now() < deadline) {
-        sys.epollWait(ep, ev, 4, 100);
-        const n = sys.tapReadBatch(tap.fd, arena, 8192, 32768, 64, 16, 1600);
+        L.pf_epoll_wait(ep, ev, 4, 100);
+        const n = L.pf_tap_read_batch(tap.fd, arena, 8192, 32768, 64, 16, 1600);
         assert.ok(n >= 0, `tap read: ${n}`);
         for (let i = 0; i < n; i++) {
           const off = w[16 + 2 * i]!;
@@ -291,9 +335,9 @@ Deno.test({
       assert.deepEqual([...arena.subarray(reply, reply + 6)], [2, 0, 0, 0, 0, 2]);
       assert.equal(dv.getUint32(reply + 28), 0x0a000001, "sender is 10.0.0.1");
     } finally {
-      sys.close(ep);
-      sys.close(nl);
-      sys.close(tap.fd);
+      L.pf_close(ep);
+      L.pf_close(nl);
+      L.pf_close(tap.fd);
       stop(s);
     }
   },
