@@ -33,6 +33,8 @@ import type { Arena } from "../tap/arena.ts";
 import type { Tap } from "../tap/tap.ts";
 import * as csum from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
+import * as icmp from "../wire/icmp.ts";
+import * as icmpv6 from "../wire/icmpv6.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
@@ -53,9 +55,6 @@ import {
 
 /** Seconds after which an unused echo socket is closed (upstream ICMP_ECHO_TIMEOUT). */
 export const ICMP_ECHO_TIMEOUT = 60;
-
-const ICMP_ECHO = 8;
-const ICMPV6_ECHO = 128;
 
 const rlOpen = new RateLimit(1, 1000);
 const rlSend = new RateLimit();
@@ -173,10 +172,9 @@ export class Icmp {
   /** Handles an ICMP packet from the guest: echo requests go out, the rest is dropped. */
   tapHandler(c: Ctx, v6: boolean, l3: number, l4: number, l4len: number, now: number): void {
     const dv = this.tap.dv;
-    if (l4len < 8) return;
-    const type = dv.getUint8(l4);
-    if (type !== (v6 ? ICMPV6_ECHO : ICMP_ECHO)) return;
-    const id = dv.getUint16(l4 + 4);
+    if (icmp.validate(dv, l4, l4len) < 0) return;
+    if (icmp.type(dv, l4) !== (v6 ? icmpv6.ECHO_REQUEST : icmp.ECHO_REQUEST)) return;
+    const id = icmp.id(dv, l4);
     // The tap side of the flow: the guest, the address it pinged, the identifier.
     const k = this.#key;
     if (v6) {
@@ -243,14 +241,22 @@ export class Icmp {
       const l2 = tap.slot();
       if (l2 < 0) return;
       const l3 = l2 + eth.HEADER_LEN;
-      const l4 = l3 + (v6 ? ipv6.HEADER_LEN : 20);
+      const l4 = l3 + (v6 ? ipv6.HEADER_LEN : ipv4.MIN_HEADER_LEN);
       this.#iov[0] = l4;
       this.#iov[1] = 65535 - (l4 - l2);
-      const len = lib().pf_recvmsg(fd, u8, this.#iovOff, 1, MSG_DONTWAIT, this.#saOff, 128);
-      if (len < 8) return;
+      const len = lib().pf_recvmsg(
+        fd,
+        u8,
+        this.#iovOff,
+        1,
+        MSG_DONTWAIT,
+        this.#saOff,
+        sa.SOCKADDR_MAX,
+      );
+      if (len < icmp.HEADER_LEN) return;
       ft.deadline[i] = now + ICMP_ECHO_TIMEOUT * 1000;
-      dv.setUint16(l4 + 4, id);
-      dv.setUint16(l4 + 2, 0);
+      icmp.setId(dv, l4, id);
+      icmp.setChecksum(dv, l4, 0);
       if (v6) {
         const src = this.#words, dst = this.#dst;
         for (let j = 0; j < 4; j++) {
@@ -259,15 +265,20 @@ export class Icmp {
         }
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IPV6);
         ipv6.push(u8, dv, l3, src, dst, IPPROTO_ICMPV6, len);
-        dv.setUint16(
-          l4 + 2,
-          csum.l4Checksum6(u8, l4, len, l3 + ipv6.SRC_OFF, l3 + ipv6.DST_OFF, IPPROTO_ICMPV6),
+        const sum = csum.l4Checksum6(
+          u8,
+          l4,
+          len,
+          l3 + ipv6.SRC_OFF,
+          l3 + ipv6.DST_OFF,
+          IPPROTO_ICMPV6,
         );
+        icmp.setChecksum(dv, l4, sum);
       } else {
         const src = ft.side[ini + nat.OADDR + 3]!, dst = ft.side[ini + nat.EADDR + 3]!;
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IP);
         ipv4.push(u8, dv, l3, src, dst, IPPROTO_ICMP, len);
-        dv.setUint16(l4 + 2, csum.csumFold(csum.sum16(u8, l4, len, 0)));
+        icmp.setChecksum(dv, l4, csum.csumFold(csum.sum16(u8, l4, len, 0)));
       }
       tap.queue(l2, l4 - l2 + len);
     }

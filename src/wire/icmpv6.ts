@@ -36,57 +36,17 @@ export const NEIGHBOUR_ADVERT = 136;
 /** NDP redirect type. */
 export const REDIRECT = 137;
 
-/** Returns 8, or -1 if fewer than 8 bytes are available. */
-export function validate(_dv: DataView, _off: number, avail: number): number {
-  return avail >= HEADER_LEN ? HEADER_LEN : -1;
-}
-
-/** Message type. */
-export function type(dv: DataView, off: number): number {
-  return dv.getUint8(off);
-}
-
-/** Sets the message type. */
-export function setType(dv: DataView, off: number, v: number): void {
-  dv.setUint8(off, v);
-}
-
-/** Message code. */
-export function code(dv: DataView, off: number): number {
-  return dv.getUint8(off + 1);
-}
-
-/** Sets the message code. */
-export function setCode(dv: DataView, off: number, v: number): void {
-  dv.setUint8(off + 1, v);
-}
-
-/** Checksum as stored. */
-export function checksum(dv: DataView, off: number): number {
-  return dv.getUint16(off + 2);
-}
-
-/** Sets the checksum. */
-export function setChecksum(dv: DataView, off: number, v: number): void {
-  dv.setUint16(off + 2, v);
-}
-
-/** Echo identifier. */
-export function id(dv: DataView, off: number): number {
-  return dv.getUint16(off + 4);
-}
-
-/** Sets the echo identifier. */
-export function setId(dv: DataView, off: number, v: number): void {
-  dv.setUint16(off + 4, v);
-}
-
-/** Echo sequence number. */
-export function seq(dv: DataView, off: number): number {
-  return dv.getUint16(off + 6);
-}
-
-/** Sets the echo sequence number. */
-export function setSeq(dv: DataView, off: number, v: number): void {
-  dv.setUint16(off + 6, v);
-}
+// The first eight bytes, type to sequence, are laid out as ICMP's
+export {
+  checksum,
+  code,
+  id,
+  seq,
+  setChecksum,
+  setCode,
+  setId,
+  setSeq,
+  setType,
+  type,
+  validate,
+} from "./icmp.ts";
