@@ -27,7 +27,7 @@
  * The reply carries options 1 (netmask), 3 (router), 6 (resolvers), 12 (host
  * name, `-H`), 26 (MTU), 51 (lease 0xffffffff), 53, 54 (server id = gateway),
  * 81 (client FQDN, `--fqdn`: flags E, RCODEs 255, the name in upstream's label
- * encoding, see {@linkcode encodeNameAsUpstream}), 119 (search list, RFC
+ * encoding, see `encodeNameAsUpstream` in `wire/dns_name.ts`), 119 (search list, RFC
  * 3397 encoding with compression pointers, split into several instances past
  * 255 bytes as RFC 3396 allows) and 121 (RFC 3442 classless routes, only when
  * the gateway is outside the guest's subnet: a /32 to the gateway and a default
@@ -45,6 +45,7 @@
 
 import type { Ctx } from "../context.ts";
 import type { TapOut } from "../tap/tap_out.ts";
+import { encodeNameAsUpstream, writeDomainName } from "../wire/dns_name.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as udp from "../wire/udp.ts";
@@ -106,64 +107,6 @@ let searchSrc: readonly string[] | null = null;
 const searchBuf = new Uint8Array(4096);
 let searchLen = 0;
 const labelStarts = new Int32Array(1024);
-
-/**
- * Writes `name` in RFC 1035 label encoding (no compression) at `off`, without
- * passing `end`. A trailing dot is accepted.
- *
- * @returns the offset after the terminating zero, or -1 if the name is empty,
- *   has an empty or overlong label or an unusual character, exceeds 255 bytes,
- *   or does not fit
- */
-export function writeDomainName(u8: Uint8Array, off: number, end: number, name: string): number {
-  const n = name.length;
-  let p = off;
-  let i = 0;
-  if (n === 0) return -1;
-  while (i < n) {
-    let j = i;
-    while (j < n && name.charCodeAt(j) !== 0x2e) j++;
-    const l = j - i;
-    if (l === 0 || l > 63 || p + l + 2 > end || p + l + 2 - off > 255) return -1;
-    u8[p++] = l;
-    for (let k = i; k < j; k++) {
-      const ch = name.charCodeAt(k);
-      if (ch < 0x21 || ch > 0x7e) return -1;
-      u8[p++] = ch;
-    }
-    i = j + 1;
-  }
-  u8[p++] = 0;
-  return p;
-}
-
-/**
- * Writes `name` as upstream's encode_domain_name() does: each label's length
- * (the bytes up to the next dot) before it, a zero at the end, nothing
- * checked, so a trailing dot gives an empty label. Bytes beyond `end` are not
- * written.
- *
- * @returns the offset after the terminating zero, or -1 if it does not fit
- */
-export function encodeNameAsUpstream(
-  u8: Uint8Array,
-  off: number,
-  end: number,
-  name: Uint8Array,
-): number {
-  if (off + name.length + 2 > end) return -1;
-  const labelLen = (from: number): number => {
-    let j = from;
-    while (j < name.length && name[j] !== 0x2e) j++;
-    return j - from;
-  };
-  u8[off] = labelLen(0);
-  for (let i = 0; i < name.length; i++) {
-    u8[off + 1 + i] = name[i] === 0x2e ? labelLen(i + 1) : name[i]!;
-  }
-  u8[off + 1 + name.length] = 0;
-  return off + name.length + 2;
-}
 
 /** Refreshes the cached option 12 and 81 payloads if -H or --fqdn changed. */
 function refreshNames(hostname: string, fqdn: string): void {

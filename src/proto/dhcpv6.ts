@@ -50,7 +50,7 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
-import { encodeNameAsUpstream, writeDomainName } from "./dhcp.ts";
+import { encodeNameAsUpstream, writeDomainName } from "../wire/dns_name.ts";
 
 /** DHCPv6 message types. */
 export const SOLICIT = 1;

@@ -43,7 +43,7 @@ import * as eth from "../wire/ethernet.ts";
 import * as icmpv6 from "../wire/icmpv6.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
-import { writeDomainName } from "./dhcp.ts";
+import { writeDomainName } from "../wire/dns_name.ts";
 
 /** Router lifetime in RAs, seconds. */
 export const RA_ROUTER_LIFETIME = 9000;

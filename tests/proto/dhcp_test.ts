@@ -10,10 +10,9 @@ import {
   DHCPOFFER,
   DHCPRELEASE,
   DHCPREQUEST,
-  encodeNameAsUpstream,
   encodeSearchList,
-  writeDomainName,
 } from "../../src/proto/dhcp.ts";
+import { encodeNameAsUpstream, writeDomainName } from "../../src/wire/dns_name.ts";
 import { ipv4HeaderChecksum } from "../../src/wire/checksum.ts";
 import { FakeTap } from "../_helpers/fake_tap.ts";
 import {
