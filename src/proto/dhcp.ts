@@ -77,6 +77,12 @@ const BOOTP_MIN_LEN = 300;
 const MAX_MSG_MIN = 576;
 /** IPv4 and UDP headers of our replies. */
 const IP_UDP_LEN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
+/** Server (BOOTP) port. */
+export const SERVER_PORT = 67;
+/** Client (BOOTP) port. */
+export const CLIENT_PORT = 68;
+/** Smallest MTU an IPv4 link may have (RFC 791), the floor of option 26. */
+const IPV4_MIN_MTU = 68;
 /** Options we can send, in ascending order. */
 const SERVER_OPTIONS = [1, 3, 6, 12, 26, 51, 53, 54, 81, 119, 121] as const;
 /** Largest option payload. */
@@ -319,7 +325,7 @@ function putOption(
       return putBytes(u8, p, lim, 81, fqdnBuf, fqdnLen);
     case 26: {
       if (!conf.mtu || p + 4 > lim) return p;
-      const mtu = conf.mtu < 68 ? 68 : conf.mtu > 65535 ? 65535 : conf.mtu;
+      const mtu = conf.mtu < IPV4_MIN_MTU ? IPV4_MIN_MTU : conf.mtu > 65535 ? 65535 : conf.mtu;
       u8[p] = 26;
       u8[p + 1] = 2;
       dv.setUint16(p + 2, mtu);
@@ -388,7 +394,7 @@ export function dhcp(
   if (hl < 0 || ipv4.protocol(dv, l3) !== ipv4.PROTO_UDP) return false;
   const l4 = l3 + hl;
   const l4len = ipv4.totalLen(dv, l3) - hl;
-  if (l4len < udp.HEADER_LEN || udp.dstPort(dv, l4) !== 67) return false;
+  if (l4len < udp.HEADER_LEN || udp.dstPort(dv, l4) !== SERVER_PORT) return false;
   if (ipv4.isFragment(dv, l3) || udp.length(dv, l4) !== l4len) return true;
 
   const m = l4 + udp.HEADER_LEN;
@@ -457,7 +463,7 @@ export function dhcp(
   }
 
   const bootpLen = p - b;
-  udp.push(odv, ol4, 67, 68, bootpLen);
+  udp.push(odv, ol4, SERVER_PORT, CLIENT_PORT, bootpLen);
   udp.setChecksum(odv, ol4, 0);
   ipv4.push(
     ou8,

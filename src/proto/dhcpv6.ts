@@ -102,7 +102,7 @@ export const STATUS_SUCCESS = 0;
 /** NotOnLink. */
 export const STATUS_NOTONLINK = 4;
 
-/** Server and client ports. */
+/** Server port. */
 export const SERVER_PORT = 547;
 /** Client port. */
 export const CLIENT_PORT = 546;

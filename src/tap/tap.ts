@@ -42,8 +42,8 @@ import { Pool } from "./pool.ts";
 import type { Pcap } from "./pcap.ts";
 import type { TapOut } from "./tap_out.ts";
 import { arp } from "../proto/arp.ts";
-import { dhcp } from "../proto/dhcp.ts";
-import { dhcpv6 } from "../proto/dhcpv6.ts";
+import { dhcp, SERVER_PORT as DHCP_PORT } from "../proto/dhcp.ts";
+import { dhcpv6, SERVER_PORT as DHCPV6_PORT } from "../proto/dhcpv6.ts";
 import { ndp } from "../proto/ndp.ts";
 
 /** Bytes of the input area (upstream TAP_BUF_BYTES). */
@@ -278,7 +278,7 @@ export class Tap implements TapOut {
       }
       if (proto === ipv4.PROTO_UDP) {
         if (l4len < udp.HEADER_LEN) continue;
-        if (udp.dstPort(dv, l4) === 67) {
+        if (udp.dstPort(dv, l4) === DHCP_PORT) {
           dhcp(c, this, u8, dv, l2, eth.HEADER_LEN + total);
           continue;
         }
@@ -324,7 +324,7 @@ export class Tap implements TapOut {
       }
       if (proto === ipv4.PROTO_UDP) {
         if (l4len < udp.HEADER_LEN) continue;
-        if (udp.dstPort(dv, l4) === 547) {
+        if (udp.dstPort(dv, l4) === DHCPV6_PORT) {
           if (dhcpv6(c, this, u8, dv, l2, end - l2)) continue;
         }
         if (c.conf.noUdp) continue;
