@@ -18,7 +18,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
 import { AF_UNIX, argvBuf, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
-import { ECONNRESET } from "../../ffi/errno.ts";
+import { ECONNRESET, strerror } from "../../ffi/errno.ts";
 
 const PROBE_TIMEOUT_MS = 500;
 const RETRIES = 50;
@@ -123,6 +123,6 @@ export function qrapMain(argv: string[]): number {
   }
   const buf = argvBuf(argv.slice(1));
   const rc = ffi.pf_execvp(buf);
-  stderr(`Failed to start ${argv[1]}: errno ${-rc}\n`);
+  stderr(`Failed to start ${argv[1]}: ${strerror(-rc)}\n`);
   return 1;
 }

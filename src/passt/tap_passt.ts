@@ -91,7 +91,7 @@ export function listenUnix(path: string): { fd: number; path: string } {
     const sa = sockaddrUn(p);
     if (!path) {
       const probe = ffi.pf_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (probe < 0) throw new Error(`Cannot create UNIX domain socket: errno ${-probe}`);
+      if (probe < 0) throw new Error(`Cannot create UNIX domain socket: ${strerror(-probe)}`);
       const rc = ffi.pf_connect(probe, sa, sa.length);
       ffi.pf_close(probe);
       if (rc === 0 || (rc !== -ENOENT && rc !== -ECONNREFUSED)) continue;
@@ -102,7 +102,7 @@ export function listenUnix(path: string): { fd: number; path: string } {
       // not there
     }
     const fd = ffi.pf_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new Error(`Cannot create UNIX domain socket: errno ${-fd}`);
+    if (fd < 0) throw new Error(`Cannot create UNIX domain socket: ${strerror(-fd)}`);
     let rc = ffi.pf_bind(fd, sa, sa.length);
     if (rc === 0) rc = ffi.pf_listen(fd, 0);
     if (rc === 0) return { fd, path: p };

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { strerror } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../../src/context.ts";
 import { Loop } from "../../src/loop/loop.ts";
@@ -88,7 +89,7 @@ export class HostSock {
     const rc = ffi.pf_bind(fd, this.#buf.subarray(16), len);
     if (rc < 0) {
       ffi.pf_close(fd);
-      throw new Error(`bind ${addr}:${port}: errno ${-rc}`);
+      throw new Error(`bind ${addr}:${port}: ${strerror(-rc)}`);
     }
     const out = new Uint8Array(128);
     ffi.pf_getsockname(fd, out);

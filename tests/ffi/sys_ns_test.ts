@@ -5,7 +5,7 @@
 // namespace with a process in it, the pf_ns_* functions create descriptors there.
 
 import assert from "node:assert/strict";
-import { EADDRINUSE, EAGAIN, ENODEV } from "../../ffi/errno.ts";
+import { EADDRINUSE, EAGAIN, ENODEV, strerror } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import * as sys from "../../ffi/sys.ts";
 import {
@@ -90,7 +90,7 @@ function waitExec(pid: number, name: string): void {
 /** Why namespace tests can't run here, or false if they can. */
 function probeNamespaces(): string | false {
   const s = spawn(["true"]);
-  if (typeof s === "number") return `can't create namespaces (errno ${-s})`;
+  if (typeof s === "number") return `can't create namespaces: ${strerror(-s)}`;
   const code = reap(s.pid);
   L.pf_close(s.userns);
   L.pf_close(s.netns);
