@@ -48,6 +48,7 @@ import type { TapOut } from "../tap/tap_out.ts";
 import { l4Checksum6 } from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
+import { ip6IsLinkLocal } from "../ip.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
 import { encodeNameAsUpstream, writeDomainName } from "../wire/dns_name.ts";
@@ -388,7 +389,7 @@ export function dhcpv6(
 
   const udpLen = p - ol4;
   ipv6.readSrc(dv, l3, dstWords);
-  srcWords.set(ipv6.wordsIsLinkLocal(conf.ip6.gw) ? conf.ip6.gw : conf.ip6.addrLl);
+  srcWords.set(ip6IsLinkLocal(conf.ip6.gw) ? conf.ip6.gw : conf.ip6.addrLl);
   for (let k = 0; k < 6; k++) dstMac[k] = u8[l2off + eth.SRC_OFF + k]!;
   eth.writeHeader(ou8, odv, o, dstMac, conf.mac, eth.ETH_P_IPV6);
   const xid = (u8[m + 1]! << 16) | (u8[m + 2]! << 8) | u8[m + 3]!;

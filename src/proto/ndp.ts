@@ -42,6 +42,7 @@ import { l4Checksum6 } from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as icmpv6 from "../wire/icmpv6.ts";
 import * as ipv4 from "../wire/ipv4.ts";
+import { ip6IsLinkLocal, ip6IsUnspecified } from "../ip.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import { writeDomainName } from "../wire/dns_name.ts";
 
@@ -76,7 +77,7 @@ const nextRa = new WeakMap<Ctx, number>();
 
 /** Our source address for NDP: the gateway if link-local, else our link-local address. */
 function routerAddr(c: Ctx): Uint32Array {
-  return ipv6.wordsIsLinkLocal(c.conf.ip6.gw) ? c.conf.ip6.gw : c.conf.ip6.addrLl;
+  return ip6IsLinkLocal(c.conf.ip6.gw) ? c.conf.ip6.gw : c.conf.ip6.addrLl;
 }
 
 /** Writes our link-layer address option of `type` at `p`; returns p + 8. */
@@ -123,7 +124,7 @@ function sendRa(c: Ctx, tap: TapOut, dst: Uint32Array): void {
   let p = i + 16;
 
   const addr = conf.ip6.addr;
-  if (!ipv6.wordsIsUnspecified(addr)) {
+  if (!ip6IsUnspecified(addr)) {
     u8[p] = ND_OPT_PREFIX;
     u8[p + 1] = 4;
     u8[p + 2] = 64;
@@ -278,7 +279,7 @@ export function ndpTimer(c: Ctx, tap: TapOut, now: number): number {
   const conf = c.conf;
   if (conf.noNdp || conf.noRa || !conf.v6) return -1;
   let next = nextRa.get(c) ?? 0;
-  if (ipv6.wordsIsUnspecified(c.ip6AddrLlSeen)) return now + RA_INTERVAL_MIN_MS;
+  if (ip6IsUnspecified(c.ip6AddrLlSeen)) return now + RA_INTERVAL_MIN_MS;
   if (now < next) return next;
   dstMac.set(ALL_NODES_MAC);
   sendRa(c, tap, ALL_NODES);

@@ -154,21 +154,6 @@ export function addrEqualsWords(dv: DataView, addrOff: number, words: Uint32Arra
     dv.getUint32(addrOff + 8) === words[2] && dv.getUint32(addrOff + 12) === words[3];
 }
 
-/** Whether `words` is link-local unicast (fe80::/10). */
-export function wordsIsLinkLocal(words: Uint32Array): boolean {
-  return (words[0]! >>> 22) === (0xfe80 >>> 6);
-}
-
-/** Whether `words` is multicast (ff00::/8). */
-export function wordsIsMulticast(words: Uint32Array): boolean {
-  return (words[0]! >>> 24) === 0xff;
-}
-
-/** Whether `words` is the unspecified address. */
-export function wordsIsUnspecified(words: Uint32Array): boolean {
-  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
-}
-
 /**
  * Writes a fixed header (traffic class 0) with addresses from `srcWords`/`dstWords`; returns off + 40.
  *

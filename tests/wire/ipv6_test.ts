@@ -47,16 +47,6 @@ Deno.test("ipv6 address tests classify captured sources and destinations", () =>
   assert.equal(ipv6.addrIsLinkLocal(zero.dv, 0), false);
 });
 
-Deno.test("ipv6 word-array address tests agree with the in-buffer ones", () => {
-  assert.equal(ipv6.wordsIsLinkLocal(new Uint32Array([0xfe800000, 0, 0, 1])), true);
-  assert.equal(ipv6.wordsIsLinkLocal(new Uint32Array([0xfebf0000, 0, 0, 1])), true);
-  assert.equal(ipv6.wordsIsLinkLocal(new Uint32Array([0xfec00000, 0, 0, 1])), false);
-  assert.equal(ipv6.wordsIsMulticast(new Uint32Array([0xff020000, 0, 0, 0x16])), true);
-  assert.equal(ipv6.wordsIsMulticast(A1), false);
-  assert.equal(ipv6.wordsIsUnspecified(new Uint32Array(4)), true);
-  assert.equal(ipv6.wordsIsUnspecified(A1), false);
-});
-
 Deno.test("ipv6.validate() refuses short buffers, other versions and lying lengths", () => {
   const { u8, dv } = place(UDP6);
   const avail = UDP6.length - 14;
