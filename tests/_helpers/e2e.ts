@@ -147,3 +147,66 @@ export function freePort(): number {
   l.close();
   return port;
 }
+
+/** How a case runs, for test names: `"root"`, or `"rootless"` (as {@linkcode TESTER}). */
+export function label(rootless: boolean): string {
+  return rootless ? "rootless" : "root";
+}
+
+/**
+ * Whether `pid` runs; a zombie waiting for its reaper counts as exited. The
+ * command name in `/proc/PID/stat` may itself hold `") "`, so the state is
+ * read after the last `")"`.
+ */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** SHA-256 of `data` in lower-case hex, as `sha256sum` prints it. */
+export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Runs a host-side bash script with a timeout; returns stdout (throws with stderr on failure). */
+export async function bash(script: string, timeoutMs = 120_000): Promise<string> {
+  const r = await run(["bash", "-c", script], { timeoutMs });
+  if (r.code !== 0) throw new Error(`script failed (${r.code}): ${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+/**
+ * Shell lines setting GW4 and GW6 to the namespace's default gateways, and
+ * ADDR4 to its first global IPv4 address.
+ */
+export const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
+  "set -- $(ip -6 route show default); GW6=$3; " +
+  'ADDR4=$(ip -4 -o addr show scope global | awk "{print \\$4}" | cut -d/ -f1 | head -1); ';
+
+/**
+ * A scratch directory (`mode`, world-writable by default so that the test
+ * user can write there) holding a world-readable random file of `size`
+ * bytes; its SHA-256.
+ */
+export function scratch(
+  size: number,
+  prefix: string,
+  mode = 0o777,
+): { dir: string; file: string; sum: string } {
+  const dir = Deno.makeTempDirSync({ prefix });
+  Deno.chmodSync(dir, mode);
+  const file = `${dir}/data`;
+  const r = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `head -c ${size} /dev/urandom > ${file}; chmod 644 ${file}; sha256sum < ${file} | cut -d' ' -f1`,
+    ],
+    stdout: "piped",
+  }).outputSync();
+  return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
+}

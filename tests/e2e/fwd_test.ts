@@ -19,7 +19,16 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import {
+  GATEWAYS,
+  have,
+  isRoot,
+  label,
+  PASTA,
+  prepareRootless,
+  run,
+  TESTER,
+} from "../_helpers/e2e.ts";
 
 let bin = PASTA;
 let rootToo = true;
@@ -35,19 +44,10 @@ const ignore = !isRoot() || !have("socat") || !have("ip") || !have("python3");
 const modes = rootToo ? [false, true] : [true];
 const PY = "/usr/bin/python3";
 
-function label(rl: boolean): string {
-  return rl ? "rootless" : "root";
-}
-
 let nextPort = 41000 + Math.floor(Math.random() * 8000);
 function port(): number {
   return nextPort++;
 }
-
-/** Shell lines setting GW4 and GW6 to the namespace's default gateways, ADDR4 its address. */
-const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
-  "set -- $(ip -6 route show default); GW6=$3; " +
-  'ADDR4=$(ip -4 -o addr show scope global | awk "{print \\$4}" | cut -d/ -f1 | head -1); ';
 
 /** Python: echo servers, "tcp ADDR PORT" / "udp ADDR PORT", printing each peer to stderr. */
 const ECHO = `

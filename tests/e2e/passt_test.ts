@@ -13,7 +13,17 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
+import {
+  alive,
+  freePort,
+  have,
+  isRoot,
+  PASST,
+  prepareRootless,
+  REPO,
+  sha256,
+  spawn,
+} from "../_helpers/e2e.ts";
 import {
   bootGuest,
   type BootOptions,
@@ -74,11 +84,6 @@ function pattern(len: number, seed: number): Uint8Array<ArrayBuffer> {
   return b;
 }
 
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return [...d].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -99,11 +104,6 @@ function exists(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function alive(pid: number): boolean {
-  return exists(`/proc/${pid}/stat`) &&
-    !Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.startsWith("Z");
 }
 
 /** What the guest should be told: the host's address, router, DNS, and its IPv6 prefix. */

@@ -11,8 +11,10 @@
 
 import assert from "node:assert/strict";
 import {
+  alive,
   have,
   isRoot,
+  label,
   PASTA,
   pastaSh,
   prepareRootless,
@@ -57,10 +59,6 @@ const host = await hostNet();
 const canRun = isRoot() && host !== null && have("ip");
 const ignore = !canRun;
 const rootless = [false, true];
-
-function label(rl: boolean): string {
-  return rl ? "rootless" : "root";
-}
 
 for (const rl of rootless) {
   Deno.test({
@@ -272,16 +270,6 @@ Deno.test({
     }
   },
 });
-
-/** Whether `pid` runs (zombies waiting for their reaper count as exited). */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /** PID of a descendant of `pid` whose command name is `comm`, or 0. */
 function descendant(pid: number, comm: string): number {

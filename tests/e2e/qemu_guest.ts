@@ -25,7 +25,7 @@
  * @module
  */
 
-import { have } from "../_helpers/e2e.ts";
+import { have, sha256 } from "../_helpers/e2e.ts";
 
 /** The checks, for the guest's `/init` and for {@linkcode bridgeChecks}. */
 export const GUEST_CHECKS = `say() { echo "PT $*"; }
@@ -178,11 +178,6 @@ async function libsOf(bin: string): Promise<string[]> {
     if (m) libs.push(m[1]!);
   }
   return libs;
-}
-
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function pipeFrom(argv: string[]): Promise<Uint8Array> {

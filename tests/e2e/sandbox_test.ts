@@ -14,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import {
+  alive,
   freePort,
   have,
   isRoot,
@@ -39,16 +40,6 @@ function threadStates(pid: number): { tid: string; status: Record<string, string
     out.push({ tid: e.name, status });
   }
   return out;
-}
-
-/** Whether `pid` runs (a zombie waiting for the slow reaper counts as exited). */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {

@@ -13,7 +13,7 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import { bash, have, isRoot, PASTA, prepareRootless, TESTER } from "../_helpers/e2e.ts";
 
 let bin = PASTA;
 try {
@@ -163,13 +163,6 @@ let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
 function asUser(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
-}
-
-/** Runs a host-side bash script; returns stdout (throws with stderr on failure). */
-async function bash(script: string, timeoutMs = 120_000): Promise<string> {
-  const r = await run(["bash", "-c", script], { timeoutMs });
-  if (r.code !== 0) throw new Error(`script failed (${r.code}): ${r.stderr}\n${r.stdout}`);
-  return r.stdout;
 }
 
 /**

@@ -11,7 +11,17 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import {
+  bash as hostBash,
+  GATEWAYS,
+  have,
+  isRoot,
+  label,
+  PASTA,
+  prepareRootless,
+  scratch,
+  TESTER,
+} from "../_helpers/e2e.ts";
 
 let bin = PASTA;
 try {
@@ -22,10 +32,6 @@ try {
 
 const ignore = !isRoot() || !have("socat") || !have("ip") || !have("sha256sum");
 const modes = [false, true];
-
-function label(rl: boolean): string {
-  return rl ? "rootless" : "root";
-}
 
 /** The host's first global address of a family, or "" if none. */
 function hostAddr(v6: boolean): string {
@@ -47,25 +53,6 @@ function ports(n: number): number[] {
   return p;
 }
 
-/** A world-writable scratch directory with a random file of `size` bytes; its sha256. */
-function scratch(size: number): { dir: string; file: string; sum: string } {
-  const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
-  Deno.chmodSync(dir, 0o777);
-  const file = `${dir}/data`;
-  const r = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `head -c ${size} /dev/urandom > ${file}; chmod 644 ${file}; sha256sum < ${file} | cut -d' ' -f1`,
-    ],
-    stdout: "piped",
-  }).outputSync();
-  return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
-}
-
-/** Shell lines setting GW4 and GW6 to the namespace's default gateways. */
-const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
-  "set -- $(ip -6 route show default); GW6=$3; ";
-
 function wrapRootless(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
 }
@@ -79,11 +66,9 @@ const WAIT_LISTEN = `waitlisten() {
 }
 `;
 
-/** Runs a host-side bash script with a timeout; returns stdout (stderr on failure). */
-async function bash(script: string, timeoutMs = 120_000): Promise<string> {
-  const r = await run(["bash", "-c", WAIT_LISTEN + script], { timeoutMs });
-  if (r.code !== 0) throw new Error(`script failed (${r.code}): ${r.stderr}\n${r.stdout}`);
-  return r.stdout;
+/** Runs a host-side bash script with {@linkcode WAIT_LISTEN} defined. */
+function bash(script: string, timeoutMs?: number): Promise<string> {
+  return hostBash(WAIT_LISTEN + script, timeoutMs);
 }
 
 for (const rl of modes) {
@@ -95,7 +80,7 @@ for (const rl of modes) {
       })`,
       ignore: ignore || (rl && !prepareRootless()),
       async fn(): Promise<void> {
-        const s = scratch(size);
+        const s = scratch(size, "tcp_e2e_");
         const [p1, p2, p3, p4] = ports(4);
         // Uploads wait for the host to close (bidirectional socat): pasta exits with the
         // command, and data still queued in the namespace would be lost with it.
@@ -128,7 +113,7 @@ for (const rl of modes) {
       })`,
       ignore: ignore || (rl && !prepareRootless()) || hostAddr(false) === "",
       async fn(): Promise<void> {
-        const s = scratch(size);
+        const s = scratch(size, "tcp_e2e_");
         const h4 = hostAddr(false);
         const [p1, p2] = ports(2);
         const ns = `socat -u TCP4-LISTEN:${p1} SYSTEM:"sha256sum > ${s.dir}/up" & ` +

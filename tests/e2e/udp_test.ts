@@ -10,7 +10,16 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, type Result, spawn } from "../_helpers/e2e.ts";
+import {
+  GATEWAYS,
+  have,
+  isRoot,
+  label,
+  PASTA,
+  prepareRootless,
+  type Result,
+  spawn,
+} from "../_helpers/e2e.ts";
 import { HostSock } from "../_helpers/udp_host.ts";
 
 let bin = PASTA;
@@ -22,14 +31,6 @@ try {
 
 const ignore = !isRoot() || !have("socat") || !have("ip");
 const modes = [false, true];
-
-function label(rl: boolean): string {
-  return rl ? "rootless" : "root";
-}
-
-/** Shell lines setting GW4 and GW6 to the namespace's default gateways. */
-const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
-  "set -- $(ip -6 route show default); GW6=$3; ";
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
