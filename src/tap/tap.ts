@@ -6,7 +6,8 @@
  *
  * Theory of operation: frames from the guest arrive in batches into the input
  * area of the arena (pasta: one `read()` per frame from the tap device, many per
- * FFI call; passt: a stream of length-prefixed frames, split by `passt/stream.ts`).
+ * FFI call; passt: a stream of length-prefixed frames, split by `passt/framing.ts`,
+ * or vhost-user rings, `passt/vhost_user.ts`).
  * Each frame becomes a descriptor in {@linkcode Tap.frames}. {@linkcode Tap.process}
  * then walks the batch once:
  *

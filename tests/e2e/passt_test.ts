@@ -37,7 +37,7 @@ import {
 const PEER = `${REPO}/tests/e2e/passt_peer.py`;
 const QRAP = `${REPO}/qrap`;
 const DEBIAN_PASST = "/usr/bin/passt";
-/** Upstream 2026's passt, built by `/work/shared/anchors/build-upstream.sh`. */
+/** Upstream 2026's passt: a `make` of its 2026_07 release (`$UPSTREAM_PASST` to point elsewhere). */
 const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 const BLOB_LEN = 16 << 20;
 const FWD_LEN = 4 << 20;
