@@ -135,6 +135,15 @@ export const PASTA = `${REPO}/pasta`;
 /** Path of our passt launcher. */
 export const PASST = `${REPO}/passt`;
 
+/** The pasta under test: `$E2E_PASTA` (upstream's, say, to prove the tests), else ours. */
+export const PASTA_UNDER_TEST = (() => {
+  try {
+    return Deno.env.get("E2E_PASTA") || PASTA;
+  } catch {
+    return PASTA; // no --allow-env: ours
+  }
+})();
+
 /** Runs `pasta ARGS -- sh -c SCRIPT` in the foreground and returns what the script printed. */
 export function pastaSh(args: string[], script: string, opts: RunOptions = {}): Promise<Result> {
   return run([PASTA, "-f", ...args, "--", "sh", "-c", script], opts);

@@ -19,16 +19,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  GATEWAYS,
-  have,
-  isRoot,
-  label,
-  PASTA,
-  prepareRootless,
-  run,
-  TESTER,
-} from "../_helpers/e2e.ts";
+import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import { GATEWAYS, label } from "../_helpers/e2e.ts";
 
 let bin = PASTA;
 let rootToo = true;

@@ -13,17 +13,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  alive,
-  freePort,
-  have,
-  isRoot,
-  PASST,
-  prepareRootless,
-  REPO,
-  sha256,
-  spawn,
-} from "../_helpers/e2e.ts";
+import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
+import { alive, sha256 } from "../_helpers/e2e.ts";
 import {
   bootGuest,
   type BootOptions,

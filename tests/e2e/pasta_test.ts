@@ -11,10 +11,8 @@
 
 import assert from "node:assert/strict";
 import {
-  alive,
   have,
   isRoot,
-  label,
   PASTA,
   pastaSh,
   prepareRootless,
@@ -22,6 +20,7 @@ import {
   run,
   spawn,
 } from "../_helpers/e2e.ts";
+import { alive, label } from "../_helpers/e2e.ts";
 import { formatIp6, parseIp6 } from "../../src/ip.ts";
 
 interface HostNet {

@@ -14,7 +14,6 @@
 
 import assert from "node:assert/strict";
 import {
-  alive,
   freePort,
   have,
   isRoot,
@@ -24,6 +23,7 @@ import {
   spawn,
   TESTER,
 } from "../_helpers/e2e.ts";
+import { alive } from "../_helpers/e2e.ts";
 
 const canRun = isRoot() && have("ip") && have("unshare") && have("socat");
 

@@ -13,14 +13,9 @@
  */
 
 import assert from "node:assert/strict";
-import { bash, have, isRoot, PASTA, prepareRootless, TESTER } from "../_helpers/e2e.ts";
+import { bash, have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
 
-let bin = PASTA;
-try {
-  bin = Deno.env.get("E2E_PASTA") || PASTA;
-} catch {
-  // no --allow-env: ours
-}
+const bin = PASTA_UNDER_TEST;
 
 const ignore = !isRoot() || !have("python3") || !have("sha256sum");
 const SIZE = 256 << 20;

@@ -11,24 +11,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  bash as hostBash,
-  GATEWAYS,
-  have,
-  isRoot,
-  label,
-  PASTA,
-  prepareRootless,
-  scratch,
-  TESTER,
-} from "../_helpers/e2e.ts";
+import { have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
+import { bash as hostBash, GATEWAYS, label, scratch } from "../_helpers/e2e.ts";
 
-let bin = PASTA;
-try {
-  bin = Deno.env.get("E2E_PASTA") || PASTA;
-} catch {
-  // no --allow-env: ours
-}
+const bin = PASTA_UNDER_TEST;
 
 const ignore = !isRoot() || !have("socat") || !have("ip") || !have("sha256sum");
 const modes = [false, true];

@@ -11,23 +11,17 @@
 
 import assert from "node:assert/strict";
 import {
-  GATEWAYS,
   have,
   isRoot,
-  label,
-  PASTA,
+  PASTA_UNDER_TEST,
   prepareRootless,
   type Result,
   spawn,
 } from "../_helpers/e2e.ts";
+import { GATEWAYS, label } from "../_helpers/e2e.ts";
 import { HostSock } from "../_helpers/udp_host.ts";
 
-let bin = PASTA;
-try {
-  bin = Deno.env.get("E2E_PASTA") || PASTA;
-} catch {
-  // no --allow-env: ours
-}
+const bin = PASTA_UNDER_TEST;
 
 const ignore = !isRoot() || !have("socat") || !have("ip");
 const modes = [false, true];
