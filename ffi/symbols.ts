@@ -8,8 +8,7 @@
  * One entry per function declared in `native/passt_ffi.h`, keyed by its C
  * name; each parameter carries its C declaration as a comment. This is the
  * only file that names C types. Every function returns `int32_t`: a count,
- * fd or 0 on success, `-errno` on failure; `pf_arena_map` alone returns a
- * pointer. `tests/ffi/symbols_test.ts` checks this table against the header.
+ * fd or 0 on success, `-errno` on failure. `tests/ffi/symbols_test.ts` checks this table against the header.
  *
  * @module
  */
@@ -418,12 +417,6 @@ export const SYMBOLS = {
   pf_raise_nofile: {
     parameters: [],
     result: "i32",
-  },
-  pf_arena_map: {
-    parameters: [
-      "u32", // uint32_t size
-    ],
-    result: "pointer", // void *
   },
   pf_kill: {
     parameters: [
