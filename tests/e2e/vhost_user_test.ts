@@ -186,6 +186,26 @@ Deno.test({
 });
 
 Deno.test({
+  name: "vhost-user: pasta --vhost-user is passt's vhost-user mode, as upstream's conf_mode()",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(): Promise<void> {
+    const dir = tmpDir();
+    const sock = `${dir}/s`;
+    const p = await startPasst(`${REPO}/pasta`, sock, ["--one-off"]);
+    try {
+      const r = await frontend(["arp", sock, TARGET]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.stdout, ARP_REPLY);
+    } finally {
+      await p.stop();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "vhost-user: in the background with --pid, rootless, sandboxed in every thread",
   ignore: noPython || !isRoot() || !prepareRootless(),
   sanitizeOps: false,
