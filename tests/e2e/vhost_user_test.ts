@@ -137,6 +137,7 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
       assert.match(log, /dropped malformed descriptor chains/);
       assert.match(log, /TX queue broken by the guest/);
+      assert.match(log, /kick descriptor of queue 1 unusable, dropped/);
     }
   },
 });
