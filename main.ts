@@ -27,12 +27,14 @@ import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
+import { pestoMain } from "./src/pesto/pesto.ts";
 import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
-function modeOf(name: string): Mode | "qrap" | null {
+function modeOf(name: string): Mode | "qrap" | "pesto" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
+  if (base.includes("pesto")) return "pesto";
   if (base.includes("pasta")) return "pasta";
   if (base.includes("qrap")) return "qrap";
   if (base.includes("passt")) return "passt";
@@ -71,10 +73,16 @@ function main(args: string[]): number {
   const [name = "", ...argv] = args;
   const mode = modeOf(name);
   if (mode === null) {
-    write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta or qrap\n`);
+    write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta, pesto or qrap\n`);
     return 1;
   }
   if (mode === "qrap") return qrapMain(argv);
+  if (mode === "pesto") {
+    return pestoMain([name, ...argv], {
+      out: (t) => write(Deno.stdout, t),
+      err: (t) => write(Deno.stderr, t),
+    });
+  }
   setIdent(mode);
 
   const readyFd = daemonFd();

@@ -896,7 +896,7 @@ export function formatConfSummary(conf: Conf): string[] {
 }
 
 /** The `--version` text. */
-export function version(mode: Mode): string {
+export function version(mode: string): string {
   return `${mode} ${VERSION}\n` +
     "Copyright Red Hat\n" +
     "GNU General Public License, version 2 or later\n" +
