@@ -81,10 +81,10 @@ for (const s of SESSIONS) {
 Deno.test("pesto: usage, version and connection errors as upstream's", async () => {
   let r = await pesto([]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^Usage: \S*pesto \[OPTION\]\.\.\. PATH\n\n  -A, --add\t\t/);
+  assert.match(r.stderr, /^Usage: \S*pesto \[OPTION\]\.\.\. PATH\n\n {2}-A, --add\t\t/);
   r = await pesto(["--help"]);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /  --version\t\tShow version and exit\n$/);
+  assert.match(r.stdout, / {2}--version\t\tShow version and exit\n$/);
   r = await pesto(["--version"]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^pesto \S+\nCopyright Red Hat\n/);
