@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { Conf, Ip4Conf, Ip6Conf, Mode, PortFwd } from "../context.ts";
+import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
 import {
   formatIp4,
   formatIp6,
@@ -48,7 +48,16 @@ import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import type { HostDiscovery, HostInfo } from "./host_info.ts";
 import { findOption, OPTIONS, SHORT_OPTIONS } from "./options.ts";
-import { newPortFwd, parsePortSpec, type PortOpt } from "./port_spec.ts";
+import { confFwdRules } from "./fwd_opts.ts";
+import type { FwdOpt } from "../fwd/fwd_rule.ts";
+import {
+  addResolver4,
+  addResolver6,
+  natApply,
+  natCheck,
+  natOption,
+  newNatOpts,
+} from "./nat_opts.ts";
 import { MAXDNSRCH, MAXNS, parseResolvConf, readResolvConf, RESOLV_CONF } from "./resolv.ts";
 import { VERSION } from "./version.ts";
 
@@ -89,6 +98,8 @@ export interface ConfOptions {
   egid?: number;
   /** /proc/self/uid_map text, instead of reading the file. */
   uidMap?: string;
+  /** /proc/sys/net/ipv4/ip_local_port_range text, instead of reading the file. */
+  portRange?: string;
 }
 
 /** What the command line asked for. */
@@ -219,6 +230,9 @@ function emptyIp4(): Ip4Conf {
     dnsMatch: 0,
     dnsHost: 0,
     addrOut: 0,
+    mapHostLoopback: 0,
+    mapGuestAddr: 0,
+    ourTapAddr: 0,
     ifnameOut: "",
   };
 }
@@ -232,6 +246,9 @@ function emptyIp6(): Ip6Conf {
     dnsMatch: new Uint32Array(4),
     dnsHost: new Uint32Array(4),
     addrOut: new Uint32Array(4),
+    mapHostLoopback: new Uint32Array(4),
+    mapGuestAddr: new Uint32Array(4),
+    ourTapLl: new Uint32Array(4),
     ifnameOut: "",
   };
 }
@@ -297,11 +314,11 @@ export function parseConf(
     noNdp: false,
     noDhcpv6: false,
     noRa: false,
-    noMapGw: false,
   };
+  const nat = newNatOpts();
   let v4Only = false;
   let v6Only = false;
-  const ports: [PortOpt, string][] = [];
+  const ports: [FwdOpt, string][] = [];
   let nsIfname = "";
   let nsMac: Uint8Array | null = null;
   let userns: string | null = null;
@@ -582,7 +599,14 @@ export function parseConf(
         flags.noRa = true;
         break;
       case "no-map-gw":
-        flags.noMapGw = true;
+      case "map-host-loopback":
+      case "map-guest-addr":
+      case "dns-host":
+      case "host-lo-to-ns-lo":
+      case "no-splice":
+      case "splice-only":
+      case "freebind":
+        natOption(nat, name, arg);
         break;
       case "ipv4-only":
         v4Only = true;
@@ -640,6 +664,12 @@ export function parseConf(
   if (v4Only && v6Only) fail("Options ipv4-only and ipv6-only are mutually exclusive");
   if (socketPath !== "" && fd >= 0) fail("Options --socket and --fd are mutually exclusive");
   if (mode === "passt" && operands.length > 0) fail(`Extra non-option argument: ${operands[0]}`);
+  if (natCheck(mode, nat)) {
+    // --splice-only: no ICMP, no DNS (upstream).
+    flags.noIcmp = true;
+    noDns = true;
+    noSearch = true;
+  }
 
   const [uid, gid] = conf_ugid(runas, opts, warnings);
 
@@ -686,25 +716,16 @@ export function parseConf(
   ip6.ifnameOut = ifnameOut6;
   ip4.dnsMatch = dnsFwd4;
   ip6.dnsMatch = dnsFwd6;
+  natApply(nat, h4 !== null, h6 !== null, ip4, ip6);
 
-  // Forwarding maps: -t/-u first, then -T/-U, as upstream's later passes.
-  const fwd: Record<PortOpt, PortFwd> = {
-    t: newPortFwd(),
-    u: newPortFwd(),
-    T: newPortFwd(),
-    U: newPortFwd(),
-  };
-  const seen = new Set<PortOpt>();
-  for (const pass of [["t", "u"], ["T", "U"]]) {
-    for (const [opt, arg] of ports) {
-      if (!pass.includes(opt)) continue;
-      parsePortSpec(fwd[opt], arg, opt, mode, !seen.has(opt));
-      seen.add(opt);
-    }
-  }
-  if (mode === "pasta") {
-    for (const opt of ["t", "u", "T", "U"] as const) if (!seen.has(opt)) fwd[opt].mode = "auto";
-  }
+  // Forwarding rules: -t/-u first, then -T/-U, as upstream's later passes.
+  const fwd = confFwdRules(mode, ports, {
+    v4: h4 !== null,
+    v6: h6 !== null,
+    tcp: !flags.noTcp,
+    udp: !flags.noUdp,
+    scan: mode === "pasta",
+  }, opts.portRange);
 
   // pasta target: PID, command, or --netns.
   let targetPid = 0;
@@ -741,7 +762,7 @@ export function parseConf(
     flags.noDhcpv6 = true;
   }
 
-  // DNS: -D, else resolv.conf; loopback resolvers are reached through the gateway.
+  // DNS: -D, else resolv.conf; loopback resolvers are reached through --map-host-loopback.
   let ns4: number[] = dns4;
   let ns6: Uint32Array[] = dns6;
   let dnsSearch: string[] = search;
@@ -755,31 +776,8 @@ export function parseConf(
     }
     if (!noSearch && search.length === 0) dnsSearch = rc.search;
   }
-  if (h4 !== null) {
-    for (const a of ns4) {
-      if (ip4.dnsHost === 0) ip4.dnsHost = a;
-      if (ip4IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip4.dns.push(ip4.gw);
-        if (ip4.dnsMatch === 0) ip4.dnsMatch = ip4.gw;
-      } else {
-        ip4.dns.push(a);
-      }
-    }
-  }
-  if (h6 !== null) {
-    for (const a of ns6) {
-      if (ip6IsZero(ip6.dnsHost)) ip6.dnsHost = a;
-      if (ip6IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip6.dns.push(ip6.gw);
-        // Upstream records ::1 here (inventory §6 quirk 10); we use the gateway, as for IPv4.
-        if (ip6IsZero(ip6.dnsMatch)) ip6.dnsMatch = ip6.gw;
-      } else {
-        ip6.dns.push(a);
-      }
-    }
-  }
+  if (h4 !== null) { for (const a of ns4) addResolver4(ip4, a); }
+  if (h6 !== null) { for (const a of ns6) addResolver6(ip6, a); }
   if (!noDns && ns4.length === 0 && ns6.length === 0) {
     warnings.push("Couldn't get any nameserver address");
   }
@@ -816,10 +814,11 @@ export function parseConf(
     dhcpDns,
     dhcpSearch,
     ...flags,
-    tcpIn: fwd.t,
-    udpIn: fwd.u,
-    tcpOut: fwd.T,
-    udpOut: fwd.U,
+    noSplice: nat.noSplice,
+    spliceOnly: nat.spliceOnly,
+    hostLoToNsLo: nat.hostLoToNsLo,
+    freebind: nat.freebind,
+    fwd,
     nsIfname: nsIfname || ifname4 || ifname6 || "tap0",
     nsMac,
     userns,
@@ -1001,8 +1000,18 @@ export function usage(mode: Mode): string {
     );
   }
   l.push(
+    "  --map-host-loopback ADDR\tTranslate ADDR to refer to host",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: gateway address",
+    "  --map-guest-addr ADDR\tTranslate ADDR to guest's address",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: none",
     "  --dns-forward ADDR\tForward DNS queries sent to ADDR",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
     "    default: don't forward DNS queries",
+    "  --dns-host ADDR\tHost nameserver to direct queries to",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: first nameserver from host's /etc/resolv.conf",
     "  --no-tcp\t\tDisable TCP protocol handler",
     "  --no-udp\t\tDisable UDP protocol handler",
     "  --no-icmp\t\tDisable ICMP/ICMPv6 protocol handler",
@@ -1010,6 +1019,7 @@ export function usage(mode: Mode): string {
     "  --no-ndp\t\tDisable NDP responses",
     "  --no-dhcpv6\t\tDisable DHCPv6 server",
     "  --no-ra\t\tDisable router advertisements",
+    "  --freebind\t\tBind to any address for forwarding",
     "  --no-map-gw\t\tDon't map gateway address to host",
     "  -4, --ipv4-only\tEnable IPv4 operation only",
     "  -6, --ipv6-only\tEnable IPv6 operation only",
@@ -1052,6 +1062,8 @@ export function usage(mode: Mode): string {
       "  -U, --udp-ns SPEC\tUDP port forwarding to init namespace",
       "    SPEC is as described above",
       "    default: auto",
+      "  --host-lo-to-ns-lo\tTranslate host-loopback forwards to",
+      "\t\t\tnamespace loopback",
       "  --userns NSPATH \tTarget user namespace to join",
       "  --netns PATH|NAME\tTarget network namespace to join",
       "  --netns-only\t\tDon't join existing user namespace",
@@ -1062,6 +1074,8 @@ export function usage(mode: Mode): string {
       "  \t\t\tnetwork namespace is deleted",
       "  --config-net\t\tConfigure tap interface in namespace",
       "  --ns-mac-addr ADDR\tSet MAC address on tap interface",
+      "  --no-splice\t\tDisable inbound socket splicing",
+      "  --splice-only\tOnly enable loopback forwarding",
     );
   }
   return l.join("\n") + "\n";

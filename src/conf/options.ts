@@ -90,6 +90,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "netns-only", arg: "none", mode: "pasta" },
   { name: "nsrun-dir", arg: "required", mode: "pasta", metavar: "DIR" },
   { name: "config-net", arg: "none", mode: "pasta" },
+  { name: "map-host-loopback", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "map-guest-addr", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "dns-host", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "host-lo-to-ns-lo", arg: "none", mode: "pasta" },
+  { name: "no-splice", arg: "none", mode: "both" },
+  { name: "splice-only", arg: "none", mode: "pasta" },
+  { name: "freebind", arg: "none", mode: "both" },
 ];
 
 /** The table entry of a long option name, if any. */

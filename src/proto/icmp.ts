@@ -10,8 +10,11 @@
  * are received straight into an output slot behind room for the Ethernet and IP
  * headers, the identifier is restored from the epoll reference (in case the bind
  * failed and the kernel chose another one), and the frame goes to the guest from
- * the replying address. Requests to the gateway go to the host's loopback unless
- * `--no-map-gw`, and replies from loopback appear to come from the gateway.
+ * the replying address. Addresses are translated by `fwd/nat.ts`, as for TCP
+ * and UDP: the `--map-host-loopback` address is the host's loopback, the
+ * `--map-guest-addr` one the host's own address, and replies come back from
+ * the address the guest used. Requests from or to a non-unicast address are
+ * dropped.
  * Sockets idle for {@linkcode ICMP_ECHO_TIMEOUT} are closed by the timer.
  *
  * Opening a ping socket needs the user's group in `net.ipv4.ping_group_range`;
@@ -32,6 +35,7 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
+import * as nat from "../fwd/nat.ts";
 import {
   EPOLLIN,
   IPPROTO_ICMP,
@@ -50,8 +54,6 @@ export const ICMP_ECHO_TIMEOUT = 60;
 
 const ICMP_ECHO = 8;
 const ICMPV6_ECHO = 128;
-const LOOPBACK4 = 0x7f000001;
-const LOOPBACK6 = new Uint32Array([0, 0, 0, 1]);
 
 const rlOpen = new RateLimit(1, 1000);
 const rlSend = new RateLimit();
@@ -62,6 +64,12 @@ function msgOpen(): string {
 
 function msgSend(): string {
   return "ICMP: failed to send echo request";
+}
+
+const rlInvalid = new RateLimit();
+
+function msgInvalid(): string {
+  return "ICMP: echo request from or to an unspecified, multicast or broadcast address, dropped";
 }
 
 /** Echo state per identifier and family, and the socket handlers. */
@@ -78,6 +86,8 @@ export class Icmp {
   readonly #iov: Uint32Array;
   readonly #saOff: number;
   readonly #words = new Uint32Array(4);
+  /** Scratch flowsides (initiating, target) for the translation. */
+  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
 
   /** Registers the socket handlers in `loop`. */
   constructor(readonly c: Ctx, readonly loop: Loop, readonly tap: Tap, arena: Arena) {
@@ -132,25 +142,38 @@ export class Icmp {
     const type = dv.getUint8(l4);
     if (type !== (v6 ? ICMPV6_ECHO : ICMP_ECHO)) return;
     const id = dv.getUint16(l4 + 4);
+    // Destination through the translation (fwd/nat.ts); both ends must be unicast.
+    const f = this.#sides;
+    const T = nat.SIDE_WORDS;
+    if (v6) {
+      for (let j = 0; j < 4; j++) {
+        f[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
+        f[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
+      }
+    } else {
+      nat.setV4(f, nat.EADDR, ipv4.src(dv, l3));
+      nat.setV4(f, nat.OADDR, ipv4.dst(dv, l3));
+    }
+    f[nat.EPORT] = id;
+    f[nat.OPORT] = id;
+    if (!nat.isUnicast(f, nat.EADDR) || !nat.isUnicast(f, nat.OADDR)) {
+      debugRatelimit(rlInvalid, now, msgInvalid);
+      return;
+    }
+    nat.natFromTap(c, v6 ? nat.IPPROTO_ICMPV6 : nat.IPPROTO_ICMP, f, 0, f, T);
+    let salen: number;
+    if (v6) {
+      const w = this.#words;
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
+      salen = sa.writeIn6(dv, this.#saOff, w, 0, nat.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
+    } else {
+      salen = sa.writeIn4(dv, this.#saOff, f[T + nat.EADDR + 3]!, 0);
+    }
     const key = (v6 ? 65536 : 0) + id;
     let fd = this.#sock[key]!;
     if (fd < 0) fd = this.#open(v6, id, now);
     if (fd < 0) return;
     this.#ts[key] = now;
-
-    let salen: number;
-    if (v6) {
-      ipv6.readDst(dv, l3, this.#words);
-      const w = this.#words;
-      let scope = 0;
-      if (!c.conf.noMapGw && wordsEqual(w, c.conf.ip6.gw)) w.set(LOOPBACK6);
-      else if (w[0]! >>> 22 === 0x3fa) scope = c.conf.ifindex6;
-      salen = sa.writeIn6(dv, this.#saOff, w, 0, scope);
-    } else {
-      let dst = ipv4.dst(dv, l3);
-      if (!c.conf.noMapGw && dst === c.conf.ip4.gw) dst = LOOPBACK4;
-      salen = sa.writeIn4(dv, this.#saOff, dst, 0);
-    }
     this.#iov[0] = l4;
     this.#iov[1] = l4len;
     const rc = lib().pf_sendmsg(
@@ -187,7 +210,7 @@ export class Icmp {
       if (v6) {
         const src = this.#words;
         sa.readAddr6(dv, this.#saOff, src);
-        if (wordsEqual(src, LOOPBACK6)) src.set(c.conf.ip6.gw);
+        if (!nat.natReplySource(c, nat.IPPROTO_ICMPV6, src, 0, 0, src, 0)) continue;
         const ll = src[0]! >>> 22 === 0x3fa;
         const dst = ll ? c.ip6AddrLlSeen : c.ip6AddrSeen;
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IPV6);
@@ -197,8 +220,10 @@ export class Icmp {
           csum.l4Checksum6(u8, l4, len, l3 + ipv6.SRC_OFF, l3 + ipv6.DST_OFF, IPPROTO_ICMPV6),
         );
       } else {
-        let src = sa.addr4(dv, this.#saOff);
-        if (src >>> 24 === 127 && !c.conf.noMapGw) src = c.conf.ip4.gw;
+        const f = this.#sides;
+        nat.setV4(f, 0, sa.addr4(dv, this.#saOff));
+        if (!nat.natReplySource(c, nat.IPPROTO_ICMP, f, 0, 0, f, 0)) continue;
+        const src = f[3]!;
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IP);
         ipv4.push(u8, dv, l3, src, c.ip4AddrSeen, IPPROTO_ICMP, len);
         dv.setUint16(l4 + 2, csum.csumFold(csum.sum16(u8, l4, len, 0)));
@@ -219,8 +244,4 @@ export class Icmp {
       this.#active[i--] = this.#active[--this.#nactive]!;
     }
   }
-}
-
-function wordsEqual(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }

@@ -49,6 +49,10 @@ import type { TapOut } from "../tap/tap_out.ts";
 import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
+import * as nat from "../fwd/nat.ts";
+import { listenSlot } from "../fwd/fwd.ts";
+import type { FwdRule } from "../fwd/fwd_rule.ts";
+import { LISTEN_OUTBOUND } from "../fwd/listen.ts";
 import {
   ACK_FROM_TAP_DUE,
   ACK_TO_TAP_DUE,
@@ -127,16 +131,9 @@ export const SNDBUF_BIG = 4 * 1024 * 1024;
 export const LOW_RTT_THRESHOLD = 10;
 /** Entries of the low-RTT destination table (upstream LOW_RTT_TABLE_SIZE). */
 export const LOW_RTT_TABLE_SIZE = 8;
-/** Backlog of listening sockets. */
-export const LISTEN_BACKLOG = 128;
-/** Flag in a TCP_LISTEN reference index: a namespace-side (-T) listener. */
-export const LISTEN_OUTBOUND = 1 << 16;
-/** Flag in a TCP_LISTEN reference index: the listener is bound to IPv6 only (informational). */
-export const LISTEN_V6 = 1 << 17;
 
 // Linux constants.
 const SO_PEEK_OFF = 42;
-const LOOPBACK4 = 0x7f000001;
 const INT_MAX_HALF = 0x3fffffff;
 
 /** Words of pf_tcp_info() output. */
@@ -152,8 +149,9 @@ const DISCARD_LEN = 65536;
 
 /**
  * Hook for loopback connections accepted in pasta (spliced path, `tcp_splice.ts`): gets the
- * accepted socket, the target port, whether the peer is IPv6 and whether the listener was a
- * namespace-side (-T) one; returns true if it took the socket.
+ * accepted socket, the target port, whether the peer is IPv6, whether the listener was a
+ * namespace-side (-T) one, and the target address (inany words at `dstOff` of `dst`, from
+ * `fwd/nat.ts`); returns true if it took the socket.
  */
 export type SpliceAccept = (
   c: Ctx,
@@ -161,8 +159,16 @@ export type SpliceAccept = (
   port: number,
   v6: boolean,
   outbound: boolean,
+  dst: Uint32Array,
+  dstOff: number,
   now: number,
 ) => boolean;
+
+const rlInvalid = new RateLimit();
+
+function msgInvalid(): string {
+  return "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)";
+}
 
 /** What the TCP module needs from the tap: frame queue plus an explicit flush. */
 export interface TcpTap extends TapOut {
@@ -202,6 +208,13 @@ export function tcpIsn(secret: Uint32Array, u8: Uint8Array, off: number, nowMs: 
 /** The TCP tap-path module: connection table, handlers, timers. */
 export class Tcp {
   readonly conns: ConnTable;
+  /**
+   * The rule of a listener (`fwd/fwd.ts`): `outbound` for `-T` listeners, and the
+   * slot from the listener's reference; null (or no hook): no target address.
+   */
+  ruleAt: ((outbound: boolean, slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule for the translation of an accepted connection: target port given, taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
   /** Hook for spliced (loopback) connections in pasta; null: everything goes through the tap. */
   spliceAccept: SpliceAccept | null = null;
   readonly #c: Ctx;
@@ -230,6 +243,8 @@ export class Tcp {
   readonly #src6 = new Uint32Array(4);
   readonly #dst6 = new Uint32Array(4);
   readonly #w = new Uint32Array(4);
+  /** Scratch flowsides (initiating, target) for the translation. */
+  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   /** Low-RTT destinations (guest-facing addresses, four words each). */
   readonly #lowRtt = new Uint32Array(LOW_RTT_TABLE_SIZE * 4);
   #lowRttNext = 0;
@@ -815,7 +830,7 @@ export class Tcp {
     const i = t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
-        this.#connFromTap(c, v6, th, hlen, now);
+        this.#connFromTap(c, v6, l3, th, hlen, now);
         return 1;
       }
       return count;
@@ -1066,18 +1081,37 @@ export class Tcp {
   }
 
   /** Opens a host socket for a SYN from the guest (upstream tcp_conn_from_tap). */
-  #connFromTap(c: Ctx, v6: boolean, th: number, hlen: number, now: number): void {
+  #connFromTap(c: Ctx, v6: boolean, l3: number, th: number, hlen: number, now: number): void {
     const ffi = lib();
     const dv = this.#dv;
     const t = this.conns;
     const w = this.#w;
     const tapPort = tcph.srcPort(dv, th);
     const sockPort = tcph.dstPort(dv, th);
-    if (sockPort === 0 || tapPort === 0) return;
+    // Both ends must be unicast, ports non-zero (upstream): a SYN to 0.0.0.0,
+    // a broadcast or a multicast address reaches nothing.
+    const f = this.#sides;
+    if (v6) {
+      for (let j = 0; j < 4; j++) f[nat.EADDR + j] = dv.getUint32(l3 + 8 + j * 4);
+    } else {
+      nat.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
+    }
+    nat.copyAddr(f, nat.OADDR, w, 0);
+    f[nat.EPORT] = tapPort;
+    f[nat.OPORT] = sockPort;
+    if (
+      sockPort === 0 || tapPort === 0 || !nat.isUnicast(f, nat.EADDR) ||
+      !nat.isUnicast(f, nat.OADDR)
+    ) {
+      debugRatelimit(rlInvalid, now, msgInvalid);
+      return;
+    }
     if (t.count >= t.capacity) {
       debugRatelimit(rlConn, now, msgNoConn);
       return;
     }
+    const T = nat.SIDE_WORDS;
+    nat.natFromTap(c, nat.IPPROTO_TCP, f, 0, f, T);
     const fd = ffi.pf_socket(
       v6 ? sa.AF_INET6 : sa.AF_INET,
       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -1093,49 +1127,20 @@ export class Tcp {
     t.events[i] = TAP_SYN_RCVD;
     if (v6) t.flags[i] = V6;
 
-    // Destination, with the gateway mapped to loopback.
+    // Destination: the target side of the translation (fwd/nat.ts).
     const sad = this.#sadv;
     let salen: number;
-    let local = false;
-    let outbound = true;
+    const local = nat.isLoopback(f, T + nat.EADDR);
+    let outbound = !local;
     if (!v6) {
-      let dst = w[3]!;
-      if (!c.conf.noMapGw && dst === c.conf.ip4.gw) dst = LOOPBACK4;
-      else if (c.conf.ip4.dnsMatch && dst === c.conf.ip4.dnsMatch) dst = c.conf.ip4.dnsHost;
-      if ((dst >>> 24) === 127) {
-        local = true;
-        outbound = false;
-      }
-      salen = sa.writeIn4(sad, 0, dst, sockPort);
+      salen = sa.writeIn4(sad, 0, f[T + nat.EADDR + 3]!, sockPort);
     } else {
-      const g = c.conf.ip6.gw;
-      const m = c.conf.ip6.dnsMatch;
       let scope = 0;
-      if (!c.conf.noMapGw && w[0] === g[0] && w[1] === g[1] && w[2] === g[2] && w[3] === g[3]) {
-        w[0] = 0;
-        w[1] = 0;
-        w[2] = 0;
-        w[3] = 1;
-        local = true;
-        outbound = false;
-      } else if (
-        (m[0]! | m[1]! | m[2]! | m[3]!) !== 0 && w[0] === m[0] && w[1] === m[1] && w[2] === m[2] &&
-        w[3] === m[3]
-      ) {
-        const h = c.conf.ip6.dnsHost;
-        w[0] = h[0]!;
-        w[1] = h[1]!;
-        w[2] = h[2]!;
-        w[3] = h[3]!;
-      }
-      if ((w[0]! >>> 22) === 0x3fa) {
+      if (nat.isLinkLocal6(f, T + nat.EADDR)) {
         scope = c.conf.ifindex6;
         outbound = false;
       }
-      if ((w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1) {
-        local = true;
-        outbound = false;
-      }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
       salen = sa.writeIn6(sad, 0, w, sockPort, scope);
     }
     if (local || this.#isLowRtt(i)) t.flags[i] = t.flags[i]! | LOCAL;
@@ -1265,6 +1270,10 @@ export class Tcp {
       }
       const port = index & 0xffff;
       const outbound = (index & LISTEN_OUTBOUND) !== 0;
+      const rule = this.#rule;
+      const fr = this.ruleAt?.(outbound, listenSlot(index)) ?? null;
+      if (fr !== null) rule.taddr.set(fr.taddr);
+      else rule.taddr.fill(0);
       const w = this.#w;
       let v6 = sa.family(sad, 0) === sa.AF_INET6;
       if (v6) {
@@ -1277,37 +1286,47 @@ export class Tcp {
         w[3] = sa.addr4(sad, 0);
       }
       const peerPort = sa.port(sad, 0);
-      const loopback = v6 ? (w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1 : (w[3]! >>> 24) === 127;
-      if (outbound || (c.conf.mode === "pasta" && loopback && this.spliceAccept)) {
-        if (!this.spliceAccept || !this.spliceAccept(c, s, port, v6, outbound, now)) {
+      // The initiating side: the peer, and us as it sees us (only loopback
+      // matters to the translation: a loopback peer reached a loopback address).
+      const f = this.#sides;
+      const T = nat.SIDE_WORDS;
+      nat.copyAddr(f, nat.EADDR, w, 0);
+      if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, w, 0);
+      else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
+      else nat.setV4(f, nat.OADDR, 0);
+      f[nat.EPORT] = peerPort;
+      f[nat.OPORT] = port;
+      if (outbound) {
+        if (
+          !this.spliceAccept ||
+          nat.natFromSplice(rule, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
+          !this.spliceAccept(c, s, port, v6, true, f, T + nat.EADDR, now)
+        ) {
           ffi.pf_close(s);
         }
         continue;
       }
+      const pif = nat.natFromHost(c, rule, nat.IPPROTO_TCP, f, 0, f, T);
+      if (pif === nat.PIF_SPLICE && this.spliceAccept) {
+        if (!this.spliceAccept(c, s, port, v6, false, f, T + nat.EADDR, now)) ffi.pf_close(s);
+        continue;
+      }
+      if (pif !== nat.PIF_TAP && pif !== nat.PIF_SPLICE) {
+        ffi.pf_close(s);
+        continue;
+      }
+      // Not spliced (passt, or no splicing): through the tap, from the translated source.
+      if (pif === nat.PIF_SPLICE) {
+        if (!nat.natInbound(c, f, nat.EADDR, f, T + nat.OADDR)) {
+          if (!nat.ourTapAddr(c, !v6, f, T + nat.OADDR)) {
+            ffi.pf_close(s);
+            continue;
+          }
+        }
+      }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.OADDR + j]!;
       if (!this.#connFromSock(s, v6, port, peerPort, now)) ffi.pf_close(s);
     }
-  }
-
-  /** Source NAT for an inbound peer in the scratch words (upstream tcp_snat_inbound). */
-  #snat(v6: boolean): void {
-    const c = this.#c;
-    const w = this.#w;
-    if (!v6) {
-      const a = w[3]!;
-      if ((a >>> 24) === 127 || a === 0 || a === c.ip4AddrSeen) w[3] = c.conf.ip4.gw;
-      return;
-    }
-    const s = c.ip6AddrSeen, o = c.conf.ip6.addr;
-    const lo = (w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1;
-    const seen = w[0] === s[0] && w[1] === s[1] && w[2] === s[2] && w[3] === s[3];
-    const ours = w[0] === o[0] && w[1] === o[1] && w[2] === o[2] && w[3] === o[3];
-    if (!lo && !seen && !ours) return;
-    const g = c.conf.ip6.gw;
-    const src = (g[0]! >>> 22) === 0x3fa ? g : c.conf.ip6.addrLl;
-    w[0] = src[0]!;
-    w[1] = src[1]!;
-    w[2] = src[2]!;
-    w[3] = src[3]!;
   }
 
   /** Makes an accepted socket a tap connection: SYN to the guest. */
@@ -1316,7 +1335,6 @@ export class Tcp {
     const t = this.conns;
     if (v6 ? !c.conf.v6 : !c.conf.v4) return false;
     if (!v6 && !(c.ip4AddrSeen || c.conf.ip4.addr)) return false;
-    this.#snat(v6);
     const w = this.#w;
     if (t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
     if (t.count >= t.capacity) return false;

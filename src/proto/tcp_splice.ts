@@ -49,12 +49,11 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { FWD_SCAN_INTERVAL, LISTEN_BACKLOG, scanProcNet, STATE_TCP_LISTEN } from "../fwd.ts";
-import { debug, debugRatelimit, RateLimit, warn, warnRatelimit } from "../log.ts";
+import { debugRatelimit, RateLimit, warnRatelimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
-import { LISTEN_OUTBOUND, type Tcp } from "./tcp.ts";
+import type { Tcp } from "./tcp.ts";
 import {
   EPOLLERR,
   EPOLLET,
@@ -116,7 +115,6 @@ export const SPLICE_V6 = 128;
 /** Outbound (-T) connection: side B is on the host. */
 export const SPLICE_OUTBOUND = 256;
 
-const LOOPBACK4 = 0x7f000001;
 const EV_SOCK = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 
 /** Namespace descriptors for the helper that creates sockets there (-1: our own). */
@@ -217,7 +215,7 @@ export class TcpSplice {
   readonly #pipeI32 = new Int32Array(this.#pipeU8.buffer);
   readonly #sa = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #sadv = new DataView(this.#sa.buffer);
-  readonly #lo6 = new Uint32Array([0, 0, 0, 1]);
+  readonly #dst6 = new Uint32Array(4);
   readonly #linger = new Uint8Array(8);
 
   /**
@@ -262,9 +260,19 @@ export class TcpSplice {
 
   /**
    * Takes the accepted loopback socket `fd` for target `port` (the hook of `tcp.ts`):
-   * connects side B and starts moving data; false only if it did nothing with `fd`.
+   * connects side B to the address at `dst[dstOff]` (inany words: the namespace's
+   * address or loopback, or the host's loopback for `-T`) and starts moving data;
+   * false only if it did nothing with `fd`.
    */
-  accept(fd: number, port: number, v6: boolean, outbound: boolean, now: number): boolean {
+  accept(
+    fd: number,
+    port: number,
+    v6: boolean,
+    outbound: boolean,
+    dst: Uint32Array,
+    dstOff: number,
+    now: number,
+  ): boolean {
     const ffi = lib();
     if (fd > SOCKET_MAX) {
       warnRatelimit(rlBig, now, msgBig);
@@ -307,9 +315,11 @@ export class TcpSplice {
       return true;
     }
     ffi.pf_setsockopt_int(b, IPPROTO_TCP, TCP_QUICKACK, 1);
+    const d6 = this.#dst6;
+    for (let j = 0; j < 4; j++) d6[j] = dst[dstOff + j]!;
     const len = v6
-      ? sa.writeIn6(this.#sadv, 0, this.#lo6, port)
-      : sa.writeIn4(this.#sadv, 0, LOOPBACK4, port);
+      ? sa.writeIn6(this.#sadv, 0, d6, port)
+      : sa.writeIn4(this.#sadv, 0, d6[3]!, port);
     const rc = ffi.pf_connect(b, this.#sa, len);
     if (rc < 0 && rc !== -EINPROGRESS) {
       debugRatelimit(rlErr, now, msgErr);
@@ -612,145 +622,12 @@ export class TcpSplice {
   }
 }
 
-/** `-T` listeners in the namespace, and their `auto` mode over the host's listening ports. */
-export class TcpSpliceFwd {
-  /** Listener per port on the namespace's 127.0.0.1 and ::1; -1 if none. */
-  readonly sock4 = new Int32Array(65536).fill(-1);
-  readonly sock6 = new Int32Array(65536).fill(-1);
-  readonly #c: Ctx;
-  readonly #loop: Loop;
-  readonly #ns: SpliceNs;
-  readonly #scan = new Uint8Array(8192);
-  #proc4 = -1;
-  #proc6 = -1;
-
-  /** Listeners for `c.conf.tcpOut`, created in namespace `ns`, registered in `loop`. */
-  constructor(c: Ctx, loop: Loop, ns: SpliceNs) {
-    this.#c = c;
-    this.#loop = loop;
-    this.#ns = ns;
-  }
-
-  /** Binds namespace loopback listeners for `port` forwarded to host `target`; sockets bound. */
-  bindPort(port: number, target: number): number {
-    const ffi = lib();
-    const conf = this.#c.conf;
-    const b = new Uint8Array(sa.SOCKADDR_MAX);
-    const dv = new DataView(b.buffer);
-    let bound = 0;
-    for (let f = 0; f < 2; f++) {
-      const v6 = f === 1;
-      if (v6 ? !conf.v6 : !conf.v4) continue;
-      const tab = v6 ? this.sock6 : this.sock4;
-      if (tab[port]! >= 0) continue;
-      const len = v6
-        ? sa.writeIn6(dv, 0, new Uint32Array([0, 0, 0, 1]), port)
-        : sa.writeIn4(dv, 0, LOOPBACK4, port);
-      const fd = ffi.pf_ns_bind_socket(
-        this.#ns.userns,
-        this.#ns.netns,
-        v6 ? sa.AF_INET6 : sa.AF_INET,
-        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-        0,
-        b,
-        len,
-        LISTEN_BACKLOG,
-      );
-      if (fd < 0) {
-        debug(
-          `Cannot bind TCP port ${port} on ${v6 ? "::1" : "127.0.0.1"} in namespace: errno ${-fd}`,
-        );
-        continue;
-      }
-      if (this.#loop.add(fd, EpollType.TCP_LISTEN, target | LISTEN_OUTBOUND, EPOLLIN) < 0) {
-        ffi.pf_close(fd);
-        continue;
-      }
-      tab[port] = fd;
-      bound++;
-    }
-    return bound;
-  }
-
-  /** Closes the listeners of `port`. */
-  closePort(port: number): void {
-    for (const tab of [this.sock4, this.sock6]) {
-      const fd = tab[port]!;
-      if (fd < 0) continue;
-      this.#loop.del(fd);
-      lib().pf_close(fd);
-      tab[port] = -1;
-    }
-  }
-
-  /** Binds the ports of a `-T` list; returns the sockets bound. */
-  bindSpec(): number {
-    const fwd = this.#c.conf.tcpOut;
-    let bound = 0;
-    for (const r of fwd.ranges) {
-      for (let p = r.first; p <= r.last; p++) {
-        if (p === 0 || !(fwd.map[p >> 3]! & (1 << (p & 7)))) continue;
-        bound += this.bindPort(p, (p + fwd.delta[p]!) & 0xffff);
-      }
-    }
-    return bound;
-  }
-
-  /** Starts `auto` mode over the host's `/proc/net/tcp` and `tcp6` descriptors. */
-  startAuto(tcp4: number, tcp6: number): void {
-    this.#proc4 = tcp4;
-    this.#proc6 = tcp6;
-    this.rescan();
-  }
-
-  /** Binds or closes namespace listeners to match the host's listening ports. */
-  rescan(): void {
-    if (this.#proc4 < 0 && this.#proc6 < 0) return;
-    const conf = this.#c.conf;
-    const fwd = conf.tcpOut;
-    const want = this.#scan;
-    want.fill(0);
-    scanProcNet(this.#proc4, STATE_TCP_LISTEN, want);
-    scanProcNet(this.#proc6, STATE_TCP_LISTEN, want);
-    for (let b = 0; b < 8192; b++) want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.tcpIn.map[b]!;
-    for (let p = 1; p < 65536; p++) {
-      const bit = 1 << (p & 7);
-      const on = (want[p >> 3]! & bit) !== 0;
-      if (on === ((fwd.map[p >> 3]! & bit) !== 0)) continue;
-      if (on) {
-        if (this.bindPort(p, p) > 0) fwd.map[p >> 3] = fwd.map[p >> 3]! | bit;
-      } else {
-        this.closePort(p);
-        fwd.map[p >> 3] = fwd.map[p >> 3]! & ~bit;
-      }
-    }
-  }
-
-  /** Closes every listener. */
-  closeAll(): void {
-    for (let p = 0; p < 65536; p++) {
-      if (this.sock4[p]! >= 0 || this.sock6[p]! >= 0) this.closePort(p);
-    }
-  }
-}
-
-/** Opens a host `/proc` file read-only, or returns -1. */
-function openProc(path: string): number {
-  const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), O_CLOEXEC | O_NONBLOCK, 0);
-  return fd < 0 ? -1 : fd;
-}
-
 /**
- * Wires spliced TCP for pasta: the accept hook of `tcp`, the loop handler, the 1 s timer,
- * and the `-T` listeners (list or `auto`). `nofile` is the limit raised at start-up.
+ * Wires spliced TCP for pasta: the accept hook of `tcp`, the loop handler and the 1 s
+ * timer; `nofile` is the limit raised at start-up. `-T` listeners come from the
+ * forwarding rules (`fwd/fwd.ts`, `fwd/listen.ts`).
  */
-export function setupTcpSplice(
-  c: Ctx,
-  loop: Loop,
-  tcp: Tcp,
-  ns: SpliceNs,
-  nofile: number,
-): { splice: TcpSplice; fwd: TcpSpliceFwd } {
+export function setupTcpSplice(_c: Ctx, loop: Loop, tcp: Tcp, ns: SpliceNs, nofile: number): TcpSplice {
   const splice = new TcpSplice(loop, ns, nofile);
   const hook = (
     _c: Ctx,
@@ -758,19 +635,12 @@ export function setupTcpSplice(
     port: number,
     v6: boolean,
     outbound: boolean,
+    dst: Uint32Array,
+    dstOff: number,
     now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, now);
+  ): boolean => splice.accept(fd, port, v6, outbound, dst, dstOff, now);
   tcp.spliceAccept = hook;
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));
-  const fwd = new TcpSpliceFwd(c, loop, ns);
-  const out = c.conf.tcpOut;
-  if (c.conf.noTcp) return { splice, fwd };
-  if (out.mode === "auto") {
-    fwd.startAuto(openProc("/proc/net/tcp"), openProc("/proc/net/tcp6"));
-    loop.every(FWD_SCAN_INTERVAL, () => fwd.rescan());
-  } else if (out.mode === "spec") {
-    if (out.ranges.length && fwd.bindSpec() === 0) warn("Failed to bind any port for '-T'");
-  }
-  return { splice, fwd };
+  return splice;
 }

@@ -74,7 +74,8 @@ function setup(nofile = 1 << 20): {
   const back = listener();
   const client = connect(front.port);
   const a = accept(front.fd, loop);
-  assert.equal(sp.accept(a, back.port, false, false, loop.now), true);
+  const lo = new Uint32Array([0, 0, 0xffff, 0x7f000001]);
+  assert.equal(sp.accept(a, back.port, false, false, lo, 0, loop.now), true);
   const server = sp.count ? accept(back.fd, loop) : -1;
   return {
     loop,
