@@ -95,6 +95,8 @@ export interface Conf {
   oneOff: boolean;
   pcap: string | null;
   pidFile: string | null;
+  /** Control socket for pesto (-c), null if none. */
+  confPath: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
   mtu: number;
   /** Host MAC used as source towards the guest (6 bytes). */

@@ -285,6 +285,7 @@ export function parseConf(
   let oneOff = false;
   let pcap: string | null = null;
   let pidFile: string | null = null;
+  let confPath: string | null = null;
   let mtu: number | null = null;
   let addr4: number | null = null;
   let addr6: Uint32Array | null = null;
@@ -414,6 +415,12 @@ export function parseConf(
         once(pcap !== null, "pcap");
         if (arg === "") fail(`Invalid pcap path: ${arg}`);
         pcap = arg;
+        break;
+      case "conf-path":
+        if (arg === "" || new TextEncoder().encode(arg).length >= 108) {
+          fail(`Invalid configuration path: ${arg}`);
+        }
+        confPath = arg;
         break;
       case "pid":
         once(pidFile !== null, "pid");
@@ -800,6 +807,7 @@ export function parseConf(
     oneOff,
     pcap,
     pidFile,
+    confPath,
     mtu: mtu ?? MTU_DEFAULT,
     mac: mac ?? h4?.mac ?? h6?.mac ?? MAC_DEFAULT.slice(),
     ifname4,
@@ -935,6 +943,7 @@ export function usage(mode: Mode): string {
     "  --runas UID|UID:GID \tRun as given UID, GID, which can be",
     "    numeric, or login and group names",
     '    default: drop to user "nobody"',
+    "  -c, --conf-path PATH\tConfiguration socket path",
     "  -h, --help\t\tDisplay this help message and exit",
     "  --version\t\tShow version and exit",
   );

@@ -31,8 +31,8 @@ export interface OptionSpec extends LongOption {
 
 /** getopt() option strings per mode, as upstream's. */
 export const SHORT_OPTIONS: Readonly<Record<Mode, string>> = {
-  passt: "+dqfel:hs:F:p:P:m:a:n:M:g:i:o:D:S:461t:u:",
-  pasta: "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:46t:u:T:U:",
+  passt: "+dqfel:hs:c:F:p:P:m:a:n:M:g:i:o:D:S:461t:u:",
+  pasta: "+dqfel:hc:F:I:p:P:m:a:n:M:g:i:o:D:S:46t:u:T:U:",
 };
 
 /** The long-option table, shared by both modes. */
@@ -44,6 +44,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "log-file", short: "l", arg: "required", mode: "both", metavar: "PATH" },
   { name: "help", short: "h", arg: "none", mode: "both" },
   { name: "socket", short: "s", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "conf-path", short: "c", arg: "required", mode: "both", metavar: "PATH" },
   { name: "fd", short: "F", arg: "required", mode: "both", metavar: "FD" },
   { name: "ns-ifname", short: "I", arg: "required", mode: "pasta", metavar: "NAME" },
   { name: "pcap", short: "p", arg: "required", mode: "both", metavar: "FILE" },

@@ -226,7 +226,11 @@ export class Forwarder {
         if (next[k] !== null) continue;
         while (used.has(slot)) slot++;
         const r = rules[k]!;
-        const inst: Installed = { rule: r, slot, socks: new Int32Array(2 * (r.last - r.first + 1)).fill(-1) };
+        const inst: Installed = {
+          rule: r,
+          slot,
+          socks: new Int32Array(2 * (r.last - r.first + 1)).fill(-1),
+        };
         used.add(slot);
         opened.push(inst);
         next[k] = inst;

@@ -282,7 +282,14 @@ function chunk(s: string): Chunk | null {
   const colon = s.indexOf(":");
   const l = range(colon < 0 ? s : s.slice(0, colon));
   if (l === null) return null;
-  const c: Chunk = { kind: "include", first: l[0], last: l[1], taddr: any, tfirst: l[0], tlast: l[1] };
+  const c: Chunk = {
+    kind: "include",
+    first: l[0],
+    last: l[1],
+    taddr: any,
+    tfirst: l[0],
+    tlast: l[1],
+  };
   if (colon < 0) return c;
   const tgt = s.slice(colon + 1);
   // TADDR/TRANGE, TADDR, or TRANGE (a bare number is a port, as upstream).
@@ -344,7 +351,9 @@ export function parseFwdSpec(opt: FwdOpt, spec: string, caps: FwdCaps, table: Fw
     if (pct >= 0) {
       ifname = prefix.slice(pct + 1);
       if (ifname === "" || ifname.length > 15 || /[\s/]/.test(ifname)) throw bad();
-      if (ifname === "." || ifname === "..") throw new FwdRuleError(`Invalid interface name: ${ifname}`);
+      if (ifname === "." || ifname === "..") {
+        throw new FwdRuleError(`Invalid interface name: ${ifname}`);
+      }
     }
     if (a !== "" && a !== "*") {
       addr = parseAddr(a);
@@ -385,7 +394,19 @@ export function parseFwdSpec(opt: FwdOpt, spec: string, caps: FwdCaps, table: Fw
   }
   if (excludeOnly) {
     for (let p = ephemeralMin; p <= ephemeralMax; p++) exclude[p >> 3]! |= 1 << (p & 7);
-    addExcept(table, caps, proto, addr, ifname, 1, NUM_PORTS - 1, exclude, allTaddr, 1, flags | FWD_WEAK);
+    addExcept(
+      table,
+      caps,
+      proto,
+      addr,
+      ifname,
+      1,
+      NUM_PORTS - 1,
+      exclude,
+      allTaddr,
+      1,
+      flags | FWD_WEAK,
+    );
   }
 }
 

@@ -22,7 +22,7 @@ import type { Loop } from "../loop/loop.ts";
 import type { Tcp } from "../proto/tcp.ts";
 import type { Udp } from "../proto/udp.ts";
 import type { UdpSplice } from "../proto/udp_splice.ts";
-import { FWD_SCAN_INTERVAL, Forwarder, type PifBackends } from "./fwd.ts";
+import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
 import type { FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
 import { type ProcNetFds, Scanner } from "./scan.ts";

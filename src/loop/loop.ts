@@ -60,7 +60,12 @@ export const EpollType = {
   ICMP: 13,
   ICMPV6: 14,
   PING_TIMER: 15,
-  COUNT: 16,
+  CONF_LISTEN: 16,
+  CONF: 17,
+  S4N_API_LISTEN: 18,
+  S4N_API: 19,
+  EXIT_FD: 20,
+  COUNT: 21,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */

@@ -627,7 +627,13 @@ export class TcpSplice {
  * timer; `nofile` is the limit raised at start-up. `-T` listeners come from the
  * forwarding rules (`fwd/fwd.ts`, `fwd/listen.ts`).
  */
-export function setupTcpSplice(_c: Ctx, loop: Loop, tcp: Tcp, ns: SpliceNs, nofile: number): TcpSplice {
+export function setupTcpSplice(
+  _c: Ctx,
+  loop: Loop,
+  tcp: Tcp,
+  ns: SpliceNs,
+  nofile: number,
+): TcpSplice {
   const splice = new TcpSplice(loop, ns, nofile);
   const hook = (
     _c: Ctx,

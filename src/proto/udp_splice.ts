@@ -384,7 +384,9 @@ export class UdpSplice {
       let rc = fd;
       if (fd >= 0) {
         const idx = UDP_SPLICE_REF | (KIND_NS_LISTEN << 17) | (v6 ? 0x10000 : 0) | target;
-        rc = fd > SOCKET_MAX ? -24 : this.#loop.add(fd, EpollType.UDP, withSlot(idx, slot), EPOLLIN);
+        rc = fd > SOCKET_MAX
+          ? -24
+          : this.#loop.add(fd, EpollType.UDP, withSlot(idx, slot), EPOLLIN);
         if (rc < 0) lib().pf_close(fd);
       }
       if (rc < 0) {

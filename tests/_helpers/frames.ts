@@ -63,6 +63,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     oneOff: false,
     pcap: null,
     pidFile: null,
+    confPath: null,
     mtu: 65520,
     mac: HOST_MAC,
     ifname4: "eth0",
