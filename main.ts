@@ -28,13 +28,21 @@ import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { pestoMain } from "./src/pesto/pesto.ts";
+import {
+  attachSlirp,
+  parseSlirpArgs,
+  pastaArgs,
+  slirpBanner,
+  type SlirpOptions,
+} from "./src/slirp4netns/slirp4netns.ts";
 import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
-function modeOf(name: string): Mode | "qrap" | "pesto" | null {
+function modeOf(name: string): Mode | "qrap" | "pesto" | "slirp4netns" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
   if (base.includes("pesto")) return "pesto";
+  if (base.includes("slirp4netns")) return "slirp4netns";
   if (base.includes("pasta")) return "pasta";
   if (base.includes("qrap")) return "qrap";
   if (base.includes("passt")) return "passt";
@@ -70,19 +78,34 @@ function writePidFile(path: string | null): void {
 }
 
 function main(args: string[]): number {
-  const [name = "", ...argv] = args;
-  const mode = modeOf(name);
-  if (mode === null) {
+  const [name = "", ...cmdline] = args;
+  let argv = cmdline;
+  const named = modeOf(name);
+  if (named === null) {
     write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta, pesto or qrap\n`);
     return 1;
   }
-  if (mode === "qrap") return qrapMain(argv);
-  if (mode === "pesto") {
+  if (named === "qrap") return qrapMain(argv);
+  if (named === "pesto") {
     return pestoMain([name, ...argv], {
       out: (t) => write(Deno.stdout, t),
       err: (t) => write(Deno.stderr, t),
     });
   }
+  // slirp4netns: its command line becomes pasta's, in the foreground
+  let slirp: SlirpOptions | null = null;
+  if (named === "slirp4netns") {
+    const p = parseSlirpArgs(name, argv, VERSION);
+    if (p.kind === "exit") {
+      write(Deno.stdout, p.stdout);
+      write(Deno.stderr, p.stderr);
+      return p.status;
+    }
+    for (const w of p.warnings) write(Deno.stdout, w + "\n");
+    slirp = p.opts;
+    argv = pastaArgs(slirp);
+  }
+  const mode: Mode = named === "slirp4netns" ? "pasta" : named;
   setIdent(mode);
 
   const readyFd = daemonFd();
@@ -137,6 +160,10 @@ function main(args: string[]): number {
   for (const w of result.warnings) warn(w);
   try {
     const rt = setup(conf);
+    if (slirp !== null) {
+      write(Deno.stdout, slirpBanner(slirp));
+      rt.atExit.push(attachSlirp(rt.loop, rt.fwd!, slirp));
+    }
     if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
     if (readyFd < 0) writePidFile(conf.pidFile);
     if (readyFd >= 0) {
