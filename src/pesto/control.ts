@@ -58,6 +58,9 @@ import {
   WireError,
 } from "./wire.ts";
 
+// The socket file is removed at exit, after the sandbox is in place:
+// #syscalls statx newfstatat unlink unlinkat
+
 /** A client that sends nothing for this long (ms) is dropped. */
 export const CONF_TIMEOUT = 5000;
 

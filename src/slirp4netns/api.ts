@@ -43,6 +43,9 @@ import { type Forwarder, FwdError } from "../fwd/fwd.ts";
 import { type FwdRule, ruleEqual } from "../fwd/fwd_rule.ts";
 import { formatIp4, parseIp4 } from "../ip.ts";
 
+// The socket file is removed at exit, after the sandbox is in place:
+// #syscalls:pasta statx newfstatat unlink unlinkat
+
 /** Largest request + 1 (slirp4netns's buffer). */
 export const API_BUFLEN = 4096;
 /** Connections served at once. */
