@@ -416,7 +416,11 @@ async function pastaCases(
   return r;
 }
 
-/** host→namespace: an iperf3 server in the namespace behind `-t 5202`, a client on the host. */
+/**
+ * host→namespace: an iperf3 server in the namespace behind `-t 5202`, a client on the host, once
+ * the server listens and the namespace's addresses are past duplicate address detection (pasta
+ * may reach the namespace from a link-local address).
+ */
 async function inbound(P: string, dst: string, T: number): Promise<number | null> {
   const ready = `${WORK}/ready`;
   try {
@@ -425,7 +429,7 @@ async function inbound(P: string, dst: string, T: number): Promise<number | null
   const srv = bg(
     `timeout -s KILL ${T + 25} ${P} -q -f --config-net -t 5202 -- sh -c ${
       quote(
-        `iperf3 -s -1 -p 5202 >/dev/null 2>&1 & while ! ss -Hltn 'sport = :5202' | grep -q .; do sleep 0.05; done; touch ${ready}; wait`,
+        `iperf3 -s -1 -p 5202 >/dev/null 2>&1 & while ! ss -Hltn 'sport = :5202' | grep -q . || ip -6 addr | grep -q tentative; do sleep 0.05; done; touch ${ready}; wait`,
       )
     }`,
     true,

@@ -94,6 +94,8 @@ export interface Conf {
   /** Inherited tap/socket fd (--fd), -1 if none. */
   fd: number;
   oneOff: boolean;
+  /** passt: vhost-user back end on the socket instead of the stream framing. */
+  vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
@@ -108,6 +110,9 @@ export interface Conf {
   ifindex6: number;
   v4: boolean;
   v6: boolean;
+  /** Local mode per family: no template interface, link-local addresses (upstream's ifi = -1). */
+  local4: boolean;
+  local6: boolean;
   ip4: Ip4Conf;
   ip6: Ip6Conf;
   /** Search domains (dotted names). */

@@ -98,6 +98,12 @@ export interface Args {
   socketPath: string;
   fd: number;
   oneOff: boolean;
+  /** --vhost-user: the socket speaks vhost-user instead of the length-prefixed stream. */
+  vhostUser: boolean;
+  /** --repair-path, null when not given. */
+  repairPath: string | null;
+  /** The first of --migrate-exit / --migrate-no-linger given, "" for neither. */
+  migrateOpt: string;
   pcap: string | null;
   pidFile: string | null;
   /** --mtu, null when not given. */
@@ -201,6 +207,9 @@ export function defaultArgs(mode: Mode): Args {
     socketPath: "",
     fd: -1,
     oneOff: false,
+    vhostUser: false,
+    repairPath: null,
+    migrateOpt: "",
     pcap: null,
     pidFile: null,
     mtu: null,
@@ -349,6 +358,16 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
       }
       case "one-off":
         a.oneOff = true;
+        break;
+      case "vhost-user":
+        a.vhostUser = true;
+        break;
+      case "repair-path":
+        a.repairPath = pathArg(arg, UNIX_PATH_MAX, "Invalid passt-repair path");
+        break;
+      case "migrate-exit":
+      case "migrate-no-linger":
+        a.migrateOpt ||= name;
         break;
       case "pcap":
         a.pcap = pathArg(arg, PATH_MAX, "Invalid pcap path");
@@ -585,6 +604,14 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
   }
   if (mode === "passt" && a.operands.length > 0) {
     fail(`Extra non-option argument: ${a.operands[0]}`);
+  }
+  // Upstream knows the mode (--vhost-user) before it parses the rest.
+  if (!a.vhostUser && a.repairPath !== null && a.repairPath !== "none") {
+    fail("--repair-path is for vhost-user mode only");
+  }
+  if (!a.vhostUser && a.migrateOpt) fail(`--${a.migrateOpt} is for vhost-user mode only`);
+  if (a.vhostUser && a.repairPath !== null && a.repairPath !== "none") {
+    a.warnings.push(`No live migration support: no passt-repair socket at ${a.repairPath}`);
   }
   return { kind: "args", args: a };
 }

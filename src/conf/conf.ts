@@ -10,10 +10,14 @@
  *    conflicting options wins; a value that can't be used stops with one
  *    line. `-h`, `--version` and `--print-capabilities` return at once.
  * 2. The UID/GID to run as (`runas.ts`), then host discovery, which needs
- *    -i, --outbound-if4/6, -4 and -6. A family without a usable host
- *    interface is disabled with a warning; with none left the answer is
- *    "External interface not usable". Addresses given with -a/-n/-g replace
- *    what the host has.
+ *    -i, --outbound-if4/6, -4 and -6. A family without a template interface
+ *    (no default route: an offline host, a CI sandbox) runs in upstream's
+ *    local mode: IPv4 169.254.2.1/16 with gateway 169.254.2.2, IPv6 with
+ *    link-local addresses only and gateway fe80::1, the gateway mapped to
+ *    the host's loopback as usual. An outbound interface (--outbound-if4/6)
+ *    that isn't usable is "External interface not usable". Addresses given
+ *    with -a/-n/-g replace what the host has (upstream's local mode drops
+ *    them; we keep what was asked for).
  * 3. -t/-u, then -T/-U, into the four forwarding maps (defaults: pasta
  *    `auto`, passt `none`), then the pasta target (PID, command or --netns)
  *    and DNS (resolv.conf unless -D; loopback resolvers become the
@@ -26,6 +30,7 @@
  */
 
 import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
+import { ip6IsZero } from "../ip.ts";
 import {
   type Args,
   classfulPrefix,
@@ -53,6 +58,14 @@ export const LOG_SIZE_DEFAULT = 1024 * 1024;
 export const NETNS_RUN_DIR = "/run/netns";
 /** Our MAC towards the guest unless -M: locally administered, as upstream since 2024. */
 export const MAC_DEFAULT = Uint8Array.from([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55]);
+/** Local mode (no template interface): the guest's IPv4 address, as upstream. */
+export const LOCAL_ADDR4 = 0xa9fe0201; // 169.254.2.1
+/** Local mode: our IPv4 address, the guest's gateway. */
+export const LOCAL_GW4 = 0xa9fe0202; // 169.254.2.2
+/** Local mode: IPv4 prefix length. */
+export const LOCAL_PREFIX4 = 16;
+/** Local mode: our IPv6 address, the guest's gateway, fe80::1. */
+export const LOCAL_GW6 = Uint32Array.of(0xfe800000, 0, 0, 1);
 /** What --print-capabilities prints (on standard error, as upstream's info()). */
 export const CAPABILITIES = '{\n  "type": "net"\n}\n';
 
@@ -68,7 +81,7 @@ export interface ConfOptions extends IdSources {
 
 /** What the command line asked for. */
 export type ConfResult =
-  | { kind: "conf"; conf: Conf; warnings: string[] }
+  | { kind: "conf"; conf: Conf; warnings: string[]; notes: string[] }
   | { kind: "help"; text: string }
   | { kind: "version"; text: string }
   | { kind: "capabilities"; text: string };
@@ -168,35 +181,49 @@ function buildConf(
   } else {
     info = host;
   }
+  const notes = [...(info.notes ?? [])];
+  if (info.noSuchIf !== undefined && info.noSuchIf === ifname) {
+    fail(`Invalid interface name ${ifname}: No such device`);
+  }
   const h4 = want4 ? info.v4 : null;
   const h6 = want6 ? info.v6 : null;
-  if (want4 && h4 === null && (h6 !== null || !want6)) {
-    warnings.push("IPv4: no usable external interface, IPv4 disabled");
+  // An outbound interface given for a family must be its template, as upstream.
+  if ((want4 && ifnameOut4 && h4 === null) || (want6 && ifnameOut6 && h6 === null)) {
+    fail("External interface not usable");
   }
-  if (want6 && h6 === null && (h4 !== null || !want4)) {
-    warnings.push("IPv6: no usable external interface, IPv6 disabled");
+  // Local mode: a wanted family without a template interface still works,
+  // with link-local addresses and the gateway mapped to the host's loopback.
+  const local4 = want4 && h4 === null;
+  const local6 = want6 && h6 === null;
+  if (local4) notes.push("IPv4: no external interface as template, use local mode");
+  if (local6) notes.push("IPv6: no external interface as template, use local mode");
+  // Local mode reaches the host only through its loopback: fail early, not with a guest that can't.
+  if ((local4 || local6) && !nat.noMapGw && info.loopbackUp === false) {
+    fail('Loopback interface is down, local mode needs it: try "ip link set lo up"');
   }
-  if (h4 === null && h6 === null) fail("External interface not usable");
   const mtu = a.mtu ?? MTU_DEFAULT;
-  if (h4 !== null && mtu < MTU_MIN_IPV4) {
+  if (want4 && mtu < MTU_MIN_IPV4) {
     warnings.push(`MTU ${mtu} is too small for IPv4 (minimum ${MTU_MIN_IPV4})`);
   }
-  if (h6 !== null && mtu < MTU_MIN_IPV6) {
+  if (want6 && mtu < MTU_MIN_IPV6) {
     warnings.push(`MTU ${mtu} is too small for IPv6 (minimum ${MTU_MIN_IPV6})`);
   }
 
   const ip4 = emptyIp4();
   const ip6 = emptyIp6();
-  if (h4 !== null) {
-    ip4.addr = a.addr4 ?? h4.addr;
-    ip4.gw = a.gw4 ?? h4.gw;
-    const p = a.prefix4 || (a.addr4 === null ? h4.prefixLen : classfulPrefix(ip4.addr));
+  if (want4) {
+    const hostAddr = h4?.addr ?? LOCAL_ADDR4;
+    ip4.addr = a.addr4 ?? hostAddr;
+    ip4.gw = a.gw4 ?? h4?.gw ?? LOCAL_GW4;
+    const hostPrefix = h4?.prefixLen ?? LOCAL_PREFIX4;
+    const p = a.prefix4 || (a.addr4 === null ? hostPrefix : classfulPrefix(ip4.addr));
     ip4.prefixLen = widenPrefix(ip4.addr, p, ip4.gw);
   }
-  if (h6 !== null) {
-    ip6.addr = a.addr6 ?? h6.addr;
-    ip6.gw = a.gw6 ?? h6.gw;
-    ip6.addrLl = h6.addrLl;
+  if (want6) {
+    // In local mode the guest has no global address (no DHCPv6): link-local only.
+    ip6.addr = a.addr6 ?? h6?.addr ?? new Uint32Array(4);
+    ip6.gw = a.gw6 ?? h6?.gw ?? LOCAL_GW6.slice();
+    ip6.addrLl = h6?.addrLl ?? LOCAL_GW6.slice();
   }
   ip4.addrOut = a.addrOut4 ?? 0;
   ip6.addrOut = a.addrOut6 ?? new Uint32Array(4);
@@ -204,12 +231,12 @@ function buildConf(
   ip6.ifnameOut = ifnameOut6;
   ip4.dnsMatch = a.dnsFwd4 ?? 0;
   ip6.dnsMatch = a.dnsFwd6 ?? new Uint32Array(4);
-  natApply(nat, h4 !== null, h6 !== null, ip4, ip6);
+  natApply(nat, want4, want6, ip4, ip6);
 
   // Forwarding rules: -t/-u first, then -T/-U, as upstream's later passes.
   const fwd = confFwdRules(mode, a.ports, {
-    v4: h4 !== null,
-    v6: h6 !== null,
+    v4: want4,
+    v6: want6,
     tcp: !flags.noTcp,
     udp: !flags.noUdp,
     scan: mode === "pasta",
@@ -243,9 +270,11 @@ function buildConf(
   }
 
   if (a.configNet) flags.noRa = true;
-  if (h4 === null) flags.noDhcp = true;
-  if (h6 === null) {
+  if (!want4) flags.noDhcp = true;
+  if (!want6) {
     flags.noNdp = true;
+    flags.noDhcpv6 = true;
+  } else if (ip6IsZero(ip6.addr)) {
     flags.noDhcpv6 = true;
   }
 
@@ -266,8 +295,8 @@ function buildConf(
     }
     if (!noSearch && search.length === 0) dnsSearch = rc.search;
   }
-  if (h4 !== null && !noDns) { for (const a of ns4) addResolver4(ip4, a); }
-  if (h6 !== null && !noDns) { for (const a of ns6) addResolver6(ip6, a); }
+  if (want4 && !noDns) { for (const a of ns4) addResolver4(ip4, a); }
+  if (want6 && !noDns) { for (const a of ns6) addResolver6(ip6, a); }
   if (!noDns && ns4.length === 0 && ns6.length === 0) {
     warnings.push("Couldn't get any nameserver address");
   }
@@ -288,6 +317,7 @@ function buildConf(
     socketPath: a.socketPath,
     fd: a.fd,
     oneOff: a.oneOff,
+    vhostUser: a.vhostUser,
     pcap: a.pcap,
     pidFile: a.pidFile,
     mtu,
@@ -296,8 +326,10 @@ function buildConf(
     ifname6,
     ifindex4: h4?.ifindex ?? 0,
     ifindex6: h6?.ifindex ?? 0,
-    v4: h4 !== null,
-    v6: h6 !== null,
+    v4: want4,
+    v6: want6,
+    local4,
+    local6,
     ip4,
     ip6,
     dnsSearch: noSearch ? [] : dnsSearch,
@@ -322,5 +354,5 @@ function buildConf(
     targetPid,
     command,
   };
-  return { kind: "conf", conf, warnings };
+  return { kind: "conf", conf, warnings, notes };
 }

@@ -71,6 +71,16 @@ export function usage(mode: Mode, name: string = mode): string {
     l.push(
       "  -s, --socket, --socket-path PATH\tUNIX domain socket path",
       "    default: probe free path starting from /tmp/passt_1.socket",
+      "  --vhost-user\t\tEnable vhost-user mode",
+      "    UNIX domain socket is provided by -s option",
+      "  --repair-path PATH\tpath for passt-repair(1)",
+      "    default: append '.repair' to UNIX domain path",
+      "  --migrate-exit\tDEPRECATED:",
+      "\t\t\tsource quits after migration",
+      "    default: source keeps running after migration",
+      "  --migrate-no-linger\tDEPRECATED:",
+      "\t\t\tclose sockets on migration",
+      "    default: keep sockets open, ignore events",
     );
   }
   l.push(

@@ -24,6 +24,12 @@
  * {@linkcode REST_MS}, then is polled again, and the queued connection is
  * accepted as soon as descriptors are free.
  *
+ * Faults: an exception thrown by the handler of a flow's descriptor (a kind
+ * registered with a closer, see {@linkcode Loop.on}) closes that flow, with
+ * one error line, and the loop goes on; an exception anywhere else ends
+ * {@linkcode Loop.run} with a {@linkcode LoopFault}, which `main.ts` prints as
+ * one line: never a stack trace.
+ *
  * Signals arrive through a pipe written by a native signal handler (whichever
  * runtime thread the kernel delivers them to), so SIGTERM, SIGINT and SIGCHLD
  * are handled here, synchronously, like any other event.
@@ -32,7 +38,7 @@
  */
 
 import { lib } from "../../ffi/lib.ts";
-import { debug } from "../log.ts";
+import { debug, errRatelimit, RateLimit } from "../log.ts";
 import {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
@@ -73,7 +79,9 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  COUNT: 15,
+  VHOST_CMD: 15,
+  VHOST_KICK: 16,
+  COUNT: 17,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
@@ -81,6 +89,45 @@ export type EpollType = typeof EpollType[keyof typeof EpollType];
 
 /** Handler for events on a descriptor of one kind. */
 export type EventHandler = (events: number, fd: number, index: number, now: number) => void;
+
+/** Closes the flow that descriptor `fd` (reference index `index`) belongs to, after a fault. */
+export type FlowCloser = (fd: number, index: number, now: number) => void;
+
+/** A fault the loop can't contain: the process exits with this one line. */
+export class LoopFault extends Error {
+  /** Creates the fault from what was thrown, `where` naming the part. */
+  constructor(where: string, cause: unknown) {
+    super(`${where}: ${describe(cause)}`, { cause });
+    this.name = "LoopFault";
+  }
+}
+
+/** One line for anything thrown. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`.split("\n")[0]!;
+  return String(e).split("\n")[0]!;
+}
+
+const KIND_NAMES = [
+  "none",
+  "signal",
+  "tap device",
+  "passt socket",
+  "passt listener",
+  "namespace watch",
+  "namespace watch",
+  "TCP",
+  "spliced TCP",
+  "TCP listener",
+  "TCP timer",
+  "UDP",
+  "UDP listener",
+  "ICMP",
+  "ICMPv6",
+  "ping timer",
+];
+
+const rlFault = new RateLimit(5, 1000);
 
 /** Handler run after each batch of events, or periodically. */
 export type TimeHandler = (now: number) => void;
@@ -111,6 +158,7 @@ export class Loop {
   readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
   /** Events dispatched so far, per kind (for --stats). */
   readonly eventCounts = new Float64Array(EpollType.COUNT);
+  readonly #closers: (FlowCloser | null)[] = new Array(EpollType.COUNT).fill(null);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
   readonly #signals = new Map<number, SignalHandler>();
@@ -134,9 +182,13 @@ export class Loop {
     return this.#now;
   }
 
-  /** Registers the handler for one kind of descriptor. */
-  on(type: EpollType, handler: EventHandler): void {
+  /**
+   * Registers the handler for one kind of descriptor; `close`, for the
+   * descriptors of flows, closes the flow whose handler threw.
+   */
+  on(type: EpollType, handler: EventHandler, close: FlowCloser | null = null): void {
     this.#handlers[type] = handler;
+    this.#closers[type] = close;
   }
 
   /**
@@ -146,6 +198,14 @@ export class Loop {
   add(fd: number, type: EpollType, index: number, events: number): number {
     return this.#ctl(EPOLL_CTL_ADD, fd, type, index, events);
   }
+
+  /**
+   * Closer for flows with a socket of their own that their table ages out
+   * (UDP, ICMP): stop polling it; the table closes it at its timeout.
+   */
+  readonly dropFd: FlowCloser = (fd) => {
+    this.del(fd);
+  };
 
   /** Changes the events, kind or index of a registered `fd`; 0 or -errno. */
   mod(fd: number, type: EpollType, index: number, events: number): number {
@@ -262,17 +322,40 @@ export class Loop {
       const lo = ev[i * 3 + 1]!;
       const index = ev[i * 3 + 2]!;
       this.eventCounts[lo & 0xff]!++;
-      this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
-    }
-    for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
-    for (let i = 0; i < this.#periodic.length; i++) {
-      const p = this.#periodic[i]!;
-      if (now - p.last >= p.interval) {
-        p.last = now;
-        p.fn(now);
+      try {
+        this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
+      } catch (e) {
+        this.#fault(lo & 0xff, lo >>> 8, index, now, e);
       }
     }
+    try {
+      for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
+      for (let i = 0; i < this.#periodic.length; i++) {
+        const p = this.#periodic[i]!;
+        if (now - p.last >= p.interval) {
+          p.last = now;
+          p.fn(now);
+        }
+      }
+    } catch (e) {
+      throw e instanceof LoopFault ? e : new LoopFault("timer", e);
+    }
     if (this.#resting.size) this.#wake(now);
+  }
+
+  /** A handler threw: close its flow and go on, or end the loop. */
+  #fault(type: number, fd: number, index: number, now: number, e: unknown): void {
+    const where = KIND_NAMES[type] ?? `kind ${type}`;
+    const close = this.#closers[type];
+    if (!close || e instanceof LoopFault) {
+      throw e instanceof LoopFault ? e : new LoopFault(where, e);
+    }
+    errRatelimit(rlFault, now, () => `${where}: ${describe(e)}: closing flow`);
+    try {
+      close(fd, index, now);
+    } catch (e2) {
+      throw new LoopFault(`${where}, closing a flow after a fault`, e2);
+    }
   }
 
   /** Runs until {@linkcode Loop.stop}; returns the code given to it. */

@@ -107,8 +107,8 @@ export class Icmp {
     this.#saOff = arena.alloc(sa.SOCKADDR_MAX, 16);
     const onReply = (ev: number, fd: number, index: number, now: number): void =>
       this.sockHandler(ev, fd, index, now);
-    loop.on(EpollType.ICMP, onReply);
-    loop.on(EpollType.ICMPV6, onReply);
+    loop.on(EpollType.ICMP, onReply, loop.dropFd);
+    loop.on(EpollType.ICMPV6, onReply, loop.dropFd);
   }
 
   /** Echo flows open. */

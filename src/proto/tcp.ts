@@ -77,6 +77,8 @@ import {
   TCP_MAX_CONNS,
   V6,
   WND_CLAMPED,
+  WND_SHORT,
+  WND_WAIT,
 } from "./tcp_conn.ts";
 import { MSS4, MSS6, TCP_FRAMES, TcpBufs, writeHeaders } from "./tcp_buf.ts";
 import {
@@ -130,6 +132,8 @@ export const INACTIVITY_INTERVAL = 7_200_000;
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
 export const MAX_WS = 8;
+/** A local window cut by queued data under this can't take one full segment: retry on ACK_INTERVAL. */
+const SMALL_WINDOW = 65536;
 /** Initial window before the handshake completes (RFC 6928). */
 export const WINDOW_DEFAULT = 14600;
 /** Send buffers below this make us ACK guest data as soon as it is written. */
@@ -301,8 +305,9 @@ export class Tcp {
     this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS, opts.flows);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
-    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now));
-    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now));
+    const fault = (_fd: number, i: number): void => this.faultClose(i);
+    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now), fault);
+    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now), fault);
     loop.on(EpollType.TCP_LISTEN, (ev, fd, i, now) => this.listenHandler(ev, fd, i, now));
     loop.defer((now) => this.deferHandler(now));
   }
@@ -344,7 +349,7 @@ export class Tcp {
       if (ev & TAP_FIN_SENT) mask = EPOLLET;
       else if (t.flags[i]! & STALLED) mask = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       else mask = EPOLLIN | EPOLLRDHUP;
-      if (t.flags[i]! & SOCK_OUT_WAIT) mask = (mask | EPOLLOUT) & ~EPOLLET;
+      if (t.flags[i]! & (SOCK_OUT_WAIT | WND_WAIT)) mask = (mask | EPOLLOUT) & ~EPOLLET;
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
@@ -409,6 +414,11 @@ export class Tcp {
     t.flags[i] = t.flags[i]! | CLOSED;
     t.events[i] = 0;
     this.#closing++;
+  }
+
+  /** After a fault in its handler: resets connection `i`, both sides. */
+  faultClose(i: number): void {
+    if (i < this.conns.count) this.#rst(i);
   }
 
   /** Sends RST to the guest and closes connection `i` (the host side with RST too). */
@@ -538,10 +548,12 @@ export class Tcp {
     return true;
   }
 
-  /** After an ACK went out: keep ACK_TO_TAP_DUE only for a zero window or a lagging ACK. */
+  /** After an ACK went out: keep ACK_TO_TAP_DUE for a zero (or short) window or a lagging ACK. */
   #ackSent(i: number): void {
     const t = this.conns;
-    if (t.wndToTap[i] === 0 || t.seqAckToTap[i] !== t.seqFromTap[i]) {
+    const w = t.wndToTap[i]!;
+    const small = w === 0 || ((t.flags[i]! & WND_SHORT) !== 0 && w < SMALL_WINDOW);
+    if (small || t.seqAckToTap[i] !== t.seqFromTap[i]) {
       this.#flagSet(i, ACK_TO_TAP_DUE);
     } else if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
   }
@@ -626,9 +638,17 @@ export class Tcp {
     }
     scaled = Math.floor(scaled);
     if (local) {
-      // Everything written is acknowledged: only the free part of the buffer is a window.
+      // Everything written is acknowledged, so the window is the free part of the buffer
+      // (less an eighth for the kernel's per-segment overhead). The guest stops sending on a
+      // window under one segment and would wait for its persist timer (200 ms and more), so
+      // when the window is under an eighth of the buffer (more than 3/4 queued: the kernel
+      // reports EPOLLOUT once at most 2/3 are), EPOLLOUT says when to open it again.
       const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
-      if (queued > 0) scaled = scaled > queued ? scaled - queued : 0;
+      const room = sndbuf - (sndbuf >>> 3);
+      scaled = queued <= 0 ? room : room > queued ? room - queued : 0;
+      this.#wndWait(i, scaled < sndbuf >>> 3);
+      const short = queued > 0 && scaled < SMALL_WINDOW;
+      t.flags[i] = short ? t.flags[i]! | WND_SHORT : t.flags[i]! & ~WND_SHORT;
     }
     if (sndWnd) wnd = sndWnd < scaled ? sndWnd : scaled;
     else wnd = scaled;
@@ -639,6 +659,15 @@ export class Tcp {
     wnd = (wnd >>> ws) << ws;
     t.wndToTap[i] = wnd;
     return t.seqAckToTap[i] !== oldAck || wnd !== oldWnd;
+  }
+
+  /** Sets or clears WND_WAIT on `i`, watching EPOLLOUT while it is set. */
+  #wndWait(i: number, on: boolean): void {
+    const t = this.conns;
+    const fl = t.flags[i]!;
+    if (on === ((fl & WND_WAIT) !== 0)) return;
+    t.flags[i] = on ? fl | WND_WAIT : fl & ~WND_WAIT;
+    this.#epoll(i);
   }
 
   /** Sends an ACK on `i` if the ACK number or window changed (or `force`). */
@@ -1428,7 +1457,7 @@ export class Tcp {
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
-        } else this.#ackIfNeeded(i, false);
+        } else this.#ackIfNeeded(i, false); // also clears or keeps WND_WAIT
       }
       return;
     }

@@ -70,6 +70,10 @@ export const CLOSED = 1 << 6;
 export const V6 = 1 << 7;
 /** A write to the socket was short: wait for EPOLLOUT, then make the guest resend. */
 export const SOCK_OUT_WAIT = 1 << 8;
+/** The window towards the guest of a local connection was cut by queued data: wait for EPOLLOUT. */
+export const WND_WAIT = 1 << 9;
+/** A local connection's window, cut by queued data, can't take one full segment: retry it. */
+export const WND_SHORT = 1 << 10;
 
 /** Names of the event bits, for logs. */
 export const EVENT_NAMES = [

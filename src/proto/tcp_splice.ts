@@ -245,7 +245,11 @@ export class TcpSplice {
     this.pipeSize = opts.pipeSize ?? probePipeSize();
     this.#chunk = this.pipeSize || 65536;
     new DataView(this.#linger.buffer).setInt32(0, 1, sa.HOST_LE);
-    loop.on(EpollType.TCP_SPLICE, (events, fd, i, now) => this.handler(events, fd, i, now));
+    loop.on(
+      EpollType.TCP_SPLICE,
+      (events, fd, i, now) => this.handler(events, fd, i, now),
+      (_fd, i) => this.faultClose(i),
+    );
   }
 
   /** Connections in the table. */
@@ -519,6 +523,11 @@ export class TcpSplice {
     if ((ev & (A_FIN_SENT | B_FIN_SENT)) !== (A_FIN_SENT | B_FIN_SENT)) return;
     if (this.pressure) this.#destroy(i, false);
     else this.ev[i] = ev | CLOSING;
+  }
+
+  /** After a fault in its handler: closes connection `i` with resets. */
+  faultClose(i: number): void {
+    if (i < this.ev.length && this.ev[i] !== 0) this.#destroy(i, true);
   }
 
   /** Closes slot `i` (with resets if `rst`); recycles drained pipes. */

@@ -336,7 +336,7 @@ export class Udp {
     }
     const onSock = (ev: number, fd: number, index: number, now: number): void =>
       this.sockHandler(ev, fd, index, now);
-    loop.on(EpollType.UDP, onSock);
+    loop.on(EpollType.UDP, onSock, loop.dropFd);
     loop.on(EpollType.UDP_LISTEN, onSock);
   }
 

@@ -61,6 +61,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     socketPath: "",
     fd: -1,
     oneOff: false,
+    vhostUser: false,
     pcap: null,
     pidFile: null,
     mtu: 65520,
@@ -71,6 +72,8 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     ifindex6: 2,
     v4: true,
     v6: true,
+    local4: false,
+    local6: false,
     ip4: {
       addr: ip4("192.0.2.10"),
       prefixLen: 24,

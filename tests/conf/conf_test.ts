@@ -258,15 +258,62 @@ Deno.test("host discovery is asked for the template interfaces and families give
   ]);
 });
 
-Deno.test("families without a usable host interface are disabled", () => {
+Deno.test("local mode: a family without a template interface uses link-local addresses", () => {
+  const notes = (args: string[], h: HostInfo): string[] => {
+    const r = parseConf("passt", args, h, SYS);
+    assert.equal(r.kind, "conf");
+    return (r as { notes: string[] }).notes;
+  };
   const h = host();
   h.v6 = null;
-  const c = conf("passt", [], h);
+  let c = conf("passt", [], h);
+  assert.deepEqual([c.v6, c.local6, c.local4], [true, true, false]);
+  assert.equal(formatIp6(c.ip6.gw), "fe80::1");
+  assert.equal(formatIp6(c.ip6.addrLl), "fe80::1");
+  assert.equal(formatIp6(c.ip6.addr), "::");
+  assert.deepEqual([c.noNdp, c.noDhcpv6], [false, true], "NDP yes, DHCPv6 has nothing to give");
+  assert.deepEqual(notes([], h), ["IPv6: no external interface as template, use local mode"]);
+
+  const none: HostInfo = { v4: null, v6: null, notes: ["No interfaces with usable IPv4 routes"] };
+  c = conf("pasta", ["--config-net", "--netns", "x"], none);
+  assert.deepEqual([c.v4, c.local4, c.v6, c.local6], [true, true, true, true]);
+  assert.equal(formatIp4(c.ip4.addr), "169.254.2.1");
+  assert.equal(formatIp4(c.ip4.gw), "169.254.2.2");
+  assert.equal(c.ip4.prefixLen, 16);
+  assert.equal(c.noDhcp, false);
+  assert.equal(c.nsIfname, "tap0");
+  assert.equal(formatMac(c.mac), "9a:55:9a:55:9a:55");
+  assert.deepEqual(notes([], none), [
+    "No interfaces with usable IPv4 routes",
+    "IPv4: no external interface as template, use local mode",
+    "IPv6: no external interface as template, use local mode",
+  ]);
+  // the gateway is mapped to the host's loopback: a loopback resolver is advertised as it
+  c = conf("passt", [], none, { ...SYS, resolvText: "nameserver 127.0.0.53\n" });
+  assert.deepEqual(c.ip4.dns.map(formatIp4), ["169.254.2.2"]);
+  // what was asked for is kept
+  c = conf("passt", ["-a", "10.0.2.100/24", "-g", "10.0.2.2", "-4"], none);
+  assert.deepEqual([formatIp4(c.ip4.addr), formatIp4(c.ip4.gw), c.ip4.prefixLen], [
+    "10.0.2.100",
+    "10.0.2.2",
+    24,
+  ]);
   assert.equal(c.v6, false);
-  assert.equal(c.noNdp && c.noDhcpv6, true);
-  assert.deepEqual(warnings("passt", [], h), ["IPv6: no usable external interface, IPv6 disabled"]);
-  fails("passt", [], "External interface not usable", { v4: null, v6: null });
-  fails("passt", ["-6"], "External interface not usable", { ...host(), v6: null });
+
+  fails("passt", [], 'Loopback interface is down, local mode needs it: try "ip link set lo up"', {
+    ...none,
+    loopbackUp: false,
+  });
+  assert.equal(conf("passt", ["--no-map-gw"], { ...none, loopbackUp: false }).local4, true);
+  assert.equal(conf("passt", [], { ...host(), loopbackUp: false }).local4, false);
+  fails("passt", ["--outbound-if4", "eth9"], "External interface not usable", {
+    ...host(),
+    v4: null,
+  });
+  fails("passt", ["-i", "eth9"], "Invalid interface name eth9: No such device", {
+    ...none,
+    noSuchIf: "eth9",
+  });
 });
 
 Deno.test("addresses, netmask widening, gateway, MAC, outbound", () => {
@@ -645,4 +692,28 @@ Deno.test("formatConfSummary() follows upstream's conf_print()", () => {
     "    router: fe80::1",
     "    our link-local: fe80::5054:ff:fe12:3456",
   ]);
+});
+
+Deno.test("conf: --vhost-user and the options upstream accepts with it", () => {
+  assert.equal(conf("passt", []).vhostUser, false);
+  const c = conf("passt", [
+    "--vhost-user",
+    "--socket-path",
+    "/tmp/vu.sock",
+    "--repair-path",
+    "none",
+  ]);
+  assert.equal(c.vhostUser, true);
+  assert.equal(c.socketPath, "/tmp/vu.sock");
+  // Upstream knows the mode before it parses the rest: order doesn't matter.
+  assert.equal(
+    conf("passt", ["--migrate-exit", "--migrate-no-linger", "--vhost-user"]).vhostUser,
+    true,
+  );
+  assert.equal(conf("passt", ["--repair-path", "none"]).vhostUser, false);
+  fails("passt", ["--repair-path", "/run/x.repair"], "--repair-path is for vhost-user mode only");
+  fails("passt", ["--migrate-exit"], "--migrate-exit is for vhost-user mode only");
+  fails("passt", ["--migrate-no-linger"], "--migrate-no-linger is for vhost-user mode only");
+  const w = warnings("passt", ["--vhost-user", "--repair-path", "/run/x.repair"]);
+  assert.ok(w.some((l) => l.includes("/run/x.repair")), w.join("\n"));
 });

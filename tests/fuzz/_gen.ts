@@ -56,7 +56,7 @@ function optLen(rng: Rng, right: number): number {
   if (r < 6) return right;
   if (r === 6) return 0;
   if (r === 7) return rng.below(right + 1);
-  if (r === 8) return right + rng.range(1, 40);
+  if (r === 8) return right + rng.pick([1, 1, 2, 3, rng.range(4, 40)]);
   return 255;
 }
 
@@ -368,7 +368,14 @@ function dhcpOptions(rng: Rng, room: number): number[] {
     const l = optLen(rng, v.length);
     o.push(code, l & 0xff, ...v.slice(0, Math.min(v.length, l)));
   }
-  if (!rng.oneIn(4)) o.push(255);
+  if (rng.oneIn(4)) {
+    // A last option cut short by the end of the message: one to three bytes missing.
+    const code = rng.pick([55, 55, 57, 53, 61, 12, 54]);
+    const l = rng.range(1, 12);
+    o.push(code, l, ...Array.from(rng.bytes(Math.max(0, l - rng.range(1, 3)))));
+    return o;
+  }
+  if (rng.oneIn(2)) o.push(255);
   return o;
 }
 
@@ -456,6 +463,15 @@ export function dhcpv6Frame(rng: Rng, c: Ctx): Uint8Array {
         o.push(...v6opt(rng, rng.u32() & 0xffff, rng.bytes(rng.range(0, 24))));
     }
   }
+  if (rng.oneIn(4)) {
+    // A last option cut short by the end of the message.
+    const l = rng.range(1, 30);
+    o.push(
+      ...u16(rng.pick([1, 2, 3, 4, 5, 6, 23])),
+      ...u16(l),
+      ...rng.bytes(Math.max(0, l - rng.range(1, 3))),
+    );
+  }
   const lenField = rng.oneIn(12) ? rng.pick([0, 7, 8, o.length + 7, o.length + 9]) : undefined;
   const u = udpDgram(546, 547, Uint8Array.from(o), lenField);
   const dst = rng.oneIn(8) ? addr6(rng, c) : ip6("ff02::1:2");
@@ -476,6 +492,9 @@ function ndOptions(rng: Rng): number[] {
     if (r === 0) len = 0;
     else if (r === 1) len = rng.range(units + 1, 255);
     o.push(type, len, ...rng.bytes(Math.max(0, Math.min(units, len) * 8 - 2)));
+  }
+  if (rng.oneIn(4)) {
+    o.push(rng.pick([1, 2, 3, 5, 25, 31]), rng.range(1, 4), ...rng.bytes(rng.range(0, 7)));
   }
   return o;
 }

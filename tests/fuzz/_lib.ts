@@ -16,6 +16,7 @@
 
 import { l4Checksum4, l4Checksum6, sum16 } from "../../src/wire/checksum.ts";
 import * as ipv6 from "../../src/wire/ipv6.ts";
+import { lib } from "../../ffi/lib.ts";
 import { type Level, setLevel } from "../../src/log.ts";
 
 /** xoshiro128** (Blackman and Vigna), seeded through splitmix32: ours, no dependency. */
@@ -235,6 +236,51 @@ export interface Target {
 /** Silences the product's log (a fuzz run triggers every error message by design). */
 export function quiet(): void {
   setLevel(0 as Level);
+}
+
+/** Open descriptors of this process and what they are (`socket:[...]`, `anon_inode:...`). */
+export function listFds(): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      m.set(Number(e.name), Deno.readLinkSync(`/proc/self/fd/${e.name}`));
+    } catch {
+      // the directory's own descriptor, gone already
+    }
+  }
+  return m;
+}
+
+/** The descriptors in `now` that were not in `before`, described. */
+export function newFds(before: Map<number, string>, now = listFds()): string {
+  const out: string[] = [];
+  for (const [fd, what] of now) {
+    if (before.get(fd) !== what) out.push(`${fd} ${what}${socketInfo(what, fd)}`);
+  }
+  return out.join(", ");
+}
+
+/** For `socket:[INODE]`: its line of /proc/net/{tcp,udp,icmp}[6] (local, remote, state). */
+function socketInfo(what: string, fd: number): string {
+  const m = /^socket:\[(\d+)\]$/.exec(what);
+  if (!m) return "";
+  const ffi = lib();
+  const kind =
+    ` domain ${ffi.pf_getsockopt_int(fd, 1, 39)} type ${ffi.pf_getsockopt_int(fd, 1, 3)}` +
+    ` protocol ${ffi.pf_getsockopt_int(fd, 1, 38)}`;
+  for (const t of ["tcp", "tcp6", "udp", "udp6", "icmp", "icmp6", "raw", "raw6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(`/proc/self/net/${t}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[9] === m[1]) return ` (${t} ${f[1]} -> ${f[2]} state ${f[3]}${kind})`;
+    }
+  }
+  return ` (${kind.trim()})`;
 }
 
 /** Number of open file descriptors of this process. */

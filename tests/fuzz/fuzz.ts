@@ -2,14 +2,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /**
- * `fuzz.ts` - `deno task fuzz [TARGET...] [--inputs N] [--seed S] [--replay FILE]`
+ * `fuzz.ts` - `deno task fuzz [TARGET...] [--inputs N] [--seed S] [--nofile N] [--replay FILE]`
  *
  * Theory of operation: runs each named target (all by default) for N inputs from seed S and
  * prints its figures (inputs, time, counters). A broken invariant is stored as a corpus file,
  * `tests/fuzz/corpus/TARGET/<hash>.bin`, replayed from then on by `fuzz_test.ts`, and the run
  * exits with status 1. Targets that open sockets run in a fresh network namespace with only
  * a loopback interface (the runner re-executes itself under `unshare`), so that whatever the
- * mutated frames address, nothing leaves the machine.
+ * mutated frames address, nothing leaves the machine. `--nofile N` runs the targets with at most N
+ * open descriptors, so that the error paths of descriptor exhaustion are fuzzed too.
  *
  * @module
  */
@@ -29,7 +30,7 @@ export const TARGETS: Target[] = [framing, tap, tcp, options, wire];
 export const CORPUS = new URL("./corpus/", import.meta.url).pathname;
 
 const USAGE = "Usage: deno task fuzz [framing|tap|tcp|options|wire]... [--inputs N] [--seed S] " +
-  "[--replay FILE]";
+  "[--nofile N] [--replay FILE]";
 
 /** Whether this process sees no network interface but loopback. */
 export function isolated(): boolean {
@@ -43,11 +44,12 @@ export function isolated(): boolean {
 
 /**
  * Command line that runs `fuzz.ts ARGS` in a new network namespace (a user namespace too when
- * not root) with loopback up and ping sockets allowed.
+ * not root) with loopback up and ping sockets allowed, and at most `nofile` descriptors if
+ * given.
  */
-export function isolatedCommand(args: string[]): string[] {
+export function isolatedCommand(args: string[], nofile = 0): string[] {
   const root = Deno.uid() === 0;
-  const script = "ip link set lo up && " +
+  const script = (nofile ? `ulimit -n ${nofile} && ` : "") + "ip link set lo up && " +
     "{ sysctl -qw net.ipv4.ping_group_range='0 2147483647' 2>/dev/null || :; } && " +
     'exec "$0" "$@"';
   return [
@@ -91,22 +93,30 @@ async function main(argv: string[]): Promise<number> {
   let inputs = 100_000;
   let seed = 1;
   let replay = "";
+  let nofile = 0;
+  const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => argv[++i] ?? fail(`option '${a}' requires an argument`);
-    if (a === "--inputs") inputs = Number(val());
-    else if (a === "--seed") seed = Number(val());
-    else if (a === "--replay") replay = val();
+    if (a === "--nofile") {
+      nofile = Number(val());
+      continue;
+    }
+    rest.push(a);
+    if (a === "--inputs") rest.push(String(inputs = Number(val())));
+    else if (a === "--seed") rest.push(String(seed = Number(val())));
+    else if (a === "--replay") rest.push(replay = val());
     else if (a.startsWith("-")) fail(`unrecognized option '${a}'`);
     else names.push(a);
   }
+  if (!Number.isInteger(nofile) || nofile < 0) fail("--nofile takes a positive integer");
   if (!Number.isInteger(inputs) || inputs < 1) fail("--inputs takes a positive integer");
   if (!Number.isInteger(seed) || seed < 0) fail("--seed takes a non-negative integer");
   const targets = names.length ? names.map((n) => TARGETS.find((t) => t.name === n)) : TARGETS;
   if (targets.includes(undefined)) fail(`unknown target in ${names.join(" ")}`);
   const list = targets as Target[];
-  if (list.some((t) => t.needsNet) && !isolated()) {
-    const cmd = isolatedCommand(argv);
+  if (nofile || (list.some((t) => t.needsNet) && !isolated())) {
+    const cmd = isolatedCommand(rest, nofile);
     const st = await new Deno.Command(cmd[0]!, { args: cmd.slice(1) }).spawn().status;
     return st.code;
   }

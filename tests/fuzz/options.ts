@@ -9,9 +9,10 @@
  * client identifiers of 0 to 130 bytes, IA options nested in IA options), mutated half of
  * the time. Every frame goes to each of the four handlers three times: at the very end of a
  * buffer that holds nothing else after it (a `DataView` read past the frame throws), then
- * followed by two different poison patterns. The three runs must not throw and must give the
- * same answer and the same reply bytes: a difference means the handler read bytes beyond
- * the frame. Every reply must pass {@linkcode checkFrame}. The context the handlers update
+ * followed by two different poison patterns (bytes that are option codes we answer and
+ * plausible lengths). The three runs must not throw and must give the same answer and the same
+ * reply bytes: a difference means the handler read bytes beyond the frame. Bytes after the IP
+ * packet (padding) are cut off first: they are outside the packet as well. Every reply must pass {@linkcode checkFrame}. The context the handlers update
  * (addresses seen) is restored before each run.
  *
  * @module
@@ -106,13 +107,16 @@ class Rig {
     return s;
   }
 
-  check(frame: Uint8Array): void {
+  check(whole: Uint8Array): void {
+    // Bytes after the IP packet (Ethernet padding) are outside it too: cut them off.
+    const frame = ipCut(whole);
     for (const [name, h] of HANDLERS) {
       let a: string, b: string, c: string;
       try {
+        // Poison bytes that mean something: option codes we answer, plausible lengths.
         a = this.once(h, frame, 0, 0x00);
-        b = this.once(h, frame, AFTER, 0xa5);
-        c = this.once(h, frame, AFTER, 0x5a);
+        b = this.once(h, frame, AFTER, 0x79);
+        c = this.once(h, frame, AFTER, 0x1a);
       } catch (e) {
         throw new FuzzFailure(`${name}: ${e} (frame ${hex(frame)})`, frame, e);
       }
@@ -125,6 +129,17 @@ class Rig {
       if (a.length > 1) this.replies++;
     }
   }
+}
+
+/** The frame up to the end of its IP packet, when the IP header says where that is. */
+function ipCut(f: Uint8Array): Uint8Array {
+  if (f.length < 14 + 20) return f;
+  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+  const type = dv.getUint16(12);
+  let end = f.length;
+  if (type === 0x0800 && f[14]! >> 4 === 4) end = 14 + dv.getUint16(16);
+  else if (type === 0x86dd && f.length >= 54 && f[14]! >> 4 === 6) end = 54 + dv.getUint16(18);
+  return end >= 14 && end < f.length ? f.subarray(0, end) : f;
 }
 
 function gen(rng: Rng, c: Ctx): Uint8Array {

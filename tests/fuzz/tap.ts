@@ -11,11 +11,13 @@
  * The batch goes through {@linkcode Rig.inject} into `Tap.process`, then the loop runs so that
  * host replies (UDP echo, TCP accepts, ICMP echo replies from the loopback) come back. Every
  * frame sent to the guest is checked by the rig. Every 500 inputs, and at the end, the rig
- * drains: host peers close, TCP timers fire, the fake clock passes the UDP and ICMP
+ * drains: the loop must first sleep for 25 ms with the flows open (no more than a bounded number of
+ * wake-ups that send nothing), then host peers close, TCP timers fire, the fake clock passes the UDP and ICMP
  * timeouts; the TCP table and UDP flows must be empty and the process must hold exactly the
  * descriptors it held at the start.
  *
- * A failure stores every batch since the last drain, so that the replay rebuilds the state.
+ * The configuration is one of the rig's variants, the seed modulo their number. A failure stores
+ * it and every batch since the last drain, so that the replay rebuilds the state.
  *
  * @module
  */
@@ -24,6 +26,8 @@ import { genMutatedFrame } from "./_gen.ts";
 import {
   countFds,
   FuzzFailure,
+  listFds,
+  newFds,
   packParts,
   quiet,
   Rng,
@@ -32,7 +36,7 @@ import {
   type Target,
   unpackParts,
 } from "./_lib.ts";
-import { HOST, Rig } from "./_rig.ts";
+import { HOST, Rig, VARIANTS, WAKEUPS_MAX } from "./_rig.ts";
 
 const DRAIN_EVERY = 500;
 
@@ -52,10 +56,18 @@ function batch(rng: Rng, rig: Rig): Uint8Array[] {
 
 /** Runs batches, draining after each window; returns the frames sent to the guest. */
 class Session {
-  readonly rig = new Rig();
-  readonly fds = countFds();
+  readonly rig: Rig;
+  readonly fds: number;
+  readonly fdList: Map<number, string>;
   readonly rng = new Rng(0x7a9);
   window: Uint8Array[][] = [];
+
+  constructor(readonly variant: number) {
+    this.rig = new Rig(variant);
+    this.fds = countFds();
+    this.fdList = listFds();
+  }
+  maxRate = 0;
 
   feed(b: Uint8Array[]): void {
     this.window.push(b);
@@ -70,6 +82,14 @@ class Session {
 
   drain(): void {
     try {
+      // Flows are open (UDP, ICMP, TCP): the loop must sleep while nothing happens.
+      const rate = this.rig.idleRate(25);
+      if (rate > this.maxRate) this.maxRate = rate;
+      if (rate > WAKEUPS_MAX) {
+        throw new Error(
+          `${Math.round(rate)} fruitless wake-ups per second: ${this.rig.describe()}`,
+        );
+      }
       this.rig.drain(this.rng.oneIn(2));
     } catch (e) {
       throw new FuzzFailure(`${e}`, this.corpus(), e);
@@ -77,7 +97,7 @@ class Session {
     const n = countFds();
     if (n !== this.fds) {
       throw new FuzzFailure(
-        `descriptors: ${n} open after draining, ${this.fds} before`,
+        `descriptors: ${n} open after draining, ${this.fds} before; new: ${newFds(this.fdList)}`,
         this.corpus(),
       );
     }
@@ -85,7 +105,7 @@ class Session {
   }
 
   corpus(): Uint8Array {
-    return packParts(this.window.map(packParts));
+    return packParts([Uint8Array.of(this.variant), ...this.window.map(packParts)]);
   }
 
   close(): void {
@@ -100,7 +120,7 @@ export const tap: Target = {
   run(opts: RunOptions): Stats {
     quiet();
     const rng = new Rng(opts.seed);
-    const s = new Session();
+    const s = new Session(opts.seed % VARIANTS.length);
     const t0 = performance.now();
     const step = Math.max(1, Math.floor(opts.inputs / 20));
     let frames = 0;
@@ -121,7 +141,11 @@ export const tap: Target = {
         counters: {
           frames,
           framesToGuest: s.rig.framesOut,
+          maxIdleWakeupsPerSecond: Math.round(s.maxRate),
           closedByInactivityTimeout: s.rig.idleReset,
+          ...Object.fromEntries(
+            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+          ),
           ...kinds,
         },
       };
@@ -131,9 +155,10 @@ export const tap: Target = {
   },
   replay(input: Uint8Array): void {
     quiet();
-    const s = new Session();
+    const [variant, ...batches] = unpackParts(input);
+    const s = new Session(variant?.[0] ?? 0);
     try {
-      for (const b of unpackParts(input)) s.feed(unpackParts(b));
+      for (const b of batches) s.feed(unpackParts(b));
       s.drain();
     } finally {
       s.close();
