@@ -17,15 +17,27 @@
  * @module
  */
 
-import type { Mode } from "./src/context.ts";
+import type { Conf, Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
-import { info, Level, openLogFile, setIdent, setLevel, setLogTargets, warn } from "./src/log.ts";
+import {
+  debug,
+  err,
+  info,
+  Level,
+  openLogFile,
+  setIdent,
+  setLevel,
+  setLogTargets,
+  warn,
+} from "./src/log.ts";
+import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
+import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
 import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
-import { runLoop, setup, StartupError } from "./src/run.ts";
+import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { pestoMain } from "./src/pesto/pesto.ts";
 import {
@@ -35,7 +47,9 @@ import {
   slirpBanner,
   type SlirpOptions,
 } from "./src/slirp4netns/slirp4netns.ts";
-import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
+import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
+import { listenUnix } from "./src/passt/tap_passt.ts";
+import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
@@ -72,17 +86,76 @@ function detachStdio(): void {
   lib().pf_detach_stdio();
 }
 
-function writePidFile(path: string | null): void {
-  if (!path) return;
-  Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+/** The one line to print for an error: its message, never a stack. */
+function errorLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n", 1)[0] || "Unexpected error";
 }
 
+/** Opens the PID file for writing, as upstream's conf_open_files(); returns the fd. */
+function openPidFile(path: string): number {
+  const fd = lib().pf_open(cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
+  if (fd < 0) throw new ConfError(`Couldn't open PID file ${path}: ${strerror(-fd)}`);
+  return fd;
+}
+
+/**
+ * Creates (or truncates) the log file for a daemon that will run as
+ * `uid`:`gid` (-1: same) and gives it to that user, as upstream opens it
+ * before changing user: the daemon then opens it by its path.
+ */
+function createLogFile(path: string, uid: number, gid: number): void {
+  const fd = lib().pf_open(cstr(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600);
+  if (fd < 0) throw new ConfError(`Couldn't open log file ${path}: ${strerror(-fd)}`);
+  lib().pf_close(fd);
+  try {
+    Deno.chownSync(path, uid >= 0 ? uid : null, gid >= 0 ? gid : null);
+  } catch (e) {
+    throw new ConfError(`Couldn't open log file ${path}: ${errorText(e)}`);
+  }
+}
+
+/** Writes `pid` to the open PID file `fd` and closes it. */
+function writePid(fd: number, pid: number): void {
+  const text = new TextEncoder().encode(`${pid}\n`);
+  lib().pf_write(fd, text, 0, text.length);
+  lib().pf_close(fd);
+}
+
+/**
+ * Runs passt, pasta or qrap; returns the exit status. Every failure, expected
+ * or not, ends as one line (on stderr, to the parent of a daemon, or to the
+ * log once the daemon is detached) and status 1: no stack trace.
+ */
 function main(args: string[]): number {
+  const readyFd = daemonFd();
+  const state = { detached: false, notified: false };
+  try {
+    return run(args, readyFd, state);
+  } catch (e) {
+    const line = errorLine(e);
+    // The trace is for developers: with --debug only, as a debug message
+    if (e instanceof Error && e.stack) debug(e.stack);
+    if (state.detached) err(line);
+    else if (readyFd >= 0 && !state.notified) notifyParent(readyFd, line);
+    else write(Deno.stderr, line + "\n");
+    return 1;
+  }
+}
+
+function run(
+  args: string[],
+  readyFd: number,
+  state: { detached: boolean; notified: boolean },
+): number {
   const [name = "", ...cmdline] = args;
   let argv = cmdline;
   const named = modeOf(name);
   if (named === null) {
-    write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta, pesto or qrap\n`);
+    write(
+      Deno.stderr,
+      `Unknown mode for ${name}: run as passt, pasta, pesto, slirp4netns or qrap\n`,
+    );
     return 1;
   }
   if (named === "qrap") return qrapMain(argv);
@@ -108,26 +181,20 @@ function main(args: string[]): number {
   const mode: Mode = named === "slirp4netns" ? "pasta" : named;
   setIdent(mode);
 
-  const readyFd = daemonFd();
-  let result: ConfResult;
-  try {
-    const ids = processIds();
-    result = parseConf(mode, argv, discover, {
-      euid: ids.euid,
-      egid: ids.egid,
-      uidMap: readSysFileOr("/proc/self/uid_map"),
-    });
-  } catch (e) {
-    if (e instanceof ConfError) {
-      if (readyFd >= 0) notifyParent(readyFd, e.message);
-      else write(Deno.stderr, e.message + "\n");
-      return 1;
-    }
-    throw e;
-  }
+  const ids = processIds();
+  const result: ConfResult = parseConf(mode, argv, discover, {
+    euid: ids.euid,
+    egid: ids.egid,
+    uidMap: readSysFileOr("/proc/self/uid_map"),
+  });
   if (result.kind === "help") {
     write(Deno.stdout, result.text);
-    return 1;
+    return 0;
+  }
+  if (result.kind === "capabilities") {
+    // upstream prints these with info() before logging is set up: on stderr
+    write(Deno.stderr, result.text);
+    return 0;
   }
   if (result.kind === "version") {
     write(Deno.stdout, result.text);
@@ -140,55 +207,71 @@ function main(args: string[]): number {
     conf.foreground = true;
     if (!conf.debug) conf.quiet = true;
   }
-  if (!conf.foreground && readyFd < 0) {
-    const here = new URL(".", import.meta.url).pathname;
-    const plan = planSandbox(conf, processIds());
-    return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
-  }
+  if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
 
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
+  const pidFd = readyFd < 0 && conf.pidFile ? openPidFile(conf.pidFile) : -1;
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
     } catch (e) {
-      const msg = `Couldn't open log file ${conf.logFile}: ${(e as Error).message}`;
-      if (readyFd >= 0) notifyParent(readyFd, msg);
-      else write(Deno.stderr, msg + "\n");
-      return 1;
+      throw new ConfError(`Couldn't open log file ${conf.logFile}: ${errorText(e)}`);
     }
   }
   for (const w of result.warnings) warn(w);
+  for (const n of result.notes) info(n);
+  const rt = setup(conf);
+  if (slirp !== null) {
+    write(Deno.stdout, slirpBanner(slirp));
+    rt.atExit.push(attachSlirp(rt.loop, rt.fwd!, slirp));
+  }
+  if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
+  if (pidFd >= 0) writePid(pidFd, Deno.pid);
+  if (readyFd >= 0) {
+    // Messages so far reached the caller's terminal; from now on, syslog (or
+    // the log file), and our standard descriptors no longer hold the
+    // caller's pipes open (Podman waits for their end).
+    const syslog = conf.logFile ? null : openSyslog();
+    detachStdio();
+    setLogTargets({ stderr: false, syslog });
+    // The daemon was started in its own mount namespace: empty root, no capabilities
+    isolate(mode, true, conf.chrootFallback);
+  }
+  applySeccomp(mode);
+  notifyParent(readyFd);
+  state.notified = true;
+  state.detached = readyFd >= 0;
+  return runLoop(rt);
+}
+
+/**
+ * The parent of a daemon: opens what needs the caller's privileges (PID file,
+ * passt's socket when the daemon changes user), starts the daemon and waits
+ * for its report.
+ */
+function background(mode: Mode, argv: string[], conf: Conf): number {
+  const here = new URL(".", import.meta.url).pathname;
+  const plan = planSandbox(conf, processIds());
+  if (mode === "pasta") checkNsTarget(conf);
+  const pidFd = conf.pidFile ? openPidFile(conf.pidFile) : -1;
+  let listener: { fd: number; path: string } | null = null;
   try {
-    const rt = setup(conf);
-    if (slirp !== null) {
-      write(Deno.stdout, slirpBanner(slirp));
-      rt.atExit.push(attachSlirp(rt.loop, rt.fwd!, slirp));
+    // What the daemon, as another user, may not be able to create: do it now
+    const changesUser = plan.uid >= 0 || plan.gid >= 0;
+    if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
+    // Bind passt's socket before the daemon changes user, as upstream
+    if (mode === "passt" && conf.fd < 0 && changesUser) {
+      listener = listenUnix(conf.socketPath);
+      passListener(listener.fd, listener.path);
     }
-    if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
-    if (readyFd < 0) writePidFile(conf.pidFile);
-    if (readyFd >= 0) {
-      // Messages so far reached the caller's terminal; from now on, syslog (or
-      // the log file), and our standard descriptors no longer hold the
-      // caller's pipes open (Podman waits for their end).
-      const syslog = conf.logFile ? null : openSyslog();
-      detachStdio();
-      setLogTargets({ stderr: false, syslog });
-      // The daemon was started in its own mount namespace: empty root, no capabilities
-      isolate(mode, true);
-    }
-    applySeccomp(mode);
-    notifyParent(readyFd);
-    return runLoop(rt);
-  } catch (e) {
-    const expected = e instanceof StartupError || e instanceof ConfError;
-    if (e instanceof Error) {
-      const msg = e.message;
-      if (readyFd >= 0) notifyParent(readyFd, msg);
-      else write(Deno.stderr, msg + "\n");
-      if (!expected) console.error(e);
-      return 1;
-    }
-    throw e;
+    const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
+    const pid = startDaemon(self, argv, plan);
+    if (pid < 0) return 1;
+    if (pidFd >= 0) writePid(pidFd, pid);
+    return 0;
+  } finally {
+    if (listener !== null) lib().pf_close(listener.fd);
+    if (pidFd >= 0) lib().pf_close(pidFd);
   }
 }
 

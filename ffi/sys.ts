@@ -12,7 +12,7 @@
  * words, laid out as the `*_WORDS` and index constants below say. Set-up
  * code turns a failure into an exception with {@linkcode sysCheck}, or calls
  * one of the few wrappers documented as throwing ({@linkcode tapOpen},
- * {@linkcode nsTapOpen}, {@linkcode mapArena}), which name the object in
+ * {@linkcode nsTapOpen}), which name the object in
  * the message: `Cannot open tap device "tap0": EPERM (Operation not
  * permitted)`. Wrappers taking strings or building socket addresses
  * allocate, and belong on cold paths only.
@@ -20,7 +20,7 @@
  * @module
  */
 
-import { EINVAL, ENOMEM, errnoName, strerror } from "./errno.ts";
+import { EINVAL, errnoName, strerror } from "./errno.ts";
 import { lib } from "./lib.ts";
 
 // Address families, socket types and protocols
@@ -454,11 +454,15 @@ export function cstr(s: string): Uint8Array {
   return b;
 }
 
-/** Arguments as the native spawn and exec helpers take them: each NUL-terminated, then a NUL. */
+/**
+ * Arguments as the native spawn and exec helpers take them: the count (32
+ * bits, host order), then each argument NUL-terminated; empty ones too.
+ */
 export function argvBuf(args: readonly string[]): Uint8Array {
   const parts = args.map(cstr);
-  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 1));
-  let off = 0;
+  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 4));
+  new DataView(buf.buffer).setUint32(0, args.length, LITTLE_ENDIAN);
+  let off = 4;
   for (const p of parts) {
     buf.set(p, off);
     off += p.length;
@@ -934,18 +938,6 @@ export function raiseNofile(): number {
   return lib().pf_raise_nofile();
 }
 
-/**
- * Map zeroed native memory for packet buffers (asking for huge pages); it
- * stays mapped for the life of the process. Throws {@linkcode SysError}.
- *
- * @param size Size in bytes, below 4 GiB
- */
-export function mapArena(size: number): ArrayBuffer {
-  const p = lib().pf_arena_map(size);
-  if (p === null) throw new SysError(ENOMEM, `map ${size} bytes for packet buffers`, "mmap");
-  return Deno.UnsafePointerView.getArrayBuffer(p, size);
-}
-
 /** kill(2): 0 or -errno. */
 export function kill(pid: number, sig: number): number {
   return lib().pf_kill(pid, sig);
@@ -1012,20 +1004,13 @@ export function nsBindSocket(
  * Start a command in new namespaces; it waits for one byte on `syncFd`
  * before exec (exit status 1 on end of file, 127 if exec fails).
  *
- * @param argv Command and non-empty arguments; `"-sh"` as argv[0] runs `sh` as a login shell
+ * @param argv Command and arguments (empty ones too); `"-sh"` as argv[0] runs `sh` as a login shell
  * @param cloneFlags `CLONE_NEW*` flags
  * @param syncFd Read end of the start pipe
- * @returns The child's pid, or -errno (-EINVAL for no or an empty argument)
+ * @returns The child's pid, or -errno (-EINVAL for no argument or a NUL in one)
  */
 export function spawnNs(argv: readonly string[], cloneFlags: number, syncFd: number): number {
-  const parts = argv.map((a) => encoder.encode(a));
-  const b = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 1));
-  let off = 0;
-  for (const p of parts) {
-    // The NUL-separated format can't carry NULs or empty arguments
-    if (p.includes(0) || p.length === 0) return -EINVAL;
-    b.set(p, off);
-    off += p.length + 1;
-  }
-  return lib().pf_spawn_ns(b, cloneFlags >>> 0, syncFd);
+  // A NUL can't be part of an argument: execve() would cut it there
+  if (argv.some((a) => a.includes("\0"))) return -EINVAL;
+  return lib().pf_spawn_ns(argvBuf(argv), cloneFlags >>> 0, syncFd);
 }

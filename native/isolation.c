@@ -315,7 +315,7 @@ static int iso_child(void *arg)
 
 /**
  * pf_spawn_isolated() - Start the daemon inside its sandbox namespaces
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ * @argv_buf:	Argument count, then the arguments, see argv_unpack()
  * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
  * @userns_fd:	User namespace to join first, or -1
  * @uid:	UID to switch to before any namespace, or -1
@@ -331,25 +331,15 @@ int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err)
 {
-	char *p = (char *)argv_buf;
 	sigset_t all, old;
-	unsigned int n = 0;
 	int rc, status;
 	pid_t child;
 
 	pthread_mutex_lock(&iso_lock);
-	while (*p) {
-		if (n == ISO_ARGS_MAX) {
-			pthread_mutex_unlock(&iso_lock);
-			return -E2BIG;
-		}
-		iso_argv[n++] = p;
-		p += strlen(p) + 1;
-	}
-	iso_argv[n] = NULL;
-	if (!n) {
+	rc = argv_unpack(argv_buf, iso_argv, ISO_ARGS_MAX);
+	if (rc < 0) {
 		pthread_mutex_unlock(&iso_lock);
-		return -EINVAL;
+		return rc;
 	}
 
 	memset(&iso_req, 0, sizeof(iso_req));
@@ -522,29 +512,68 @@ static int drop_all_threads(int dfd)
 }
 
 /**
+ * move_root() - Empty tmpfs on /tmp (the working directory) as root, by chroot()
+ *
+ * For roots pivot_root() refuses (rootfs, an initramfs): the tmpfs is moved
+ * over / and becomes the root with chroot(), as upstream's --chroot-fallback.
+ *
+ * Return: 0, or -errno
+ */
+static int move_root(void)
+{
+	if (mount("/tmp", "/", "", MS_MOVE, NULL) || chroot(".") || chdir("/"))
+		return -errno;
+	return 0;
+}
+
+/**
+ * enter_tmp_root() - Make the working directory (an empty tmpfs) our root
+ * @chroot_fallback:	Use move_root() if pivot_root() fails
+ * @fallback:		Set to 1 if move_root() was used
+ *
+ * Return: 0, or -errno
+ */
+static int enter_tmp_root(int chroot_fallback, int *fallback)
+{
+	int rc;
+
+	if (!syscall(SYS_pivot_root, ".", "."))
+		return umount2(".", MNT_DETACH) ? -errno : 0;
+	if (!chroot_fallback)
+		return -errno;
+	rc = move_root();
+	*fallback = !rc;
+	return rc;
+}
+
+/**
  * pf_isolate() - Empty read-only root, then capabilities dropped everywhere
- * @pivot:	Non-zero to move the root (needs our own mount namespace)
+ * @pivot:	PF_ISOLATE_PIVOT to move the root (needs our own mount
+ *		namespace), plus PF_ISOLATE_CHROOT to fall back to chroot()
+ *		where pivot_root() fails
  * @keep_caps:	Capabilities 0..31 this thread keeps (effective, permitted)
  *
- * Return: 0, or -errno of the first failed step
+ * Return: 0, 1 if the chroot() fallback was used, or -errno of the first
+ * failed step
  */
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 {
-	int dfd, rc = 0;
+	int dfd, rc = 0, fallback = 0;
 
 	dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 
-	if (pivot) {
+	if (pivot & PF_ISOLATE_PIVOT) {
 		if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
 		    mount("", "/tmp", "tmpfs",
 			  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
 			  "nr_inodes=2,nr_blocks=0") ||
-		    chdir("/tmp") ||
-		    syscall(SYS_pivot_root, ".", ".") ||
-		    umount2(".", MNT_DETACH)) {
+		    chdir("/tmp"))
 			rc = -errno;
+		else
+			rc = enter_tmp_root(pivot & PF_ISOLATE_CHROOT, &fallback);
+		if (rc) {
 			close(dfd);
 			return rc;
 		}
@@ -570,7 +599,7 @@ int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 				rc = -errno;
 		}
 	}
-	return rc;
+	return rc ? rc : fallback;
 }
 
 /**

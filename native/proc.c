@@ -23,39 +23,16 @@
 static char *proc_argv[PROC_ARGS_MAX + 1];
 
 /**
- * proc_parse_argv() - Point proc_argv at NUL-separated arguments
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
- *
- * Return: 0, or -E2BIG, -EINVAL for no arguments
- */
-static int32_t proc_parse_argv(uint8_t *argv_buf)
-{
-	char *p = (char *)argv_buf;
-	unsigned int n = 0;
-
-	while (*p) {
-		if (n == PROC_ARGS_MAX)
-			return -E2BIG;
-		proc_argv[n++] = p;
-		p += strlen(p) + 1;
-	}
-	if (!n)
-		return -EINVAL;
-	proc_argv[n] = NULL;
-	return 0;
-}
-
-/**
  * pf_execvp() - Replace this process with a command (qrap)
- * @argv_buf:	Arguments, each NUL-terminated, then an extra NUL
+ * @argv_buf:	Argument count, then the arguments, see argv_unpack()
  *
  * Return: -errno (only on failure)
  */
 int32_t pf_execvp(uint8_t *argv_buf)
 {
-	int32_t rc = proc_parse_argv(argv_buf);
+	int32_t rc = argv_unpack(argv_buf, proc_argv, PROC_ARGS_MAX);
 
-	if (rc)
+	if (rc < 0)
 		return rc;
 	execvp(proc_argv[0], proc_argv);
 	return -errno;

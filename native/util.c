@@ -35,6 +35,35 @@ int32_t str_copy(char *dst, uint32_t size, const char *src)
 }
 
 /**
+ * argv_unpack() - Point an argv array at packed arguments
+ * @buf:	Argument count (32 bits, host order), then that many
+ *		NUL-terminated strings (empty ones too)
+ * @argv:	Output, @max + 1 entries, NULL-terminated
+ * @max:	Most arguments accepted
+ *
+ * The count, not an empty string, ends the list: "" is a valid argument.
+ *
+ * Return: number of arguments, or -E2BIG, -EINVAL for none
+ */
+int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max)
+{
+	char *p = (char *)buf + sizeof(uint32_t);
+	uint32_t n, i;
+
+	memcpy(&n, buf, sizeof(n));
+	if (!n)
+		return -EINVAL;
+	if (n > max)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		argv[i] = p;
+		p += strlen(p) + 1;
+	}
+	argv[n] = NULL;
+	return (int32_t)n;
+}
+
+/**
  * pf_open() - Open a file
  * @path:	NUL-terminated path
  * @flags:	O_RDONLY etc.
@@ -131,31 +160,6 @@ int32_t pf_raise_nofile(void)
 	if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > INT32_MAX)
 		return INT32_MAX;
 	return (int32_t)lim.rlim_cur;
-}
-
-/**
- * pf_arena_map() - Map anonymous memory for packet buffers
- * @size:	Size in bytes
- *
- * The mapping is private and zero-filled; transparent huge pages are asked
- * for, and a refusal is ignored. It is never unmapped.
- *
- * Return: address of the mapping, or NULL on failure
- */
-void *pf_arena_map(uint32_t size)
-{
-	void *p;
-
-	if (!size)
-		return NULL;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-
-	(void)madvise(p, size, MADV_HUGEPAGE);
-	return p;
 }
 
 /**

@@ -82,9 +82,10 @@ export interface Conf {
   trace: boolean;
   quiet: boolean;
   foreground: boolean;
-  stderr: boolean;
   logFile: string | null;
   logSize: number;
+  /** --stats: seconds between statistics lines in the foreground, 0 for none. */
+  stats: number;
   /** Target user and group (--runas), resolved to numbers. */
   uid: number;
   gid: number;
@@ -93,13 +94,15 @@ export interface Conf {
   /** Inherited tap/socket fd (--fd), -1 if none. */
   fd: number;
   oneOff: boolean;
+  /** passt: vhost-user back end on the socket instead of the stream framing. */
+  vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
   /** Control socket for pesto (-c), null if none. */
   confPath: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
   mtu: number;
-  /** Host MAC used as source towards the guest (6 bytes). */
+  /** Our MAC, the source towards the guest (6 bytes; -M, default 9a:55:9a:55:9a:55). */
   mac: Uint8Array;
   /** Template interface names per family ("" if the family is disabled). */
   ifname4: string;
@@ -109,10 +112,16 @@ export interface Conf {
   ifindex6: number;
   v4: boolean;
   v6: boolean;
+  /** Local mode per family: no template interface, link-local addresses (upstream's ifi = -1). */
+  local4: boolean;
+  local6: boolean;
   ip4: Ip4Conf;
   ip6: Ip6Conf;
   /** Search domains (dotted names). */
   dnsSearch: string[];
+  /** Hostname (DHCP option 12) and FQDN (DHCP option 81, DHCPv6 option 39), "" for none. */
+  hostname: string;
+  fqdn: string;
   /** Whether DHCP/NDP/DHCPv6 advertise resolvers and search domains. */
   dhcpDns: boolean;
   dhcpSearch: boolean;
@@ -145,9 +154,10 @@ export interface Conf {
   userns: string | null;
   netns: string | null;
   netnsOnly: boolean;
-  nsrunDir: string;
   noNetnsQuit: boolean;
   configNet: boolean;
+  /** --chroot-fallback: chroot() into the empty root if pivot_root() fails. */
+  chrootFallback: boolean;
   /** pasta: PID target, 0 if none. */
   targetPid: number;
   /** pasta: command to spawn (empty: none; a PID or --netns target is used instead). */

@@ -244,6 +244,11 @@ export function debugRatelimit(limit: RateLimit, now: number, make: () => string
   if (limit.allow(now, Level.DEBUG)) emit(Level.DEBUG, make());
 }
 
+/** Logs an error through a rate limit. */
+export function errRatelimit(limit: RateLimit, now: number, make: () => string): void {
+  if (limit.allow(now, Level.ERR)) emit(Level.ERR, make());
+}
+
 /** Logs a warning through a rate limit. */
 export function warnRatelimit(limit: RateLimit, now: number, make: () => string): void {
   if (limit.allow(now, Level.WARN)) emit(Level.WARN, make());

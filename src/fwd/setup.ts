@@ -85,11 +85,12 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
         udp: p.udpSplice && !conf.noUdp ? p.udpSplice.listenBackend() : null,
       },
     };
-    const scans = [...conf.fwd.host, ...conf.fwd.splice].some((r) => r.flags & 4);
-    if (scans) scanner = new Scanner(procNet(p.nsOpen), procNet(openHost));
+    // Always there in pasta: rules replaced at run time may scan too.
+    scanner = new Scanner(procNet(p.nsOpen), procNet(openHost));
   }
   const fwd = new Forwarder(tables, scanner);
   if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);
+  if (p.udp) p.udp.ruleAt = (slot) => fwd.ruleAt("host", slot);
   fwd.replace("host", conf.fwd.host);
   if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice);
   if (scanner) loop.every(FWD_SCAN_INTERVAL, (now) => fwd.scanTimer(now));

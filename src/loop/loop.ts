@@ -18,6 +18,18 @@
  * frames queued towards the guest), then every periodic timer whose interval
  * elapsed. The wait timeout is the time to the next periodic timer.
  *
+ * A listener whose `accept()` fails for lack of descriptors or memory keeps
+ * its connection queued, so a level-triggered registration would wake us at
+ * once, forever: such a listener rests ({@linkcode Loop.rest}) for
+ * {@linkcode REST_MS}, then is polled again, and the queued connection is
+ * accepted as soon as descriptors are free.
+ *
+ * Faults: an exception thrown by the handler of a flow's descriptor (a kind
+ * registered with a closer, see {@linkcode Loop.on}) closes that flow, with
+ * one error line, and the loop goes on; an exception anywhere else ends
+ * {@linkcode Loop.run} with a {@linkcode LoopFault}, which `main.ts` prints as
+ * one line: never a stack trace.
+ *
  * Signals arrive through a pipe written by a native signal handler (whichever
  * runtime thread the kernel delivers them to), so SIGTERM, SIGINT and SIGCHLD
  * are handled here, synchronously, like any other event.
@@ -26,7 +38,7 @@
  */
 
 import { lib } from "../../ffi/lib.ts";
-import { debug } from "../log.ts";
+import { debug, errRatelimit, RateLimit } from "../log.ts";
 import {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
@@ -35,12 +47,20 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINTR } from "../../ffi/errno.ts";
+import { EAGAIN, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM } from "../../ffi/errno.ts";
 
 /** Events per `epoll_wait` call (upstream EPOLL_EVENTS). */
 export const EPOLL_EVENTS = 8;
 /** Largest fd that fits the 24-bit fd field of a reference (upstream SOCKET_MAX). */
 export const SOCKET_MAX = (1 << 24) - 1;
+
+/** How long a listener rests after accept() ran out of resources, in milliseconds. */
+export const REST_MS = 100;
+
+/** Whether an accept() result (-errno) means "out of descriptors or memory": then rest. */
+export function outOfResources(rc: number): boolean {
+  return rc === -EMFILE || rc === -ENFILE || rc === -ENOBUFS || rc === -ENOMEM;
+}
 
 /** Kinds of descriptors in the loop; the number is stored in the reference. */
 export const EpollType = {
@@ -59,13 +79,14 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  PING_TIMER: 15,
-  CONF_LISTEN: 16,
-  CONF: 17,
-  S4N_API_LISTEN: 18,
-  S4N_API: 19,
-  EXIT_FD: 20,
-  COUNT: 21,
+  VHOST_CMD: 15,
+  VHOST_KICK: 16,
+  CONF_LISTEN: 17,
+  CONF: 18,
+  S4N_API_LISTEN: 19,
+  S4N_API: 20,
+  EXIT_FD: 21,
+  COUNT: 22,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
@@ -73,6 +94,45 @@ export type EpollType = typeof EpollType[keyof typeof EpollType];
 
 /** Handler for events on a descriptor of one kind. */
 export type EventHandler = (events: number, fd: number, index: number, now: number) => void;
+
+/** Closes the flow that descriptor `fd` (reference index `index`) belongs to, after a fault. */
+export type FlowCloser = (fd: number, index: number, now: number) => void;
+
+/** A fault the loop can't contain: the process exits with this one line. */
+export class LoopFault extends Error {
+  /** Creates the fault from what was thrown, `where` naming the part. */
+  constructor(where: string, cause: unknown) {
+    super(`${where}: ${describe(cause)}`, { cause });
+    this.name = "LoopFault";
+  }
+}
+
+/** One line for anything thrown. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`.split("\n")[0]!;
+  return String(e).split("\n")[0]!;
+}
+
+const KIND_NAMES = [
+  "none",
+  "signal",
+  "tap device",
+  "passt socket",
+  "passt listener",
+  "namespace watch",
+  "namespace watch",
+  "TCP",
+  "spliced TCP",
+  "TCP listener",
+  "TCP timer",
+  "UDP",
+  "UDP listener",
+  "ICMP",
+  "ICMPv6",
+  "ping timer",
+];
+
+const rlFault = new RateLimit(5, 1000);
 
 /** Handler run after each batch of events, or periodically. */
 export type TimeHandler = (now: number) => void;
@@ -86,6 +146,13 @@ interface Periodic {
   fn: TimeHandler;
 }
 
+interface Resting {
+  type: EpollType;
+  index: number;
+  events: number;
+  until: number;
+}
+
 function noEvent(): void {}
 
 /** The epoll main loop. */
@@ -94,9 +161,13 @@ export class Loop {
   readonly #events = new Uint8Array(EPOLL_EVENTS * 12);
   readonly #ev = new Uint32Array(this.#events.buffer);
   readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
+  /** Events dispatched so far, per kind (for --stats). */
+  readonly eventCounts = new Float64Array(EpollType.COUNT);
+  readonly #closers: (FlowCloser | null)[] = new Array(EpollType.COUNT).fill(null);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
   readonly #signals = new Map<number, SignalHandler>();
+  readonly #resting = new Map<number, Resting>();
   readonly #sigbuf = new Uint8Array(64);
   #sigRead = -1;
   #running = false;
@@ -116,9 +187,13 @@ export class Loop {
     return this.#now;
   }
 
-  /** Registers the handler for one kind of descriptor. */
-  on(type: EpollType, handler: EventHandler): void {
+  /**
+   * Registers the handler for one kind of descriptor; `close`, for the
+   * descriptors of flows, closes the flow whose handler threw.
+   */
+  on(type: EpollType, handler: EventHandler, close: FlowCloser | null = null): void {
     this.#handlers[type] = handler;
+    this.#closers[type] = close;
   }
 
   /**
@@ -129,6 +204,14 @@ export class Loop {
     return this.#ctl(EPOLL_CTL_ADD, fd, type, index, events);
   }
 
+  /**
+   * Closer for flows with a socket of their own that their table ages out
+   * (UDP, ICMP): stop polling it; the table closes it at its timeout.
+   */
+  readonly dropFd: FlowCloser = (fd) => {
+    this.del(fd);
+  };
+
   /** Changes the events, kind or index of a registered `fd`; 0 or -errno. */
   mod(fd: number, type: EpollType, index: number, events: number): number {
     return this.#ctl(EPOLL_CTL_MOD, fd, type, index, events);
@@ -136,6 +219,7 @@ export class Loop {
 
   /** Removes `fd` from the loop; 0 or -errno. */
   del(fd: number): number {
+    this.#resting.delete(fd);
     return lib().pf_epoll_ctl(this.epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
   }
 
@@ -143,6 +227,24 @@ export class Loop {
     if (fd < 0 || fd > SOCKET_MAX) return -24; /* EMFILE */
     const lo = ((fd << 8) | type) >>> 0;
     return lib().pf_epoll_ctl(this.epfd, op, fd, events >>> 0, lo, index >>> 0);
+  }
+
+  /**
+   * Stops reporting `fd` for {@linkcode REST_MS}, then restores `events`
+   * (kind `type`, index `index`): for a listener out of descriptors.
+   */
+  rest(fd: number, type: EpollType, index: number, events: number): void {
+    if (this.#resting.has(fd)) return;
+    if (this.#ctl(EPOLL_CTL_MOD, fd, type, index, 0) < 0) return;
+    this.#resting.set(fd, { type, index, events, until: this.#now + REST_MS });
+  }
+
+  #wake(now: number): void {
+    for (const [fd, r] of this.#resting) {
+      if (now < r.until) continue;
+      this.#resting.delete(fd);
+      this.#ctl(EPOLL_CTL_MOD, fd, r.type, r.index, r.events);
+    }
   }
 
   /** Adds a handler run after every batch of events (e.g. flushing frames to the tap). */
@@ -203,6 +305,10 @@ export class Loop {
       const left = Math.max(0, Math.ceil(p.last + p.interval - this.#now));
       if (t < 0 || left < t) t = left;
     }
+    for (const r of this.#resting.values()) {
+      const left = Math.max(0, Math.ceil(r.until - this.#now));
+      if (t < 0 || left < t) t = left;
+    }
     return t;
   }
 
@@ -220,15 +326,40 @@ export class Loop {
       const events = ev[i * 3]!;
       const lo = ev[i * 3 + 1]!;
       const index = ev[i * 3 + 2]!;
-      this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
-    }
-    for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
-    for (let i = 0; i < this.#periodic.length; i++) {
-      const p = this.#periodic[i]!;
-      if (now - p.last >= p.interval) {
-        p.last = now;
-        p.fn(now);
+      this.eventCounts[lo & 0xff]!++;
+      try {
+        this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
+      } catch (e) {
+        this.#fault(lo & 0xff, lo >>> 8, index, now, e);
       }
+    }
+    try {
+      for (let i = 0; i < this.#deferred.length; i++) this.#deferred[i]!(now);
+      for (let i = 0; i < this.#periodic.length; i++) {
+        const p = this.#periodic[i]!;
+        if (now - p.last >= p.interval) {
+          p.last = now;
+          p.fn(now);
+        }
+      }
+    } catch (e) {
+      throw e instanceof LoopFault ? e : new LoopFault("timer", e);
+    }
+    if (this.#resting.size) this.#wake(now);
+  }
+
+  /** A handler threw: close its flow and go on, or end the loop. */
+  #fault(type: number, fd: number, index: number, now: number, e: unknown): void {
+    const where = KIND_NAMES[type] ?? `kind ${type}`;
+    const close = this.#closers[type];
+    if (!close || e instanceof LoopFault) {
+      throw e instanceof LoopFault ? e : new LoopFault(where, e);
+    }
+    errRatelimit(rlFault, now, () => `${where}: ${describe(e)}: closing flow`);
+    try {
+      close(fd, index, now);
+    } catch (e2) {
+      throw new LoopFault(`${where}, closing a flow after a fault`, e2);
     }
   }
 

@@ -29,8 +29,8 @@
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, ECONNREFUSED, EINTR, ENOENT, strerror } from "../../ffi/errno.ts";
-import { debug, debugRatelimit, err, info, RateLimit } from "../log.ts";
-import { EpollType, type Loop } from "../loop/loop.ts";
+import { debug, debugRatelimit, err, info, RateLimit, warnRatelimit } from "../log.ts";
+import { EpollType, type Loop, outOfResources } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Tap, TapBackend } from "../tap/tap.ts";
 import { splitFrames, STREAM_CORRUPT, writePrefix } from "./framing.ts";
@@ -60,6 +60,10 @@ const PENDING_BYTES = 8 * 1024 * 1024;
 const READS_PER_EVENT = 8;
 
 const rlDrop = new RateLimit();
+const rlAccept = new RateLimit(1, 10_000);
+function msgAccept(): string {
+  return "Can't accept guest connection: out of descriptors, retrying";
+}
 
 function msgDrop(): string {
   return "passt: socket send buffer and pending area full, dropping frames";
@@ -168,7 +172,13 @@ export class PasstStream implements TapBackend {
   #accept(): void {
     const sa = new Uint8Array(128);
     const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (outOfResources(fd)) {
+        warnRatelimit(rlAccept, performance.now(), msgAccept);
+        this.loop.rest(this.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+      }
+      return;
+    }
     if (this.client >= 0) {
       info("Another client is already connected: closing the new one");
       this.#ffi.pf_close(fd);

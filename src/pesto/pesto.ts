@@ -26,7 +26,7 @@ import { lib } from "../../ffi/lib.ts";
 import { ENODATA, strerror } from "../../ffi/errno.ts";
 import { AF_UNIX, SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM } from "../../ffi/sys.ts";
 import { Getopt, GetoptError, type LongOption } from "../conf/getopt.ts";
-import { version } from "../conf/conf.ts";
+import { version } from "../conf/usage.ts";
 import { readSysFileOr } from "../sysfile.ts";
 import { RuleError, ruleFormat, ruleParse, type RuleTable, setEphemeral } from "./fwd_rule.ts";
 import { encodeUpdate, type PifTable, StateParser, WireError } from "./wire.ts";

@@ -7,13 +7,15 @@
  * Theory of operation: there is no TCP stack here and no buffer of our own.
  * Every guest connection is backed by a host kernel socket:
  *
- * - a SYN from the guest opens a non-blocking socket to the destination (the
- *   gateway address means the host's loopback unless `--no-map-gw`); the
- *   SYN-ACK goes to the guest only once `connect()` completed, and a failure
- *   answers with RST;
- * - a connection accepted on a forwarded port becomes a SYN to the guest from
- *   the peer's address (host-local sources appear as the gateway); the guest's
- *   SYN-ACK completes it;
+ * - a SYN from the guest (both ends unicast, as upstream) opens a non-blocking
+ *   socket to the destination translated by `fwd/nat.ts` (the
+ *   `--map-host-loopback` address, by default the gateway, is the host's
+ *   loopback); the SYN-ACK goes to the guest only once `connect()` completed,
+ *   and a failure answers with RST;
+ * - a connection accepted on a forwarded port is spliced (pasta, from
+ *   loopback) or becomes a SYN to the guest (or the rule's target address)
+ *   from the peer's address as `fwd/nat.ts` shows it; the guest's SYN-ACK
+ *   completes it. Connections are flows of the flow table (`tcp_conn.ts`);
  * - socket data is peeked (`MSG_PEEK`, `SO_PEEK_OFF` where the kernel has it,
  *   else skipping already-sent bytes into a scratch area) straight into the
  *   payload areas of pre-built frame slots, at most the guest's window and
@@ -41,7 +43,7 @@ import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
 import { debug, debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
+import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
@@ -51,6 +53,7 @@ import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
 import * as nat from "../fwd/nat.ts";
 import { listenSlot } from "../fwd/fwd.ts";
+import type { FlowTable } from "../flow/flow.ts";
 import type { FwdRule } from "../fwd/fwd_rule.ts";
 import { LISTEN_OUTBOUND } from "../fwd/listen.ts";
 import {
@@ -74,6 +77,8 @@ import {
   TCP_MAX_CONNS,
   V6,
   WND_CLAMPED,
+  WND_SHORT,
+  WND_WAIT,
 } from "./tcp_conn.ts";
 import { MSS4, MSS6, TCP_FRAMES, TcpBufs, writeHeaders } from "./tcp_buf.ts";
 import {
@@ -103,7 +108,7 @@ import {
   TFD_CLOEXEC,
   TFD_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINPROGRESS, EMFILE, EPIPE } from "../../ffi/errno.ts";
+import { EAGAIN, EINPROGRESS, EPIPE } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -117,10 +122,18 @@ export const ACK_TIMEOUT = 2_000;
 export const FIN_TIMEOUT = 60_000;
 /** Activity timeout. */
 export const ACT_TIMEOUT = 7_200_000;
+/**
+ * Milliseconds between inactivity scans (upstream INACTIVITY_INTERVAL): a connection with no
+ * activity on either side for a whole interval is reset, between one and two intervals after
+ * its last activity.
+ */
+export const INACTIVITY_INTERVAL = 7_200_000;
 /** Largest window we advertise or clamp to (upstream MAX_WINDOW). */
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
 export const MAX_WS = 8;
+/** A local window cut by queued data under this can't take one full segment: retry on ACK_INTERVAL. */
+const SMALL_WINDOW = 65536;
 /** Initial window before the handshake completes (RFC 6928). */
 export const WINDOW_DEFAULT = 14600;
 /** Send buffers below this make us ACK guest data as soon as it is written. */
@@ -150,8 +163,8 @@ const DISCARD_LEN = 65536;
 /**
  * Hook for loopback connections accepted in pasta (spliced path, `tcp_splice.ts`): gets the
  * accepted socket, the target port, whether the peer is IPv6, whether the listener was a
- * namespace-side (-T) one, and the target address (inany words at `dstOff` of `dst`, from
- * `fwd/nat.ts`); returns true if it took the socket.
+ * namespace-side (-T) one, and the flow's two flowsides from `fwd/nat.ts` (initiating, then
+ * target at `SIDE_WORDS`); returns true if it took the socket.
  */
 export type SpliceAccept = (
   c: Ctx,
@@ -159,8 +172,7 @@ export type SpliceAccept = (
   port: number,
   v6: boolean,
   outbound: boolean,
-  dst: Uint32Array,
-  dstOff: number,
+  sides: Uint32Array,
   now: number,
 ) => boolean;
 
@@ -182,6 +194,8 @@ export interface TcpOptions {
   secret?: Uint32Array;
   /** Connection table size (default {@linkcode TCP_MAX_CONNS}). */
   capacity?: number;
+  /** The process's flow table (default: one of its own, of `capacity` flows). */
+  flows?: FlowTable;
 }
 
 const rlConn = new RateLimit();
@@ -243,6 +257,7 @@ export class Tcp {
   readonly #src6 = new Uint32Array(4);
   readonly #dst6 = new Uint32Array(4);
   readonly #w = new Uint32Array(4);
+  readonly #guest = new Uint32Array(4);
   /** Scratch flowsides (initiating, target) for the translation. */
   readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   /** Low-RTT destinations (guest-facing addresses, four words each). */
@@ -254,6 +269,8 @@ export class Tcp {
   #bigBufs = false;
   /** Connections marked CLOSED and not yet reaped. */
   #closing = 0;
+  /** Time of the last inactivity scan (-1: none yet). */
+  #inactivityRun = -1;
   /** Per-packet scratch of the tap handler (indices of packets past a gap). */
   readonly #keep = new Int32Array(IOV_MAX);
 
@@ -285,11 +302,12 @@ export class Tcp {
       secret = new Uint32Array(b.buffer);
     }
     this.#secret = new Uint32Array(secret);
-    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS);
+    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS, opts.flows);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
-    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now));
-    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now));
+    const fault = (_fd: number, i: number): void => this.faultClose(i);
+    loop.on(EpollType.TCP, (ev, fd, i, now) => this.sockHandler(ev, fd, i, now), fault);
+    loop.on(EpollType.TCP_TIMER, (ev, fd, i, now) => this.timerHandler(ev, fd, i, now), fault);
     loop.on(EpollType.TCP_LISTEN, (ev, fd, i, now) => this.listenHandler(ev, fd, i, now));
     loop.defer((now) => this.deferHandler(now));
   }
@@ -331,11 +349,14 @@ export class Tcp {
       if (ev & TAP_FIN_SENT) mask = EPOLLET;
       else if (t.flags[i]! & STALLED) mask = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       else mask = EPOLLIN | EPOLLRDHUP;
-      if (t.flags[i]! & SOCK_OUT_WAIT) mask = (mask | EPOLLOUT) & ~EPOLLET;
+      if (t.flags[i]! & (SOCK_OUT_WAIT | WND_WAIT)) mask = (mask | EPOLLOUT) & ~EPOLLET;
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
-      mask = EPOLLRDHUP;
+      // Handshake with the guest pending: a half-close from the socket side
+      // is seen once established (the MOD to a level-triggered mask reports
+      // it); level-triggered here, it would wake us until then
+      mask = EPOLLRDHUP | EPOLLET;
     }
     mask = mask >>> 0;
     if (t.epollMask[i] === mask) return;
@@ -395,6 +416,11 @@ export class Tcp {
     this.#closing++;
   }
 
+  /** After a fault in its handler: resets connection `i`, both sides. */
+  faultClose(i: number): void {
+    if (i < this.conns.count) this.#rst(i);
+  }
+
   /** Sends RST to the guest and closes connection `i` (the host side with RST too). */
   #rst(i: number): void {
     const t = this.conns;
@@ -430,18 +456,11 @@ export class Tcp {
     s[1] = t.addr[k + 1]!;
     s[2] = t.addr[k + 2]!;
     s[3] = t.addr[k + 3]!;
-    const c = this.#c;
-    if (t.flags[i]! & V6) {
-      const ll = (s[0]! >>> 22) === 0x3fa;
-      const g = ll ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-      const h = (g[0]! | g[1]! | g[2]! | g[3]!) === 0 ? c.conf.ip6.addr : g;
-      d[0] = h[0]!;
-      d[1] = h[1]!;
-      d[2] = h[2]!;
-      d[3] = h[3]!;
-    } else {
-      d[3] = c.ip4AddrSeen || c.conf.ip4.addr;
-    }
+    // The guest's address of this connection (its flow's tap side).
+    d[0] = t.guest[k]!;
+    d[1] = t.guest[k + 1]!;
+    d[2] = t.guest[k + 2]!;
+    d[3] = t.guest[k + 3]!;
   }
 
   /** A flags frame slot, flushing the tap when all are in use; -1 if none. */
@@ -529,10 +548,12 @@ export class Tcp {
     return true;
   }
 
-  /** After an ACK went out: keep ACK_TO_TAP_DUE only for a zero window or a lagging ACK. */
+  /** After an ACK went out: keep ACK_TO_TAP_DUE for a zero (or short) window or a lagging ACK. */
   #ackSent(i: number): void {
     const t = this.conns;
-    if (t.wndToTap[i] === 0 || t.seqAckToTap[i] !== t.seqFromTap[i]) {
+    const w = t.wndToTap[i]!;
+    const small = w === 0 || ((t.flags[i]! & WND_SHORT) !== 0 && w < SMALL_WINDOW);
+    if (small || t.seqAckToTap[i] !== t.seqFromTap[i]) {
       this.#flagSet(i, ACK_TO_TAP_DUE);
     } else if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
   }
@@ -617,9 +638,17 @@ export class Tcp {
     }
     scaled = Math.floor(scaled);
     if (local) {
-      // Everything written is acknowledged: only the free part of the buffer is a window.
+      // Everything written is acknowledged, so the window is the free part of the buffer
+      // (less an eighth for the kernel's per-segment overhead). The guest stops sending on a
+      // window under one segment and would wait for its persist timer (200 ms and more), so
+      // when the window is under an eighth of the buffer (more than 3/4 queued: the kernel
+      // reports EPOLLOUT once at most 2/3 are), EPOLLOUT says when to open it again.
       const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
-      if (queued > 0) scaled = scaled > queued ? scaled - queued : 0;
+      const room = sndbuf - (sndbuf >>> 3);
+      scaled = queued <= 0 ? room : room > queued ? room - queued : 0;
+      this.#wndWait(i, scaled < sndbuf >>> 3);
+      const short = queued > 0 && scaled < SMALL_WINDOW;
+      t.flags[i] = short ? t.flags[i]! | WND_SHORT : t.flags[i]! & ~WND_SHORT;
     }
     if (sndWnd) wnd = sndWnd < scaled ? sndWnd : scaled;
     else wnd = scaled;
@@ -630,6 +659,15 @@ export class Tcp {
     wnd = (wnd >>> ws) << ws;
     t.wndToTap[i] = wnd;
     return t.seqAckToTap[i] !== oldAck || wnd !== oldWnd;
+  }
+
+  /** Sets or clears WND_WAIT on `i`, watching EPOLLOUT while it is set. */
+  #wndWait(i: number, on: boolean): void {
+    const t = this.conns;
+    const fl = t.flags[i]!;
+    if (on === ((fl & WND_WAIT) !== 0)) return;
+    t.flags[i] = on ? fl | WND_WAIT : fl & ~WND_WAIT;
+    this.#epoll(i);
   }
 
   /** Sends an ACK on `i` if the ACK number or window changed (or `force`). */
@@ -729,6 +767,11 @@ export class Tcp {
       if (len !== -EAGAIN) {
         debugRatelimit(rlSock, performance.now(), msgSock);
         this.#rst(i);
+      } else if (inflight > 0) {
+        // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
+        // up, so wait for new data edge-triggered, as upstream, or the loop spins until the
+        // guest's ACK.
+        this.#stall(i, true);
       }
       return;
     }
@@ -826,8 +869,14 @@ export class Tcp {
       w[2] = 0xffff;
       w[3] = dv.getUint32(l3 + 16);
     }
+    const g = this.#guest;
+    if (v6) {
+      for (let j = 0; j < 4; j++) g[j] = dv.getUint32(l3 + 8 + j * 4);
+    } else {
+      nat.setV4(g, 0, dv.getUint32(l3 + 12));
+    }
     const t = this.conns;
-    const i = t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.lookup(g, 0, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
         this.#connFromTap(c, v6, l3, th, hlen, now);
@@ -836,6 +885,7 @@ export class Tcp {
       return count;
     }
     if (t.flags[i]! & CLOSED) return count;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (flags & tcph.RST) {
       this.#lingerZero(i);
@@ -1122,7 +1172,12 @@ export class Tcp {
       debugRatelimit(rlConn, now, msgNoConn);
       return;
     }
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.alloc(f, nat.EADDR, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    if (i < 0) {
+      ffi.pf_close(fd);
+      debugRatelimit(rlConn, now, msgNoConn);
+      return;
+    }
     t.sock[i] = fd;
     t.events[i] = TAP_SYN_RCVD;
     if (v6) t.flags[i] = V6;
@@ -1261,7 +1316,8 @@ export class Tcp {
     for (let n = 0; n < 16; n++) {
       const s = ffi.pf_accept4(fd, this.#sa, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (s < 0) {
-        if (s !== -EAGAIN && s !== -EMFILE) debug(`TCP: accept failed: errno ${-s}`);
+        if (outOfResources(s)) this.#loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+        else if (s !== -EAGAIN) debug(`TCP: accept failed: errno ${-s}`);
         return;
       }
       if (s > SOCKET_MAX) {
@@ -1300,7 +1356,7 @@ export class Tcp {
         if (
           !this.spliceAccept ||
           nat.natFromSplice(rule, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
-          !this.spliceAccept(c, s, port, v6, true, f, T + nat.EADDR, now)
+          !this.spliceAccept(c, s, port, v6, true, f, now)
         ) {
           ffi.pf_close(s);
         }
@@ -1308,7 +1364,7 @@ export class Tcp {
       }
       const pif = nat.natFromHost(c, rule, nat.IPPROTO_TCP, f, 0, f, T);
       if (pif === nat.PIF_SPLICE && this.spliceAccept) {
-        if (!this.spliceAccept(c, s, port, v6, false, f, T + nat.EADDR, now)) ffi.pf_close(s);
+        if (!this.spliceAccept(c, s, port, v6, false, f, now)) ffi.pf_close(s);
         continue;
       }
       if (pif !== nat.PIF_TAP && pif !== nat.PIF_SPLICE) {
@@ -1336,9 +1392,11 @@ export class Tcp {
     if (v6 ? !c.conf.v6 : !c.conf.v4) return false;
     if (!v6 && !(c.ip4AddrSeen || c.conf.ip4.addr)) return false;
     const w = this.#w;
-    if (t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
-    if (t.count >= t.capacity) return false;
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    // The guest side's address: the translation's target (the guest, or the rule's).
+    const g = this.#sides, go = nat.SIDE_WORDS + nat.EADDR;
+    if (t.lookup(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
+    const i = t.alloc(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    if (i < 0) return false;
     t.sock[i] = fd;
     t.events[i] = SOCK_ACCEPTED;
     t.flags[i] = v6 ? V6 : 0;
@@ -1353,8 +1411,8 @@ export class Tcp {
     t.wsToTap[i] = 0;
     t.wndToTap[i] = WINDOW_DEFAULT;
     t.tapMss[i] = 536;
-    t.epollMask[i] = EPOLLRDHUP;
-    if (this.#loop.add(fd, EpollType.TCP, i, EPOLLRDHUP) < 0) {
+    t.epollMask[i] = (EPOLLRDHUP | EPOLLET) >>> 0;
+    if (this.#loop.add(fd, EpollType.TCP, i, t.epollMask[i]!) < 0) {
       t.epollMask[i] = 0;
       t.sock[i] = -1;
       t.free(i);
@@ -1372,7 +1430,8 @@ export class Tcp {
   /** Handles events on a connection's socket. */
   sockHandler(events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
-    if (i >= t.count || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (events & EPOLLERR) {
       this.#rst(i);
@@ -1398,7 +1457,7 @@ export class Tcp {
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
-        } else this.#ackIfNeeded(i, false);
+        } else this.#ackIfNeeded(i, false); // also clears or keeps WND_WAIT
       }
       return;
     }
@@ -1421,7 +1480,7 @@ export class Tcp {
   timerHandler(_events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
     lib().pf_timerfd_read(fd);
-    if (i >= t.count || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
     const fl = t.flags[i]!;
     const ev = t.events[i]!;
     if (fl & ACK_TO_TAP_DUE) {
@@ -1459,8 +1518,21 @@ export class Tcp {
     if (this.#closing > 0) this.#reap();
   }
 
-  /** Periodic work (every second): reaping. */
-  timer(_now: number): void {
+  /** Periodic work (every second): the inactivity scan, reaping. */
+  timer(now: number): void {
+    if (this.#inactivityRun < 0) this.#inactivityRun = now;
+    else if (now - this.#inactivityRun >= INACTIVITY_INTERVAL) {
+      this.#inactivityRun = now;
+      const t = this.conns;
+      for (let i = 0; i < t.high; i++) {
+        if (!t.inUse(i) || t.flags[i]! & CLOSED) continue;
+        if (t.inactive[i]) {
+          debug("TCP: connection inactive for a whole interval, resetting");
+          this.#rst(i);
+        } else t.inactive[i] = 1;
+      }
+      this.#flushTap();
+    }
     if (this.#closing > 0) this.#reap();
   }
 
@@ -1469,8 +1541,8 @@ export class Tcp {
     const t = this.conns;
     const ffi = lib();
     const loop = this.#loop;
-    for (let i = t.count - 1; i >= 0; i--) {
-      if (!(t.flags[i]! & CLOSED)) continue;
+    for (let i = t.high - 1; i >= 0; i--) {
+      if (!t.inUse(i) || !(t.flags[i]! & CLOSED)) continue;
       const s = t.sock[i]!;
       if (s >= 0) {
         if (t.epollMask[i]) loop.del(s);
@@ -1481,14 +1553,7 @@ export class Tcp {
         loop.del(tm);
         ffi.pf_close(tm);
       }
-      const moved = t.free(i);
-      if (moved >= 0) {
-        // The entry formerly at `moved` now lives at `i`: update its references.
-        if (t.sock[i]! >= 0 && t.epollMask[i]) {
-          loop.mod(t.sock[i]!, EpollType.TCP, i, t.epollMask[i]!);
-        }
-        if (t.timer[i]! >= 0) loop.mod(t.timer[i]!, EpollType.TCP_TIMER, i, EPOLLIN);
-      }
+      t.free(i);
     }
     this.#closing = 0;
   }
@@ -1496,7 +1561,7 @@ export class Tcp {
   /** Closes every connection's socket (RST to both sides), for shutdown and tests. */
   closeAll(): void {
     const t = this.conns;
-    for (let i = 0; i < t.count; i++) this.#rst(i);
+    for (let i = 0; i < t.high; i++) if (t.inUse(i)) this.#rst(i);
     this.#flushTap();
     this.#reap();
   }
@@ -1511,8 +1576,9 @@ export function setupTcp(
   loop: Loop,
   tap: TcpTap & { handlers: { tcp: Tcp["tapHandler"] } },
   arena: Arena,
+  flows?: FlowTable,
 ): Tcp {
-  const tcp = new Tcp(c, loop, tap, arena);
+  const tcp = new Tcp(c, loop, tap, arena, flows ? { flows } : {});
   tap.handlers.tcp = (cc, v6, l3, pool, start, now) => tcp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => tcp.timer(now));
   return tcp;

@@ -54,6 +54,8 @@ import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
 import type { Tcp } from "./tcp.ts";
+import { FLOW_TCP_SPLICE, FlowTable } from "../flow/flow.ts";
+import * as nat from "../fwd/nat.ts";
 import {
   EPOLLERR,
   EPOLLET,
@@ -129,6 +131,8 @@ export interface TcpSpliceOptions {
   capacity?: number;
   /** Pipe size to use instead of probing. */
   pipeSize?: number;
+  /** The process's flow table (default: one of its own, of `capacity` flows). */
+  flows?: FlowTable;
 }
 
 const rlRefuse = new RateLimit();
@@ -189,12 +193,12 @@ export class TcpSplice {
   readonly ev: Uint16Array;
   /** Target port per slot (for logs and tests). */
   readonly port: Uint16Array;
-  readonly #free: Int32Array;
-  #nfree: number;
-  /** Slots in use. */
+  /** The flow table the connections are flows of (type `FLOW_TCP_SPLICE`). */
+  readonly flows: FlowTable;
+  /** Most spliced connections at a time. */
+  readonly #cap: number;
+  /** Connections in use. */
   #count = 0;
-  /** One above the highest slot ever used. */
-  #high = 0;
   /** Descriptors held by this module (connections, pools). */
   #fds = 0;
   /** The open-file limit, as raised at start-up. */
@@ -223,24 +227,29 @@ export class TcpSplice {
    * no inbound splicing), `nofile` the open-file limit set at start-up.
    */
   constructor(loop: Loop, ns: SpliceNs | null, nofile: number, opts: TcpSpliceOptions = {}) {
-    const cap = opts.capacity ?? SPLICE_MAX_CONNS;
+    this.flows = opts.flows ??
+      new FlowTable(Uint32Array.of(7, 11, 13, 17), opts.capacity ?? SPLICE_MAX_CONNS);
+    this.#cap = Math.min(opts.capacity ?? SPLICE_MAX_CONNS, this.flows.capacity);
+    const cap = this.flows.capacity;
     this.#loop = loop;
     this.#ns = ns;
     this.nofile = nofile > 0 ? nofile : 1024;
-    this.sock = new Int32Array(2 * cap).fill(-1);
-    this.pipeR = new Int32Array(2 * cap).fill(-1);
-    this.pipeW = new Int32Array(2 * cap).fill(-1);
+    // Set when a connection is allocated: no initialisation here.
+    this.sock = new Int32Array(2 * cap);
+    this.pipeR = new Int32Array(2 * cap);
+    this.pipeW = new Int32Array(2 * cap);
     this.read = new Float64Array(2 * cap);
     this.written = new Float64Array(2 * cap);
     this.ev = new Uint16Array(cap);
     this.port = new Uint16Array(cap);
-    this.#free = new Int32Array(cap);
-    for (let i = 0; i < cap; i++) this.#free[i] = cap - 1 - i;
-    this.#nfree = cap;
     this.pipeSize = opts.pipeSize ?? probePipeSize();
     this.#chunk = this.pipeSize || 65536;
     new DataView(this.#linger.buffer).setInt32(0, 1, sa.HOST_LE);
-    loop.on(EpollType.TCP_SPLICE, (events, fd, i, now) => this.handler(events, fd, i, now));
+    loop.on(
+      EpollType.TCP_SPLICE,
+      (events, fd, i, now) => this.handler(events, fd, i, now),
+      (_fd, i) => this.faultClose(i),
+    );
   }
 
   /** Connections in the table. */
@@ -260,26 +269,29 @@ export class TcpSplice {
 
   /**
    * Takes the accepted loopback socket `fd` for target `port` (the hook of `tcp.ts`):
-   * connects side B to the address at `dst[dstOff]` (inany words: the namespace's
-   * address or loopback, or the host's loopback for `-T`) and starts moving data;
-   * false only if it did nothing with `fd`.
+   * `sides` holds the flow's two flowsides (`fwd/nat.ts`), the initiating one and,
+   * at {@linkcode nat.SIDE_WORDS}, the target one, whose address side B connects
+   * to (the namespace's address or loopback, or the host's loopback for `-T`).
+   * Starts moving data; false only if it did nothing with `fd`.
    */
   accept(
     fd: number,
     port: number,
     v6: boolean,
     outbound: boolean,
-    dst: Uint32Array,
-    dstOff: number,
+    sides: Uint32Array,
     now: number,
   ): boolean {
+    const dst = sides, dstOff = nat.SIDE_WORDS + nat.EADDR;
     const ffi = lib();
     if (fd > SOCKET_MAX) {
       warnRatelimit(rlBig, now, msgBig);
       this.#reset(fd);
       return true;
     }
-    if (this.#nfree === 0 || fd >= this.nofile - FD_RESERVE || (!outbound && !this.#ns)) {
+    if (
+      this.#count >= this.#cap || fd >= this.nofile - FD_RESERVE || (!outbound && !this.#ns)
+    ) {
       debugRatelimit(rlRefuse, now, msgRefuse);
       this.#reset(fd);
       return true;
@@ -296,10 +308,26 @@ export class TcpSplice {
       this.#reset(fd);
       return true;
     }
-    const i = this.#free[--this.#nfree]!;
+    const ft = this.flows;
+    const i = ft.alloc(FLOW_TCP_SPLICE, nat.IPPROTO_TCP);
+    if (i < 0) {
+      debugRatelimit(rlRefuse, now, msgRefuse);
+      ffi.pf_close(b);
+      this.#reset(fd);
+      return true;
+    }
     this.#count++;
-    if (i >= this.#high) this.#high = i + 1;
+    // The flow's sides: the peer that connected (initiating), and where we connect.
+    ft.side.set(sides.subarray(0, 2 * nat.SIDE_WORDS), ft.sideOff(2 * i));
+    ft.pif[2 * i] = outbound ? nat.PIF_SPLICE : nat.PIF_HOST;
+    ft.pif[2 * i + 1] = outbound ? nat.PIF_HOST : nat.PIF_SPLICE;
+    ft.hashInsert(2 * i);
     this.#fds += 2;
+    this.pipeR[2 * i] =
+      this.pipeR[2 * i + 1] =
+      this.pipeW[2 * i] =
+      this.pipeW[2 * i + 1] =
+        -1;
     this.sock[2 * i] = fd;
     this.sock[2 * i + 1] = b;
     this.port[i] = port;
@@ -497,6 +525,11 @@ export class TcpSplice {
     else this.ev[i] = ev | CLOSING;
   }
 
+  /** After a fault in its handler: closes connection `i` with resets. */
+  faultClose(i: number): void {
+    if (i < this.ev.length && this.ev[i] !== 0) this.#destroy(i, true);
+  }
+
   /** Closes slot `i` (with resets if `rst`); recycles drained pipes. */
   #destroy(i: number, rst: boolean): void {
     const ffi = lib();
@@ -535,7 +568,7 @@ export class TcpSplice {
       }
     }
     this.ev[i] = 0;
-    this.#free[this.#nfree++] = i;
+    this.flows.free(i);
     this.#count--;
   }
 
@@ -605,19 +638,19 @@ export class TcpSplice {
 
   /** Periodic work (1 s): closes CLOSING connections, refills the pools. */
   timer(_now: number): void {
-    for (let i = 0; i < this.#high; i++) {
-      if (this.ev[i]! & CLOSING) this.#destroy(i, false);
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      if (ft.type[i] === FLOW_TCP_SPLICE && this.ev[i]! & CLOSING) this.#destroy(i, false);
     }
-    while (this.#high > 0 && this.sock[2 * (this.#high - 1)]! < 0) this.#high--;
     this.refill();
   }
 
   /** Closes every connection (with resets) and the pools. */
   closeAll(): void {
-    for (let i = 0; i < this.#high; i++) {
-      if (this.sock[2 * i]! >= 0) this.#destroy(i, true);
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      if (ft.type[i] === FLOW_TCP_SPLICE && this.sock[2 * i]! >= 0) this.#destroy(i, true);
     }
-    this.#high = 0;
     this.#drainPools();
   }
 }
@@ -633,18 +666,18 @@ export function setupTcpSplice(
   tcp: Tcp,
   ns: SpliceNs,
   nofile: number,
+  flows?: FlowTable,
 ): TcpSplice {
-  const splice = new TcpSplice(loop, ns, nofile);
+  const splice = new TcpSplice(loop, ns, nofile, flows ? { flows } : {});
   const hook = (
     _c: Ctx,
     fd: number,
     port: number,
     v6: boolean,
     outbound: boolean,
-    dst: Uint32Array,
-    dstOff: number,
+    sides: Uint32Array,
     now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, dst, dstOff, now);
+  ): boolean => splice.accept(fd, port, v6, outbound, sides, now);
   tcp.spliceAccept = hook;
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));

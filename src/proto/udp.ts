@@ -23,39 +23,41 @@
  * - `ts`: last activity, for aging.
  *
  * Guest to host ({@linkcode Udp.tapHandler}): a sequence of datagrams of one
- * flow arrives from the tap. The destination is rewritten (`--dns-forward`
- * address at port 53 to the first resolver; gateway to loopback unless
- * `--no-map-gw`, or to the recorded local address), and all datagrams leave
- * with one `sendmmsg()` whose iovecs point at the payloads in the arena.
+ * flow arrives from the tap. Both ends must be unicast (the destination
+ * specified), as upstream. The destination goes through `fwd/nat.ts`
+ * (`--dns-forward` to `--dns-host` on ports 53 and 853, `--map-host-loopback`
+ * to the host's loopback unless a reply goes back to a recorded local
+ * address, `--map-guest-addr`), and all datagrams leave with one
+ * `sendmmsg()` whose iovecs point at the payloads in the arena.
  *
  * Host to guest ({@linkcode Udp.sockHandler}): `recvmmsg()` receives up to
  * {@linkcode UDP_MAX_FRAMES} datagrams straight into frame slots whose
  * Ethernet, IP and UDP headers are templated at start-up (the IPv4 header
- * checksum starts from a precomputed partial sum). The source is rewritten
- * (resolver at port 53 to the `--dns-forward` address; host-local sources to
- * the gateway, the guest's link-local or global address as destination to
- * match; upstream used our link-local address for a global IPv6 gateway,
- * which a guest socket connected to the gateway refuses), the
+ * checksum starts from a precomputed partial sum). The source is shown
+ * through `fwd/nat.ts` (`natReplySource`: the `--dns-host` resolver as the
+ * `--dns-forward` address, 127.0.0.1 and ::1 as the `--map-host-loopback`
+ * address, the host's own address as `--map-guest-addr`, other host-local
+ * addresses as our tap address), the guest's link-local or global address as
+ * destination to match the source's scope, the
  * destination port is the epoll index, and the frames are queued to the tap
  * together. As upstream, the IPv4 UDP checksum is 0 (none); the IPv6 one is
  * always computed. EPOLLERR only clears the socket error, without receiving.
  *
- * Inbound forwarding (`-u`, {@linkcode Udp.bindInbound}): one socket per
- * forwarded port and family, with the target port as epoll index. The socket
- * is also stored in the map at the target port, so the guest's replies from
- * that port leave through it and reach the client from the port it used.
- * In pasta's `auto` mode ({@linkcode Udp.startAuto}) the forwarded ports follow
- * the namespace's bound UDP sockets and, as upstream, its listening TCP ports;
- * we rescan every second where upstream scans once at start-up, since a
- * spawned command has bound nothing yet at that point.
+ * Inbound forwarding (`-u`): the rules' listeners (`fwd/fwd.ts`, opened
+ * through {@linkcode Udp.listenBackend}), one socket per forwarded port and
+ * family, with the target port (and the rule's slot) as epoll index. The
+ * socket is also stored in the map at the target port, so the guest's replies
+ * from that port leave through it and reach the client from the port it used.
+ * A datagram from the host's loopback is spliced in pasta (`udp_splice.ts`)
+ * unless `--no-splice`; with `--splice-only` others are dropped.
  *
  * Aging: {@linkcode Udp.timer} (every second) closes sockets and forgets
  * flags idle for {@linkcode UDP_CONN_TIMEOUT} seconds. Tests shorten that with
  * {@linkcode setUdpTimeout}, or the environment variable
  * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created.
  *
- * Spliced UDP between loopbacks (pasta) is not here: {@linkcode Udp.splice}
- * is the hook that will take loopback-sourced datagrams off the tap path.
+ * UDP is not in the flow table yet (`flow/flow.ts`): the per-port tracking
+ * above is its state.
  *
  * Nothing on the packet path allocates or throws.
  *
@@ -66,7 +68,7 @@ import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EADDRINUSE, EAFNOSUPPORT } from "../../ffi/errno.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
-import { withSlot } from "../fwd/fwd.ts";
+import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
 import { listenSocket, targetPort } from "../fwd/listen.ts";
 import { debugRatelimit, RateLimit } from "../log.ts";
@@ -164,9 +166,6 @@ export interface UdpSplice {
   forget(fd: number): void;
 }
 
-/** The rule of a listener whose reference carries the target port. */
-const SAME_PORT: nat.NatRule = { first: 0, to: 0, taddr: new Uint32Array(4) };
-
 /** What the UDP module needs from the tap: queue frames, and flush to reuse its slots. */
 export interface UdpTap {
   /** The arena bytes. */
@@ -234,6 +233,13 @@ export class Udp {
   readonly #active = new Int32Array(2 * 65536);
   readonly #inActive = new Uint8Array(2 * 65536);
   #nactive = 0;
+  /** The rule of a `-u` listener from its slot (`fwd/fwd.ts`); null: no target address. */
+  ruleAt: ((slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule of the translation: the target port is the reference's; taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
+  /** A rule's target address for the frame being built (`#dstSet`). */
+  readonly #dstW = new Uint32Array(4);
+  #dstSet = false;
   /** Spliced UDP, when it exists. */
   splice: UdpSplice | null = null;
 
@@ -330,7 +336,7 @@ export class Udp {
     }
     const onSock = (ev: number, fd: number, index: number, now: number): void =>
       this.sockHandler(ev, fd, index, now);
-    loop.on(EpollType.UDP, onSock);
+    loop.on(EpollType.UDP, onSock, loop.dropFd);
     loop.on(EpollType.UDP_LISTEN, onSock);
   }
 
@@ -539,7 +545,10 @@ export class Udp {
       }
       const base = this.#slotsOff[f]! + (firstSlot + k) * UDP_SLOT_SIZE;
       const nameOff = u32[e + 2]!;
-      if (listener && this.#inbound(v6, fd, dport, base, len, nameOff, now)) continue;
+      this.#dstSet = false;
+      if (listener && this.#inbound(v6, fd, dport, listenSlot(index), base, len, nameOff, now)) {
+        continue;
+      }
       const l2 = v6
         ? this.#frame6(base, nameOff, dport, len, now)
         : this.#frame4(base, nameOff, dport, len, now);
@@ -556,6 +565,7 @@ export class Udp {
     v6: boolean,
     fd: number,
     port: number,
+    slot: number,
     base: number,
     len: number,
     nameOff: number,
@@ -576,8 +586,17 @@ export class Udp {
     else nat.setV4(f, nat.OADDR, 0);
     f[nat.EPORT] = sa.port(dv, nameOff);
     f[nat.OPORT] = port;
-    const pif = nat.natFromHost(this.c, SAME_PORT, nat.IPPROTO_UDP, f, 0, f, T);
+    const rule = this.#rule;
+    const fr = this.ruleAt?.(slot) ?? null;
+    if (fr !== null) rule.taddr.set(fr.taddr);
+    else rule.taddr.fill(0);
+    const pif = nat.natFromHost(this.c, rule, nat.IPPROTO_UDP, f, 0, f, T);
     if (pif === nat.PIF_NONE) return true;
+    if (pif === nat.PIF_TAP && fr !== null && !nat.isUnspecified(fr.taddr, 0)) {
+      // The rule's target address is the destination on the guest's side.
+      nat.copyAddr(this.#dstW, 0, f, T + nat.EADDR);
+      this.#dstSet = true;
+    }
     if (pif !== nat.PIF_SPLICE || this.splice === null) return false;
     return this.splice.datagram(v6, fd, port, base + SLOT_PAYLOAD, len, nameOff, f, T, now);
   }
@@ -606,7 +625,7 @@ export class Udp {
     if (src !== from && src === ip4.mapHostLoopback && !nat.isDnsFlow(nat.IPPROTO_UDP, sport)) {
       this.#markLocal(sport, from >>> 24 === 127 ? PORT_LOOPBACK : 0, now);
     }
-    const dst = c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
+    const dst = this.#dstSet ? this.#dstW[3]! : c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const total = ipv4.MIN_HEADER_LEN + 8 + len;
@@ -652,6 +671,7 @@ export class Udp {
     }
     let dst: Uint32Array = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     if (zero6(dst)) dst = zero6(c.ip6AddrSeen) ? ip6.addr : c.ip6AddrSeen;
+    if (this.#dstSet) dst = this.#dstW;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const l4len = 8 + len;

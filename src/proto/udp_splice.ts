@@ -454,7 +454,7 @@ export function setupUdpSplice(
   loop.on(EpollType.UDP, (ev, fd, index, now) => {
     if (index & UDP_SPLICE_REF) us.sockHandler(ev, fd, index, now);
     else udp.sockHandler(ev, fd, index, now);
-  });
+  }, loop.dropFd);
   loop.every(1000, (now) => us.timer(now));
   return us;
 }

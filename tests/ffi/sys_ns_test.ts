@@ -141,7 +141,7 @@ Deno.test({
     sys.close(f.netns);
 
     assert.equal(sys.spawnNs([], NS_FLAGS, 0), -22);
-    assert.equal(sys.spawnNs(["echo", ""], NS_FLAGS, 0), -22);
+    assert.equal(sys.spawnNs(["echo", "a\0b"], NS_FLAGS, 0), -22);
   },
 });
 

@@ -3,7 +3,14 @@
 
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
-import { EPOLL_EVENTS, EpollType, Loop, SOCKET_MAX } from "../../src/loop/loop.ts";
+import {
+  EPOLL_EVENTS,
+  EpollType,
+  Loop,
+  LoopFault,
+  REST_MS,
+  SOCKET_MAX,
+} from "../../src/loop/loop.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -96,4 +103,103 @@ Deno.test("Loop delivers SIGUSR1 sent to ourselves as a signal event", () => {
   lib().pf_kill(Deno.pid, 10);
   loop.run();
   assert.equal(got, 10);
+});
+
+Deno.test("Loop.rest() silences a ready descriptor for REST_MS, then reports it again", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  let calls = 0;
+  let restAt = 0;
+  let backAt = 0;
+  loop.on(EpollType.TCP_LISTEN, (_ev, fd, index, now) => {
+    // Stays readable, like a listener whose accept() fails with EMFILE
+    calls++;
+    if (calls === 1) {
+      restAt = now;
+      loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
+    } else {
+      backAt = now;
+      loop.stop(0);
+    }
+  });
+  assert.equal(loop.add(b, EpollType.TCP_LISTEN, 5, EPOLLIN), 0);
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  loop.every(1000, () => loop.stop(1));
+  assert.equal(loop.run(), 0);
+  assert.equal(calls, 2, "one call before resting, one after: no spinning in between");
+  assert.ok(backAt - restAt >= REST_MS - 1, `back after ${backAt - restAt} ms`);
+  // del() forgets a resting descriptor: its number may be reused at once, and
+  // the end of the rest mustn't turn the new registration into the old one
+  loop.rest(b, EpollType.TCP_LISTEN, 5, EPOLLIN);
+  assert.equal(loop.del(b), 0);
+  const t0 = loop.now;
+  loop.on(EpollType.UDP, (_ev, _fd, index, now) => {
+    assert.equal(index, 9);
+    if (now - t0 > REST_MS + 20) loop.stop(0);
+  });
+  assert.equal(loop.add(b, EpollType.UDP, 9, EPOLLIN), 0);
+  assert.equal(loop.run(), 0);
+  assert.equal(calls, 2);
+  for (const fd of [a, b, loop.epfd]) ffi.pf_close(fd);
+});
+
+Deno.test("Loop: a throwing flow handler closes that flow and the loop goes on", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  const [c, d] = socketpair();
+  const closed: Array<[number, number]> = [];
+  let good = 0;
+  loop.on(EpollType.TCP, (_ev, fd) => {
+    if (fd === b) throw new RangeError("offset out of bounds");
+    good++;
+    ffi.pf_read(fd, new Uint8Array(8), 0, 8);
+    if (good === 2) loop.stop(0);
+  }, (fd, index) => {
+    closed.push([fd, index]);
+    loop.del(fd);
+  });
+  assert.equal(loop.add(b, EpollType.TCP, 3, EPOLLIN), 0);
+  assert.equal(loop.add(d, EpollType.TCP, 4, EPOLLIN), 0);
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  assert.equal(ffi.pf_write(c, new Uint8Array(1), 0, 1), 1);
+  loop.every(50, () => {
+    if (good === 1) assert.equal(ffi.pf_write(c, new Uint8Array(1), 0, 1), 1);
+  });
+  assert.equal(loop.run(), 0);
+  assert.deepEqual(closed, [[b, 3]], "the faulty flow was closed, once");
+  for (const fd of [a, b, c, d, loop.epfd]) ffi.pf_close(fd);
+});
+
+Deno.test("Loop: a throw outside a flow ends run() with a one-line LoopFault", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  loop.on(EpollType.TAP_PASST, () => {
+    throw new TypeError("x is undefined\n    at somewhere (file.ts:1:1)");
+  });
+  assert.equal(loop.add(b, EpollType.TAP_PASST, 0, EPOLLIN), 0);
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  assert.throws(() => loop.run(), (e: unknown) => {
+    assert.ok(e instanceof LoopFault);
+    assert.equal(e.message, "passt socket: TypeError: x is undefined");
+    return true;
+  });
+  // A closer that throws too is not contained either
+  const loop2 = new Loop();
+  loop2.on(EpollType.UDP, () => {
+    throw new Error("first");
+  }, () => {
+    throw new Error("second");
+  });
+  assert.equal(loop2.add(b, EpollType.UDP, 0, EPOLLIN), 0);
+  assert.throws(() => loop2.run(), /UDP, closing a flow after a fault: Error: second/);
+  // And a timer
+  const loop3 = new Loop();
+  loop3.every(1, () => {
+    throw new Error("tick");
+  });
+  assert.throws(() => loop3.run(), /^LoopFault: timer: Error: tick$/);
+  for (const fd of [a, b, loop.epfd, loop2.epfd, loop3.epfd]) ffi.pf_close(fd);
 });

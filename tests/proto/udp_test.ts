@@ -353,3 +353,25 @@ Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
     b.close();
   }
 });
+
+Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  try {
+    b.fromGuest([
+      guestUdp4(0xffffffff, GW4, 40010, echo.port, enc.encode("bcast src")),
+      guestUdp4(ip4("224.0.0.5"), GW4, 40011, echo.port, enc.encode("mcast src")),
+      guestUdp4(GUEST4, 0, 40012, echo.port, enc.encode("to 0.0.0.0")),
+      guestUdp4(GUEST4, GW4, 40013, echo.port, enc.encode("valid")),
+    ]);
+    const got: string[] = [];
+    b.pump(500, () => got.length > 1, () => {
+      const d = echo.recv();
+      if (d) got.push(dec.decode(d.data));
+    });
+    assert.deepEqual(got, ["valid"]);
+  } finally {
+    echo.close();
+    b.close();
+  }
+});

@@ -1,0 +1,202 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * Hostile peers and faults, end to end: half-closed handshakes must not make
+ * the loop spin (measured as the process's CPU time), exhausted descriptors
+ * must not spin it either, and the process keeps serving afterwards. The
+ * guest is a script on passt's socket (`passt_guest.ts`), so that it can
+ * leave handshakes half done.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { PASST } from "../_helpers/e2e.ts";
+import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
+import {
+  cpuTicks,
+  GUEST4,
+  GUEST_ARGS,
+  GW4,
+  PasstGuest,
+  tcp4Frame,
+} from "../_helpers/passt_guest.ts";
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A passt in the foreground on a fresh socket, with `args`; stopped by `stop()`. */
+async function startPasst(args: string[]): Promise<{
+  pid: number;
+  guest: PasstGuest;
+  stop: () => Promise<string>;
+}> {
+  const dir = Deno.makeTempDirSync();
+  const sock = `${dir}/passt.sock`;
+  const child = new Deno.Command(PASST, {
+    args: ["-f", "-s", sock, ...GUEST_ARGS, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const guest = await PasstGuest.connect(sock);
+  return {
+    pid: child.pid,
+    guest,
+    async stop(): Promise<string> {
+      guest.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone already
+      }
+      const out = await child.output();
+      Deno.removeSync(dir, { recursive: true });
+      return new TextDecoder().decode(out.stderr);
+    },
+  };
+}
+
+/** A free TCP port on the host's loopback. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test({
+  name: "fault: handshakes pending with a half-closed host side don't spin the loop (passt)",
+  async fn(): Promise<void> {
+    // Host side of outbound connections: accept, then half-close at once
+    const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (server.addr as Deno.NetAddr).port;
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const c of server) {
+        held.push(c);
+        await c.closeWrite();
+      }
+    })();
+    const fwd = freePort();
+    const p = await startPasst(["-t", String(fwd)]);
+    try {
+      // Guest -> host: SYN, passt connects and sends SYN-ACK, the guest never ACKs
+      const N = 4;
+      for (let k = 0; k < N; k++) {
+        await p.guest.send(tcp4Frame(GUEST4, GW4, 40000 + k, port, 1000, 0, SYN));
+      }
+      const synAcks = [];
+      for (let k = 0; k < N; k++) {
+        const sa = await p.guest.recvTcp((s) => (s.flags & (SYN | ACK)) === (SYN | ACK));
+        assert.ok(sa, "passt answers each SYN with a SYN-ACK");
+        synAcks.push(sa);
+      }
+      // Host -> guest: accepted on -t, SYN to the guest, which never answers;
+      // the host client half-closes
+      const clients: Deno.TcpConn[] = [];
+      for (let k = 0; k < N; k++) {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: fwd });
+        await c.closeWrite();
+        clients.push(c);
+        assert.ok(await p.guest.recvTcp((s) => s.flags === SYN), "passt sends the guest a SYN");
+      }
+      for (let t = 0; held.length < N && t < 100; t++) await sleep(20);
+      assert.equal(held.length, N, "the host accepted every connection");
+      const before = cpuTicks(p.pid);
+      await sleep(1000);
+      const used = cpuTicks(p.pid) - before;
+      assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s with idle handshakes`);
+      // The half-close wasn't lost: once the guest completes a handshake, the FIN follows
+      const sa = synAcks[0]!;
+      await p.guest.send(tcp4Frame(GUEST4, GW4, sa.dport, port, 1001, sa.seq + 1, ACK));
+      const fin = await p.guest.recvTcp((s) => s.dport === sa.dport && (s.flags & FIN) !== 0);
+      assert.ok(fin, "the host's FIN reaches the guest after the handshake");
+      for (const c of clients) c.close();
+    } finally {
+      const err = await p.stop();
+      server.close();
+      for (const c of held) c.close();
+      await accepting.catch(() => {});
+      void err;
+    }
+  },
+});
+
+Deno.test({
+  name: "fault: out of descriptors, passt's listeners don't spin and it serves all once freed",
+  async fn(): Promise<void> {
+    const fwd = freePort();
+    const dir = Deno.makeTempDirSync();
+    const sock = `${dir}/passt.sock`;
+    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
+    const child = new Deno.Command("sh", {
+      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    const clients: Deno.TcpConn[] = [];
+    let second: Deno.UnixConn | null = null;
+    try {
+      // More connections than descriptors: the rest wait in the listener's queue
+      const N = 40;
+      for (let k = 0; k < N; k++) {
+        for (let t = 0;; t++) {
+          try {
+            clients.push(await Deno.connect({ hostname: "127.0.0.1", port: fwd }));
+            break;
+          } catch (e) {
+            // Only the first one can come before passt listens
+            if (k > 0 || t > 200) throw e;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+      const syns = new Map<number, number>();
+      for (;;) {
+        const s = await guest.recvTcp((s) => s.flags === SYN, 1000);
+        if (!s) break;
+        syns.set(s.sport, s.seq);
+      }
+      // A second guest while out of descriptors: passt's own listener has one queued too
+      second = await Deno.connect({ transport: "unix", path: sock });
+      assert.ok(syns.size > 0 && syns.size < N, `${syns.size} of ${N} accepted before running out`);
+      const before = cpuTicks(child.pid);
+      await new Promise((r) => setTimeout(r, 1000));
+      const used = cpuTicks(child.pid) - before;
+      assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s while out of descriptors`);
+      // The guest refuses each connection: descriptors come back, and the
+      // queued connections are accepted in turn
+      const refused = new Set<number>();
+      const deadline = Date.now() + 20_000;
+      while (refused.size < N && Date.now() < deadline) {
+        for (const [sport, seq] of syns) {
+          if (refused.has(sport)) continue;
+          refused.add(sport);
+          await guest.send(tcp4Frame(GUEST4, GW4, fwd, sport, 0, seq + 1, RST | ACK));
+        }
+        if (refused.size === N) break;
+        const s = await guest.recvTcp((s) => s.flags === SYN, 2000);
+        if (s && !refused.has(s.sport)) syns.set(s.sport, s.seq);
+      }
+      assert.equal(refused.size, N, "every queued connection reached the guest");
+    } finally {
+      second?.close();
+      guest.close();
+      for (const c of clients) c.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+      const out = await child.output();
+      Deno.removeSync(dir, { recursive: true });
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
+    }
+  },
+});
