@@ -98,6 +98,8 @@ export interface Conf {
   vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
+  /** Control socket for pesto (-c), null if none. */
+  confPath: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
   mtu: number;
   /** Our MAC, the source towards the guest (6 bytes; -M, default 9a:55:9a:55:9a:55). */

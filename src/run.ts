@@ -40,6 +40,7 @@ import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
 import { type Forwarder, FwdError } from "./fwd/fwd.ts";
 import { setupFwd } from "./fwd/setup.ts";
+import { bindControl, ControlServer } from "./pesto/control.ts";
 import { type FlowTable, newFlowTable } from "./flow/flow.ts";
 import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
@@ -307,6 +308,11 @@ export function setup(conf: Conf): Runtime {
       ns,
       nsOpen: ns ? (path) => nsOpen(ns, path) : null,
     });
+    if (conf.confPath !== null) {
+      const path = conf.confPath;
+      new ControlServer(loop, bindControl(path), rt.fwd);
+      rt.atExit.push(() => removeSocket(path));
+    }
   } catch (e) {
     if (e instanceof NsError || e instanceof FwdError) throw new StartupError(e.message);
     throw e;

@@ -106,6 +106,8 @@ export interface Args {
   migrateOpt: string;
   pcap: string | null;
   pidFile: string | null;
+  /** -c, --conf-path: the pesto control socket. */
+  confPath: string | null;
   /** --mtu, null when not given. */
   mtu: number | null;
   addr4: number | null;
@@ -212,6 +214,7 @@ export function defaultArgs(mode: Mode): Args {
     migrateOpt: "",
     pcap: null,
     pidFile: null,
+    confPath: null,
     mtu: null,
     addr4: null,
     prefix4: null,
@@ -374,6 +377,9 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
         break;
       case "pid":
         a.pidFile = pathArg(arg, PATH_MAX, "Invalid PID file");
+        break;
+      case "conf-path":
+        a.confPath = pathArg(arg, UNIX_PATH_MAX, "Invalid configuration path");
         break;
       case "mtu": {
         const n = parseCInt(arg);

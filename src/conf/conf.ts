@@ -320,6 +320,7 @@ function buildConf(
     vhostUser: a.vhostUser,
     pcap: a.pcap,
     pidFile: a.pidFile,
+    confPath: a.confPath,
     mtu,
     mac: a.mac ?? MAC_DEFAULT.slice(),
     ifname4,

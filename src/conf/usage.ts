@@ -15,7 +15,7 @@ import type { Mode } from "../context.ts";
 import { VERSION } from "./version.ts";
 
 /** The `--version` text. */
-export function version(mode: Mode): string {
+export function version(mode: string): string {
   return `${mode} ${VERSION}\n` +
     "Copyright Red Hat\n" +
     "GNU General Public License, version 2 or later\n" +
@@ -59,6 +59,7 @@ export function usage(mode: Mode, name: string = mode): string {
     "  --runas UID|UID:GID \tRun as given UID, GID, which can be",
     "    numeric, or login and group names",
     '    default: drop to user "nobody"',
+    "  -c, --conf-path PATH\tConfiguration socket path",
     "  -h, --help\t\tDisplay this help message and exit",
     "  --version\t\tShow version and exit",
   );

@@ -81,11 +81,13 @@ export class FlowTable {
   readonly deadline: Float64Array;
   /** Whether a side is in the hash, per sidx. */
   readonly #hashed: Uint8Array;
-  /** Free list (a stack of flow indices). */
+  /** Free list (a stack of freed flow indices); indices never used start at `#fresh`. */
   readonly #free: Int32Array;
-  #nfree: number;
+  #nfree = 0;
+  #fresh = 0;
   #count = 0;
   #high = 0;
+  /** Hash slots: sidx + 1, 0 when empty (so the table needs no initialisation). */
   readonly #hash: Int32Array;
   readonly #mask: number;
   readonly #key: Uint32Array;
@@ -104,11 +106,9 @@ export class FlowTable {
     this.deadline = new Float64Array(capacity);
     this.#hashed = new Uint8Array(2 * capacity);
     this.#free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
-    this.#nfree = capacity;
     let size = 1;
     while (size < 4 * capacity) size <<= 1;
-    this.#hash = new Int32Array(size).fill(-1);
+    this.#hash = new Int32Array(size);
     this.#mask = size - 1;
   }
 
@@ -127,8 +127,10 @@ export class FlowTable {
    * hashed; returns its index, or -1 when the table is full.
    */
   alloc(type: number, proto: number): number {
-    if (this.#nfree === 0) return -1;
-    const i = this.#free[--this.#nfree]!;
+    let i: number;
+    if (this.#nfree > 0) i = this.#free[--this.#nfree]!;
+    else if (this.#fresh < this.capacity) i = this.#fresh++;
+    else return -1;
     this.#count++;
     if (i >= this.#high) this.#high = i + 1;
     this.type[i] = type;
@@ -178,8 +180,8 @@ export class FlowTable {
   hashInsert(sidx: number): void {
     const f = sidx >> 1;
     let h = this.#slot(this.proto[f]!, this.pif[sidx]!, this.side, sidx * SIDE_WORDS);
-    while (this.#hash[h]! >= 0) h = (h + 1) & this.#mask;
-    this.#hash[h] = sidx;
+    while (this.#hash[h] !== 0) h = (h + 1) & this.#mask;
+    this.#hash[h] = sidx + 1;
     this.#hashed[sidx] = 1;
   }
 
@@ -189,8 +191,8 @@ export class FlowTable {
     const mask = this.#mask;
     const tab = this.#hash;
     let h = this.#slot(this.proto[f]!, this.pif[sidx]!, this.side, sidx * SIDE_WORDS);
-    while (tab[h] !== sidx) {
-      if (tab[h]! < 0) return;
+    while (tab[h] !== sidx + 1) {
+      if (tab[h] === 0) return;
       h = (h + 1) & mask;
     }
     this.#hashed[sidx] = 0;
@@ -199,17 +201,17 @@ export class FlowTable {
     let j = h;
     for (;;) {
       j = (j + 1) & mask;
-      const e = tab[j]!;
+      const e = tab[j]! - 1;
       if (e < 0) break;
       const home = this.#slot(this.proto[e >> 1]!, this.pif[e]!, this.side, e * SIDE_WORDS);
       // Move e unless its home lies cyclically in (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
-        tab[hole] = e;
+        tab[hole] = e + 1;
         hole = j;
       }
     }
-    tab[hole] = -1;
+    tab[hole] = 0;
   }
 
   /**
@@ -219,7 +221,7 @@ export class FlowTable {
   lookup(proto: number, pif: number, w: Uint32Array, o: number): number {
     let h = this.#slot(proto, pif, w, o);
     for (;;) {
-      const e = this.#hash[h]!;
+      const e = this.#hash[h]! - 1;
       if (e < 0) return -1;
       if (this.#matches(e, proto, pif, w, o)) return e;
       h = (h + 1) & this.#mask;

@@ -52,6 +52,7 @@ import {
   type FwdPif,
   type FwdRule,
   MAX_FWD_RULES,
+  NUM_PORTS,
   ruleEqual,
   unableToAdd,
 } from "./fwd_rule.ts";
@@ -112,6 +113,9 @@ interface Installed {
 class Table {
   installed: Installed[] = [];
   readonly slots: (Installed | null)[] = new Array(MAX_FWD_RULES).fill(null);
+  /** Listeners open per port, TCP and UDP (any rule): what `auto` on the other side leaves out. */
+  readonly heldTcp = new Uint8Array(NUM_PORTS);
+  readonly heldUdp = new Uint8Array(NUM_PORTS);
   constructor(readonly pif: FwdPif, readonly caps: FwdCaps, readonly be: PifBackends) {}
 }
 
@@ -127,9 +131,6 @@ export class Forwarder {
   readonly #tables: Partial<Record<FwdPif, Table>> = {};
   readonly #scanner: Scanner | null;
   readonly #out = new Int32Array(2);
-  /** Ports our listeners hold on the other side, per proto: scratch of a scan. */
-  readonly #exclTcp = new Uint8Array(MAP_BYTES);
-  readonly #exclUdp = new Uint8Array(MAP_BYTES);
   readonly #want = new Uint8Array(MAP_BYTES);
 
   /**
@@ -280,24 +281,15 @@ export class Forwarder {
     const tcp = proto === nat.IPPROTO_TCP;
     const other: FwdPif = t.pif === "host" ? "splice" : "host";
     const src = t.pif === "host" ? (tcp ? s.nsTcp : s.nsUdp) : (tcp ? s.hostTcp : s.hostUdp);
-    const et = this.#exclTcp, eu = this.#exclUdp;
-    et.fill(0);
-    eu.fill(0);
     const ot = this.#tables[other];
-    if (ot) {
-      for (const i of ot.installed) {
-        const r = i.rule;
-        const m = r.proto === nat.IPPROTO_TCP ? et : eu;
-        for (let p = r.first; p <= r.last; p++) {
-          const k = 2 * (p - r.first);
-          if (i.socks[k]! >= 0 || i.socks[k + 1]! >= 0) m[p >> 3]! |= 1 << (p & 7);
-        }
-      }
-    }
     const w = this.#want;
-    // UDP follows TCP too (see scan.ts), so our TCP listeners there are not theirs either.
-    for (let b = 0; b < MAP_BYTES; b++) {
-      w[b] = src[b]! & ~et[b]! & (tcp ? 0xff : ~eu[b]!);
+    w.set(src);
+    if (ot) {
+      // UDP follows TCP too (see scan.ts), so our TCP listeners there are not theirs either.
+      const ht = ot.heldTcp, hu = ot.heldUdp;
+      for (let p = 0; p < NUM_PORTS; p++) {
+        if (ht[p] || (!tcp && hu[p])) w[p >> 3]! &= ~(1 << (p & 7));
+      }
     }
     return w;
   }
@@ -319,7 +311,7 @@ export class Forwarder {
       const k = 2 * (p - r.first);
       const have = inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0;
       if (scan && (map === null || !isSet(map, p))) {
-        if (have) this.#closePort(be, inst, p);
+        if (have) this.#closePort(t, be, inst, p);
         continue;
       }
       if (have) {
@@ -346,6 +338,7 @@ export class Forwarder {
       }
       inst.socks[k] = out[0]!;
       inst.socks[k + 1] = out[1]!;
+      (r.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!++;
       boundOne = true;
     }
     if (!boundOne && !scan && strict) {
@@ -356,8 +349,11 @@ export class Forwarder {
     return null;
   }
 
-  #closePort(be: ListenBackend, inst: Installed, p: number): void {
+  #closePort(t: Table, be: ListenBackend, inst: Installed, p: number): void {
     const k = 2 * (p - inst.rule.first);
+    if (inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0) {
+      (inst.rule.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!--;
+    }
     for (let j = 0; j < 2; j++) {
       const fd = inst.socks[k + j]!;
       if (fd < 0) continue;
@@ -370,7 +366,7 @@ export class Forwarder {
     const r = inst.rule;
     const be = r.proto === nat.IPPROTO_TCP ? t.be.tcp : t.be.udp;
     if (!be) return;
-    for (let p = r.first; p <= r.last; p++) this.#closePort(be, inst, p);
+    for (let p = r.first; p <= r.last; p++) this.#closePort(t, be, inst, p);
   }
 }
 

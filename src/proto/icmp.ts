@@ -100,7 +100,7 @@ export class Icmp {
     arena: Arena,
     readonly flows: FlowTable,
   ) {
-    this.#sock = new Int32Array(flows.capacity).fill(-1);
+    this.#sock = new Int32Array(flows.capacity); // set when a flow is created
     this.#iovOff = arena.alloc(16, 16);
     this.#iov = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset + this.#iovOff, 2);
     this.#saOff = arena.alloc(sa.SOCKADDR_MAX, 16);
@@ -113,7 +113,8 @@ export class Icmp {
   /** Echo flows open. */
   get count(): number {
     let n = 0;
-    for (let i = 0; i < this.flows.high; i++) if (this.#sock[i]! >= 0) n++;
+    const t = this.flows.type;
+    for (let i = 0; i < this.flows.high; i++) if (t[i] === FLOW_PING4 || t[i] === FLOW_PING6) n++;
     return n;
   }
 
@@ -131,6 +132,7 @@ export class Icmp {
       debugRatelimit(rlFull, now, msgFull);
       return -1;
     }
+    this.#sock[i] = -1;
     const ini = ft.sideOff(2 * i), tgt = ft.sideOff(2 * i + 1);
     ft.side.set(this.#key, ini);
     ft.pif[2 * i] = nat.PIF_TAP;
@@ -229,8 +231,9 @@ export class Icmp {
    */
   sockHandler(_events: number, fd: number, i: number, now: number): void {
     const ft = this.flows;
-    if (this.#sock[i] !== fd) return;
-    const v6 = ft.type[i] === FLOW_PING6;
+    const type = ft.type[i];
+    if (this.#sock[i] !== fd || (type !== FLOW_PING4 && type !== FLOW_PING6)) return;
+    const v6 = type === FLOW_PING6;
     const tap = this.tap;
     const dv = tap.dv;
     const u8 = tap.u8;

@@ -145,8 +145,9 @@ export class ConnTable {
     this.flows = flows ?? new FlowTable(key, capacity);
     this.capacity = Math.min(capacity, this.flows.capacity);
     const n = this.flows.capacity;
-    this.sock = new Int32Array(n).fill(-1);
-    this.timer = new Int32Array(n).fill(-1);
+    // Columns are set when a connection is allocated: no initialisation here.
+    this.sock = new Int32Array(n);
+    this.timer = new Int32Array(n);
     this.events = new Uint8Array(n);
     this.flags = new Uint16Array(n);
     this.retrans = new Uint8Array(n);

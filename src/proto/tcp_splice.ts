@@ -234,9 +234,10 @@ export class TcpSplice {
     this.#loop = loop;
     this.#ns = ns;
     this.nofile = nofile > 0 ? nofile : 1024;
-    this.sock = new Int32Array(2 * cap).fill(-1);
-    this.pipeR = new Int32Array(2 * cap).fill(-1);
-    this.pipeW = new Int32Array(2 * cap).fill(-1);
+    // Set when a connection is allocated: no initialisation here.
+    this.sock = new Int32Array(2 * cap);
+    this.pipeR = new Int32Array(2 * cap);
+    this.pipeW = new Int32Array(2 * cap);
     this.read = new Float64Array(2 * cap);
     this.written = new Float64Array(2 * cap);
     this.ev = new Uint16Array(cap);
@@ -322,6 +323,11 @@ export class TcpSplice {
     ft.pif[2 * i + 1] = outbound ? nat.PIF_HOST : nat.PIF_SPLICE;
     ft.hashInsert(2 * i);
     this.#fds += 2;
+    this.pipeR[2 * i] =
+      this.pipeR[2 * i + 1] =
+      this.pipeW[2 * i] =
+      this.pipeW[2 * i + 1] =
+        -1;
     this.sock[2 * i] = fd;
     this.sock[2 * i + 1] = b;
     this.port[i] = port;

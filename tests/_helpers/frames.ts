@@ -64,6 +64,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     vhostUser: false,
     pcap: null,
     pidFile: null,
+    confPath: null,
     mtu: 65520,
     mac: HOST_MAC,
     ifname4: "eth0",

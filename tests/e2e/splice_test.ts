@@ -295,7 +295,7 @@ for (const rl of [false, true]) {
         let p = nextPort++;
         let r = await pair(
           rl,
-          `-u ${p}`,
+          `-u ${p} --host-lo-to-ns-lo`,
           `${PY} ${s.peer} serve ${lo} ${p} udp`,
           `${PY} ${s.peer} conn ${lo} ${p} udp`,
         );
