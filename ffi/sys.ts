@@ -106,6 +106,8 @@ export const MSG_WAITALL = 0x100;
 export const MSG_NOSIGNAL = 0x4000;
 /** Shut down transmission */
 export const SHUT_WR = 1;
+/** Shut down both directions */
+export const SHUT_RDWR = 2;
 
 // epoll, timers, events, inotify
 

@@ -17,7 +17,12 @@ import * as sys from "../../ffi/sys.ts";
 function pair(): [number, number] {
   const fds = new Int32Array(2);
   sys.sysCheck(
-    sys.socketpair(sys.AF_UNIX, sys.SOCK_STREAM | sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC, 0, fds),
+    lib().pf_socketpair(
+      sys.AF_UNIX,
+      sys.SOCK_STREAM | sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC,
+      0,
+      fds,
+    ),
     "create socket pair",
   );
   return [fds[0]!, fds[1]!];
