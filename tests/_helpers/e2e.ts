@@ -227,3 +227,28 @@ export function scratch(
   }).outputSync();
   return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
 }
+
+/** Whether a path exists (a dangling link does not). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `pred` every 50 ms for up to `ms`; whether it became true. */
+export async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await sleep(50);
+  }
+  return pred();
+}

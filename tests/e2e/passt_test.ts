@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
-import { alive, sha256 } from "../_helpers/e2e.ts";
+import { alive, exists, sha256, sleep, waitFor } from "../_helpers/e2e.ts";
 import {
   bootGuest,
   type BootOptions,
@@ -73,28 +73,6 @@ function pattern(len: number, seed: number): Uint8Array<ArrayBuffer> {
     w[i] = x;
   }
   return b;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(50);
-  }
-  return pred();
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What the guest should be told: the host's address, router, DNS, and its IPv6 prefix. */

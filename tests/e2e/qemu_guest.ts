@@ -25,7 +25,7 @@
  * @module
  */
 
-import { have, sha256 } from "../_helpers/e2e.ts";
+import { exists, have, sha256 } from "../_helpers/e2e.ts";
 
 /** The checks, for the guest's `/init` and for {@linkcode bridgeChecks}. */
 export const GUEST_CHECKS = `say() { echo "PT $*"; }
@@ -119,15 +119,6 @@ export interface GuestImage {
 export function cacheDir(): string {
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   return xdg ? `${xdg}/passt-deno` : "/tmp/passt-deno-cache";
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Finds a kernel with its modules: `/boot/vmlinuz-VER` and `/lib/modules/VER`. */

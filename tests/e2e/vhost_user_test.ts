@@ -15,6 +15,7 @@
 
 import assert from "node:assert/strict";
 import { have, isRoot, PASST, prepareRootless, REPO, run, spawn } from "../_helpers/e2e.ts";
+import { exists, sleep, waitFor } from "../_helpers/e2e.ts";
 
 const FRONTEND = `${REPO}/tests/e2e/vu_frontend.py`;
 const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
@@ -35,28 +36,6 @@ function tmpDir(): string {
   const dir = Deno.makeTempDirSync({ prefix: "passt-vu-" });
   Deno.chmodSync(dir, 0o777);
   return dir;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(50);
-  }
-  return pred();
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A passt in the foreground in vhost-user mode on `sock`. */
