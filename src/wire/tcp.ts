@@ -48,25 +48,8 @@ export function validate(dv: DataView, off: number, avail: number): number {
   return hl;
 }
 
-/** Source port. */
-export function srcPort(dv: DataView, off: number): number {
-  return dv.getUint16(off);
-}
-
-/** Sets the source port. */
-export function setSrcPort(dv: DataView, off: number, v: number): void {
-  dv.setUint16(off, v);
-}
-
-/** Destination port. */
-export function dstPort(dv: DataView, off: number): number {
-  return dv.getUint16(off + 2);
-}
-
-/** Sets the destination port. */
-export function setDstPort(dv: DataView, off: number, v: number): void {
-  dv.setUint16(off + 2, v);
-}
+// The ports open the header as in UDP
+export { dstPort, setDstPort, setSrcPort, srcPort } from "./udp.ts";
 
 /** Sequence number (u32). */
 export function seq(dv: DataView, off: number): number {
