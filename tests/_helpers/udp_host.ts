@@ -32,6 +32,7 @@ import {
   testCtx,
   udp4,
 } from "./frames.ts";
+import { feedGuestFrames, recordGuestFrames } from "./tap_bench.ts";
 
 const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
@@ -253,7 +254,6 @@ export class UdpBench {
   readonly udp: Udp;
   /** Frames sent to the guest (copies), in order. */
   readonly out: Uint8Array[] = [];
-  #inNext = 0;
 
   /** Builds the bench; `patch` changes the test configuration. */
   constructor(patch: Parameters<typeof testCtx>[0] = {}) {
@@ -262,18 +262,7 @@ export class UdpBench {
     this.tap = new Tap(this.c, this.arena);
     this.loop = new Loop();
     this.udp = new Udp(this.c, this.loop, this.tap, this.arena);
-    const u8 = this.arena.u8;
-    const desc = (off: number, n: number): Uint32Array =>
-      new Uint32Array(u8.buffer, u8.byteOffset + off, n * 2);
-    this.tap.backend = {
-      send: (descOff: number, count: number): number => {
-        const d = desc(descOff, count);
-        for (let i = 0; i < count; i++) {
-          this.out.push(u8.slice(d[2 * i]!, d[2 * i]! + d[2 * i + 1]!));
-        }
-        return count;
-      },
-    };
+    recordGuestFrames(this.tap, this.out);
     this.tap.handlers.udp = (c, v6, l3, pool, start, now) =>
       this.udp.tapHandler(c, v6, l3, pool, start, now);
     this.loop.defer(() => this.tap.flush());
@@ -281,16 +270,7 @@ export class UdpBench {
 
   /** Feeds frames from the guest through the tap path, as one batch. */
   fromGuest(frames: Uint8Array[], now = performance.now()): void {
-    const tap = this.tap;
-    this.#inNext = 0;
-    for (const f of frames) {
-      const off = tap.inOff + this.#inNext;
-      tap.u8.set(f, off);
-      tap.frames.add(off, f.length);
-      this.#inNext += (f.length + 63) & ~63;
-    }
-    tap.process(now);
-    tap.flush();
+    feedGuestFrames(this.tap, frames, now);
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   ipv6Packet,
   testCtx,
 } from "../_helpers/frames.ts";
+import { feedGuestFrames, recordGuestFrames } from "../_helpers/tap_bench.ts";
 
 const GUEST4 = ip4("192.0.2.10"), GW4 = ip4("192.0.2.1");
 const GUEST6 = ip6("2001:db8:1:2::10"), GW6 = ip6("fe80::1");
@@ -122,16 +123,7 @@ class Bench {
   readonly out: Uint8Array[] = [];
 
   constructor() {
-    const u8 = this.arena.u8;
-    this.tap.backend = {
-      send: (descOff: number, count: number): number => {
-        const d = new Uint32Array(u8.buffer, u8.byteOffset + descOff, 2 * count);
-        for (let i = 0; i < count; i++) {
-          this.out.push(u8.slice(d[2 * i]!, d[2 * i]! + d[2 * i + 1]!));
-        }
-        return count;
-      },
-    };
+    recordGuestFrames(this.tap, this.out);
     this.tap.handlers.icmp = (c, v6, l3, l4, len, now) =>
       this.icmp.tapHandler(c, v6, l3, l4, len, now);
     this.loop.defer(() => this.tap.flush());
@@ -139,15 +131,7 @@ class Bench {
 
   /** Feeds frames from the guest through the tap path, as one batch. */
   fromGuest(frames: Uint8Array[], now = performance.now()): void {
-    let next = 0;
-    for (const f of frames) {
-      const off = this.tap.inOff + next;
-      this.tap.u8.set(f, off);
-      this.tap.frames.add(off, f.length);
-      next += (f.length + 63) & ~63;
-    }
-    this.tap.process(now);
-    this.tap.flush();
+    feedGuestFrames(this.tap, frames, now);
   }
 
   /** Runs the loop until `n` replies reached the guest or 5 s passed; the replies. */

@@ -1,0 +1,37 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `tap_bench.ts` - a real {@linkcode Tap} driven by a test: frames from the
+ * guest written into its input area and processed as one batch, frames to
+ * the guest copied out as the backend would send them.
+ *
+ * @module
+ */
+
+import type { Tap } from "../../src/tap/tap.ts";
+
+/** Makes `tap` send to `out`: each frame it flushes is copied and appended. */
+export function recordGuestFrames(tap: Tap, out: Uint8Array[]): void {
+  const u8 = tap.u8;
+  tap.backend = {
+    send: (descOff: number, count: number): number => {
+      const d = new Uint32Array(u8.buffer, u8.byteOffset + descOff, 2 * count);
+      for (let i = 0; i < count; i++) out.push(u8.slice(d[2 * i]!, d[2 * i]! + d[2 * i + 1]!));
+      return count;
+    },
+  };
+}
+
+/** Feeds `frames` from the guest through the tap path as one batch, then flushes. */
+export function feedGuestFrames(tap: Tap, frames: Uint8Array[], now: number): void {
+  let next = 0;
+  for (const f of frames) {
+    const off = tap.inOff + next;
+    tap.u8.set(f, off);
+    tap.frames.add(off, f.length);
+    next += (f.length + 63) & ~63;
+  }
+  tap.process(now);
+  tap.flush();
+}
