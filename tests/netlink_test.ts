@@ -24,23 +24,13 @@ import {
   NLBUFSIZ,
   type NlTransport,
 } from "../src/netlink.ts";
+import { concat as cat } from "./_helpers/frames.ts";
 
 // ---------------------------------------------------------------------------
 // Fixture helpers
 
 const EAGAIN = 11;
 const MSG_DONTWAIT = 0x40;
-
-/** Concatenates byte arrays. */
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Little-endian u16. */
 function le16(v: number): Uint8Array {

@@ -140,7 +140,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
 }
 
 /** Concatenates byte arrays. */
-export function concat(...parts: ArrayLike<number>[]): Uint8Array {
+export function concat(...parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

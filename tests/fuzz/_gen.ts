@@ -16,7 +16,7 @@
 import type { Ctx } from "../../src/context.ts";
 import { DUID_TIME } from "../../src/proto/dhcpv6.ts";
 import { ipv4HeaderChecksum, l4Checksum4, l4Checksum6, sum16 } from "../../src/wire/checksum.ts";
-import { GUEST_MAC, ip4, ip6, ip6Bytes } from "../_helpers/frames.ts";
+import { concat, GUEST_MAC, ip4, ip6, ip6Bytes } from "../_helpers/frames.ts";
 import { mutate, type Rng } from "./_lib.ts";
 
 /** Host-side ports the rig listens on (TCP and UDP), so some flows reach something. */
@@ -26,16 +26,6 @@ export interface HostPorts {
 }
 
 const BCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
-
-function cat(parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function u16(v: number): number[] {
   return [(v >>> 8) & 0xff, v & 0xff];
@@ -70,7 +60,7 @@ export function ethernet(
 ): Uint8Array {
   const d = dst ?? (rng.oneIn(8) ? BCAST : rng.oneIn(16) ? rng.bytes(6) : c.conf.mac);
   const s = rng.oneIn(16) ? rng.bytes(6) : GUEST_MAC;
-  return cat([d, s, u16(type), payload]);
+  return concat(d, s, u16(type), payload);
 }
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -192,7 +182,7 @@ function extChain(rng: Rng, finalNh: number, noise: boolean): { bytes: Uint8Arra
     }
     hdrs.push(h);
   }
-  return { bytes: cat(hdrs), first: types[0]! };
+  return { bytes: concat(...hdrs), first: types[0]! };
 }
 
 /** An IPv6 packet with an extension-header chain sometimes; payload length sometimes off. */
@@ -327,7 +317,7 @@ function port(rng: Rng, host: HostPorts, tcp: boolean): number {
 }
 
 function udpDgram(sport: number, dport: number, data: Uint8Array, lenField?: number): Uint8Array {
-  return cat([u16(sport), u16(dport), u16((lenField ?? data.length + 8) & 0xffff), [0, 0], data]);
+  return concat(u16(sport), u16(dport), u16((lenField ?? data.length + 8) & 0xffff), [0, 0], data);
 }
 
 // ---- DHCP ------------------------------------------------------------------------------------
@@ -394,7 +384,7 @@ export function dhcpFrame(rng: Rng, c: Ctx): Uint8Array {
   // Options overloaded into sname (44..108) and file (108..236) sometimes.
   if (rng.oneIn(6)) m.set(dhcpOptions(rng, 60).slice(0, 64), 44);
   if (rng.oneIn(6)) m.set(dhcpOptions(rng, 120).slice(0, 128), 108);
-  let body = cat([m, dhcpOptions(rng, 400)]);
+  let body = concat(m, dhcpOptions(rng, 400));
   if (rng.oneIn(10)) body = body.slice(0, rng.below(body.length + 1));
   const lenField = rng.oneIn(12)
     ? rng.pick([0, 7, 8, body.length + 7, body.length + 9])
@@ -568,7 +558,7 @@ export function arpFrame(rng: Rng, c: Ctx): Uint8Array {
   ];
   let p: Uint8Array = Uint8Array.from(a);
   if (rng.oneIn(8)) p = p.slice(0, rng.below(p.length + 1));
-  if (rng.oneIn(4)) p = cat([p, new Uint8Array(rng.range(1, 18))]);
+  if (rng.oneIn(4)) p = concat(p, new Uint8Array(rng.range(1, 18)));
   return ethernet(rng, c, 0x0806, p, rng.oneIn(2) ? BCAST : undefined);
 }
 
