@@ -13,25 +13,9 @@ import {
 } from "../src/isolation.ts";
 import { parseConf } from "../src/conf/conf.ts";
 import type { Conf } from "../src/context.ts";
-import type { HostInfo } from "../src/conf/host_info.ts";
-import { parseIp4 } from "../src/ip.ts";
+import { testHostV4Only as host } from "./_helpers/host.ts";
 
 const SANDBOX = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
-
-function host(): HostInfo {
-  return {
-    v4: {
-      ifname: "eth0",
-      ifindex: 2,
-      addr: parseIp4("192.168.1.10")!,
-      prefixLen: 24,
-      gw: parseIp4("192.168.1.1")!,
-      mac: Uint8Array.from([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
-      mtu: 1500,
-    },
-    v6: null,
-  };
-}
 
 function conf(mode: "passt" | "pasta", args: string[], euid = 1000): Conf {
   const r = parseConf(mode, args, host, {

@@ -14,30 +14,8 @@ import {
 import type { HostInfo, HostRequest } from "../../src/conf/host_info.ts";
 import { formatRule } from "../../src/fwd/fwd_rule.ts";
 import { OPTIONS } from "../../src/conf/options.ts";
-import { formatIp4, formatIp6, formatMac, ip6IsZero, parseIp4, parseIp6 } from "../../src/ip.ts";
-
-function host(): HostInfo {
-  return {
-    v4: {
-      ifname: "eth0",
-      ifindex: 2,
-      addr: parseIp4("192.168.1.10")!,
-      prefixLen: 24,
-      gw: parseIp4("192.168.1.1")!,
-      mac: Uint8Array.from([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
-      mtu: 1500,
-    },
-    v6: {
-      ifname: "eth0",
-      ifindex: 2,
-      addr: parseIp6("2001:db8::10")!,
-      prefixLen: 64,
-      addrLl: parseIp6("fe80::5054:ff:fe12:3456")!,
-      gw: parseIp6("fe80::1")!,
-      mtu: 1500,
-    },
-  };
-}
+import { formatIp4, formatIp6, formatMac, ip6IsZero } from "../../src/ip.ts";
+import { testHost as host } from "../_helpers/host.ts";
 
 const SYS: ConfOptions = {
   resolvText: "nameserver 192.0.2.53\nnameserver 2001:db8::53\nsearch example.com\n",
