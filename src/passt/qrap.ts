@@ -19,6 +19,9 @@ import { lib } from "../../ffi/lib.ts";
 import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
 import { AF_UNIX, argvBuf, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
 import { ECONNRESET, strerror } from "../../ffi/errno.ts";
+import * as arp from "../wire/arp.ts";
+import * as eth from "../wire/ethernet.ts";
+import { PREFIX_LEN, writePrefix } from "./framing.ts";
 
 const PROBE_TIMEOUT_MS = 500;
 const RETRIES = 50;
@@ -31,22 +34,30 @@ export const QRAP_USAGE = "Usage: qrap FDNUM QEMU_CMD [QEMU_ARG]...\n" +
   "QEMU_CMD with the connected socket as descriptor FDNUM, for use with\n" +
   "-net socket,fd=FDNUM.\n";
 
-/** An ARP request for 192.0.2.1 from a locally administered MAC, with its length prefix. */
+/** Ethernet broadcast address. */
+const BROADCAST_MAC = new Uint8Array(6).fill(0xff);
+/** Locally administered MAC address of the probe. */
+const PROBE_MAC = Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55);
+/** The address the probe asks for: 192.0.2.1 (TEST-NET-1). */
+const PROBE_TARGET = 0xc0000201;
+
+/** An ARP request for {@linkcode PROBE_TARGET} from {@linkcode PROBE_MAC}, with its length prefix. */
 function probeFrame(): Uint8Array {
-  const f = new Uint8Array(4 + 42);
+  const len = eth.HEADER_LEN + arp.HEADER_LEN;
+  const f = new Uint8Array(PREFIX_LEN + len);
   const dv = new DataView(f.buffer);
-  dv.setUint32(0, 42);
-  f.fill(0xff, 4, 10);
-  f.set([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55], 10);
-  dv.setUint16(16, 0x0806);
-  dv.setUint16(18, 1);
-  dv.setUint16(20, 0x0800);
-  f[22] = 6;
-  f[23] = 4;
-  dv.setUint16(24, 1);
-  f.set([0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55], 26);
-  dv.setUint32(38, 0);
-  dv.setUint32(42, 0xc0000201);
+  writePrefix(dv, PREFIX_LEN, len);
+  eth.writeHeader(f, dv, PREFIX_LEN, BROADCAST_MAC, PROBE_MAC, eth.ETH_P_ARP);
+  arp.push(
+    f,
+    dv,
+    PREFIX_LEN + eth.HEADER_LEN,
+    arp.OP_REQUEST,
+    PROBE_MAC,
+    0,
+    new Uint8Array(eth.MAC_LEN),
+    PROBE_TARGET,
+  );
   return f;
 }
 
