@@ -83,8 +83,52 @@ export const SERVER_PORT = 67;
 export const CLIENT_PORT = 68;
 /** Smallest MTU an IPv4 link may have (RFC 791), the floor of option 26. */
 const IPV4_MIN_MTU = 68;
+/** Option codes (RFC 2132 unless noted): pad. */
+const OPT_PAD = 0;
+/** Subnet mask. */
+const OPT_SUBNET_MASK = 1;
+/** Router. */
+const OPT_ROUTER = 3;
+/** Domain name servers. */
+const OPT_DNS = 6;
+/** Host name. */
+const OPT_HOSTNAME = 12;
+/** Interface MTU. */
+const OPT_MTU = 26;
+/** Lease time. */
+const OPT_LEASE_TIME = 51;
+/** Option overload (RFC 2132 §9.3). */
+const OPT_OVERLOAD = 52;
+/** DHCP message type. */
+const OPT_MSG_TYPE = 53;
+/** Server identifier. */
+const OPT_SERVER_ID = 54;
+/** Parameter request list. */
+const OPT_PRL = 55;
+/** Maximum DHCP message size. */
+const OPT_MAX_MSG_SIZE = 57;
+/** Client FQDN (RFC 4702). */
+const OPT_FQDN = 81;
+/** Domain search list (RFC 3397). */
+const OPT_SEARCH = 119;
+/** Classless static routes (RFC 3442). */
+const OPT_CLASSLESS_ROUTES = 121;
+/** End. */
+const OPT_END = 255;
 /** Options we can send, in ascending order. */
-const SERVER_OPTIONS = [1, 3, 6, 12, 26, 51, 53, 54, 81, 119, 121] as const;
+const SERVER_OPTIONS = [
+  OPT_SUBNET_MASK,
+  OPT_ROUTER,
+  OPT_DNS,
+  OPT_HOSTNAME,
+  OPT_MTU,
+  OPT_LEASE_TIME,
+  OPT_MSG_TYPE,
+  OPT_SERVER_ID,
+  OPT_FQDN,
+  OPT_SEARCH,
+  OPT_CLASSLESS_ROUTES,
+] as const;
 /** Largest option payload. */
 const OPT_MAX = 255;
 /** Option 81 flags: E (canonical wire format encoding), RFC 4702 §2.1. */
@@ -234,32 +278,32 @@ function parseOptions(u8: Uint8Array, start: number, end: number, main: boolean)
   let i = start;
   while (i < end) {
     const code = u8[i]!;
-    if (code === 0) {
+    if (code === OPT_PAD) {
       i++;
       continue;
     }
-    if (code === 255) return 0;
+    if (code === OPT_END) return 0;
     if (i + 2 > end) return -1;
     const l = u8[i + 1]!;
     const v = i + 2;
     if (v + l > end) return -1;
     switch (code) {
-      case 52:
+      case OPT_OVERLOAD:
         if (!main || l !== 1 || u8[v]! < 1 || u8[v]! > 3) return -1;
         overload = u8[v]!;
         break;
-      case 53:
+      case OPT_MSG_TYPE:
         if (l !== 1) return -1;
         if (msgType === 0) msgType = u8[v]!;
         break;
-      case 54:
+      case OPT_SERVER_ID:
         if (l !== 4) return -1;
         serverId = ((u8[v]! << 24) | (u8[v + 1]! << 16) | (u8[v + 2]! << 8) | u8[v + 3]!) >>> 0;
         break;
-      case 55:
+      case OPT_PRL:
         for (let k = 0; k < l && prlLen < prl.length; k++) prl[prlLen++] = u8[v + k]!;
         break;
-      case 57:
+      case OPT_MAX_MSG_SIZE:
         if (l !== 2) return -1;
         maxMsgSize = (u8[v]! << 8) | u8[v + 1]!;
         break;
@@ -304,62 +348,62 @@ function putOption(
   const conf = c.conf;
   const ip4 = conf.ip4;
   switch (code) {
-    case 1:
-      return putU32(u8, dv, p, lim, 1, maskOf(ip4.prefixLen));
-    case 3:
-      return ip4.gw ? putU32(u8, dv, p, lim, 3, ip4.gw) : p;
-    case 6: {
+    case OPT_SUBNET_MASK:
+      return putU32(u8, dv, p, lim, OPT_SUBNET_MASK, maskOf(ip4.prefixLen));
+    case OPT_ROUTER:
+      return ip4.gw ? putU32(u8, dv, p, lim, OPT_ROUTER, ip4.gw) : p;
+    case OPT_DNS: {
       if (!conf.dhcpDns || ip4.dns.length === 0) return p;
       const n = ip4.dns.length < 63 ? ip4.dns.length : 63;
       if (p + 2 + 4 * n > lim) return p;
-      u8[p] = 6;
+      u8[p] = OPT_DNS;
       u8[p + 1] = 4 * n;
       for (let k = 0; k < n; k++) dv.setUint32(p + 2 + 4 * k, ip4.dns[k]! >>> 0);
       return p + 2 + 4 * n;
     }
-    case 12:
+    case OPT_HOSTNAME:
       refreshNames(conf.hostname, conf.fqdn);
-      return putBytes(u8, p, lim, 12, hostnameBuf, hostnameLen);
-    case 81:
+      return putBytes(u8, p, lim, OPT_HOSTNAME, hostnameBuf, hostnameLen);
+    case OPT_FQDN:
       refreshNames(conf.hostname, conf.fqdn);
-      return putBytes(u8, p, lim, 81, fqdnBuf, fqdnLen);
-    case 26: {
+      return putBytes(u8, p, lim, OPT_FQDN, fqdnBuf, fqdnLen);
+    case OPT_MTU: {
       if (!conf.mtu || p + 4 > lim) return p;
       const mtu = conf.mtu < IPV4_MIN_MTU ? IPV4_MIN_MTU : conf.mtu > 65535 ? 65535 : conf.mtu;
-      u8[p] = 26;
+      u8[p] = OPT_MTU;
       u8[p + 1] = 2;
       dv.setUint16(p + 2, mtu);
       return p + 4;
     }
-    case 51:
-      return inform ? p : putU32(u8, dv, p, lim, 51, 0xffffffff);
-    case 53:
+    case OPT_LEASE_TIME:
+      return inform ? p : putU32(u8, dv, p, lim, OPT_LEASE_TIME, 0xffffffff);
+    case OPT_MSG_TYPE:
       if (p + 3 > lim) return p;
-      u8[p] = 53;
+      u8[p] = OPT_MSG_TYPE;
       u8[p + 1] = 1;
       u8[p + 2] = type;
       return p + 3;
-    case 54:
-      return putU32(u8, dv, p, lim, 54, ip4.gw);
-    case 119: {
+    case OPT_SERVER_ID:
+      return putU32(u8, dv, p, lim, OPT_SERVER_ID, ip4.gw);
+    case OPT_SEARCH: {
       if (!conf.dhcpSearch || conf.dnsSearch.length === 0) return p;
       refreshSearch(conf.dnsSearch);
       if (searchLen === 0) return p;
-      const chunks = Math.ceil(searchLen / 255);
+      const chunks = Math.ceil(searchLen / OPT_MAX);
       if (p + 2 * chunks + searchLen > lim) return p;
-      for (let s = 0; s < searchLen; s += 255) {
-        const l = searchLen - s < 255 ? searchLen - s : 255;
-        u8[p] = 119;
+      for (let s = 0; s < searchLen; s += OPT_MAX) {
+        const l = searchLen - s < OPT_MAX ? searchLen - s : OPT_MAX;
+        u8[p] = OPT_SEARCH;
         u8[p + 1] = l;
         for (let k = 0; k < l; k++) u8[p + 2 + k] = searchBuf[s + k]!;
         p += 2 + l;
       }
       return p;
     }
-    case 121: {
+    case OPT_CLASSLESS_ROUTES: {
       const mask = maskOf(ip4.prefixLen);
       if (!ip4.gw || ((ip4.gw ^ ip4.addr) & mask) === 0 || p + 16 > lim) return p;
-      u8[p] = 121;
+      u8[p] = OPT_CLASSLESS_ROUTES;
       u8[p + 1] = 14;
       // gw/32 via 0.0.0.0 (on link), then 0.0.0.0/0 via gw.
       u8[p + 2] = 32;
@@ -456,7 +500,7 @@ export function dhcp(
   for (const code of SERVER_OPTIONS) {
     if (!emitted[code]) p = putOption(c, ou8, odv, p, lim, code, type, inform);
   }
-  ou8[p++] = 255;
+  ou8[p++] = OPT_END;
   if (p < b + BOOTP_MIN_LEN) {
     ou8.fill(0, p, b + BOOTP_MIN_LEN);
     p = b + BOOTP_MIN_LEN;
