@@ -700,6 +700,35 @@ static void __attribute__((noreturn)) srv_loop(int sock)
 }
 
 /**
+ * close_all_but() - Close every descriptor except two
+ * @a:		Descriptor to keep
+ * @b:		Another one to keep
+ *
+ * close_range() makes three system calls of what was a loop of 65536 close()
+ * calls (about 80 ms of start-up on a virtual machine); the loop is the
+ * fallback for kernels before 5.9.
+ *
+ * #syscalls close_range
+ */
+static void close_all_but(int a, int b)
+{
+	unsigned int lo = (unsigned int)(a < b ? a : b);
+	unsigned int hi = (unsigned int)(a < b ? b : a);
+	unsigned int fd;
+
+	if ((!lo || !syscall(SYS_close_range, 0U, lo - 1, 0U)) &&
+	    (hi == lo + 1 || hi == lo ||
+	     !syscall(SYS_close_range, lo + 1, hi - 1, 0U)) &&
+	    !syscall(SYS_close_range, hi + 1, ~0U, 0U))
+		return;
+
+	for (fd = 0; fd < 65536; fd++) {
+		if (fd != lo && fd != hi)
+			close((int)fd);
+	}
+}
+
+/**
  * pf_ns_server_start() - Start the socket server for a namespace
  * @userns_fd:	User namespace to join first, or -1
  * @netns_fd:	Network namespace; later pf_ns_socket() and
@@ -732,16 +761,12 @@ int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
 	if (pid == 0) {
 		struct ns_req r = { .userns_fd = userns_fd,
 				    .netns_fd = netns_fd };
-		unsigned int fd;
 
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (ns_join(&r))
 			_exit(1);
 		/* Hold nothing of ours: no caller's pipes, no sockets */
-		for (fd = 0; fd < 65536; fd++) {
-			if ((int)fd != sp[1] && (int)fd != netns_fd)
-				close((int)fd);
-		}
+		close_all_but(sp[1], netns_fd);
 		close(netns_fd);
 		if (caps_set(keep_caps))
 			_exit(1);

@@ -47,7 +47,8 @@ import {
 import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "./options.ts";
-import type { PortOpt } from "./port_spec.ts";
+import type { FwdOpt } from "../fwd/fwd_rule.ts";
+import { natOption, type NatOpts, newNatOpts } from "./nat_opts.ts";
 import { MAXDNSRCH, MAXNS } from "./resolv.ts";
 
 /** Default MTU: 65535 minus the Ethernet header, rounded down to 32 bits. */
@@ -80,7 +81,6 @@ export interface ArgFlags {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
 }
 
 /** What the options asked for, before the host is looked at. */
@@ -137,7 +137,9 @@ export interface Args {
   v4Only: boolean;
   v6Only: boolean;
   /** -t/-u/-T/-U in command-line order, parsed later. */
-  ports: [PortOpt, string][];
+  ports: [FwdOpt, string][];
+  /** Address translation and splicing options (`nat_opts.ts`). */
+  nat: NatOpts;
   nsIfname: string;
   nsMac: Uint8Array | null;
   userns: string | null;
@@ -239,11 +241,11 @@ export function defaultArgs(mode: Mode): Args {
       noNdp: false,
       noDhcpv6: false,
       noRa: false,
-      noMapGw: false,
     },
     v4Only: false,
     v6Only: false,
     ports: [],
+    nat: newNatOpts(),
     nsIfname: "",
     nsMac: null,
     userns: null,
@@ -534,7 +536,14 @@ function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
         a.flags.noRa = true;
         break;
       case "no-map-gw":
-        a.flags.noMapGw = true;
+      case "map-host-loopback":
+      case "map-guest-addr":
+      case "dns-host":
+      case "host-lo-to-ns-lo":
+      case "no-splice":
+      case "splice-only":
+      case "freebind":
+        natOption(a.nat, name, arg);
         break;
       case "chroot-fallback":
         a.chrootFallback = true;

@@ -99,6 +99,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "repair-path", arg: "required", mode: "passt", metavar: "PATH" },
   { name: "migrate-exit", arg: "none", mode: "passt" },
   { name: "migrate-no-linger", arg: "none", mode: "passt" },
+  { name: "map-host-loopback", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "map-guest-addr", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "dns-host", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "host-lo-to-ns-lo", arg: "none", mode: "pasta" },
+  { name: "no-splice", arg: "none", mode: "both" },
+  { name: "splice-only", arg: "none", mode: "pasta" },
+  { name: "freebind", arg: "none", mode: "both" },
 ];
 
 /** The table entry of a long option name, if any. */
