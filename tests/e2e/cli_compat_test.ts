@@ -84,6 +84,10 @@ const CASES: [Mode, string[], number][] = [
   ["passt", ["-H", "box", "--fqdn", "box.example.org", "--chroot-fallback", "--version"], 0],
   ["passt", ["-f", "--stats", "5", "--version"], 0],
   ["pasta", ["--userns", "/u", "--netns-only", "--version"], 0],
+  // the translation options' probes (Podman's and RootlessKit's)
+  ["pasta", ["--map-guest-addr", "169.254.1.2", "--map-host-loopback", "none", "--version"], 0],
+  ["pasta", ["--host-lo-to-ns-lo", "--version"], 0],
+  ["passt", ["--host-lo-to-ns-lo"], 1],
   // RootlessKit's network-driver options, probed with --version
   [
     "pasta",
