@@ -53,6 +53,18 @@ function modeOf(name: string): Mode | "qrap" | null {
   return null;
 }
 
+/**
+ * Upstream's conf_mode(): `--vhost-user` (or an abbreviation getopt would take)
+ * before `--` selects passt's vhost-user mode whatever name we run under.
+ */
+function vhostUserGiven(argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === "--") return false;
+    if (a.length >= 4 && "--vhost-user".startsWith(a)) return true;
+  }
+  return false;
+}
+
 function write(out: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
   out.writeSync(new TextEncoder().encode(text));
 }
@@ -143,7 +155,8 @@ function run(
   state: { detached: boolean; notified: boolean },
 ): number {
   const [name = "", ...argv] = args;
-  const mode = modeOf(name);
+  const named = modeOf(name);
+  const mode = named === "pasta" && vhostUserGiven(argv) ? "passt" : named;
   if (mode === null) {
     write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta or qrap\n`);
     return 1;

@@ -179,7 +179,8 @@ function fmt(v: number | null): string {
   return v === null ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
-async function main(): Promise<void> {
+/** Runs every case on every column, prints the table, saves the JSON; returns the table. */
+export async function vhostUserBench(): Promise<Record<string, Record<string, number | null>>> {
   const cols = COLUMNS.filter((c) => exists(c.bin));
   const table: Record<string, Record<string, number | null>> = {};
   for (const k of CASES) table[k] = {};
@@ -223,6 +224,7 @@ async function main(): Promise<void> {
   }.json`;
   Deno.writeTextFileSync(file, JSON.stringify({ seconds: T, table }, null, 2) + "\n");
   console.error(`saved ${file}`);
+  return table;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await vhostUserBench();

@@ -175,7 +175,7 @@ export class VhostUser implements TapBackend {
     );
     loop.on(EpollType.TAP_LISTEN, () => this.#accept());
     loop.on(EpollType.VHOST_CMD, (ev, fd) => this.#command(ev, fd));
-    loop.on(EpollType.VHOST_KICK, (_ev, fd, idx, now) => this.#kicked(fd, idx, now));
+    loop.on(EpollType.VHOST_KICK, (ev, fd, idx, now) => this.#kicked(ev, fd, idx, now));
     if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
     tap.backend = this;
   }
@@ -438,9 +438,15 @@ export class VhostUser implements TapBackend {
     }
   }
 
-  #kicked(fd: number, idx: number, now: number): void {
+  #kicked(events: number, fd: number, idx: number, now: number): void {
     if (fd !== this.#kick[idx]) return;
-    this.#ffi.pf_read(fd, this.tap.u8, this.#scratchOff, 8);
+    const n = this.#ffi.pf_read(fd, this.tap.u8, this.#scratchOff, 8);
+    if (events & (EPOLLHUP | EPOLLERR) || (n <= 0 && n !== -EAGAIN && n !== -EINTR)) {
+      // Not an eventfd, or a dead one: it would wake us forever
+      warn(`vhost-user: kick descriptor of queue ${idx} unusable, dropped`);
+      this.#dropKick(idx);
+      return;
+    }
     if (idx === TX) this.#drainTx(now);
     else this.#flushPending();
   }

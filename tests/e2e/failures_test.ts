@@ -169,8 +169,7 @@ Deno.test({
       await check({
         what: "port in use",
         argv: [PASTA, "--config-net", "--netns", name, "-t", String(port)],
-        // (the forwarder of the flow rework says it with strerror(), as upstream)
-        line: /(Address already in use|errno 98)$/,
+        line: new RegExp(`^Listen failed for HOST TCP port \\*/${port}: Address already in use$`),
       });
     } finally {
       busy.close();

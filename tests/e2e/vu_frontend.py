@@ -16,8 +16,9 @@
 #       ARP request for TARGET; prints "arp-reply MAC IP"
 #   vu_frontend.py malformed SOCK TARGET
 #       bad chains (address outside memory, descriptor loop, nested and
-#       out-of-range indirect tables, wrong direction), then an ARP request
-#       that must still be answered; prints "arp-reply ..." and "survived"
+#       out-of-range indirect tables, wrong direction), a head outside the
+#       ring, abrupt disconnects, a kick descriptor that is a dead socket; an
+#       ARP request must be answered after each; prints "survived"
 #   vu_frontend.py badmem SOCK TARGET
 #       a memory table the back end must refuse (region larger than its file,
 #       descriptor count mismatch), then a good session on a new connection
@@ -475,6 +476,15 @@ def malformed(path, target, opts):
     fe.close()
     fe = Frontend(path, opts)
     fe.setup()
+    ok = arp(fe, target) and ok
+    # A kick "eventfd" that is a socket whose peer is gone: readable forever,
+    # the back end must drop it rather than spin; a good one works again
+    a, b = socket.socketpair()
+    b.close()
+    fe.msg(SET_VRING_KICK, struct.pack("<Q", 1), fds=[a.fileno()])
+    a.close()
+    time.sleep(0.2)
+    fe.msg(SET_VRING_KICK, struct.pack("<Q", 1), fds=[fe.tx.kick])
     ok = arp(fe, target) and ok
     if ok:
         print("survived", flush=True)

@@ -458,7 +458,8 @@ export class Rig implements TapBackend {
     // them, between one and two scan intervals after their last activity.
     this.idleReset += this.tcp.count;
     const t = this.tcp.conns;
-    for (let i = 0; i < t.count; i++) {
+    for (let i = 0; i < t.high; i++) {
+      if (!t.inUse(i)) continue;
       const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
       this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
     }
