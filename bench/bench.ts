@@ -4,9 +4,9 @@
 /**
  * `bench.ts` - side by side: our pasta and passt, upstream 2026's, Debian's, slirp4netns, veth
  *
- * Theory of operation: every case runs against each program in one go, so that the ratios
- * (ours ÷ reference) compare programs under the same load; absolute figures on a shared
- * machine move by tens of percent between runs, ratios much less. The whole bench runs in a
+ * Theory of operation: every case runs against each program in turn, case by case, so that
+ * the ratios (ours ÷ reference) compare programs measured seconds apart, under the same load;
+ * absolute figures on a shared machine move by tens of percent between runs, ratios much less. The whole bench runs in a
  * network namespace of its own (re-executed under `unshare --net`, with an interface
  * `bench0` (one end of a veth pair) holding 192.0.2.2/24 and 2001:db8::2/64 and default routes through .1 and ::1), so
  * that ports and addresses never collide with anything else on the machine. Programs run
@@ -663,24 +663,40 @@ async function runOnce(
     if ([5201, 5301, 5302, 5401].every((p) => l.includes(`:${p} `))) break;
     await sleep(50);
   }
+  // Case by case, each program in turn: the programs of one case run seconds apart, so a
+  // change of the machine's load between cases doesn't become a difference between programs.
+  const groups: string[][] = [];
+  for (const d of defs) {
+    const g = /^(tap_c?rr)$/.test(d.id)
+      ? "rr"
+      : /^(conn6000|mem_)/.test(d.id)
+      ? "conn"
+      : /^(startup|daemon_ready)$/.test(d.id)
+      ? "start"
+      : /^passt_/.test(d.id)
+      ? "passt"
+      : d.id;
+    const last = groups.find((x) => x[0] === g);
+    if (last) last.push(d.id);
+    else groups.push([g, d.id]);
+  }
   try {
-    for (const p of active) {
-      const ids = want(p);
+    for (const [g, ...gids] of groups) {
       const t0 = performance.now();
-      if (p === "slirp") put(p, await slirpCases(ids, o));
-      else if (p === "veth") put(p, await vethCases(ids, o));
-      else {
-        put(p, await pastaCases(env, p, ids, o));
-        if (ids.has("conn6000") || ids.has("mem_idle") || ids.has("mem_6000")) {
-          put(p, await connCases(env, p, mem));
-        }
-        if (ids.has("startup") || ids.has("daemon_ready")) {
-          put(p, startCases(env, p, o.quick ? 3 : 5));
-        }
-        if (ids.has("passt_fps") || ids.has("passt_bps")) put(p, await passtCases(env, p, o.t));
+      for (const p of active) {
+        const ids = new Set(gids.filter((id) => want(p).has(id)));
+        if (!ids.size) continue;
+        if (p === "slirp") put(p, await slirpCases(ids, o));
+        else if (p === "veth") put(p, await vethCases(ids, o));
+        else if (g === "conn") put(p, await connCases(env, p, mem));
+        else if (g === "start") put(p, startCases(env, p, o.quick ? 3 : 5));
+        else if (g === "passt") put(p, await passtCases(env, p, o.t));
+        else put(p, await pastaCases(env, p, ids, o));
       }
-      const got = Object.entries(v).map(([k, x]) => `${k}=${x[p] ?? "-"}`).join(" ");
-      console.error(`  ${p} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${got}`);
+      const got = gids.map((id) =>
+        `${id}: ${active.map((p) => `${p}=${v[id]![p] ?? "-"}`).join(" ")}`
+      ).join("; ");
+      console.error(`  ${((performance.now() - t0) / 1000).toFixed(0)} s ${got}`);
     }
   } finally {
     await stop(iperf);
