@@ -802,7 +802,7 @@ function svg(rows: Row[], meta: string): string {
   const o: string[] = [];
   o.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${
-      left + width + 130
+      left + width + 200
     }" height="${h}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">passt-deno relative to the reference of each case (right of 1× is better)</text>`,
