@@ -230,25 +230,27 @@ function shT(script: string, timeoutS = 60): string {
   return sh(`su tester -s /bin/bash -c ${quote(`cd ${WORK}; ${script}`)}`, timeoutS);
 }
 
-/** Starts a bash script in the background (as tester if `tester`); returns the child. */
-function bg(script: string, tester: boolean, timeoutS = 60): Deno.ChildProcess {
+/**
+ * Starts a bash script in the background (as tester if `tester`); returns the child. Its output
+ * is piped only if `piped` (a daemon that leaves the tree could hold the pipe open for ever).
+ */
+function bg(script: string, tester: boolean, timeoutS = 60, piped = false): Deno.ChildProcess {
   const s = tester ? `su tester -s /bin/bash -c ${quote(`cd ${WORK}; ${script}`)}` : script;
   return new Deno.Command("timeout", {
     args: ["-s", "KILL", String(timeoutS), "bash", "-c", s],
-    stdout: "piped",
+    stdout: piped ? "piped" : "null",
     stderr: "null",
   }).spawn();
 }
 
 /** Stops a background child and everything it started. */
-async function stop(c: Deno.ChildProcess): Promise<string> {
+async function stop(c: Deno.ChildProcess): Promise<void> {
   for (const p of descendants(c.pid).reverse()) {
     try {
       Deno.kill(p, "SIGKILL");
     } catch { /* gone already */ }
   }
-  const o = await c.output();
-  return dec.decode(o.stdout);
+  await c.status;
 }
 
 function quote(s: string): string {
@@ -614,7 +616,11 @@ async function passtCases(env: Env, p: Prog, T: number): Promise<Record<string, 
   for (const [id, size] of [["passt_fps", 64], ["passt_bps", 65000]] as const) {
     const sock = `${WORK}/passt_${p}.sock`;
     sh(`rm -f ${sock}`);
-    const d = bg(`exec ${bin} -q -f -s ${sock}`, true, T + 30);
+    // Its own PID file, and no pipe of ours: our passt may run as a sandboxed copy of
+    // itself that is no descendant of the command we started.
+    const pidf = `${WORK}/passt_${p}.pid`;
+    sh(`rm -f ${pidf}`);
+    const d = bg(`exec ${bin} -q -f -s ${sock} -P ${pidf} >/dev/null 2>&1`, true, T + 30);
     for (let k = 0; k < 100; k++) {
       try {
         Deno.statSync(sock);
@@ -622,13 +628,19 @@ async function passtCases(env: Env, p: Prog, T: number): Promise<Record<string, 
       } catch { /* not yet */ }
       await sleep(50);
     }
-    const sink = bg(`exec python3 ${PEERS} udp-sink 5501 ${T}`, false, T + 40);
-    await sleep(200);
+    const sink = bg(`exec python3 ${PEERS} udp-sink 5501 ${T}`, false, T + 40, true);
+    for (let k = 0; k < 100 && !sh("ss -Hlun 'sport = :5501'").trim(); k++) await sleep(50);
     shT(
       `python3 ${PEERS} passt-peer ${sock} ${size} ${T} ${env.self["4"]} ${env.gw["4"]} 5501`,
       T + 20,
     );
     const out = dec.decode((await sink.output()).stdout).trim().split(/\s+/);
+    const pid = num((await waitFile(pidf, 100)) ?? undefined);
+    if (pid !== null && pid > 1) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
     await stop(d);
     const count = num(out[0]), bytes = num(out[1]), secs = num(out[2]);
     if (count === null || bytes === null || !secs || count < 2) r[id] = null;
