@@ -32,25 +32,47 @@ import {
   setLogTargets,
   warn,
 } from "./src/log.ts";
-import { cstr, O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
+import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
 import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
+import { pestoMain } from "./src/pesto/pesto.ts";
+import {
+  attachSlirp,
+  parseSlirpArgs,
+  pastaArgs,
+  slirpBanner,
+  type SlirpOptions,
+} from "./src/slirp4netns/slirp4netns.ts";
 import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
 
-function modeOf(name: string): Mode | "qrap" | null {
+function modeOf(name: string): Mode | "qrap" | "pesto" | "slirp4netns" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
+  if (base.includes("pesto")) return "pesto";
+  if (base.includes("slirp4netns")) return "slirp4netns";
   if (base.includes("pasta")) return "pasta";
   if (base.includes("qrap")) return "qrap";
   if (base.includes("passt")) return "passt";
   return null;
+}
+
+/**
+ * Upstream's conf_mode(): `--vhost-user` (or an abbreviation getopt would take)
+ * before `--` selects passt's vhost-user mode whatever name we run under.
+ */
+function vhostUserGiven(argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === "--") return false;
+    if (a.length >= 4 && "--vhost-user".startsWith(a)) return true;
+  }
+  return false;
 }
 
 function write(out: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
@@ -89,6 +111,22 @@ function openPidFile(path: string): number {
   return fd;
 }
 
+/**
+ * Creates (or truncates) the log file for a daemon that will run as
+ * `uid`:`gid` (-1: same) and gives it to that user, as upstream opens it
+ * before changing user: the daemon then opens it by its path.
+ */
+function createLogFile(path: string, uid: number, gid: number): void {
+  const fd = lib().pf_open(cstr(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600);
+  if (fd < 0) throw new ConfError(`Couldn't open log file ${path}: ${strerror(-fd)}`);
+  lib().pf_close(fd);
+  try {
+    Deno.chownSync(path, uid >= 0 ? uid : null, gid >= 0 ? gid : null);
+  } catch (e) {
+    throw new ConfError(`Couldn't open log file ${path}: ${errorText(e)}`);
+  }
+}
+
 /** Writes `pid` to the open PID file `fd` and closes it. */
 function writePid(fd: number, pid: number): void {
   const text = new TextEncoder().encode(`${pid}\n`);
@@ -122,13 +160,42 @@ function run(
   readyFd: number,
   state: { detached: boolean; notified: boolean },
 ): number {
-  const [name = "", ...argv] = args;
-  const mode = modeOf(name);
-  if (mode === null) {
-    write(Deno.stderr, `Unknown mode for ${name}: run as passt, pasta or qrap\n`);
+  const [name = "", ...cmdline] = args;
+  let argv = cmdline;
+  const named = modeOf(name);
+  if (named === null) {
+    write(
+      Deno.stderr,
+      `Unknown mode for ${name}: run as passt, pasta, pesto, slirp4netns or qrap\n`,
+    );
     return 1;
   }
-  if (mode === "qrap") return qrapMain(argv);
+  if (named === "qrap") return qrapMain(argv);
+  if (named === "pesto") {
+    return pestoMain([name, ...argv], {
+      out: (t) => write(Deno.stdout, t),
+      err: (t) => write(Deno.stderr, t),
+    });
+  }
+  // slirp4netns: its command line becomes pasta's, in the foreground
+  let slirp: SlirpOptions | null = null;
+  if (named === "slirp4netns") {
+    const p = parseSlirpArgs(name, argv, VERSION);
+    if (p.kind === "exit") {
+      write(Deno.stdout, p.stdout);
+      write(Deno.stderr, p.stderr);
+      return p.status;
+    }
+    for (const w of p.warnings) write(Deno.stdout, w + "\n");
+    slirp = p.opts;
+    argv = pastaArgs(slirp);
+  }
+  // pasta --vhost-user is passt's vhost-user mode, as upstream's conf_mode()
+  const mode: Mode = named === "slirp4netns"
+    ? "pasta"
+    : named === "pasta" && vhostUserGiven(argv)
+    ? "passt"
+    : named;
   setIdent(mode);
 
   const ids = processIds();
@@ -171,6 +238,10 @@ function run(
   for (const w of result.warnings) warn(w);
   for (const n of result.notes) info(n);
   const rt = setup(conf);
+  if (slirp !== null) {
+    write(Deno.stdout, slirpBanner(slirp));
+    rt.atExit.push(attachSlirp(rt.loop, rt.fwd!, slirp));
+  }
   if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
   if (pidFd >= 0) writePid(pidFd, Deno.pid);
   if (readyFd >= 0) {
@@ -202,8 +273,11 @@ function background(mode: Mode, argv: string[], conf: Conf): number {
   const pidFd = conf.pidFile ? openPidFile(conf.pidFile) : -1;
   let listener: { fd: number; path: string } | null = null;
   try {
+    // What the daemon, as another user, may not be able to create: do it now
+    const changesUser = plan.uid >= 0 || plan.gid >= 0;
+    if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
     // Bind passt's socket before the daemon changes user, as upstream
-    if (mode === "passt" && conf.fd < 0 && (plan.uid >= 0 || plan.gid >= 0)) {
+    if (mode === "passt" && conf.fd < 0 && changesUser) {
       listener = listenUnix(conf.socketPath);
       passListener(listener.fd, listener.path);
     }

@@ -18,46 +18,10 @@
  * @module
  */
 
+import type { FwdRules } from "./conf/fwd_opts.ts";
+
 /** Mode of operation, from the program name or the first argument. */
 export type Mode = "passt" | "pasta";
-
-/** Forwarding mode of one of -t/-u/-T/-U. */
-export type FwdMode = "none" | "spec" | "auto" | "all";
-
-/** One forwarded range of a port spec, with its binding (for the socket binder). */
-export interface PortRange {
-  /** First and last forwarded port (inclusive). */
-  first: number;
-  last: number;
-  /** Port that `first` maps to; the range maps one to one. */
-  target: number;
-  /** Address the listeners bind to, or null for any (textual, cold path only). */
-  bindAddr: string | null;
-  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
-  bindIf: string | null;
-}
-
-/** Port forwarding configuration for one direction and protocol. */
-export interface PortFwd {
-  /** How the map was given. */
-  mode: FwdMode;
-  /** Bitmap of forwarded ports: bit p is byte p >> 3, mask 1 << (p & 7). 8192 bytes. */
-  map: Uint8Array;
-  /** Per-port translation: target = (port + delta[port]) & 0xffff. */
-  delta: Uint16Array;
-  /** Bitmap of ports excluded with `~` (kept so `auto` can honour exclusions). */
-  excluded: Uint8Array;
-  /** Address the listeners bind to, or null for any (textual, cold path only). */
-  bindAddr: string | null;
-  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
-  bindIf: string | null;
-  /**
-   * Forwarded ranges in the order given, excluded ports already cut out; each
-   * carries its own binding, since repeated -t options may bind differently.
-   * bindAddr and bindIf above are those of the first spec with a prefix.
-   */
-  ranges: PortRange[];
-}
 
 /** IPv4 configuration. */
 export interface Ip4Conf {
@@ -75,6 +39,12 @@ export interface Ip4Conf {
   dnsHost: number;
   /** Source address for outbound sockets (-o), 0 if none. */
   addrOut: number;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), 0 if none. */
+  mapHostLoopback: number;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), 0 if none. */
+  mapGuestAddr: number;
+  /** Our address on the tap for peers the guest can't see as they are (the gateway), 0 if none. */
+  ourTapAddr: number;
   /** Outbound interface (--outbound-if4), "" if none. */
   ifnameOut: string;
 }
@@ -95,6 +65,12 @@ export interface Ip6Conf {
   dnsHost: Uint32Array;
   /** Source address for outbound sockets (-o), zero if none. */
   addrOut: Uint32Array;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), zero if none. */
+  mapHostLoopback: Uint32Array;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), zero if none. */
+  mapGuestAddr: Uint32Array;
+  /** Our link-local address on the tap: the gateway if link-local, else the host's. */
+  ourTapLl: Uint32Array;
   /** Outbound interface (--outbound-if6), "" if none. */
   ifnameOut: string;
 }
@@ -122,6 +98,8 @@ export interface Conf {
   vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
+  /** Control socket for pesto (-c), null if none. */
+  confPath: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
   mtu: number;
   /** Our MAC, the source towards the guest (6 bytes; -M, default 9a:55:9a:55:9a:55). */
@@ -154,12 +132,20 @@ export interface Conf {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
-  /** -t, -u (inbound: host to guest) and -T, -U (pasta: namespace to host). */
-  tcpIn: PortFwd;
-  udpIn: PortFwd;
-  tcpOut: PortFwd;
-  udpOut: PortFwd;
+  /** No loopback fast path (--no-splice; always in passt). */
+  noSplice: boolean;
+  /** pasta: only the loopback fast path (--splice-only). */
+  spliceOnly: boolean;
+  /** pasta: host loopback forwards go to the namespace's loopback (--host-lo-to-ns-lo). */
+  hostLoToNsLo: boolean;
+  /** Listeners bind with IP_FREEBIND / IPV6_FREEBIND (--freebind). */
+  freebind: boolean;
+  /**
+   * Forwarding rules at start-up: -t and -u (`host`: host to guest) and -T and
+   * -U (`splice`, pasta: namespace to host). The running rules are
+   * `fwd/fwd.ts`'s; this never changes.
+   */
+  fwd: FwdRules;
   /** pasta: tap interface name in the namespace. */
   nsIfname: string;
   /** pasta: MAC for the namespace interface, null to keep the kernel's. */

@@ -16,9 +16,9 @@
  * is what Podman, RootlessKit, libvirt and QEMU wait for.
  *
  * What needs the caller's privileges is done by the parent, before the daemon
- * changes user: the PID file, and passt's listening socket (a path in a
- * root-owned directory works, as upstream), passed on as an inherited
- * descriptor named in `PASST_LISTEN_FD`.
+ * changes user: the PID file, the log file (created for that user), and
+ * passt's listening socket (a path in a root-owned directory works, as
+ * upstream), passed on as an inherited descriptor named in `PASST_LISTEN_FD`.
  *
  * @module
  */

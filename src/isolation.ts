@@ -120,7 +120,9 @@ export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
     if (usernsPath) newUser = false;
   }
   // A PID target is watched through a pidfd opened by PID: keep our PID namespace
-  const pidns = conf.mode === "pasta" && conf.targetPid ? 0 : CLONE_NEWPID;
+  // (so is a /proc/PID/ns/net path: its process is watched the same way)
+  const procTarget = conf.netns !== null && /^\/proc\/\d+\//.test(conf.netns);
+  const pidns = conf.mode === "pasta" && (conf.targetPid || procTarget) ? 0 : CLONE_NEWPID;
   const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | pidns;
   // --chroot-fallback needs CAP_SYS_CHROOT until the root is moved, as upstream keeps it
   const keepCaps = SETUP_CAPS | (conf.chrootFallback ? 1 << CAP_SYS_CHROOT : 0);

@@ -38,7 +38,10 @@ import { watchTarget } from "./pasta/netns_quit.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
-import { FwdError, setupTcpFwd, type TcpFwd } from "./fwd.ts";
+import { type Forwarder, FwdError } from "./fwd/fwd.ts";
+import { setupFwd } from "./fwd/setup.ts";
+import { bindControl, ControlServer } from "./pesto/control.ts";
+import { type FlowTable, newFlowTable } from "./flow/flow.ts";
 import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
 import {
@@ -97,7 +100,10 @@ export interface Runtime {
   tap: Tap;
   ns: NsTarget | null;
   tcp: Tcp | null;
-  tcpFwd: TcpFwd | null;
+  /** The flow table (ICMP echo and TCP flows). */
+  flows: FlowTable | null;
+  /** The forwarding rules and their listeners (runtime changes go through it). */
+  fwd: Forwarder | null;
   udp: Udp | null;
   /** Code run at exit (pcap flush, socket file removal...). */
   atExit: (() => void)[];
@@ -257,7 +263,8 @@ export function setup(conf: Conf): Runtime {
     tap,
     ns: null,
     tcp: null,
-    tcpFwd: null,
+    fwd: null,
+    flows: null,
     udp: null,
     atExit: [],
   };
@@ -271,7 +278,9 @@ export function setup(conf: Conf): Runtime {
       err(`Couldn't open pcap file ${conf.pcap}: ${errorText(e)}`);
     }
   }
-  const icmp = new Icmp(c, loop, tap, arena);
+  const flows = newFlowTable();
+  rt.flows = flows;
+  const icmp = new Icmp(c, loop, tap, arena, flows);
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
   loop.every(1000, (now) => icmp.timer(now));
   loop.defer(() => tap.flush());
@@ -287,14 +296,23 @@ export function setup(conf: Conf): Runtime {
   try {
     if (conf.mode === "pasta") setupPasta(rt);
     else setupPasst(rt);
-    rt.tcp = setupTcp(c, loop, tap, arena);
-    const procNet = rt.ns && conf.tcpIn.mode === "auto" && !conf.noTcp
-      ? { tcp4: nsOpen(rt.ns, "/proc/net/tcp"), tcp6: nsOpen(rt.ns, "/proc/net/tcp6") }
-      : null;
-    rt.tcpFwd = setupTcpFwd(c, loop, procNet);
-    rt.udp = setupUdp(c, loop, tap, arena, rt.ns);
-    if (rt.ns) setupTcpSplice(c, loop, rt.tcp, rt.ns, nofile);
-    if (rt.ns) setupUdpSplice(c, loop, arena, rt.udp, rt.ns);
+    rt.tcp = setupTcp(c, loop, tap, arena, flows);
+    rt.udp = setupUdp(c, loop, tap, arena);
+    const ns = rt.ns;
+    if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile, flows);
+    const us = ns ? setupUdpSplice(c, loop, arena, rt.udp, ns) : null;
+    rt.fwd = setupFwd(c, loop, {
+      tcp: rt.tcp,
+      udp: rt.udp,
+      udpSplice: us,
+      ns,
+      nsOpen: ns ? (path) => nsOpen(ns, path) : null,
+    });
+    if (conf.confPath !== null) {
+      const path = conf.confPath;
+      new ControlServer(loop, bindControl(path), rt.fwd);
+      rt.atExit.push(() => removeSocket(path));
+    }
   } catch (e) {
     if (e instanceof NsError || e instanceof FwdError) throw new StartupError(e.message);
     throw e;

@@ -47,7 +47,8 @@ import {
 import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "./options.ts";
-import type { PortOpt } from "./port_spec.ts";
+import type { FwdOpt } from "../fwd/fwd_rule.ts";
+import { natOption, type NatOpts, newNatOpts } from "./nat_opts.ts";
 import { MAXDNSRCH, MAXNS } from "./resolv.ts";
 
 /** Default MTU: 65535 minus the Ethernet header, rounded down to 32 bits. */
@@ -80,7 +81,6 @@ export interface ArgFlags {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
 }
 
 /** What the options asked for, before the host is looked at. */
@@ -106,6 +106,8 @@ export interface Args {
   migrateOpt: string;
   pcap: string | null;
   pidFile: string | null;
+  /** -c, --conf-path: the pesto control socket. */
+  confPath: string | null;
   /** --mtu, null when not given. */
   mtu: number | null;
   addr4: number | null;
@@ -137,7 +139,9 @@ export interface Args {
   v4Only: boolean;
   v6Only: boolean;
   /** -t/-u/-T/-U in command-line order, parsed later. */
-  ports: [PortOpt, string][];
+  ports: [FwdOpt, string][];
+  /** Address translation and splicing options (`nat_opts.ts`). */
+  nat: NatOpts;
   nsIfname: string;
   nsMac: Uint8Array | null;
   userns: string | null;
@@ -210,6 +214,7 @@ export function defaultArgs(mode: Mode): Args {
     migrateOpt: "",
     pcap: null,
     pidFile: null,
+    confPath: null,
     mtu: null,
     addr4: null,
     prefix4: null,
@@ -241,11 +246,11 @@ export function defaultArgs(mode: Mode): Args {
       noNdp: false,
       noDhcpv6: false,
       noRa: false,
-      noMapGw: false,
     },
     v4Only: false,
     v6Only: false,
     ports: [],
+    nat: newNatOpts(),
     nsIfname: "",
     nsMac: null,
     userns: null,
@@ -372,6 +377,9 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
         break;
       case "pid":
         a.pidFile = pathArg(arg, PATH_MAX, "Invalid PID file");
+        break;
+      case "conf-path":
+        a.confPath = pathArg(arg, UNIX_PATH_MAX, "Invalid configuration path");
         break;
       case "mtu": {
         const n = parseCInt(arg);
@@ -526,7 +534,14 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
         a.flags.noRa = true;
         break;
       case "no-map-gw":
-        a.flags.noMapGw = true;
+      case "map-host-loopback":
+      case "map-guest-addr":
+      case "dns-host":
+      case "host-lo-to-ns-lo":
+      case "no-splice":
+      case "splice-only":
+      case "freebind":
+        natOption(a.nat, name, arg);
         break;
       case "chroot-fallback":
         a.chrootFallback = true;

@@ -20,7 +20,8 @@
  *    them; we keep what was asked for).
  * 3. -t/-u, then -T/-U, into the four forwarding maps (defaults: pasta
  *    `auto`, passt `none`), then the pasta target (PID, command or --netns)
- *    and DNS (resolv.conf unless -D; loopback resolvers become the gateway).
+ *    and DNS (resolv.conf unless -D; loopback resolvers become the
+ *    --map-host-loopback address).
  *
  * Nothing here opens sockets or namespaces: the caller does that with the
  * returned Conf. Warnings come back as lines for the caller to log.
@@ -28,8 +29,8 @@
  * @module
  */
 
-import type { Conf, Ip4Conf, Ip6Conf, Mode, PortFwd } from "../context.ts";
-import { ip4IsLoopback, ip6IsLoopback, ip6IsZero } from "../ip.ts";
+import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
+import { ip6IsZero } from "../ip.ts";
 import {
   type Args,
   classfulPrefix,
@@ -40,7 +41,8 @@ import {
 } from "./args.ts";
 import { ConfError } from "./conf_error.ts";
 import type { HostDiscovery, HostInfo } from "./host_info.ts";
-import { newPortFwd, parsePortSpec, type PortOpt } from "./port_spec.ts";
+import { confFwdRules } from "./fwd_opts.ts";
+import { addResolver4, addResolver6, natApply, natCheck } from "./nat_opts.ts";
 import { parseResolvConf, readResolvConf, RESOLV_CONF } from "./resolv.ts";
 import { type IdSources, runasIds } from "./runas.ts";
 import { usage, version } from "./usage.ts";
@@ -73,6 +75,8 @@ export interface ConfOptions extends IdSources {
   resolvConf?: string;
   /** resolv.conf text, instead of reading a file. */
   resolvText?: string;
+  /** /proc/sys/net/ipv4/ip_local_port_range text, instead of reading the file. */
+  portRange?: string;
 }
 
 /** What the command line asked for. */
@@ -98,6 +102,9 @@ function emptyIp4(): Ip4Conf {
     dnsMatch: 0,
     dnsHost: 0,
     addrOut: 0,
+    mapHostLoopback: 0,
+    mapGuestAddr: 0,
+    ourTapAddr: 0,
     ifnameOut: "",
   };
 }
@@ -111,6 +118,9 @@ function emptyIp6(): Ip6Conf {
     dnsMatch: new Uint32Array(4),
     dnsHost: new Uint32Array(4),
     addrOut: new Uint32Array(4),
+    mapHostLoopback: new Uint32Array(4),
+    mapGuestAddr: new Uint32Array(4),
+    ourTapLl: new Uint32Array(4),
     ifnameOut: "",
   };
 }
@@ -152,6 +162,10 @@ function buildConf(
   const { ifname, ifnameOut4, ifnameOut6, v4Only, v6Only, operands, flags } = a;
   let { foreground, quiet, userns, netns, netnsOnly } = a;
   const [uid, gid] = runasIds(a.runas, opts, warnings);
+  const nat = a.nat;
+  // --splice-only: no ICMP, no DNS (upstream).
+  const spliceOnly = natCheck(mode, nat);
+  if (spliceOnly) flags.noIcmp = true;
 
   // Host discovery, steered by -i, --outbound-if4/6, -4 and -6.
   const want4 = !v6Only;
@@ -184,7 +198,7 @@ function buildConf(
   if (local4) notes.push("IPv4: no external interface as template, use local mode");
   if (local6) notes.push("IPv6: no external interface as template, use local mode");
   // Local mode reaches the host only through its loopback: fail early, not with a guest that can't.
-  if ((local4 || local6) && !flags.noMapGw && info.loopbackUp === false) {
+  if ((local4 || local6) && !nat.noMapGw && info.loopbackUp === false) {
     fail('Loopback interface is down, local mode needs it: try "ip link set lo up"');
   }
   const mtu = a.mtu ?? MTU_DEFAULT;
@@ -217,25 +231,16 @@ function buildConf(
   ip6.ifnameOut = ifnameOut6;
   ip4.dnsMatch = a.dnsFwd4 ?? 0;
   ip6.dnsMatch = a.dnsFwd6 ?? new Uint32Array(4);
+  natApply(nat, want4, want6, ip4, ip6);
 
-  // Forwarding maps: -t/-u first, then -T/-U, as upstream's later passes.
-  const fwd: Record<PortOpt, PortFwd> = {
-    t: newPortFwd(),
-    u: newPortFwd(),
-    T: newPortFwd(),
-    U: newPortFwd(),
-  };
-  const seen = new Set<PortOpt>();
-  for (const pass of [["t", "u"], ["T", "U"]]) {
-    for (const [opt, arg] of a.ports) {
-      if (!pass.includes(opt)) continue;
-      parsePortSpec(fwd[opt], arg, opt, mode, !seen.has(opt));
-      seen.add(opt);
-    }
-  }
-  if (mode === "pasta") {
-    for (const opt of ["t", "u", "T", "U"] as const) if (!seen.has(opt)) fwd[opt].mode = "auto";
-  }
+  // Forwarding rules: -t/-u first, then -T/-U, as upstream's later passes.
+  const fwd = confFwdRules(mode, a.ports, {
+    v4: want4,
+    v6: want6,
+    tcp: !flags.noTcp,
+    udp: !flags.noUdp,
+    scan: mode === "pasta",
+  }, opts.portRange);
 
   // pasta target: PID, command, or --netns.
   let targetPid = 0;
@@ -273,8 +278,10 @@ function buildConf(
     flags.noDhcpv6 = true;
   }
 
-  // DNS: -D, else resolv.conf; loopback resolvers are reached through the gateway.
-  const { dns4, dns6, noDns, search, noSearch } = a;
+  // DNS: -D, else resolv.conf; loopback resolvers are reached through --map-host-loopback.
+  const { dns4, dns6, search } = a;
+  const noDns = a.noDns || spliceOnly;
+  const noSearch = a.noSearch || spliceOnly;
   let ns4: number[] = dns4;
   let ns6: Uint32Array[] = dns6;
   let dnsSearch: string[] = search;
@@ -288,31 +295,8 @@ function buildConf(
     }
     if (!noSearch && search.length === 0) dnsSearch = rc.search;
   }
-  if (want4) {
-    for (const a of ns4) {
-      if (ip4.dnsHost === 0) ip4.dnsHost = a;
-      if (ip4IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip4.dns.push(ip4.gw);
-        if (ip4.dnsMatch === 0) ip4.dnsMatch = ip4.gw;
-      } else {
-        ip4.dns.push(a);
-      }
-    }
-  }
-  if (want6) {
-    for (const a of ns6) {
-      if (ip6IsZero(ip6.dnsHost)) ip6.dnsHost = a;
-      if (ip6IsLoopback(a)) {
-        if (flags.noMapGw) continue;
-        ip6.dns.push(ip6.gw);
-        // Upstream records ::1 here (inventory §6 quirk 10); we use the gateway, as for IPv4.
-        if (ip6IsZero(ip6.dnsMatch)) ip6.dnsMatch = ip6.gw;
-      } else {
-        ip6.dns.push(a);
-      }
-    }
-  }
+  if (want4 && !noDns) { for (const a of ns4) addResolver4(ip4, a); }
+  if (want6 && !noDns) { for (const a of ns6) addResolver6(ip6, a); }
   if (!noDns && ns4.length === 0 && ns6.length === 0) {
     warnings.push("Couldn't get any nameserver address");
   }
@@ -336,6 +320,7 @@ function buildConf(
     vhostUser: a.vhostUser,
     pcap: a.pcap,
     pidFile: a.pidFile,
+    confPath: a.confPath,
     mtu,
     mac: a.mac ?? MAC_DEFAULT.slice(),
     ifname4,
@@ -354,10 +339,11 @@ function buildConf(
     dhcpDns: a.dhcpDns,
     dhcpSearch: a.dhcpSearch,
     ...flags,
-    tcpIn: fwd.t,
-    udpIn: fwd.u,
-    tcpOut: fwd.T,
-    udpOut: fwd.U,
+    noSplice: nat.noSplice,
+    spliceOnly: nat.spliceOnly,
+    hostLoToNsLo: nat.hostLoToNsLo,
+    freebind: nat.freebind,
+    fwd,
     nsIfname: a.nsIfname || ifname4 || ifname6 || "tap0",
     nsMac: a.nsMac,
     userns,

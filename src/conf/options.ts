@@ -31,7 +31,7 @@ export interface OptionSpec extends LongOption {
 }
 
 /** The getopt() option string of both modes, as upstream's (less what we lack). */
-export const OPTSTRING = "+dqfel:hs:F:I:p:P:m:a:n:M:g:i:o:D:S:H:461t:u:T:U:";
+export const OPTSTRING = "+dqfel:hs:c:F:I:p:P:m:a:n:M:g:i:o:D:S:H:461t:u:T:U:";
 
 /** The long-option table, shared by both modes. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -42,6 +42,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "log-file", short: "l", arg: "required", mode: "both", metavar: "PATH" },
   { name: "help", short: "h", arg: "none", mode: "both" },
   { name: "socket", short: "s", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "conf-path", short: "c", arg: "required", mode: "both", metavar: "PATH" },
   { name: "socket-path", short: "s", arg: "required", mode: "passt", metavar: "PATH" },
   { name: "fd", short: "F", arg: "required", mode: "both", metavar: "FD" },
   { name: "ns-ifname", short: "I", arg: "required", mode: "pasta", metavar: "NAME" },
@@ -99,6 +100,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "repair-path", arg: "required", mode: "passt", metavar: "PATH" },
   { name: "migrate-exit", arg: "none", mode: "passt" },
   { name: "migrate-no-linger", arg: "none", mode: "passt" },
+  { name: "map-host-loopback", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "map-guest-addr", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "dns-host", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "host-lo-to-ns-lo", arg: "none", mode: "pasta" },
+  { name: "no-splice", arg: "none", mode: "both" },
+  { name: "splice-only", arg: "none", mode: "pasta" },
+  { name: "freebind", arg: "none", mode: "both" },
 ];
 
 /** The table entry of a long option name, if any. */

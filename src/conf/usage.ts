@@ -15,7 +15,7 @@ import type { Mode } from "../context.ts";
 import { VERSION } from "./version.ts";
 
 /** The `--version` text. */
-export function version(mode: Mode): string {
+export function version(mode: string): string {
   return `${mode} ${VERSION}\n` +
     "Copyright Red Hat\n" +
     "GNU General Public License, version 2 or later\n" +
@@ -59,6 +59,7 @@ export function usage(mode: Mode, name: string = mode): string {
     "  --runas UID|UID:GID \tRun as given UID, GID, which can be",
     "    numeric, or login and group names",
     '    default: drop to user "nobody"',
+    "  -c, --conf-path PATH\tConfiguration socket path",
     "  -h, --help\t\tDisplay this help message and exit",
     "  --version\t\tShow version and exit",
   );
@@ -131,9 +132,18 @@ export function usage(mode: Mode, name: string = mode): string {
     pasta
       ? "  --dhcp-search\tPass list via DHCP/DHCPv6/NDP"
       : "  --no-dhcp-search\tNo list in DHCP/DHCPv6/NDP",
+    "  --map-host-loopback ADDR\tTranslate ADDR to refer to host",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: gateway address",
+    "  --map-guest-addr ADDR\tTranslate ADDR to guest's address",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: none",
     "  --dns-forward ADDR\tForward DNS queries sent to ADDR",
     "    can be specified zero to two times (for IPv4 and IPv6)",
     "    default: don't forward DNS queries",
+    "  --dns-host ADDR\tHost nameserver to direct queries to",
+    "    can be specified zero to two times (for IPv4 and IPv6)",
+    "    default: first nameserver from host's /etc/resolv.conf",
     "  --no-tcp\t\tDisable TCP protocol handler",
     "  --no-udp\t\tDisable UDP protocol handler",
     "  --no-icmp\t\tDisable ICMP/ICMPv6 protocol handler",
@@ -141,6 +151,7 @@ export function usage(mode: Mode, name: string = mode): string {
     "  --no-ndp\t\tDisable NDP responses",
     "  --no-dhcpv6\t\tDisable DHCPv6 server",
     "  --no-ra\t\tDisable router advertisements",
+    "  --freebind\t\tBind to any address for forwarding",
     "  --no-map-gw\t\tDon't map gateway address to host",
     "  --chroot-fallback\tUse chroot() if pivot_root() fails",
     "  -4, --ipv4-only\tEnable IPv4 operation only",
@@ -149,15 +160,20 @@ export function usage(mode: Mode, name: string = mode): string {
     "    can be specified multiple times",
     "    SPEC can be:",
     "      'none': don't forward any ports",
-    pasta
-      ? "      'auto': forward all ports currently bound in namespace"
-      : "      'all': forward all unbound, non-ephemeral ports",
-    "      a comma-separated list, optionally ranged with '-'",
-    "        and optional target ports after ':', with optional",
-    "        address specification suffixed by '/' and optional",
-    "        interface prefixed by '%'. Ranges can be reduced by",
-    "        excluding ports or ranges prefixed by '~'",
+    "      [ADDR[%IFACE]/]PORTS: forward specific ports",
+    "        PORTS is a comma-separated list of ports or port",
+    "         ranges.  'all' indicates all unbound non-ephemeral",
+    "         ports.  Ranges can be reduced by excluding ports or",
+    "         ranges prefixed by '~'.",
+    ...(pasta
+      ? [
+        "        The 'auto' keyword may be given to only forward",
+        "        ports which are bound in the target namespace",
+      ]
+      : []),
     "        Examples:",
+    "        -t all\t\tForward all ports",
+    "        -t ::1/all\tForward all ports from local address ::1",
     `        -t 22\t\tForward local port 22 to 22 on ${guest}`,
     `        -t 22:23\tForward local port 22 to 23 on ${guest}`,
     "        -t 22,25\tForward ports 22, 25 to ports 22, 25",
@@ -167,6 +183,15 @@ export function usage(mode: Mode, name: string = mode): string {
     `        -t 192.0.2.1/5\tBind port 5 of 192.0.2.1 to ${guest}`,
     "        -t 5-25,~10-20\tForward ports 5 to 9, and 21 to 25",
     "        -t ~25\t\tForward all ports except for 25",
+    ...(pasta
+      ? [
+        "        -t auto\t\tForward all ports bound in namespace",
+        "        -t ::1/auto\tForward ports from ::1 if they are",
+        "        \t\tbound in the namespace",
+        "        -t 80-82,auto\tForward ports 80-82 if they are bound",
+        "        \t\tin the namespace",
+      ]
+      : []),
     `    default: ${fwdDefault}`,
     `  -u, --udp-ports SPEC\tUDP port forwarding to ${guest}`,
     "    SPEC is as described for TCP above",
@@ -183,6 +208,8 @@ export function usage(mode: Mode, name: string = mode): string {
     "  -U, --udp-ns SPEC\tUDP port forwarding to init namespace",
     "    SPEC is as described above",
     "    default: auto",
+    "  --host-lo-to-ns-lo\tTranslate host-loopback forwards to",
+    "\t\t\tnamespace loopback",
     "  --userns NSPATH \tTarget user namespace to join",
     "  --netns PATH|NAME\tTarget network namespace to join",
     "  --netns-only\t\tDon't join existing user namespace",
@@ -195,6 +222,8 @@ export function usage(mode: Mode, name: string = mode): string {
     "  --no-copy-addrs\tDEPRECATED:",
     "\t\t\tDon't copy all addresses to namespace",
     "  --ns-mac-addr ADDR\tSet MAC address on tap interface",
+    "  --no-splice\t\tDisable inbound socket splicing",
+    "  --splice-only\tOnly enable loopback forwarding",
   );
   return l.join("\n") + "\n";
 }

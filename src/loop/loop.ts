@@ -81,7 +81,12 @@ export const EpollType = {
   ICMPV6: 14,
   VHOST_CMD: 15,
   VHOST_KICK: 16,
-  COUNT: 17,
+  CONF_LISTEN: 17,
+  CONF: 18,
+  S4N_API_LISTEN: 19,
+  S4N_API: 20,
+  EXIT_FD: 21,
+  COUNT: 22,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */

@@ -112,9 +112,12 @@ const MSG_BYTES = MSG_PAYLOAD + 4096;
 const MSGS_PER_EVENT = 64;
 /** Rounds of the TX queue per kick before yielding (then we kick ourselves). */
 const TX_ROUNDS = 64;
-/** Frames kept while the guest has no receive buffers. */
-const PENDING_FRAMES = 1024;
-const PENDING_BYTES = 4 * 1024 * 1024;
+/**
+ * Frames kept while the guest has no receive buffers: room for a receive
+ * window of a few MiB (Linux's default maximum is 6 MiB) of 1500-byte frames.
+ */
+const PENDING_FRAMES = 16384;
+const PENDING_BYTES = 16 * 1024 * 1024;
 
 const rlDrop = new RateLimit();
 const rlBad = new RateLimit();
@@ -172,7 +175,7 @@ export class VhostUser implements TapBackend {
     );
     loop.on(EpollType.TAP_LISTEN, () => this.#accept());
     loop.on(EpollType.VHOST_CMD, (ev, fd) => this.#command(ev, fd));
-    loop.on(EpollType.VHOST_KICK, (_ev, fd, idx, now) => this.#kicked(fd, idx, now));
+    loop.on(EpollType.VHOST_KICK, (ev, fd, idx, now) => this.#kicked(ev, fd, idx, now));
     if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
     tap.backend = this;
   }
@@ -435,9 +438,15 @@ export class VhostUser implements TapBackend {
     }
   }
 
-  #kicked(fd: number, idx: number, now: number): void {
+  #kicked(events: number, fd: number, idx: number, now: number): void {
     if (fd !== this.#kick[idx]) return;
-    this.#ffi.pf_read(fd, this.tap.u8, this.#scratchOff, 8);
+    const n = this.#ffi.pf_read(fd, this.tap.u8, this.#scratchOff, 8);
+    if (events & (EPOLLHUP | EPOLLERR) || (n <= 0 && n !== -EAGAIN && n !== -EINTR)) {
+      // Not an eventfd, or a dead one: it would wake us forever
+      warn(`vhost-user: kick descriptor of queue ${idx} unusable, dropped`);
+      this.#dropKick(idx);
+      return;
+    }
     if (idx === TX) this.#drainTx(now);
     else this.#flushPending();
   }
@@ -494,6 +503,10 @@ export class VhostUser implements TapBackend {
     for (let i = from; i < count; i++) {
       const off = q[i * 2]!;
       const len = q[i * 2 + 1]!;
+      if (
+        this.#pendStart + this.#pendCount >= PENDING_FRAMES ||
+        this.#pendBytes + len > PENDING_BYTES
+      ) this.#compact();
       const slot = this.#pendStart + this.#pendCount;
       if (slot >= PENDING_FRAMES || this.#pendBytes + len > PENDING_BYTES) {
         debugRatelimit(rlDrop, performance.now(), msgDrop);
@@ -506,6 +519,27 @@ export class VhostUser implements TapBackend {
       this.#pendCount++;
       this.#pendBytes += len;
     }
+  }
+
+  /** Moves the frames still pending (and their table entries) to the start of the area. */
+  #compact(): void {
+    if (!this.#pendStart) return;
+    const t = this.#pendTab;
+    const n = this.#pendCount;
+    if (!n) {
+      this.#pendStart = this.#pendBytes = 0;
+      return;
+    }
+    const first = t[this.#pendStart * 2]!;
+    const shift = first - this.#pendOff;
+    const end = this.#pendOff + this.#pendBytes;
+    this.tap.u8.copyWithin(this.#pendOff, first, end);
+    for (let k = 0; k < n; k++) {
+      t[k * 2] = t[(this.#pendStart + k) * 2]! - shift;
+      t[k * 2 + 1] = t[(this.#pendStart + k) * 2 + 1]!;
+    }
+    this.#pendStart = 0;
+    this.#pendBytes = end - first;
   }
 
   /** Sends what waited for receive buffers. */

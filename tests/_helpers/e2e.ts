@@ -109,15 +109,23 @@ export function spawn(argv: string[], opts: RunOptions = {}): Deno.ChildProcess 
   }).spawn();
 }
 
-/** Runs a command to completion, killing it after the timeout; collects its output. */
+/**
+ * Runs a command to completion, killing it after the timeout; collects its
+ * output. The command runs in a process group of its own (`setsid`), and the
+ * timeout kills the whole group: a grandchild that holds the output pipes
+ * (a foreground pasta under a killed shell, say) can't make the test hang.
+ */
 export async function run(argv: string[], opts: RunOptions = {}): Promise<Result> {
-  const child = spawn(argv, opts);
+  const child = spawn(["setsid", ...argv], opts);
   if (opts.stdin !== undefined) {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(opts.stdin));
     await w.close();
   }
   const timer = setTimeout(() => {
+    // setsid made the child its group's leader: the group ID is its PID
+    new Deno.Command("kill", { args: ["-KILL", "--", `-${child.pid}`], stderr: "null" })
+      .outputSync();
     try {
       child.kill("SIGKILL");
     } catch {

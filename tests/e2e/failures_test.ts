@@ -169,7 +169,7 @@ Deno.test({
       await check({
         what: "port in use",
         argv: [PASTA, "--config-net", "--netns", name, "-t", String(port)],
-        line: /bind.*-t/i,
+        line: new RegExp(`^Listen failed for HOST TCP port \\*/${port}: Address already in use$`),
       });
     } finally {
       busy.close();

@@ -27,7 +27,12 @@ function q(s: string): string {
 
 /** A script for a fresh network namespace: loopback servers, then `pasta` running a client. */
 function script(pasta: string[], p4: number, p6: number, loUp = true): string {
-  const client = `socat -u TCP:169.254.2.2:${p4} - && socat -u TCP:[fe80::1%tap0]:${p6} - && ` +
+  // The link-local address is tentative until duplicate address detection
+  // ends: connecting from it before then fails with EADDRNOTAVAIL.
+  const dad = 'for i in $(seq 100); do [ -z "$(ip -6 addr show dev tap0 tentative)" ] && ' +
+    "break; sleep 0.05; done";
+  const client = `socat -u TCP:169.254.2.2:${p4} - && ${dad} && ` +
+    `socat -u TCP:[fe80::1%tap0]:${p6} - && ` +
     "ip -o -4 addr show dev tap0 && ip -4 route show default";
   const wait = (port: number): string =>
     `for i in $(seq 100); do ss -Hltn "sport = :${port}" | grep -q . && break; sleep 0.05; done`;

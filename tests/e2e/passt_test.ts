@@ -346,6 +346,29 @@ async function fullRun(
   }
 }
 
+async function qemuVhostUser(sock: string, opts: BootOptions): Promise<GuestResult> {
+  return await bootGuest(await guestImage(), sock, { ...opts, vhostUser: true });
+}
+
+Deno.test({
+  name: "passt e2e: QEMU guest (TCG) over vhost-user on upstream's passt (proves the test)",
+  ignore: qemuMissing !== null || noUpstream,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    fullRun(UPSTREAM_PASST, qemuVhostUser, "QEMU vhost-user guest on upstream's passt", [
+      "--vhost-user",
+    ]),
+});
+
+Deno.test({
+  name: "passt e2e: QEMU guest (TCG) over vhost-user: DHCP, ping, 16 MiB, 4 MiB via -t, UDP, SLAAC",
+  ignore: qemuMissing !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(PASST, qemuVhostUser, "QEMU vhost-user guest on our passt", ["--vhost-user"]),
+});
+
 const vuBridge = (flags: string[]): Runner => (sock, opts) => vuBridgeChecks(sock, opts, flags);
 
 Deno.test({

@@ -137,6 +137,7 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
       assert.match(log, /dropped malformed descriptor chains/);
       assert.match(log, /TX queue broken by the guest/);
+      assert.match(log, /kick descriptor of queue 1 unusable, dropped/);
     }
   },
 });
@@ -178,6 +179,26 @@ Deno.test({
       const status = await Promise.race([p.child.status, sleep(10_000).then(() => null)]);
       assert.ok(status, "passt --one-off still running after its front end left");
       assert.equal(status.code, 0);
+    } finally {
+      await p.stop();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "vhost-user: pasta --vhost-user is passt's vhost-user mode, as upstream's conf_mode()",
+  ignore: noPython,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(): Promise<void> {
+    const dir = tmpDir();
+    const sock = `${dir}/s`;
+    const p = await startPasst(`${REPO}/pasta`, sock, ["--one-off"]);
+    try {
+      const r = await frontend(["arp", sock, TARGET]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.stdout, ARP_REPLY);
     } finally {
       await p.stop();
       Deno.removeSync(dir, { recursive: true });

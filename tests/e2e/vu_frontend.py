@@ -16,14 +16,17 @@
 #       ARP request for TARGET; prints "arp-reply MAC IP"
 #   vu_frontend.py malformed SOCK TARGET
 #       bad chains (address outside memory, descriptor loop, nested and
-#       out-of-range indirect tables, wrong direction), then an ARP request
-#       that must still be answered; prints "arp-reply ..." and "survived"
+#       out-of-range indirect tables, wrong direction), a head outside the
+#       ring, abrupt disconnects, a kick descriptor that is a dead socket; an
+#       ARP request must be answered after each; prints "survived"
 #   vu_frontend.py badmem SOCK TARGET
 #       a memory table the back end must refuse (region larger than its file,
 #       descriptor count mismatch), then a good session on a new connection
 #   vu_frontend.py flood SOCK TARGET SECONDS
 #       benchmark: ARP requests as fast as the rings take them, counts the
 #       replies; prints "frames N bytes B seconds S"
+#   vu_frontend.py stream-flood SOCK TARGET SECONDS
+#       the same on passt's stream socket (no vhost-user), for comparison
 #
 # Options (before the command): --indirect (TX chains through indirect
 # tables, when offered), --split (virtio-net header and frame in separate
@@ -71,6 +74,10 @@ class Queue:
 
     def __init__(self, mem, base, num):
         self.mem, self.num = mem, num
+        # Ring indices are read and written as whole 16-bit words, as a
+        # driver does: struct.pack_into() stores byte by byte, and the back
+        # end could see a torn index (0x00ff -> 0x0000 -> 0x0100).
+        self.w16 = memoryview(mem).cast("H")
         self.desc = base
         self.avail = base + 16 * num
         self.used = (self.avail + 6 + 2 * num + 4095) & ~4095
@@ -85,12 +92,12 @@ class Queue:
         struct.pack_into("<QIHH", self.mem, self.desc + 16 * i, addr, length, flags, nxt)
 
     def push(self, head):
-        struct.pack_into("<H", self.mem, self.avail + 4 + 2 * (self.avail_idx % self.num), head)
+        self.w16[(self.avail + 4) // 2 + self.avail_idx % self.num] = head
         self.avail_idx = (self.avail_idx + 1) & 0xFFFF
-        struct.pack_into("<H", self.mem, self.avail + 2, self.avail_idx)
+        self.w16[(self.avail + 2) // 2] = self.avail_idx
 
     def used_idx(self):
-        return struct.unpack_from("<H", self.mem, self.used + 2)[0]
+        return self.w16[(self.used + 2) // 2]
 
     def pop_used(self):
         """Next used element (id, len), or None."""
@@ -101,16 +108,16 @@ class Queue:
         return e
 
     def want_call(self):
-        struct.pack_into("<H", self.mem, self.avail + 4 + 2 * self.num, self.last_used)
+        self.w16[(self.avail + 4) // 2 + self.num] = self.last_used
 
     def notify(self, old, event_idx):
         """Kicks the back end if it asked for it (event index) or didn't refuse."""
         if event_idx:
-            ev = struct.unpack_from("<H", self.mem, self.used + 4 + 8 * self.num)[0]
+            ev = self.w16[(self.used + 4 + 8 * self.num) // 2]
             new = self.avail_idx
             if ((new - ev - 1) & 0xFFFF) >= ((new - old) & 0xFFFF):
                 return
-        elif struct.unpack_from("<H", self.mem, self.used)[0] & 1:
+        elif self.w16[self.used // 2] & 1:
             return
         os.eventfd_write(self.kick, 1)
 
@@ -436,6 +443,8 @@ def main():
         return badmem(path, target, opts)
     if cmd == "flood":
         return flood(path, target, float(args[3]), opts)
+    if cmd == "stream-flood":
+        return stream_flood(path, target, float(args[3]))
     print(f"unknown command {cmd}", file=sys.stderr)
     return 2
 
@@ -467,6 +476,15 @@ def malformed(path, target, opts):
     fe.close()
     fe = Frontend(path, opts)
     fe.setup()
+    ok = arp(fe, target) and ok
+    # A kick "eventfd" that is a socket whose peer is gone: readable forever,
+    # the back end must drop it rather than spin; a good one works again
+    a, b = socket.socketpair()
+    b.close()
+    fe.msg(SET_VRING_KICK, struct.pack("<Q", 1), fds=[a.fileno()])
+    a.close()
+    time.sleep(0.2)
+    fe.msg(SET_VRING_KICK, struct.pack("<Q", 1), fds=[fe.tx.kick])
     ok = arp(fe, target) and ok
     if ok:
         print("survived", flush=True)
@@ -505,22 +523,62 @@ def flood(path, target, seconds, opts):
     req = arp_request(target)
     if not arp(fe, target):
         return 1
-    frames = nbytes = 0
+    frames = nbytes = sent = 0
+    window = int(os.environ.get("VU_WINDOW", "32"))  # requests in flight
     t0 = time.monotonic()
     end = t0 + seconds
     while time.monotonic() < end:
-        for _ in range(32):
+        while sent - frames < window:
             if not fe.send(req, timeout=0.5):
                 break
-        for f in fe.receive():
-            frames += 1
-            nbytes += len(f)
-        fe.wait([fe.rx.call], 0)
+            sent += 1
+        got = fe.receive()
+        frames += len(got)
+        nbytes += sum(len(f) for f in got)
+        if not got:
+            fe.wait([fe.rx.call], 0.01)
     deadline = time.monotonic() + 1
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and frames < sent:
         got = fe.frames(0.1)
         frames += len(got)
         nbytes += sum(len(f) for f in got)
+    dt = time.monotonic() - t0
+    print(f"frames {frames} bytes {nbytes} seconds {dt:.3f}", flush=True)
+    return 0
+
+
+def stream_flood(path, target, seconds):
+    """The flood case on the stream socket (4-byte length, then the frame), for comparison."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    req = arp_request(target)
+    msg = struct.pack("!I", len(req)) + req
+    frames = nbytes = sent = 0
+    window = int(os.environ.get("VU_WINDOW", "32"))
+    buf = b""
+    t0 = time.monotonic()
+    end = t0 + seconds
+    while True:
+        now = time.monotonic()
+        if now >= end + 1 or (now >= end and frames >= sent):
+            break
+        if now < end and sent - frames < window:
+            s.sendall(msg * (window - (sent - frames)))
+            sent += window - (sent - frames)
+        r, _, _ = select.select([s], [], [], 0.01)
+        if not r:
+            continue
+        data = s.recv(1 << 20)
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 4:
+            (n,) = struct.unpack("!I", buf[:4])
+            if len(buf) < 4 + n:
+                break
+            frames += 1
+            nbytes += n
+            buf = buf[4 + n:]
     dt = time.monotonic() - t0
     print(f"frames {frames} bytes {nbytes} seconds {dt:.3f}", flush=True)
     return 0

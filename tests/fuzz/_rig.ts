@@ -28,7 +28,9 @@
 import { lib } from "../../ffi/lib.ts";
 import { EpollType, Loop } from "../../src/loop/loop.ts";
 import { Icmp } from "../../src/proto/icmp.ts";
-import { INACTIVITY_INTERVAL, LISTEN_V6, Tcp } from "../../src/proto/tcp.ts";
+import { INACTIVITY_INTERVAL, Tcp } from "../../src/proto/tcp.ts";
+import { LISTEN_V6 } from "../../src/fwd/listen.ts";
+import { FlowTable } from "../../src/flow/flow.ts";
 import { Udp } from "../../src/proto/udp.ts";
 import { Arena } from "../../src/tap/arena.ts";
 import { Tap, type TapBackend } from "../../src/tap/tap.ts";
@@ -57,6 +59,42 @@ export const FWD_TARGET = 80;
  * few connections stay far below, a level-triggered event nobody consumes goes far above.
  */
 export const WAKEUPS_MAX = 2000;
+
+/** Configurations the rig runs with: the variant of a run is its seed modulo their number. */
+export const VARIANTS = [
+  "pasta defaults, MTU 65520",
+  "passt, MTU 1500",
+  "MTU 1280, gateway not mapped to the host (--no-map-gw)",
+  "DNS forwarding (--dns-forward) to the host's loopback, both families",
+  "IPv4 only, MTU 576",
+  "IPv6 only",
+];
+
+/** The test context for configuration `variant`. */
+export function configure(variant: number): Ctx {
+  const v = variant % VARIANTS.length;
+  const c = v === 1
+    ? testCtx({ mode: "passt", mtu: 1500 })
+    : v === 2
+    ? testCtx({ mtu: 1280 })
+    : v === 4
+    ? testCtx({ v6: false, mtu: 576 })
+    : v === 5
+    ? testCtx({ v4: false })
+    : testCtx();
+  if (v === 2) {
+    // --no-map-gw: the host's loopback is not mapped, either family
+    c.conf.ip4.mapHostLoopback = 0;
+    c.conf.ip6.mapHostLoopback.fill(0);
+  }
+  if (v === 3) {
+    c.conf.ip4.dnsMatch = c.conf.ip4.dns[0]!;
+    c.conf.ip4.dnsHost = 0x7f000001;
+    c.conf.ip6.dnsMatch.set(c.conf.ip6.dns[0]!);
+    c.conf.ip6.dnsHost.set([0, 0, 0, 1]);
+  }
+  return c;
+}
 
 /** A TCP segment sent to the guest. */
 export interface Seg {
@@ -118,18 +156,20 @@ export class Rig implements TapBackend {
   #desc: Uint32Array | null = null;
   #descOff = -1;
 
-  /** Builds the rig; `patch` adjusts the configuration. */
-  constructor() {
-    const c = this.c = testCtx();
+  /** Builds the rig with configuration `variant` (see {@linkcode VARIANTS}). */
+  constructor(readonly variant = 0) {
+    const c = this.c = configure(variant);
     c.macGuest.set(GUEST_MAC);
     c.ip4AddrSeen = c.conf.ip4.addr;
     c.ip6AddrSeen.set(c.conf.ip6.addr);
     const tap = this.tap = new Tap(c, this.arena);
     tap.backend = this;
-    this.icmp = new Icmp(c, this.loop, tap, this.arena);
+    const flows = new FlowTable(Uint32Array.of(1, 2, 3, 4), 2048);
+    this.icmp = new Icmp(c, this.loop, tap, this.arena, flows);
     this.tcp = new Tcp(c, this.loop, tap, this.arena, {
       secret: Uint32Array.of(1, 2, 3, 4),
       capacity: 1024,
+      flows,
     });
     this.udp = new Udp(c, this.loop, tap, this.arena);
     tap.handlers.icmp = (cc, v6, l3, l4, len, now) =>
@@ -374,9 +414,9 @@ export class Rig implements TapBackend {
   fireTcpTimers(): number {
     const t = this.tcp.conns;
     let n = 0;
-    for (let i = 0; i < t.count; i++) {
+    for (let i = 0; i < t.high; i++) {
       const fd = t.timer[i]!;
-      if (fd < 0) continue;
+      if (!t.inUse(i) || fd < 0) continue;
       this.tcp.timerHandler(EPOLLIN, fd, i, this.now());
       n++;
     }
@@ -390,39 +430,47 @@ export class Rig implements TapBackend {
    * Throws a {@linkcode RigError} unless the TCP table and the UDP and ICMP sockets drain.
    */
   drain(reset: boolean, rounds = 40): void {
+    // Connections queued at a listener while descriptors ran out can be accepted late, even
+    // after the table was empty once: drain until it stays empty.
+    for (let pass = 0; pass < 3; pass++) {
+      this.#drainOnce(reset, rounds);
+      this.advance(200_000);
+      this.pump(1);
+      for (const fd of [...this.peers]) this.peerClose(fd, reset);
+      if (this.tcp.count === 0) break;
+    }
+    if (this.tcp.count > 0) throw new RigError(`TCP connections left: ${this.describe()}`);
+    if (this.udp.tracked !== 0) throw new RigError(`${this.udp.tracked} UDP flows after timeout`);
+    this.segs.length = 0;
+  }
+
+  #drainOnce(reset: boolean, rounds: number): void {
     for (const fd of [...this.peers]) this.peerClose(fd, reset);
-    let r = 0;
-    for (; r < rounds && this.tcp.count > 0; r++) {
+    for (let r = 0; r < rounds && this.tcp.count > 0; r++) {
       this.pump(2);
       // Connections queued at a host listener (while descriptors ran out) come in late.
       for (const fd of [...this.peers]) this.peerClose(fd, reset);
       this.fireTcpTimers();
       this.pump(1);
     }
-    if (this.tcp.count > 0) {
-      // Half-closed or idle connections the guest forgot: only the inactivity timeout ends
-      // them, between one and two scan intervals after their last activity.
-      this.idleReset += this.tcp.count;
-      const t = this.tcp.conns;
-      for (let i = 0; i < t.count; i++) {
-        const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
-        this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
-      }
-      const what = this.describe();
-      this.advance(INACTIVITY_INTERVAL);
-      this.pump(1);
-      this.advance(INACTIVITY_INTERVAL);
-      this.pump(2);
-      if (this.tcp.count > 0) {
-        throw new RigError(`TCP table not drained by timers and inactivity timeout: ${what}`);
-      }
+    if (this.tcp.count === 0) return;
+    // Half-closed or idle connections the guest forgot: only the inactivity timeout ends
+    // them, between one and two scan intervals after their last activity.
+    this.idleReset += this.tcp.count;
+    const t = this.tcp.conns;
+    for (let i = 0; i < t.high; i++) {
+      if (!t.inUse(i)) continue;
+      const k = `events 0x${t.events[i]!.toString(16)} timer ${t.timer[i]! >= 0 ? "yes" : "no"}`;
+      this.idleStates[k] = (this.idleStates[k] ?? 0) + 1;
     }
-    this.advance(200_000);
+    const what = this.describe();
+    this.advance(INACTIVITY_INTERVAL);
     this.pump(1);
-    for (const fd of [...this.peers]) this.peerClose(fd, reset);
-    if (this.tcp.count > 0) throw new RigError(`TCP connections left: ${this.describe()}`);
-    if (this.udp.tracked !== 0) throw new RigError(`${this.udp.tracked} UDP flows after timeout`);
-    this.segs.length = 0;
+    this.advance(INACTIVITY_INTERVAL);
+    this.pump(2);
+    if (this.tcp.count > 0) {
+      throw new RigError(`TCP table not drained by timers and inactivity timeout: ${what}`);
+    }
   }
 
   /**
@@ -449,7 +497,8 @@ export class Rig implements TapBackend {
   describe(): string {
     const t = this.tcp.conns;
     const st = [];
-    for (let i = 0; i < t.count; i++) {
+    for (let i = 0; i < t.high; i++) {
+      if (!t.inUse(i)) continue;
       st.push(
         `[${i}] events 0x${t.events[i]!.toString(16)} flags 0x${t.flags[i]!.toString(16)} ` +
           `epoll 0x${t.epollMask[i]!.toString(16)}`,

@@ -16,7 +16,8 @@
  * timeouts; the TCP table and UDP flows must be empty and the process must hold exactly the
  * descriptors it held at the start.
  *
- * A failure stores every batch since the last drain, so that the replay rebuilds the state.
+ * The configuration is one of the rig's variants, the seed modulo their number. A failure stores
+ * it and every batch since the last drain, so that the replay rebuilds the state.
  *
  * @module
  */
@@ -35,7 +36,7 @@ import {
   type Target,
   unpackParts,
 } from "./_lib.ts";
-import { HOST, Rig, WAKEUPS_MAX } from "./_rig.ts";
+import { HOST, Rig, VARIANTS, WAKEUPS_MAX } from "./_rig.ts";
 
 const DRAIN_EVERY = 500;
 
@@ -55,11 +56,17 @@ function batch(rng: Rng, rig: Rig): Uint8Array[] {
 
 /** Runs batches, draining after each window; returns the frames sent to the guest. */
 class Session {
-  readonly rig = new Rig();
-  readonly fds = countFds();
-  readonly fdList = listFds();
+  readonly rig: Rig;
+  readonly fds: number;
+  readonly fdList: Map<number, string>;
   readonly rng = new Rng(0x7a9);
   window: Uint8Array[][] = [];
+
+  constructor(readonly variant: number) {
+    this.rig = new Rig(variant);
+    this.fds = countFds();
+    this.fdList = listFds();
+  }
   maxRate = 0;
 
   feed(b: Uint8Array[]): void {
@@ -98,7 +105,7 @@ class Session {
   }
 
   corpus(): Uint8Array {
-    return packParts(this.window.map(packParts));
+    return packParts([Uint8Array.of(this.variant), ...this.window.map(packParts)]);
   }
 
   close(): void {
@@ -113,7 +120,7 @@ export const tap: Target = {
   run(opts: RunOptions): Stats {
     quiet();
     const rng = new Rng(opts.seed);
-    const s = new Session();
+    const s = new Session(opts.seed % VARIANTS.length);
     const t0 = performance.now();
     const step = Math.max(1, Math.floor(opts.inputs / 20));
     let frames = 0;
@@ -148,9 +155,10 @@ export const tap: Target = {
   },
   replay(input: Uint8Array): void {
     quiet();
-    const s = new Session();
+    const [variant, ...batches] = unpackParts(input);
+    const s = new Session(variant?.[0] ?? 0);
     try {
-      for (const b of unpackParts(input)) s.feed(unpackParts(b));
+      for (const b of batches) s.feed(unpackParts(b));
       s.drain();
     } finally {
       s.close();

@@ -21,7 +21,8 @@
  * episode, with the host peers closed and the guest silent, the timers drain the TCP table
  * and the process holds the descriptors it held at the start.
  *
- * A failure stores the episode's seed; the replay runs that episode again.
+ * The configuration is one of the rig's variants, the seed modulo their number. A failure stores
+ * the episode's seed and the variant; the replay runs that episode again.
  *
  * @module
  */
@@ -38,7 +39,7 @@ import {
   type Stats,
   type Target,
 } from "./_lib.ts";
-import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg, WAKEUPS_MAX } from "./_rig.ts";
+import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg, VARIANTS, WAKEUPS_MAX } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
 
@@ -251,9 +252,9 @@ class Episode {
 
 /** Runs episodes; counters for the report. */
 class Session {
-  readonly rig = new Rig();
-  readonly fds = countFds();
-  readonly fdList = listFds();
+  readonly rig: Rig;
+  readonly fds: number;
+  readonly fdList: Map<number, string>;
   steps = 0;
   segments = 0;
   hostActions = 0;
@@ -261,15 +262,22 @@ class Session {
   idleChecks = 0;
   maxRate = 0;
 
+  constructor(readonly variant: number) {
+    this.rig = new Rig(variant);
+    this.fds = countFds();
+    this.fdList = listFds();
+  }
+
   /** Runs the episode of `seed` for `steps` steps; throws a FuzzFailure with the seed. */
   episode(seed: number, steps: number, idleEvery: number): void {
     const rng = new Rng(seed);
     const e = new Episode(this.rig, rng);
-    const input = new Uint8Array(12);
+    const input = new Uint8Array(16);
     const idv = new DataView(input.buffer);
     idv.setUint32(0, seed);
     idv.setUint32(4, steps);
     idv.setUint32(8, idleEvery);
+    idv.setUint32(12, this.variant);
     try {
       for (let s = 0; s < steps; s++) {
         e.step();
@@ -318,7 +326,7 @@ export const tcp: Target = {
   run(opts: RunOptions): Stats {
     quiet();
     const rng = new Rng(opts.seed);
-    const s = new Session();
+    const s = new Session(opts.seed % VARIANTS.length);
     const t0 = performance.now();
     let next = Math.max(1, Math.floor(opts.inputs / 20));
     // Idle measurements cost real time: about one per episode in long runs, more in short ones.
@@ -358,7 +366,7 @@ export const tcp: Target = {
   replay(input: Uint8Array): void {
     quiet();
     const dv = new DataView(input.buffer, input.byteOffset, input.byteLength);
-    const s = new Session();
+    const s = new Session(input.length >= 16 ? dv.getUint32(12) : 0);
     try {
       s.episode(dv.getUint32(0), dv.getUint32(4), dv.getUint32(8));
     } finally {
