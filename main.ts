@@ -40,7 +40,13 @@ import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
-import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
+import {
+  applySeccomp,
+  execSandboxed,
+  isolate,
+  planSandbox,
+  sandboxed as inSandbox,
+} from "./src/isolation.ts";
 
 function modeOf(name: string): Mode | "qrap" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
@@ -121,13 +127,24 @@ function main(args: string[]): number {
     conf.foreground = true;
     if (!conf.debug) conf.quiet = true;
   }
+  const here = new URL(".", import.meta.url).pathname;
   if (!conf.foreground && readyFd < 0) {
-    const here = new URL(".", import.meta.url).pathname;
     const plan = planSandbox(conf, processIds());
     return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
   }
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  const sandboxed = readyFd >= 0 || inSandbox();
+  if (!sandboxed) {
+    // In the foreground, the same sandbox as the daemon's, entered by
+    // exec'ing ourselves in place: warnings and the PID file now, as the
+    // files and IDs we have now may be gone then
+    for (const w of result.warnings) warn(w);
+    writePidFile(conf.pidFile);
+    const msg = execSandboxed([`${here}${mode}`, ...argv], planSandbox(conf, processIds()));
+    write(Deno.stderr, msg + "\n");
+    return 1;
+  }
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
@@ -138,11 +155,10 @@ function main(args: string[]): number {
       return 1;
     }
   }
-  for (const w of result.warnings) warn(w);
+  if (readyFd >= 0) { for (const w of result.warnings) warn(w); }
   try {
     const rt = setup(conf);
     if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
-    if (readyFd < 0) writePidFile(conf.pidFile);
     if (readyFd >= 0) {
       // Messages so far reached the caller's terminal; from now on, syslog (or
       // the log file), and our standard descriptors no longer hold the
@@ -150,9 +166,10 @@ function main(args: string[]): number {
       const syslog = conf.logFile ? null : openSyslog();
       detachStdio();
       setLogTargets({ stderr: false, syslog });
-      // The daemon was started in its own mount namespace: empty root, no capabilities
-      isolate(mode, true);
     }
+    // Started in our own mount namespace (daemon, or foreground through
+    // passt-helper): empty root, no capabilities
+    isolate(mode, true);
     applySeccomp(mode);
     notifyParent(readyFd);
     readyFd = -1;
