@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { PASST } from "../_helpers/e2e.ts";
+import { have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
 import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
   cpuTicks,
@@ -197,6 +197,49 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
       const err = new TextDecoder().decode(out.stderr);
       assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
+    }
+  },
+});
+
+/** Opens UDP flows to the gateway until `N`, then binds new ports for pasta's auto rescan. */
+const UDP_FLOOD = `
+import socket, sys, time
+gw = sys.argv[1]
+socks = []
+for i in range(110):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b'x', (gw, 40000 + i))
+    socks.append(s)
+time.sleep(0.5)
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.bind(('0.0.0.0', int(sys.argv[2]))); l.listen(1)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('0.0.0.0', int(sys.argv[2]) + 1))
+time.sleep(3)
+print('done', flush=True)
+`;
+
+Deno.test({
+  name: "fault: pasta under ulimit -n 128, out of descriptors, isn't killed by its own filter",
+  ignore: !isRoot() || !have("python3"),
+  async fn(): Promise<void> {
+    const dir = Deno.makeTempDirSync();
+    Deno.writeTextFileSync(`${dir}/flood.py`, UDP_FLOOD);
+    const port = freePort();
+    const gw = "$(ip -4 route show default | cut -d' ' -f3)";
+    const cmd = `python3 ${dir}/flood.py ${gw} ${port}`;
+    try {
+      // Seccomp is on in the foreground too: every error path runs under it
+      const r = await run([
+        "sh",
+        "-c",
+        `ulimit -n 128 && exec ${PASTA} -f --config-net -- sh -c "${cmd}"`,
+      ]);
+      assert.ok(r.code < 128, `pasta ended by signal ${r.code - 128}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /panicked|Bad system call/);
+      assert.ok(r.stderr.trim().split("\n").length <= 1, `one line at most: ${r.stderr}`);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 });
