@@ -30,10 +30,12 @@ function sleep(ms: number): Promise<void> {
 /** A passt in the foreground on a fresh socket, with `args`; stopped by `stop()`. */
 async function startPasst(args: string[]): Promise<{
   pid: number;
+  sock: string;
   guest: PasstGuest;
   stop: () => Promise<string>;
 }> {
   const dir = Deno.makeTempDirSync();
+  Deno.chmodSync(dir, 0o777); // root runs as nobody
   const sock = `${dir}/passt.sock`;
   const child = new Deno.Command(PASST, {
     args: ["-f", "-s", sock, ...GUEST_ARGS, ...args],
@@ -44,6 +46,7 @@ async function startPasst(args: string[]): Promise<{
   const guest = await PasstGuest.connect(sock);
   return {
     pid: child.pid,
+    sock,
     guest,
     async stop(): Promise<string> {
       guest.close();
@@ -130,6 +133,7 @@ Deno.test({
   async fn(): Promise<void> {
     const fwd = freePort();
     const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
     const sock = `${dir}/passt.sock`;
     const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
     const child = new Deno.Command("sh", {
@@ -224,6 +228,7 @@ Deno.test({
   ignore: !isRoot() || !have("python3"),
   async fn(): Promise<void> {
     const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
     Deno.writeTextFileSync(`${dir}/flood.py`, UDP_FLOOD);
     const port = freePort();
     const gw = "$(ip -4 route show default | cut -d' ' -f3)";
@@ -239,6 +244,152 @@ Deno.test({
       assert.doesNotMatch(r.stderr, /panicked|Bad system call/);
       assert.ok(r.stderr.trim().split("\n").length <= 1, `one line at most: ${r.stderr}`);
     } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Host server that sends `len` bytes to each client; resolves each connection's end. */
+function bulkServer(len: number): { port: number; ends: Promise<string>[]; close: () => void } {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const ends: Promise<string>[] = [];
+  const loop = (async () => {
+    for await (const c of server) {
+      ends.push((async () => {
+        const chunk = new Uint8Array(1 << 16);
+        try {
+          for (let sent = 0; sent < len; sent += chunk.length) await c.write(chunk);
+          await c.closeWrite();
+          const b = new Uint8Array(16);
+          while ((await c.read(b)) !== null) { /* until the peer goes */ }
+          return "eof";
+        } catch (e) {
+          return (e as Error).name;
+        } finally {
+          c.close();
+        }
+      })());
+    }
+  })();
+  return {
+    port: (server.addr as Deno.NetAddr).port,
+    ends,
+    close(): void {
+      server.close();
+      void loop.catch(() => {});
+    },
+  };
+}
+
+/** Opens a connection from the scripted guest to the host's `port`; returns its sequence state. */
+async function guestConnect(
+  guest: PasstGuest,
+  sport: number,
+  port: number,
+): Promise<{ seq: number; ack: number }> {
+  await guest.send(tcp4Frame(GUEST4, GW4, sport, port, 1000, 0, SYN));
+  const sa = await guest.recvTcp((s) =>
+    s.dport === sport && (s.flags & (SYN | ACK)) === (SYN | ACK)
+  );
+  assert.ok(sa, "SYN-ACK");
+  await guest.send(tcp4Frame(GUEST4, GW4, sport, port, 1001, sa.seq + 1, ACK));
+  return { seq: 1001, ack: sa.seq + 1 };
+}
+
+/** Descriptors of process `pid`. */
+function fdCount(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+Deno.test({
+  name: "fault: the guest vanishing mid-transfer leaves passt serving, no descriptor leaked",
+  async fn(): Promise<void> {
+    const bulk = bulkServer(64 << 20);
+    const p = await startPasst([]);
+    try {
+      // One round trip first, so that the baseline has every lazy descriptor
+      const base = await guestConnect(p.guest, 41000, bulk.port);
+      await p.guest.send(tcp4Frame(GUEST4, GW4, 41000, bulk.port, base.seq, base.ack, RST | ACK));
+      await new Promise((r) => setTimeout(r, 300));
+      const fds0 = fdCount(p.pid);
+      // Data flows to the guest, which reads a little and disappears
+      await guestConnect(p.guest, 41001, bulk.port);
+      const data = await p.guest.recvTcp((s) => s.dport === 41001 && s.payload.length > 0);
+      assert.ok(data, "data reaches the guest");
+      p.guest.close();
+      // The host side ends (reset, or end of stream) and the descriptors come back
+      for (let t = 0; t < 300 && bulk.ends.length < 2; t++) await sleep(50);
+      const end = await Promise.race([bulk.ends[1]!, sleep(30_000).then(() => "timeout")]);
+      assert.notEqual(end, "timeout", "the host connection ends after the guest is gone");
+      // Its own socket went with the guest
+      for (let t = 0; t < 100 && fdCount(p.pid) > fds0 - 1; t++) await sleep(50);
+      const left = [...Deno.readDirSync(`/proc/${p.pid}/fd`)].map((e) => {
+        try {
+          return Deno.readLinkSync(`/proc/${p.pid}/fd/${e.name}`);
+        } catch {
+          return "?";
+        }
+      });
+      assert.equal(fdCount(p.pid), fds0 - 1, `no descriptor leaked: ${left.join(" ")}`);
+      // A new guest is served
+      const guest2 = await PasstGuest.connect(p.sock);
+      try {
+        await guestConnect(guest2, 41002, bulk.port);
+        const more = await guest2.recvTcp((s) => s.dport === 41002 && s.payload.length > 0);
+        assert.ok(more, "data reaches the next guest");
+      } finally {
+        guest2.close();
+      }
+    } finally {
+      await p.stop();
+      bulk.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "fault: SIGTERM during a transfer ends passt at once with status 0, one clean exit",
+  async fn(): Promise<void> {
+    const bulk = bulkServer(256 << 20);
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const sock = `${dir}/passt.sock`;
+    const child = new Deno.Command(PASST, {
+      args: ["-f", "-s", sock, ...GUEST_ARGS],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    try {
+      await guestConnect(guest, 42000, bulk.port);
+      // Keep the data coming: acknowledge what arrives, for a while
+      let got = 0;
+      for (let k = 0; k < 50; k++) {
+        const s = await guest.recvTcp((s) => s.dport === 42000 && s.payload.length > 0);
+        assert.ok(s, "data flows");
+        got += s.payload.length;
+        const ack = (s.seq + s.payload.length) >>> 0;
+        await guest.send(tcp4Frame(GUEST4, GW4, 42000, bulk.port, 1001, ack, ACK));
+      }
+      assert.ok(got > 0);
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const out = await child.output();
+      const ms = Date.now() - t0;
+      assert.equal(out.code, 0, "SIGTERM is a clean exit");
+      assert.ok(ms < 3000, `exited in ${ms} ms`);
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at |panicked|Error/m, "no stack trace, no error");
+    } finally {
+      guest.close();
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await child.output().catch(() => null);
+      bulk.close();
       Deno.removeSync(dir, { recursive: true });
     }
   },
