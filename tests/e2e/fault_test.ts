@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import { have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
 import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
@@ -19,9 +20,11 @@ import {
   GUEST4,
   GUEST_ARGS,
   GW4,
+  ip4,
   PasstGuest,
   tcp4Frame,
 } from "../_helpers/passt_guest.ts";
+import { ether, GUEST_MAC, ipv4Packet, udp4 } from "../_helpers/frames.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -391,6 +394,81 @@ Deno.test({
       await child.output().catch(() => null);
       bulk.close();
       Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** A UDP datagram from the guest, Ethernet framed (IPv4, UDP checksum 0). */
+function udp4Frame(sport: number, dport: number, payload: Uint8Array): Uint8Array {
+  const ip = ipv4Packet(ip4(GUEST4), ip4(GW4), 17, udp4(sport, dport, payload));
+  return ether(Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55), GUEST_MAC, 0x0800, ip);
+}
+
+Deno.test({
+  name: "fault: UDP flows using up passt's descriptors: it keeps serving and recovers",
+  async fn(): Promise<void> {
+    const echo = dgram.createSocket("udp4");
+    echo.on("message", (d, a) => echo.send(d, a.port, a.address));
+    await new Promise<void>((r) => echo.bind(0, "127.0.0.1", r));
+    const echoPort = echo.address().port;
+    const fwd = freePort();
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const sock = `${dir}/passt.sock`;
+    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
+    const child = new Deno.Command("sh", {
+      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { PASST_UDP_TIMEOUT_MS: "2000" },
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    const te = new TextEncoder();
+    /** Sends to the echo server from `sport`; whether the echo comes back. */
+    const echoed = async (sport: number): Promise<boolean> => {
+      await guest.send(udp4Frame(sport, echoPort, te.encode(`hi${sport}`)));
+      const end = Date.now() + 1500;
+      while (Date.now() < end) {
+        const f = await guest.recv(Math.max(1, end - Date.now()));
+        if (!f) return false;
+        if (f.length > 42 && f[23] === 17 && ((f[36]! << 8) | f[37]!) === sport) return true;
+      }
+      return false;
+    };
+    try {
+      assert.ok(await echoed(50000), "UDP works before");
+      // A flow per source port until descriptors run out
+      for (let k = 1; k <= 80; k++) {
+        await guest.send(udp4Frame(50000 + k, echoPort, te.encode("x")));
+      }
+      await sleep(300);
+      while (await guest.recv(200)) { /* drain the echoes */ }
+      assert.ok(fdCount(child.pid) >= 60, `out of descriptors: ${fdCount(child.pid)}`);
+      const before = cpuTicks(child.pid);
+      await sleep(1000);
+      const used = cpuTicks(child.pid) - before;
+      assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s out of descriptors`);
+      // Still serving: TCP to the guest still gets its SYN across
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: fwd });
+      c.close();
+      // The flows age out, then UDP works again
+      let ok = false;
+      for (let t = 0; t < 10 && !ok; t++) ok = await echoed(51000 + t);
+      assert.ok(ok, "UDP works again once the flows expired");
+      assert.ok(fdCount(child.pid) < 64, "descriptors came back");
+    } finally {
+      guest.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // exited
+      }
+      const out = await child.output();
+      echo.close();
+      Deno.removeSync(dir, { recursive: true });
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at |panicked/m, "no stack trace");
     }
   },
 });
