@@ -62,7 +62,7 @@
  */
 
 import type { Conf } from "./context.ts";
-import { helperPath, lib } from "../ffi/lib.ts";
+import { helperPath, lib, libPath } from "../ffi/lib.ts";
 import { debug } from "./log.ts";
 import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
 
@@ -199,7 +199,11 @@ export function execSandboxed(argv: string[], plan: SandboxPlan): string {
     ...argv,
   ];
   Deno.env.set(SANDBOXED_ENV, "1");
+  // The launcher skips its build check for a given library: it ran already
+  const given = Deno.env.get("PASST_FFI_LIB");
+  if (given === undefined) Deno.env.set("PASST_FFI_LIB", libPath());
   const rc = ffi.pf_execvp(argvBuf(args));
+  if (given === undefined) Deno.env.delete("PASST_FFI_LIB");
   Deno.env.delete(SANDBOXED_ENV);
   if (userns >= 0) ffi.pf_close(userns);
   return `Couldn't start ${args[0]}: ${errText(-rc)}`;
