@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Mode } from "./src/context.ts";
+import type { Conf, Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
 import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
@@ -32,13 +32,16 @@ import {
   setLogTargets,
   warn,
 } from "./src/log.ts";
-import { describe, LoopFault } from "./src/loop/loop.ts";
+import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
+import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
 import { lib } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
-import { runLoop, setup, StartupError } from "./src/run.ts";
+import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
-import { daemonFd, notifyParent, startDaemon } from "./src/daemon.ts";
+import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
+import { listenUnix } from "./src/passt/tap_passt.ts";
+import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import {
   applySeccomp,
@@ -79,12 +82,68 @@ function detachStdio(): void {
   lib().pf_detach_stdio();
 }
 
-function writePidFile(path: string | null): void {
-  if (!path) return;
-  Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+/** The one line to print for an error: its message, never a stack. */
+function errorLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n", 1)[0] || "Unexpected error";
 }
 
+/** Opens the PID file for writing, as upstream's conf_open_files(); returns the fd. */
+function openPidFile(path: string): number {
+  const fd = lib().pf_open(cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
+  if (fd < 0) throw new ConfError(`Couldn't open PID file ${path}: ${strerror(-fd)}`);
+  return fd;
+}
+
+/**
+ * Creates (or truncates) the log file for a daemon that will run as
+ * `uid`:`gid` (-1: same) and gives it to that user, as upstream opens it
+ * before changing user: the daemon then opens it by its path.
+ */
+function createLogFile(path: string, uid: number, gid: number): void {
+  const fd = lib().pf_open(cstr(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600);
+  if (fd < 0) throw new ConfError(`Couldn't open log file ${path}: ${strerror(-fd)}`);
+  lib().pf_close(fd);
+  try {
+    Deno.chownSync(path, uid >= 0 ? uid : null, gid >= 0 ? gid : null);
+  } catch (e) {
+    throw new ConfError(`Couldn't open log file ${path}: ${errorText(e)}`);
+  }
+}
+
+/** Writes `pid` to the open PID file `fd` and closes it. */
+function writePid(fd: number, pid: number): void {
+  const text = new TextEncoder().encode(`${pid}\n`);
+  lib().pf_write(fd, text, 0, text.length);
+  lib().pf_close(fd);
+}
+
+/**
+ * Runs passt, pasta or qrap; returns the exit status. Every failure, expected
+ * or not, ends as one line (on stderr, to the parent of a daemon, or to the
+ * log once the daemon is detached) and status 1: no stack trace.
+ */
 function main(args: string[]): number {
+  const readyFd = daemonFd();
+  const state = { detached: false, notified: false };
+  try {
+    return run(args, readyFd, state);
+  } catch (e) {
+    const line = errorLine(e);
+    // The trace is for developers: with --debug only, as a debug message
+    if (e instanceof Error && e.stack) debug(e.stack);
+    if (state.detached) err(line);
+    else if (readyFd >= 0 && !state.notified) notifyParent(readyFd, line);
+    else write(Deno.stderr, line + "\n");
+    return 1;
+  }
+}
+
+function run(
+  args: string[],
+  readyFd: number,
+  state: { detached: boolean; notified: boolean },
+): number {
   const [name = "", ...argv] = args;
   const mode = modeOf(name);
   if (mode === null) {
@@ -94,27 +153,20 @@ function main(args: string[]): number {
   if (mode === "qrap") return qrapMain(argv);
   setIdent(mode);
 
-  let readyFd = daemonFd();
-  let setupDone = false;
-  let result: ConfResult;
-  try {
-    const ids = processIds();
-    result = parseConf(mode, argv, discover, {
-      euid: ids.euid,
-      egid: ids.egid,
-      uidMap: readSysFileOr("/proc/self/uid_map"),
-    });
-  } catch (e) {
-    if (e instanceof ConfError) {
-      if (readyFd >= 0) notifyParent(readyFd, e.message);
-      else write(Deno.stderr, e.message + "\n");
-      return 1;
-    }
-    throw e;
-  }
+  const ids = processIds();
+  const result: ConfResult = parseConf(mode, argv, discover, {
+    euid: ids.euid,
+    egid: ids.egid,
+    uidMap: readSysFileOr("/proc/self/uid_map"),
+  });
   if (result.kind === "help") {
     write(Deno.stdout, result.text);
-    return 1;
+    return 0;
+  }
+  if (result.kind === "capabilities") {
+    // upstream prints these with info() before logging is set up: on stderr
+    write(Deno.stderr, result.text);
+    return 0;
   }
   if (result.kind === "version") {
     write(Deno.stdout, result.text);
@@ -127,75 +179,100 @@ function main(args: string[]): number {
     conf.foreground = true;
     if (!conf.debug) conf.quiet = true;
   }
-  const here = new URL(".", import.meta.url).pathname;
-  if (!conf.foreground && readyFd < 0) {
-    const plan = planSandbox(conf, processIds());
-    return startDaemon(`${here}${mode}`, argv, conf.pidFile, plan);
-  }
+  if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
 
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
-  const sandboxed = readyFd >= 0 || inSandbox();
-  if (!sandboxed) {
-    // In the foreground, the same sandbox as the daemon's, entered by
-    // exec'ing ourselves in place: warnings and the PID file now, as the
-    // files and IDs we have now may be gone then
-    for (const w of result.warnings) warn(w);
-    writePidFile(conf.pidFile);
-    const msg = execSandboxed([`${here}${mode}`, ...argv], planSandbox(conf, processIds()));
-    write(Deno.stderr, msg + "\n");
-    return 1;
-  }
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
+  // The foreground enters the daemon's sandbox too, by exec'ing itself in place
+  const reexec = readyFd < 0 && inSandbox();
+  if (readyFd < 0 && !reexec) return foreground(mode, argv, conf, result);
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
     } catch (e) {
-      const msg = `Couldn't open log file ${conf.logFile}: ${(e as Error).message}`;
-      if (readyFd >= 0) notifyParent(readyFd, msg);
-      else write(Deno.stderr, msg + "\n");
-      return 1;
+      throw new ConfError(`Couldn't open log file ${conf.logFile}: ${errorText(e)}`);
     }
   }
-  if (readyFd >= 0) { for (const w of result.warnings) warn(w); }
+  if (!reexec) {
+    for (const w of result.warnings) warn(w);
+    for (const n of result.notes) info(n);
+  }
+  const rt = setup(conf);
+  if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
+  if (readyFd >= 0) {
+    // Messages so far reached the caller's terminal; from now on, syslog (or
+    // the log file), and our standard descriptors no longer hold the
+    // caller's pipes open (Podman waits for their end).
+    const syslog = conf.logFile ? null : openSyslog();
+    detachStdio();
+    setLogTargets({ stderr: false, syslog });
+  }
+  // Started in our own mount namespace (the daemon, or the foreground through
+  // passt-helper): empty root, no capabilities
+  isolate(mode, true, conf.chrootFallback);
+  applySeccomp(mode);
+  notifyParent(readyFd);
+  state.notified = true;
+  state.detached = readyFd >= 0;
+  return runLoop(rt);
+}
+
+/**
+ * In the foreground, before the sandbox: what needs the caller's privileges
+ * (PID file, with our PID, which the exec keeps; log file; passt's socket),
+ * the warnings, then the exec in place through passt-helper. Returns only on
+ * failure.
+ */
+function foreground(mode: Mode, argv: string[], conf: Conf, result: ConfResult): number {
+  const here = new URL(".", import.meta.url).pathname;
+  const plan = planSandbox(conf, processIds());
+  if (result.kind === "conf") {
+    for (const w of result.warnings) warn(w);
+    for (const n of result.notes) info(n);
+  }
+  if (conf.pidFile) writePid(openPidFile(conf.pidFile), Deno.pid);
+  const changesUser = plan.uid >= 0 || plan.gid >= 0;
+  if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
+  let listener: { fd: number; path: string } | null = null;
+  if (mode === "passt" && conf.fd < 0 && changesUser) {
+    listener = listenUnix(conf.socketPath);
+    passListener(listener.fd, listener.path);
+  }
+  const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
+  const msg = execSandboxed([...self, ...argv], plan);
+  if (listener !== null) lib().pf_close(listener.fd);
+  write(Deno.stderr, msg + "\n");
+  return 1;
+}
+
+/**
+ * The parent of a daemon: opens what needs the caller's privileges (PID file,
+ * passt's socket when the daemon changes user), starts the daemon and waits
+ * for its report.
+ */
+function background(mode: Mode, argv: string[], conf: Conf): number {
+  const here = new URL(".", import.meta.url).pathname;
+  const plan = planSandbox(conf, processIds());
+  if (mode === "pasta") checkNsTarget(conf);
+  const pidFd = conf.pidFile ? openPidFile(conf.pidFile) : -1;
+  let listener: { fd: number; path: string } | null = null;
   try {
-    const rt = setup(conf);
-    if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
-    if (readyFd >= 0) {
-      // Messages so far reached the caller's terminal; from now on, syslog (or
-      // the log file), and our standard descriptors no longer hold the
-      // caller's pipes open (Podman waits for their end).
-      const syslog = conf.logFile ? null : openSyslog();
-      detachStdio();
-      setLogTargets({ stderr: false, syslog });
+    // What the daemon, as another user, may not be able to create: do it now
+    const changesUser = plan.uid >= 0 || plan.gid >= 0;
+    if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
+    // Bind passt's socket before the daemon changes user, as upstream
+    if (mode === "passt" && conf.fd < 0 && changesUser) {
+      listener = listenUnix(conf.socketPath);
+      passListener(listener.fd, listener.path);
     }
-    // Started in our own mount namespace (daemon, or foreground through
-    // passt-helper): empty root, no capabilities
-    isolate(mode, true);
-    applySeccomp(mode);
-    notifyParent(readyFd);
-    readyFd = -1;
-    setupDone = true;
-    return runLoop(rt);
-  } catch (e) {
-    // One line, never a stack trace (with --debug, the trace as a debug message)
-    const expected = e instanceof StartupError || e instanceof ConfError ||
-      e instanceof LoopFault;
-    const msg = expected ? (e as Error).message : describe(e);
-    if (readyFd >= 0) notifyParent(readyFd, msg);
-    else if (!setupDone) write(Deno.stderr, msg + "\n");
-    else err(msg);
-    if (!expected && e instanceof Error && e.stack) debug(e.stack);
-    return 1;
+    const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
+    const pid = startDaemon(self, argv, plan);
+    if (pid < 0) return 1;
+    if (pidFd >= 0) writePid(pidFd, pid);
+    return 0;
+  } finally {
+    if (listener !== null) lib().pf_close(listener.fd);
+    if (pidFd >= 0) lib().pf_close(pidFd);
   }
 }
 
-/** Runs main(): whatever escapes it is still one line and status 1. */
-function guarded(args: string[]): number {
-  try {
-    return main(args);
-  } catch (e) {
-    write(Deno.stderr, describe(e) + "\n");
-    return 1;
-  }
-}
-
-Deno.exit(guarded(Deno.args));
+Deno.exit(main(Deno.args));

@@ -468,3 +468,15 @@ export function errnoByName(name: string): number | undefined {
   }
   return BY_NAME.get(name);
 }
+
+/**
+ * The strerror() text of an error from Deno's file API ("No such file or
+ * directory (os error 2): open '/x'" gives "No such file or directory"), or
+ * the first line of any other error's message.
+ */
+export function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /\(os error (\d+)\)/.exec(msg);
+  if (m !== null) return strerror(Number(m[1]));
+  return msg.split("\n", 1)[0] ?? msg;
+}

@@ -4,9 +4,10 @@
 /**
  * `lib.ts` - loads `libpasst_ffi.so` once per process.
  *
- * The path is `$PASST_FFI_LIB` if set, else `native/build/libpasst_ffi.so`
- * next to this checkout. The library stays loaded for the life of the
- * process.
+ * The path is `$PASST_FFI_LIB` if set; else, in a program built with
+ * `deno compile`, `libpasst_ffi.so` next to the executable; else
+ * `native/build/libpasst_ffi.so` in this tree. The library stays loaded for
+ * the life of the process.
  *
  * @module
  */
@@ -18,7 +19,16 @@ export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 let loaded: NativeSymbols | null = null;
 
-/** Path the library is loaded from: `$PASST_FFI_LIB`, or the build directory. */
+/** File name of the library next to a compiled executable. */
+export const LIB_NAME = "libpasst_ffi.so";
+
+/** Where the library is when not overridden: next to a compiled `exe`, else in this tree. */
+export function defaultLibPath(standalone: boolean, exe: string): string {
+  if (standalone) return `${exe.slice(0, exe.lastIndexOf("/") + 1)}${LIB_NAME}`;
+  return new URL(`../native/build/${LIB_NAME}`, import.meta.url).pathname;
+}
+
+/** Path the library is loaded from: `$PASST_FFI_LIB`, or {@linkcode defaultLibPath}. */
 export function libPath(): string {
   let env: string | undefined;
   try {
@@ -28,7 +38,7 @@ export function libPath(): string {
     if (!(e instanceof Deno.errors.NotCapable)) throw e;
   }
   if (env) return env;
-  return new URL("../native/build/libpasst_ffi.so", import.meta.url).pathname;
+  return defaultLibPath(Deno.build.standalone, Deno.build.standalone ? Deno.execPath() : "");
 }
 
 /** Path of the `passt-helper` program, built beside the library. */
@@ -48,7 +58,10 @@ export function lib(): NativeSymbols {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw e;
     }
-    const reason = e instanceof Error ? e.message : String(e);
+    // Deno repeats "Could not open library: "; the loader's own words follow
+    const reason = (e instanceof Error ? e.message : String(e))
+      .replace(/^(Could not open library: )+/, "")
+      .replace(`${path}: `, "");
     throw new Error(
       `Cannot load native library ${path}: ${reason}; build it with "deno task build"`,
       { cause: e },

@@ -8,8 +8,7 @@
  * One entry per function declared in `native/passt_ffi.h`, keyed by its C
  * name; each parameter carries its C declaration as a comment. This is the
  * only file that names C types. Every function returns `int32_t`: a count,
- * fd or 0 on success, `-errno` on failure; `pf_arena_map` alone returns a
- * pointer. `tests/ffi/symbols_test.ts` checks this table against the header.
+ * fd or 0 on success, `-errno` on failure. `tests/ffi/symbols_test.ts` checks this table against the header.
  *
  * @module
  */
@@ -419,12 +418,6 @@ export const SYMBOLS = {
     parameters: [],
     result: "i32",
   },
-  pf_arena_map: {
-    parameters: [
-      "u32", // uint32_t size
-    ],
-    result: "pointer", // void *
-  },
   pf_kill: {
     parameters: [
       "i32", // int32_t pid
@@ -599,6 +592,93 @@ export const SYMBOLS = {
     parameters: [
       "i32", // int32_t pasta
       "i32", // int32_t install
+    ],
+    result: "i32",
+  },
+  // vhost_user.c
+  pf_vu_reset: { parameters: [], result: "i32" },
+  pf_vu_set_features: {
+    parameters: [
+      "u32", // uint32_t flags
+    ],
+    result: "i32",
+  },
+  pf_vu_set_mem_table: {
+    parameters: [
+      "buffer", // uint8_t *buf
+      "u32", // uint32_t off
+      "u32", // uint32_t len
+      "u32", // uint32_t fds_off
+      "u32", // uint32_t nfds
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_num: {
+    parameters: [
+      "u32", // uint32_t idx
+      "u32", // uint32_t num
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_addr: {
+    parameters: [
+      "buffer", // uint8_t *buf
+      "u32", // uint32_t off
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_base: {
+    parameters: [
+      "u32", // uint32_t idx
+      "u32", // uint32_t base
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_get_base: {
+    parameters: [
+      "u32", // uint32_t idx
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_call: {
+    parameters: [
+      "u32", // uint32_t idx
+      "i32", // int32_t fd
+    ],
+    result: "i32",
+  },
+  pf_vu_vring_active: {
+    parameters: [
+      "u32", // uint32_t idx
+      "u32", // uint32_t on
+    ],
+    result: "i32",
+  },
+  pf_vu_dropped: { parameters: [], result: "i32" },
+  pf_vu_tx: {
+    parameters: [
+      "buffer", // uint8_t *arena
+      "u32", // uint32_t in_off
+      "u32", // uint32_t in_len
+      "u32", // uint32_t desc_off
+      "u32", // uint32_t max
+    ],
+    result: "i32",
+  },
+  pf_vu_rx: {
+    parameters: [
+      "buffer", // uint8_t *arena
+      "u32", // uint32_t arena_len
+      "u32", // uint32_t desc_off
+      "u32", // uint32_t count
+    ],
+    result: "i32",
+  },
+  pf_vu_msg_recv: {
+    parameters: [
+      "i32", // int32_t fd
+      "buffer", // uint8_t *buf
+      "u32", // uint32_t off
     ],
     result: "i32",
   },

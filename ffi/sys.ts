@@ -12,7 +12,7 @@
  * words, laid out as the `*_WORDS` and index constants below say. Set-up
  * code turns a failure into an exception with {@linkcode sysCheck}, or calls
  * one of the few wrappers documented as throwing ({@linkcode tapOpen},
- * {@linkcode nsTapOpen}, {@linkcode mapArena}), which name the object in
+ * {@linkcode nsTapOpen}), which name the object in
  * the message: `Cannot open tap device "tap0": EPERM (Operation not
  * permitted)`. Wrappers taking strings or building socket addresses
  * allocate, and belong on cold paths only.
@@ -20,7 +20,7 @@
  * @module
  */
 
-import { EINVAL, ENOMEM, errnoName, strerror } from "./errno.ts";
+import { EINVAL, errnoName, strerror } from "./errno.ts";
 import { lib } from "./lib.ts";
 
 // Address families, socket types and protocols
@@ -936,18 +936,6 @@ export function getrandom(buf: Uint8Array, off: number, len: number, flags = 0):
 /** Raise the soft RLIMIT_NOFILE to the hard limit: new limit or -errno. */
 export function raiseNofile(): number {
   return lib().pf_raise_nofile();
-}
-
-/**
- * Map zeroed native memory for packet buffers (asking for huge pages); it
- * stays mapped for the life of the process. Throws {@linkcode SysError}.
- *
- * @param size Size in bytes, below 4 GiB
- */
-export function mapArena(size: number): ArrayBuffer {
-  const p = lib().pf_arena_map(size);
-  if (p === null) throw new SysError(ENOMEM, `map ${size} bytes for packet buffers`, "mmap");
-  return Deno.UnsafePointerView.getArrayBuffer(p, size);
 }
 
 /** kill(2): 0 or -errno. */

@@ -522,43 +522,92 @@ static int drop_all_threads(int dfd)
 }
 
 /**
- * pivot_empty_root() - Make an empty read-only tmpfs our root directory
+ * move_root() - Empty tmpfs on /tmp (the working directory) as root, by chroot()
  *
- * Needs our own mount namespace: every task sharing it gets the new root.
+ * For roots pivot_root() refuses (rootfs, an initramfs): the tmpfs is moved
+ * over / and becomes the root with chroot(), as upstream's --chroot-fallback.
  *
  * Return: 0, or -errno
  */
-int pivot_empty_root(void)
+static int move_root(void)
 {
-	if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
-	    mount("", "/tmp", "tmpfs",
-		  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
-		  "nr_inodes=2,nr_blocks=0") ||
-	    chdir("/tmp") ||
-	    syscall(SYS_pivot_root, ".", ".") ||
-	    umount2(".", MNT_DETACH))
+	if (mount("/tmp", "/", "", MS_MOVE, NULL) || chroot(".") || chdir("/"))
 		return -errno;
 	return 0;
 }
 
 /**
+ * enter_tmp_root() - Make the working directory (an empty tmpfs) our root
+ * @chroot_fallback:	Use move_root() if pivot_root() fails
+ * @fallback:		Set to 1 if move_root() was used
+ *
+ * Return: 0, or -errno
+ */
+static int enter_tmp_root(int chroot_fallback, int *fallback)
+{
+	int rc;
+
+	if (!syscall(SYS_pivot_root, ".", "."))
+		return umount2(".", MNT_DETACH) ? -errno : 0;
+	if (!chroot_fallback)
+		return -errno;
+	rc = move_root();
+	*fallback = !rc;
+	return rc;
+}
+
+/**
+ * pivot_empty_root() - Make an empty read-only tmpfs our root directory
+ *
+ * Needs our own mount namespace: every task sharing it gets the new root.
+ * For passt-helper's namespace socket server.
+ *
+ * Return: 0, or -errno
+ */
+int pivot_empty_root(void)
+{
+	int fallback = 0;
+
+	if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
+	    mount("", "/tmp", "tmpfs",
+		  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
+		  "nr_inodes=2,nr_blocks=0") ||
+	    chdir("/tmp"))
+		return -errno;
+	return enter_tmp_root(0, &fallback);
+}
+
+/**
  * pf_isolate() - Empty read-only root, then capabilities dropped everywhere
- * @pivot:	Non-zero to move the root (needs our own mount namespace)
+ * @pivot:	PF_ISOLATE_PIVOT to move the root (needs our own mount
+ *		namespace), plus PF_ISOLATE_CHROOT to fall back to chroot()
+ *		where pivot_root() fails
  * @keep_caps:	Capabilities 0..31 this thread keeps (effective, permitted)
  *
- * Return: 0, or -errno of the first failed step
+ * Return: 0, 1 if the chroot() fallback was used, or -errno of the first
+ * failed step
  */
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 {
-	int dfd, rc = 0;
+	int dfd, rc = 0, fallback = 0;
 
 	dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 
-	if (pivot && (rc = pivot_empty_root())) {
-		close(dfd);
-		return rc;
+	if (pivot & PF_ISOLATE_PIVOT) {
+		if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
+		    mount("", "/tmp", "tmpfs",
+			  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
+			  "nr_inodes=2,nr_blocks=0") ||
+		    chdir("/tmp"))
+			rc = -errno;
+		else
+			rc = enter_tmp_root(pivot & PF_ISOLATE_CHROOT, &fallback);
+		if (rc) {
+			close(dfd);
+			return rc;
+		}
 	}
 
 	rc = drop_all_threads(dfd);
@@ -581,7 +630,7 @@ int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 				rc = -errno;
 		}
 	}
-	return rc;
+	return rc ? rc : fallback;
 }
 
 /**

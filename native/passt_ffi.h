@@ -109,7 +109,6 @@ int32_t pf_fallocate_collapse(int32_t fd, uint32_t off, uint32_t len);
 int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
 		     uint32_t flags);
 int32_t pf_raise_nofile(void);
-void *pf_arena_map(uint32_t size);
 int32_t pf_kill(int32_t pid, int32_t sig);
 int32_t pf_waitpid(int32_t pid, uint8_t *status_out, int32_t options);
 int32_t pf_strerror(int32_t errnum, uint8_t *out, uint32_t len);
@@ -144,8 +143,29 @@ int32_t pf_detach_stdio(void);
 int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err);
+/* pf_isolate() flags: move the root to an empty tmpfs, with chroot() fallback */
+#define PF_ISOLATE_PIVOT	1
+#define PF_ISOLATE_CHROOT	2
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps);
 int32_t pf_seccomp(int32_t pasta, int32_t install);
+
+/* vhost_user.c: guest memory and virtqueues for passt --vhost-user */
+int32_t pf_vu_reset(void);
+int32_t pf_vu_set_features(uint32_t flags);
+int32_t pf_vu_set_mem_table(uint8_t *buf, uint32_t off, uint32_t len,
+			    uint32_t fds_off, uint32_t nfds);
+int32_t pf_vu_vring_num(uint32_t idx, uint32_t num);
+int32_t pf_vu_vring_addr(uint8_t *buf, uint32_t off);
+int32_t pf_vu_vring_base(uint32_t idx, uint32_t base);
+int32_t pf_vu_vring_get_base(uint32_t idx);
+int32_t pf_vu_vring_call(uint32_t idx, int32_t fd);
+int32_t pf_vu_vring_active(uint32_t idx, uint32_t on);
+int32_t pf_vu_dropped(void);
+int32_t pf_vu_tx(uint8_t *arena, uint32_t in_off, uint32_t in_len,
+		 uint32_t desc_off, uint32_t max);
+int32_t pf_vu_rx(uint8_t *arena, uint32_t arena_len, uint32_t desc_off,
+		 uint32_t count);
+int32_t pf_vu_msg_recv(int32_t fd, uint8_t *buf, uint32_t off);
 
 /* Internal helpers shared between files, not exported from the library */
 #define PF_INTERNAL __attribute__((visibility("hidden")))

@@ -163,31 +163,6 @@ int32_t pf_raise_nofile(void)
 }
 
 /**
- * pf_arena_map() - Map anonymous memory for packet buffers
- * @size:	Size in bytes
- *
- * The mapping is private and zero-filled; transparent huge pages are asked
- * for, and a refusal is ignored. It is never unmapped.
- *
- * Return: address of the mapping, or NULL on failure
- */
-void *pf_arena_map(uint32_t size)
-{
-	void *p;
-
-	if (!size)
-		return NULL;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-
-	(void)madvise(p, size, MADV_HUGEPAGE);
-	return p;
-}
-
-/**
  * pf_kill() - Send a signal
  * @pid:	Process ID
  * @sig:	Signal number, 0 to check for existence

@@ -18,46 +18,10 @@
  * @module
  */
 
+import type { FwdRules } from "./conf/fwd_opts.ts";
+
 /** Mode of operation, from the program name or the first argument. */
 export type Mode = "passt" | "pasta";
-
-/** Forwarding mode of one of -t/-u/-T/-U. */
-export type FwdMode = "none" | "spec" | "auto" | "all";
-
-/** One forwarded range of a port spec, with its binding (for the socket binder). */
-export interface PortRange {
-  /** First and last forwarded port (inclusive). */
-  first: number;
-  last: number;
-  /** Port that `first` maps to; the range maps one to one. */
-  target: number;
-  /** Address the listeners bind to, or null for any (textual, cold path only). */
-  bindAddr: string | null;
-  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
-  bindIf: string | null;
-}
-
-/** Port forwarding configuration for one direction and protocol. */
-export interface PortFwd {
-  /** How the map was given. */
-  mode: FwdMode;
-  /** Bitmap of forwarded ports: bit p is byte p >> 3, mask 1 << (p & 7). 8192 bytes. */
-  map: Uint8Array;
-  /** Per-port translation: target = (port + delta[port]) & 0xffff. */
-  delta: Uint16Array;
-  /** Bitmap of ports excluded with `~` (kept so `auto` can honour exclusions). */
-  excluded: Uint8Array;
-  /** Address the listeners bind to, or null for any (textual, cold path only). */
-  bindAddr: string | null;
-  /** Interface the listeners bind to (SO_BINDTODEVICE), or null. */
-  bindIf: string | null;
-  /**
-   * Forwarded ranges in the order given, excluded ports already cut out; each
-   * carries its own binding, since repeated -t options may bind differently.
-   * bindAddr and bindIf above are those of the first spec with a prefix.
-   */
-  ranges: PortRange[];
-}
 
 /** IPv4 configuration. */
 export interface Ip4Conf {
@@ -75,6 +39,12 @@ export interface Ip4Conf {
   dnsHost: number;
   /** Source address for outbound sockets (-o), 0 if none. */
   addrOut: number;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), 0 if none. */
+  mapHostLoopback: number;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), 0 if none. */
+  mapGuestAddr: number;
+  /** Our address on the tap for peers the guest can't see as they are (the gateway), 0 if none. */
+  ourTapAddr: number;
   /** Outbound interface (--outbound-if4), "" if none. */
   ifnameOut: string;
 }
@@ -95,6 +65,12 @@ export interface Ip6Conf {
   dnsHost: Uint32Array;
   /** Source address for outbound sockets (-o), zero if none. */
   addrOut: Uint32Array;
+  /** Guest-side address meaning the host's loopback (--map-host-loopback, default gw), zero if none. */
+  mapHostLoopback: Uint32Array;
+  /** Guest-side address meaning the host's own address (--map-guest-addr), zero if none. */
+  mapGuestAddr: Uint32Array;
+  /** Our link-local address on the tap: the gateway if link-local, else the host's. */
+  ourTapLl: Uint32Array;
   /** Outbound interface (--outbound-if6), "" if none. */
   ifnameOut: string;
 }
@@ -106,9 +82,10 @@ export interface Conf {
   trace: boolean;
   quiet: boolean;
   foreground: boolean;
-  stderr: boolean;
   logFile: string | null;
   logSize: number;
+  /** --stats: seconds between statistics lines in the foreground, 0 for none. */
+  stats: number;
   /** Target user and group (--runas), resolved to numbers. */
   uid: number;
   gid: number;
@@ -117,11 +94,13 @@ export interface Conf {
   /** Inherited tap/socket fd (--fd), -1 if none. */
   fd: number;
   oneOff: boolean;
+  /** passt: vhost-user back end on the socket instead of the stream framing. */
+  vhostUser: boolean;
   pcap: string | null;
   pidFile: string | null;
   /** MTU advertised (DHCP option 26, NDP option 5); 0 = don't advertise. */
   mtu: number;
-  /** Host MAC used as source towards the guest (6 bytes). */
+  /** Our MAC, the source towards the guest (6 bytes; -M, default 9a:55:9a:55:9a:55). */
   mac: Uint8Array;
   /** Template interface names per family ("" if the family is disabled). */
   ifname4: string;
@@ -131,10 +110,16 @@ export interface Conf {
   ifindex6: number;
   v4: boolean;
   v6: boolean;
+  /** Local mode per family: no template interface, link-local addresses (upstream's ifi = -1). */
+  local4: boolean;
+  local6: boolean;
   ip4: Ip4Conf;
   ip6: Ip6Conf;
   /** Search domains (dotted names). */
   dnsSearch: string[];
+  /** Hostname (DHCP option 12) and FQDN (DHCP option 81, DHCPv6 option 39), "" for none. */
+  hostname: string;
+  fqdn: string;
   /** Whether DHCP/NDP/DHCPv6 advertise resolvers and search domains. */
   dhcpDns: boolean;
   dhcpSearch: boolean;
@@ -145,12 +130,20 @@ export interface Conf {
   noNdp: boolean;
   noDhcpv6: boolean;
   noRa: boolean;
-  noMapGw: boolean;
-  /** -t, -u (inbound: host to guest) and -T, -U (pasta: namespace to host). */
-  tcpIn: PortFwd;
-  udpIn: PortFwd;
-  tcpOut: PortFwd;
-  udpOut: PortFwd;
+  /** No loopback fast path (--no-splice; always in passt). */
+  noSplice: boolean;
+  /** pasta: only the loopback fast path (--splice-only). */
+  spliceOnly: boolean;
+  /** pasta: host loopback forwards go to the namespace's loopback (--host-lo-to-ns-lo). */
+  hostLoToNsLo: boolean;
+  /** Listeners bind with IP_FREEBIND / IPV6_FREEBIND (--freebind). */
+  freebind: boolean;
+  /**
+   * Forwarding rules at start-up: -t and -u (`host`: host to guest) and -T and
+   * -U (`splice`, pasta: namespace to host). The running rules are
+   * `fwd/fwd.ts`'s; this never changes.
+   */
+  fwd: FwdRules;
   /** pasta: tap interface name in the namespace. */
   nsIfname: string;
   /** pasta: MAC for the namespace interface, null to keep the kernel's. */
@@ -159,9 +152,10 @@ export interface Conf {
   userns: string | null;
   netns: string | null;
   netnsOnly: boolean;
-  nsrunDir: string;
   noNetnsQuit: boolean;
   configNet: boolean;
+  /** --chroot-fallback: chroot() into the empty root if pivot_root() fails. */
+  chrootFallback: boolean;
   /** pasta: PID target, 0 if none. */
   targetPid: number;
   /** pasta: command to spawn (empty: none; a PID or --netns target is used instead). */

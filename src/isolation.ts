@@ -5,7 +5,7 @@
  * `isolation.ts` - the sandbox: namespaces, IDs, root, capabilities, seccomp
  *
  * Theory of operation, in upstream's order, adapted to a multithreaded
- * runtime (docs: DESIGN.md §1):
+ * runtime (docs/design.md §1):
  *
  * 1. {@linkcode planSandbox}: in the foreground process, decide how the daemon
  *    starts. IDs change first (`--runas`, or `nobody` for root in the initial
@@ -63,7 +63,7 @@
 
 import type { Conf } from "./context.ts";
 import { helperPath, lib, libPath } from "../ffi/lib.ts";
-import { debug } from "./log.ts";
+import { debug, info } from "./log.ts";
 import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
 
 /** Namespace flags for clone(2) and unshare(2). */
@@ -80,8 +80,13 @@ export const CLONE_NEWPID = 0x20000000;
 const CAP_SETPCAP = 8;
 const CAP_NET_BIND_SERVICE = 10;
 const CAP_NET_ADMIN = 12;
+const CAP_SYS_CHROOT = 18;
 const CAP_SYS_PTRACE = 19;
 const CAP_SYS_ADMIN = 21;
+
+/** pf_isolate() flags (native/passt_ffi.h). */
+const ISOLATE_PIVOT = 1;
+const ISOLATE_CHROOT = 2;
 
 /** Capabilities the daemon keeps until set-up is complete. */
 export const SETUP_CAPS = (1 << CAP_SYS_ADMIN) | (1 << CAP_NET_ADMIN) |
@@ -120,9 +125,13 @@ export function planSandbox(conf: Conf, ids: Ids): SandboxPlan {
     if (usernsPath) newUser = false;
   }
   // A PID target is watched through a pidfd opened by PID: keep our PID namespace
-  const pidns = conf.mode === "pasta" && conf.targetPid ? 0 : CLONE_NEWPID;
+  // (so is a /proc/PID/ns/net path: its process is watched the same way)
+  const procTarget = conf.netns !== null && /^\/proc\/\d+\//.test(conf.netns);
+  const pidns = conf.mode === "pasta" && (conf.targetPid || procTarget) ? 0 : CLONE_NEWPID;
   const flags = (newUser ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | pidns;
-  return { usernsPath, uid, gid, flags, keepCaps: SETUP_CAPS };
+  // --chroot-fallback needs CAP_SYS_CHROOT until the root is moved, as upstream keeps it
+  const keepCaps = SETUP_CAPS | (conf.chrootFallback ? 1 << CAP_SYS_CHROOT : 0);
+  return { usernsPath, uid, gid, flags, keepCaps };
 }
 
 /**
@@ -135,7 +144,9 @@ export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan)
   let userns = -1;
   if (plan.usernsPath) {
     userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY | O_CLOEXEC, 0);
-    if (userns < 0) throw new Error(`Cannot open ${plan.usernsPath}: ${errText(-userns)}`);
+    if (userns < 0) {
+      throw new Error(`Couldn't open user namespace ${plan.usernsPath}: ${errText(-userns)}`);
+    }
   }
   const err = new Uint8Array(64);
   const pid = ffi.pf_spawn_isolated(
@@ -221,12 +232,15 @@ export function needNamespacesAtRunTime(): void {
 
 /**
  * After set-up, in the daemon: empty read-only root (when `pivot`, i.e. in
- * our own mount namespace) and capabilities dropped in every thread.
+ * our own mount namespace; with `chrootFallback`, by chroot() where
+ * pivot_root() fails) and capabilities dropped in every thread.
  */
-export function isolate(mode: "passt" | "pasta", pivot: boolean): void {
+export function isolate(mode: "passt" | "pasta", pivot: boolean, chrootFallback = false): void {
   const keep = mode === "pasta" && runtimeNs ? 1 << CAP_SYS_ADMIN : 0;
-  const rc = lib().pf_isolate(pivot ? 1 : 0, keep);
+  const how = pivot ? ISOLATE_PIVOT | (chrootFallback ? ISOLATE_CHROOT : 0) : 0;
+  const rc = lib().pf_isolate(how, keep);
   if (rc < 0) throw new Error(`Failed to sandbox process: ${errText(-rc)}`);
+  if (rc === 1) info("Failed to pivot_root(), fallback to chroot()...");
 }
 
 /** Number of system calls the allow-list for `mode` holds. */

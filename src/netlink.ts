@@ -69,6 +69,7 @@ export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
+export const NLM_F_REPLACE = 0x100;
 
 // rtnetlink(7)
 /** Route netlink message types. */
@@ -108,6 +109,10 @@ export const RT_SCOPE_LINK = 253;
 export const RTN_UNICAST = 1;
 /** Interface flag: administratively up. */
 export const IFF_UP = 0x1;
+/** No ARP or neighbour discovery (also no duplicate address detection). */
+export const IFF_NOARP = 0x80;
+/** Index of the loopback interface in every network namespace. */
+export const LOOPBACK_IFINDEX = 1;
 
 /** Netlink fields are in host byte order. */
 const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -187,6 +192,8 @@ export interface LinkInfo {
   name: string;
   mac: Uint8Array;
   mtu: number;
+  /** Interface flags (IFF_UP...). */
+  flags: number;
 }
 
 /** Rounds up to the 4-byte alignment of netlink messages and attributes. */
@@ -610,7 +617,7 @@ export class Netlink {
 
   /** Reads the RTM_NEWLINK reply of a link query; `ifindex` 0 accepts any. */
   #linkReply(ifindex: number): LinkInfo {
-    const info: LinkInfo = { ifindex: 0, name: "", mac: new Uint8Array(6), mtu: 0 };
+    const info: LinkInfo = { ifindex: 0, name: "", mac: new Uint8Array(6), mtu: 0, flags: 0 };
     for (let m; (m = this.#next()) >= 0;) {
       const end = this.#body(m, IFINFOMSG_LEN);
       if (this.#dv.getUint16(m + 4, LE) !== RTM_NEWLINK || info.ifindex) continue;
@@ -618,6 +625,7 @@ export class Netlink {
       const index = this.#dv.getInt32(i + 4, LE);
       if (index <= 0 || (ifindex && index !== ifindex)) continue;
       info.ifindex = index;
+      info.flags = this.#dv.getUint32(i + 8, LE);
       for (let a = i + IFINFOMSG_LEN, l; (l = this.#rta(a, end)) >= 0; a += align4(l)) {
         const t = this.#rtaType(a);
         const n = l - RTATTR_HDRLEN;
@@ -674,6 +682,16 @@ export class Netlink {
     if (rc < 0) throw new NetlinkError(this.#what, -rc);
   }
 
+  /** Sets the interface flags in `change` to those in `flags` (IFF_UP, IFF_NOARP...), and the MTU. */
+  linkSetFlags(ifindex: number, flags: number, change: number, mtu?: number): void {
+    const i = this.#linkReq(ifindex, `set flags of link ${ifindex}`);
+    this.#dv.setUint32(i + 8, flags, LE);
+    this.#dv.setUint32(i + 12, change, LE);
+    if (mtu) this.#attrU32(IFLA_MTU, mtu);
+    const rc = this.#ack();
+    if (rc < 0) throw new NetlinkError(this.#what, -rc);
+  }
+
   /** Sets the MAC address of `ifindex`. */
   linkSetMac(ifindex: number, mac: Uint8Array): void {
     if (mac.length !== 6) throw new RangeError("MAC address must be 6 bytes");
@@ -725,6 +743,24 @@ export class Netlink {
     this.#dv.setUint32(i + 4, ifindex, LE);
     this.#attrAddr6(IFA_ADDRESS, addr);
     return this.#create();
+  }
+
+  /**
+   * Marks the link-local address `addr` of `ifindex` as not needing duplicate
+   * address detection (replacing it with IFA_F_NODAD), as upstream's
+   * nl_addr_set_ll_nodad(): it is usable at once and stays so.
+   */
+  setLinkLocalNodad(ifindex: number, addr: Uint32Array): void {
+    const what = `set nodad on ${fmt6(addr)} of link ${ifindex}`;
+    const i = this.#begin(RTM_NEWADDR, NLM_F_REPLACE | NLM_F_ACK, IFADDRMSG_LEN, what);
+    this.#buf[i] = AF_INET6;
+    this.#buf[i + 1] = 64;
+    this.#buf[i + 2] = IFA_F_NODAD;
+    this.#buf[i + 3] = RT_SCOPE_LINK;
+    this.#dv.setUint32(i + 4, ifindex, LE);
+    this.#attrAddr6(IFA_ADDRESS, addr);
+    const rc = this.#ack();
+    if (rc < 0) throw new NetlinkError(this.#what, -rc);
   }
 
   /** Starts an RTM_NEWROUTE request for a default route via `ifindex`. */
@@ -805,22 +841,24 @@ export interface DiscoverOpts {
   v6: boolean;
 }
 
-/** Index of the template interface for `family`: `name` if given, else the default route's. */
-function templateIf(nl: Netlink, family: Family, name: string | undefined): number {
-  const fam = famName(family);
+/**
+ * Index of the template interface for `family`: `name` if given, else the
+ * default route's; 0 if there is none (noted in `info`).
+ */
+function templateIf(nl: Netlink, family: Family, name: string | undefined, info: HostInfo): number {
   if (name) {
     const ifindex = nl.ifindexByName(name);
-    if (!ifindex) log.warn(`${fam}: no interface called ${name}`);
+    if (!ifindex) info.noSuchIf = name;
     return ifindex;
   }
   const ifindex = nl.defaultRouteIf(family);
-  if (!ifindex) log.warn(`No external routable interface for ${fam}`);
+  if (!ifindex) (info.notes ??= []).push(`No interfaces with usable ${famName(family)} routes`);
   return ifindex;
 }
 
 /** IPv4 facts of the template interface, or null if IPv4 isn't usable. */
-function discover4(nl: Netlink, name: string | undefined): HostInfo4 | null {
-  const ifindex = templateIf(nl, AF_INET, name);
+function discover4(nl: Netlink, name: string | undefined, info: HostInfo): HostInfo4 | null {
+  const ifindex = templateIf(nl, AF_INET, name, info);
   if (!ifindex) return null;
   const gw = nl.defaultGateway(ifindex, AF_INET);
   const { addr, prefixLen } = nl.addresses(ifindex, AF_INET);
@@ -834,8 +872,8 @@ function discover4(nl: Netlink, name: string | undefined): HostInfo4 | null {
 }
 
 /** IPv6 facts of the template interface, or null if IPv6 isn't usable. */
-function discover6(nl: Netlink, name: string | undefined): HostInfo6 | null {
-  const ifindex = templateIf(nl, AF_INET6, name);
+function discover6(nl: Netlink, name: string | undefined, host: HostInfo): HostInfo6 | null {
+  const ifindex = templateIf(nl, AF_INET6, name, host);
   if (!ifindex) return null;
   const gw = nl.defaultGateway(ifindex, AF_INET6);
   const { addr, prefixLen, addrLl } = nl.addresses(ifindex, AF_INET6);
@@ -864,8 +902,25 @@ function discover6(nl: Netlink, name: string | undefined): HostInfo6 | null {
  * all found.
  */
 export function discoverHost(nl: Netlink, opts: DiscoverOpts): HostInfo {
-  return {
-    v4: opts.v4 ? discover4(nl, opts.ifname4) : null,
-    v6: opts.v6 ? discover6(nl, opts.ifname6) : null,
+  const info: HostInfo = { v4: null, v6: null, notes: [] };
+  // A kernel without the family, or a namespace without a routing table yet
+  // (lo down: ENOENT), is a family without template, not an error.
+  const tryFamily = <T>(fam: string, fn: () => T | null): T | null => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof NetlinkError)) throw e;
+      (info.notes ??= []).push(`No interfaces with usable ${fam} routes`);
+      log.debug(e.message);
+      return null;
+    }
   };
+  if (opts.v4) info.v4 = tryFamily("IPv4", () => discover4(nl, opts.ifname4, info));
+  if (opts.v6) info.v6 = tryFamily("IPv6", () => discover6(nl, opts.ifname6, info));
+  try {
+    info.loopbackUp = (nl.link(LOOPBACK_IFINDEX).flags & IFF_UP) !== 0;
+  } catch (e) {
+    if (!(e instanceof NetlinkError)) throw e;
+  }
+  return info;
 }

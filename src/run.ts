@@ -17,23 +17,30 @@
 
 import type { Conf, Ctx } from "./context.ts";
 import { helperPath, lib } from "../ffi/lib.ts";
-import { debug, info, setLevel, warn } from "./log.ts";
+import { debug, err, info, setLevel, warn } from "./log.ts";
 import { Level } from "./log.ts";
 import { EpollType, Loop } from "./loop/loop.ts";
+import { enableStats } from "./loop/stats.ts";
+import { inheritedListener } from "./daemon.ts";
 import { Arena } from "./tap/arena.ts";
 import { Tap } from "./tap/tap.ts";
 import { PastaTapBackend, tapHandlerPasta } from "./tap/tap_pasta.ts";
 import { Pcap } from "./tap/pcap.ts";
 import { Icmp } from "./proto/icmp.ts";
 import { ndpTimer } from "./proto/ndp.ts";
-import { FdTransport, Netlink } from "./netlink.ts";
+import { AF_INET6, FdTransport, IFF_NOARP, IFF_UP, Netlink, NetlinkError } from "./netlink.ts";
+import { EAFNOSUPPORT, EOPNOTSUPP, errorText } from "../ffi/errno.ts";
+import { ip6IsZero } from "./ip.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
+import { logVhostUserHints, VhostUser } from "./passt/vhost_user.ts";
 import { watchTarget } from "./pasta/netns_quit.ts";
 import { nsOpen } from "./pasta/pasta.ts";
 import { setupTcp, type Tcp } from "./proto/tcp.ts";
 import { setupUdp, type Udp } from "./proto/udp.ts";
-import { FwdError, setupTcpFwd, type TcpFwd } from "./fwd.ts";
+import { type Forwarder, FwdError } from "./fwd/fwd.ts";
+import { setupFwd } from "./fwd/setup.ts";
+import { type FlowTable, newFlowTable } from "./flow/flow.ts";
 import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
 import {
@@ -93,7 +100,10 @@ export interface Runtime {
   tap: Tap;
   ns: NsTarget | null;
   tcp: Tcp | null;
-  tcpFwd: TcpFwd | null;
+  /** The flow table (ICMP echo and TCP flows). */
+  flows: FlowTable | null;
+  /** The forwarding rules and their listeners (runtime changes go through it). */
+  fwd: Forwarder | null;
   udp: Udp | null;
   /** Code run at exit (pcap flush, socket file removal...). */
   atExit: (() => void)[];
@@ -123,14 +133,49 @@ function nsConf(c: Ctx, ns: NsTarget, ifindex: number): void {
     const conf = c.conf;
     if (!conf.configNet) return;
     if (conf.nsMac) nl.linkSetMac(ifindex, conf.nsMac);
-    nl.linkUp(ifindex, conf.mtu || undefined);
+    // IPv6: up without neighbour discovery, so that the link-local address
+    // skips duplicate address detection (usable at once: it is the only one
+    // in local mode), then marked nodad and neighbour discovery enabled, as
+    // upstream's pasta_ns_conf().
+    const noarp = conf.v6 ? IFF_NOARP : 0;
+    nl.linkSetFlags(ifindex, IFF_UP | noarp, IFF_UP | noarp, conf.mtu || undefined);
+    if (conf.v6) {
+      const { addrLl } = nl.addresses(ifindex, AF_INET6);
+      try {
+        if (!ip6IsZero(addrLl)) nl.setLinkLocalNodad(ifindex, addrLl);
+      } catch (e) {
+        if (!(e instanceof NetlinkError)) throw e;
+        warn(`Can't set nodad for LL in namespace: ${e.message}`);
+      }
+      nl.linkSetFlags(ifindex, 0, IFF_NOARP);
+    }
+    // In local mode a family the namespace's kernel lacks is disabled, as upstream.
+    const unsupported = (local: boolean, fam: string, e: unknown): boolean => {
+      if (!local || !(e instanceof NetlinkError)) return false;
+      if (e.errno !== EOPNOTSUPP && e.errno !== EAFNOSUPPORT) return false;
+      warn(`${fam} not supported, disabling`);
+      return true;
+    };
     if (conf.v4) {
-      nl.addAddr4(ifindex, conf.ip4.addr, conf.ip4.prefixLen);
-      nl.addDefaultRoute4(ifindex, conf.ip4.gw);
+      try {
+        nl.addAddr4(ifindex, conf.ip4.addr, conf.ip4.prefixLen);
+        nl.addDefaultRoute4(ifindex, conf.ip4.gw);
+      } catch (e) {
+        if (!unsupported(conf.local4, "IPv4", e)) throw e;
+        conf.v4 = false;
+        conf.noDhcp = true;
+      }
     }
     if (conf.v6) {
-      nl.addAddr6(ifindex, conf.ip6.addr, 64);
-      nl.addDefaultRoute6(ifindex, conf.ip6.gw);
+      try {
+        // Local mode: link-local only, no global address
+        if (!ip6IsZero(conf.ip6.addr)) nl.addAddr6(ifindex, conf.ip6.addr, 64);
+        nl.addDefaultRoute6(ifindex, conf.ip6.gw);
+      } catch (e) {
+        if (!unsupported(conf.local6, "IPv6", e)) throw e;
+        conf.v6 = false;
+        conf.noNdp = conf.noDhcpv6 = true;
+      }
     }
   } finally {
     nl.close();
@@ -190,7 +235,8 @@ function setupPasst(rt: Runtime): void {
   if (conf.fd < 0) {
     let l: { fd: number; path: string };
     try {
-      l = listenUnix(conf.socketPath);
+      // bound by the parent if it changed user for us (daemon.ts)
+      l = inheritedListener() ?? listenUnix(conf.socketPath);
     } catch (e) {
       throw new StartupError((e as Error).message);
     }
@@ -198,14 +244,16 @@ function setupPasst(rt: Runtime): void {
     path = l.path;
     rt.atExit.push(() => removeSocket(path));
   }
-  const stream = new PasstStream(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
-  if (conf.fd >= 0) stream.adopt(conf.fd);
+  const Backend = conf.vhostUser ? VhostUser : PasstStream;
+  const front = new Backend(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
+  if (conf.fd >= 0) front.adopt(conf.fd);
+  else if (conf.vhostUser) logVhostUserHints(path);
   else logSocketHints(path);
 }
 
 /** Builds everything; the caller runs the loop. */
 export function setup(conf: Conf): Runtime {
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.ERR : Level.INFO, conf.trace);
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
   const ffi = lib();
   const nofile = ffi.pf_raise_nofile();
   if (nofile < 0) warn("Cannot raise the open file limit");
@@ -220,19 +268,31 @@ export function setup(conf: Conf): Runtime {
     tap,
     ns: null,
     tcp: null,
-    tcpFwd: null,
+    fwd: null,
+    flows: null,
     udp: null,
     atExit: [],
   };
   if (conf.pcap) {
-    const pcap = Pcap.open(conf.pcap);
-    tap.pcap = pcap;
-    rt.atExit.push(() => pcap.close());
+    // as upstream: a capture file that can't be opened is an error, not fatal
+    try {
+      const pcap = Pcap.open(conf.pcap);
+      tap.pcap = pcap;
+      rt.atExit.push(() => pcap.close());
+    } catch (e) {
+      err(`Couldn't open pcap file ${conf.pcap}: ${errorText(e)}`);
+    }
   }
-  const icmp = new Icmp(c, loop, tap, arena);
+  const flows = newFlowTable();
+  rt.flows = flows;
+  const icmp = new Icmp(c, loop, tap, arena, flows);
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
   loop.every(1000, (now) => icmp.timer(now));
   loop.defer(() => tap.flush());
+  if (conf.stats > 0) {
+    const enc = new TextEncoder();
+    enableStats(loop, conf.stats, (text) => Deno.stderr.writeSync(enc.encode(text)));
+  }
   if (conf.v6 && !conf.noNdp && !conf.noRa) loop.every(1000, (now) => ndpTimer(c, tap, now));
   const quit = (): void => loop.stop(0);
   loop.onSignal(SIGTERM, quit);
@@ -241,14 +301,18 @@ export function setup(conf: Conf): Runtime {
   try {
     if (conf.mode === "pasta") setupPasta(rt);
     else setupPasst(rt);
-    rt.tcp = setupTcp(c, loop, tap, arena);
-    const procNet = rt.ns && conf.tcpIn.mode === "auto" && !conf.noTcp
-      ? { tcp4: nsOpen(rt.ns, "/proc/net/tcp"), tcp6: nsOpen(rt.ns, "/proc/net/tcp6") }
-      : null;
-    rt.tcpFwd = setupTcpFwd(c, loop, procNet);
-    rt.udp = setupUdp(c, loop, tap, arena, rt.ns);
-    if (rt.ns) setupTcpSplice(c, loop, rt.tcp, rt.ns, nofile);
-    if (rt.ns) setupUdpSplice(c, loop, arena, rt.udp, rt.ns);
+    rt.tcp = setupTcp(c, loop, tap, arena, flows);
+    rt.udp = setupUdp(c, loop, tap, arena);
+    const ns = rt.ns;
+    if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile, flows);
+    const us = ns ? setupUdpSplice(c, loop, arena, rt.udp, ns) : null;
+    rt.fwd = setupFwd(c, loop, {
+      tcp: rt.tcp,
+      udp: rt.udp,
+      udpSplice: us,
+      ns,
+      nsOpen: ns ? (path) => nsOpen(ns, path) : null,
+    });
   } catch (e) {
     if (e instanceof NsError || e instanceof FwdError) throw new StartupError(e.message);
     throw e;

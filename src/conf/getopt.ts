@@ -16,7 +16,9 @@
  * required argument may be attached (`-t22`) or be the next word (`-t 22`).
  * Long options come from the table; `--name=value` and `--name value` both
  * work for a required argument, only `--name=value` for an optional one. An
- * unambiguous prefix of a long name is accepted (`--foregr`).
+ * unambiguous prefix of a long name is accepted (`--foregr`). A long option
+ * that shares its short letter with an earlier one is an alias: it is
+ * reported under the earlier name (`--socket-path` as `socket`).
  *
  * Errors throw {@linkcode GetoptError}, whose message is exactly what glibc
  * prints, prefixed with the program name, e.g. `pasta: unrecognized option
@@ -37,7 +39,7 @@ export interface LongOption {
 
 /** One option found on the command line. */
 export interface GetoptItem {
-  /** Long name of the option, or the short letter if no long option has it. */
+  /** Long name of the option (the first one with its letter, for aliases), or the short letter. */
   key: string;
   /** Argument, or null if none was given. */
   arg: string | null;
@@ -98,7 +100,9 @@ export class Getopt {
     this.#args = args;
     this.#short = parseShortSpec(shortSpec);
     this.#long = long;
-    for (const o of long) if (o.short !== undefined) this.#byShort.set(o.short, o.name);
+    for (const o of long) {
+      if (o.short !== undefined && !this.#byShort.has(o.short)) this.#byShort.set(o.short, o.name);
+    }
   }
 
   /** Return the next option, or null once options end (see {@linkcode optind}). */
@@ -130,7 +134,11 @@ export class Getopt {
     let found = name === "" ? undefined : this.#long.find((o) => o.name === name);
     if (found === undefined && name !== "") {
       const matches = this.#long.filter((o) => o.name.startsWith(name));
-      if (matches.length > 1) {
+      // As glibc: candidates that all stand for the same option are no ambiguity.
+      const first = matches[0];
+      const same = first !== undefined && first.short !== undefined &&
+        matches.every((o) => o.short === first.short && o.arg === first.arg);
+      if (matches.length > 1 && !same) {
         const list = matches.map((o) => ` '--${o.name}'`).join("");
         throw new GetoptError(
           `${this.#prog}: option '--${body}' is ambiguous; possibilities:${list}`,
@@ -159,7 +167,8 @@ export class Getopt {
       arg = nextWord;
       this.optind++;
     }
-    return { key: found.name, arg, long: true };
+    const key = found.short === undefined ? found.name : this.#byShort.get(found.short)!;
+    return { key, arg, long: true };
   }
 
   #shortOption(): GetoptItem {

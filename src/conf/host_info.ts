@@ -54,6 +54,12 @@ export interface HostInfo6 {
 export interface HostInfo {
   v4: HostInfo4 | null;
   v6: HostInfo6 | null;
+  /** Informational lines about what was not found, such as "No interfaces with usable IPv4 routes". */
+  notes?: string[];
+  /** A template interface asked for by name that doesn't exist. */
+  noSuchIf?: string;
+  /** Whether the loopback interface is up (local mode maps the gateway to it); unknown if absent. */
+  loopbackUp?: boolean;
 }
 
 /** What the configuration asks host discovery for (as netlink.ts `DiscoverOpts`). */

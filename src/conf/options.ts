@@ -4,13 +4,14 @@
 /**
  * `options.ts` - the command-line option table of passt and pasta
  *
- * Both modes share one long-option table, as upstream does. Short options
- * differ per mode through the option strings ({@linkcode SHORT_OPTIONS}), so a
- * short option of the other mode is reported by getopt itself (`pasta: invalid
- * option -- 's'`). A long option of the other mode is recognised by getopt and
- * then refused by the configuration code with upstream's wording, `--netns is
- * for pasta mode only` (upstream checks this for most of them; we check it for
- * all, see {@linkcode optionMode}).
+ * Both modes share one option string and one long-option table, as upstream
+ * does since 2025. An option of the other mode is recognised by getopt and
+ * refused by the configuration code with upstream's wording
+ * ({@linkcode modeMismatch}): `-s is for passt / vhost-user mode only`, `-T is
+ * for pasta mode only`, `--netns is for pasta mode only`.
+ *
+ * A long option with the same short letter as an earlier one is an alias of
+ * it (`--socket-path` of `--socket`): getopt reports it under the first name.
  *
  * @module
  */
@@ -29,11 +30,8 @@ export interface OptionSpec extends LongOption {
   metavar?: string;
 }
 
-/** getopt() option strings per mode, as upstream's. */
-export const SHORT_OPTIONS: Readonly<Record<Mode, string>> = {
-  passt: "+dqfel:hs:F:p:P:m:a:n:M:g:i:o:D:S:461t:u:",
-  pasta: "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:46t:u:T:U:",
-};
+/** The getopt() option string of both modes, as upstream's (less what we lack). */
+export const OPTSTRING = "+dqfel:hs:F:I:p:P:m:a:n:M:g:i:o:D:S:H:461t:u:T:U:";
 
 /** The long-option table, shared by both modes. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -44,6 +42,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "log-file", short: "l", arg: "required", mode: "both", metavar: "PATH" },
   { name: "help", short: "h", arg: "none", mode: "both" },
   { name: "socket", short: "s", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "socket-path", short: "s", arg: "required", mode: "passt", metavar: "PATH" },
   { name: "fd", short: "F", arg: "required", mode: "both", metavar: "FD" },
   { name: "ns-ifname", short: "I", arg: "required", mode: "pasta", metavar: "NAME" },
   { name: "pcap", short: "p", arg: "required", mode: "both", metavar: "FILE" },
@@ -57,6 +56,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "outbound", short: "o", arg: "required", mode: "both", metavar: "ADDR" },
   { name: "dns", short: "D", arg: "required", mode: "both", metavar: "ADDR" },
   { name: "search", short: "S", arg: "required", mode: "both", metavar: "LIST" },
+  { name: "hostname", short: "H", arg: "required", mode: "both", metavar: "NAME" },
+  { name: "fqdn", arg: "required", mode: "both", metavar: "NAME" },
   { name: "no-tcp", arg: "none", mode: "both" },
   { name: "no-udp", arg: "none", mode: "both" },
   { name: "no-icmp", arg: "none", mode: "both" },
@@ -88,8 +89,23 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "outbound-if4", arg: "required", mode: "both", metavar: "NAME" },
   { name: "outbound-if6", arg: "required", mode: "both", metavar: "NAME" },
   { name: "netns-only", arg: "none", mode: "pasta" },
-  { name: "nsrun-dir", arg: "required", mode: "pasta", metavar: "DIR" },
   { name: "config-net", arg: "none", mode: "pasta" },
+  { name: "no-copy-routes", arg: "none", mode: "pasta" },
+  { name: "no-copy-addrs", arg: "none", mode: "pasta" },
+  { name: "print-capabilities", arg: "none", mode: "both" },
+  { name: "stats", arg: "required", mode: "both", metavar: "DELAY" },
+  { name: "chroot-fallback", arg: "none", mode: "both" },
+  { name: "vhost-user", arg: "none", mode: "passt" },
+  { name: "repair-path", arg: "required", mode: "passt", metavar: "PATH" },
+  { name: "migrate-exit", arg: "none", mode: "passt" },
+  { name: "migrate-no-linger", arg: "none", mode: "passt" },
+  { name: "map-host-loopback", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "map-guest-addr", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "dns-host", arg: "required", mode: "both", metavar: "ADDR" },
+  { name: "host-lo-to-ns-lo", arg: "none", mode: "pasta" },
+  { name: "no-splice", arg: "none", mode: "both" },
+  { name: "splice-only", arg: "none", mode: "pasta" },
+  { name: "freebind", arg: "none", mode: "both" },
 ];
 
 /** The table entry of a long option name, if any. */
@@ -97,7 +113,16 @@ export function findOption(name: string): OptionSpec | undefined {
   return OPTIONS.find((o) => o.name === name);
 }
 
-/** The modes a long option is valid in ("both" for unknown names, which getopt rejects first). */
-export function optionMode(name: string): OptionMode {
-  return findOption(name)?.mode ?? "both";
+/**
+ * Upstream's message for an option given in the other mode, or null if the
+ * option is valid in `mode`. Options with a short letter are named by it.
+ */
+export function modeMismatch(spec: OptionSpec, mode: Mode): string | null {
+  if (spec.mode === "both" || spec.mode === mode) return null;
+  // upstream names --one-off by its long name although it has -1
+  const named = spec.short !== undefined && spec.name !== "one-off"
+    ? `-${spec.short}`
+    : `--${spec.name}`;
+  const where = spec.mode === "passt" && spec.short === "s" ? "passt / vhost-user" : spec.mode;
+  return `${named} is for ${where} mode only`;
 }

@@ -79,8 +79,9 @@ export const EpollType = {
   UDP_LISTEN: 12,
   ICMP: 13,
   ICMPV6: 14,
-  PING_TIMER: 15,
-  COUNT: 16,
+  VHOST_CMD: 15,
+  VHOST_KICK: 16,
+  COUNT: 17,
 } as const;
 
 /** One of the {@linkcode EpollType} values. */
@@ -155,6 +156,8 @@ export class Loop {
   readonly #events = new Uint8Array(EPOLL_EVENTS * 12);
   readonly #ev = new Uint32Array(this.#events.buffer);
   readonly #handlers: EventHandler[] = new Array(EpollType.COUNT).fill(noEvent);
+  /** Events dispatched so far, per kind (for --stats). */
+  readonly eventCounts = new Float64Array(EpollType.COUNT);
   readonly #closers: (FlowCloser | null)[] = new Array(EpollType.COUNT).fill(null);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
@@ -318,6 +321,7 @@ export class Loop {
       const events = ev[i * 3]!;
       const lo = ev[i * 3 + 1]!;
       const index = ev[i * 3 + 2]!;
+      this.eventCounts[lo & 0xff]!++;
       try {
         this.#handlers[lo & 0xff]!(events, lo >>> 8, index, now);
       } catch (e) {

@@ -8,8 +8,9 @@
  * directory) can't be watched directly (inotify doesn't work on nsfs files), so
  * we watch its directory for deletions and exit when the deleted name is our
  * namespace's. For a PID target, a pidfd becomes readable when the process
- * exits. `--no-netns-quit` disables both. Both descriptors are opened at
- * start-up, before any sandboxing.
+ * exits; so does a namespace path under /proc/PID/, where inotify sees nothing
+ * (RootlessKit's `--netns=/proc/PID/ns/net`). `--no-netns-quit` disables
+ * both. Both descriptors are opened at start-up, before any sandboxing.
  *
  * @module
  */
@@ -22,6 +23,12 @@ import { EPOLLIN, IN_CLOEXEC, IN_DELETE, IN_MOVED_FROM, IN_NONBLOCK } from "../.
 /** Starts watching `netnsPath` (deleted) or `pid` (exited); calls `quit` then. */
 export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: () => void): void {
   const ffi = lib();
+  // inotify sees nothing in procfs: a /proc/PID/ns/net path goes with its process
+  const proc = /^\/proc\/(\d+)\//.exec(netnsPath);
+  if (proc !== null) {
+    pid = Number(proc[1]);
+    netnsPath = "";
+  }
   if (netnsPath) {
     const slash = netnsPath.lastIndexOf("/");
     const dir = slash > 0 ? netnsPath.slice(0, slash) : "/";

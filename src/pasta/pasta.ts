@@ -20,6 +20,7 @@
  */
 
 import type { Conf } from "../context.ts";
+import { NETNS_RUN_DIR } from "../conf/conf.ts";
 import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
 import {
@@ -45,10 +46,10 @@ export class NsError extends Error {
   }
 }
 
-function openNs(path: string): number {
+function openNs(path: string, kind: "network" | "user"): number {
   const fd = lib().pf_open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
-    throw new NsError(`Cannot open namespace ${path}: ${errText(-fd)}`);
+    throw new NsError(`Couldn't open ${kind} namespace ${path}: ${errText(-fd)}`);
   }
   return fd;
 }
@@ -105,7 +106,7 @@ export function spawnNs(conf: Conf): NsTarget {
     throw new NsError(`Cannot create namespaces for ${args[0]}: ${errText(-pid)}`);
   }
   const userns = -1;
-  const netns = openNs(`/proc/${pid}/ns/net`);
+  const netns = openNs(`/proc/${pid}/ns/net`, "network");
   let released = false;
   return {
     userns,
@@ -122,19 +123,39 @@ export function spawnNs(conf: Conf): NsTarget {
   };
 }
 
-/** Opens the namespaces of a PID, `--netns`/`--userns` paths, or `--netns-only`. */
-export function joinNs(conf: Conf): NsTarget {
+/** The network and user namespace files a PID or `--netns`/`--userns` target names. */
+function targetPaths(conf: Conf): { netnsPath: string; usernsPath: string | null } {
   let netnsPath = "";
   let usernsPath: string | null = conf.userns;
   if (conf.targetPid) {
     netnsPath = `/proc/${conf.targetPid}/ns/net`;
     if (!usernsPath && !conf.netnsOnly) usernsPath = `/proc/${conf.targetPid}/ns/user`;
   } else if (conf.netns) {
-    netnsPath = conf.netns.includes("/") ? conf.netns : `${conf.nsrunDir}/${conf.netns}`;
+    netnsPath = conf.netns.includes("/") ? conf.netns : `${NETNS_RUN_DIR}/${conf.netns}`;
   }
-  const netns = openNs(netnsPath);
+  return { netnsPath, usernsPath: conf.netnsOnly ? null : usernsPath };
+}
+
+/**
+ * Checks that the namespaces of a PID or `--netns`/`--userns` target can be
+ * opened, as upstream opens them before going to the background; throws
+ * {@linkcode NsError} with upstream's message if not. Nothing to check for a
+ * command to spawn.
+ */
+export function checkNsTarget(conf: Conf): void {
+  if (!conf.targetPid && !conf.netns) return;
+  const { netnsPath, usernsPath } = targetPaths(conf);
+  const ffi = lib();
+  if (usernsPath) ffi.pf_close(openNs(usernsPath, "user"));
+  ffi.pf_close(openNs(netnsPath, "network"));
+}
+
+/** Opens the namespaces of a PID, `--netns`/`--userns` paths, or `--netns-only`. */
+export function joinNs(conf: Conf): NsTarget {
+  const { netnsPath, usernsPath } = targetPaths(conf);
+  const netns = openNs(netnsPath, "network");
   let userns = -1;
-  if (usernsPath && !conf.netnsOnly) userns = openNs(usernsPath);
+  if (usernsPath) userns = openNs(usernsPath, "user");
   // Joining our own user namespace is refused by the kernel: skip it then.
   if (userns >= 0 && sameNs(usernsPath!, "/proc/self/ns/user")) {
     lib().pf_close(userns);

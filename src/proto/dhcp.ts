@@ -24,8 +24,10 @@
  *   nothing and `dhcpcd --inform` expects it;
  * - DECLINE, RELEASE and anything else are ignored.
  *
- * The reply carries options 1 (netmask), 3 (router), 6 (resolvers), 26 (MTU),
- * 51 (lease 0xffffffff), 53, 54 (server id = gateway), 119 (search list, RFC
+ * The reply carries options 1 (netmask), 3 (router), 6 (resolvers), 12 (host
+ * name, `-H`), 26 (MTU), 51 (lease 0xffffffff), 53, 54 (server id = gateway),
+ * 81 (client FQDN, `--fqdn`: flags E, RCODEs 255, the name in upstream's label
+ * encoding, see {@linkcode encodeNameAsUpstream}), 119 (search list, RFC
  * 3397 encoding with compression pointers, split into several instances past
  * 255 bytes as RFC 3396 allows) and 121 (RFC 3442 classless routes, only when
  * the gateway is outside the guest's subnet: a /32 to the gateway and a default
@@ -75,7 +77,11 @@ const MAX_MSG_MIN = 576;
 /** IPv4 and UDP headers of our replies. */
 const IP_UDP_LEN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
 /** Options we can send, in ascending order. */
-const SERVER_OPTIONS = [1, 3, 6, 26, 51, 53, 54, 119, 121] as const;
+const SERVER_OPTIONS = [1, 3, 6, 12, 26, 51, 53, 54, 81, 119, 121] as const;
+/** Largest option payload. */
+const OPT_MAX = 255;
+/** Option 81 flags: E (canonical wire format encoding), RFC 4702 §2.1. */
+const FQDN_FLAG_E = 0x04;
 
 // Request state, reset for each message (upstream keeps it between messages).
 let msgType = 0;
@@ -86,6 +92,14 @@ const prl = new Uint8Array(256);
 let prlLen = 0;
 const emitted = new Uint8Array(256);
 const reqMac = new Uint8Array(6);
+
+// Options 12 and 81, encoded once per hostname and FQDN string.
+let hostnameSrc = "";
+const hostnameBuf = new Uint8Array(OPT_MAX);
+let hostnameLen = 0;
+let fqdnSrc = "";
+const fqdnBuf = new Uint8Array(OPT_MAX + 2);
+let fqdnLen = 0;
 
 // Encoded search list for option 119, cached per dnsSearch array.
 let searchSrc: readonly string[] | null = null;
@@ -121,6 +135,69 @@ export function writeDomainName(u8: Uint8Array, off: number, end: number, name: 
   }
   u8[p++] = 0;
   return p;
+}
+
+/**
+ * Writes `name` as upstream's encode_domain_name() does: each label's length
+ * (the bytes up to the next dot) before it, a zero at the end, nothing
+ * checked, so a trailing dot gives an empty label. Bytes beyond `end` are not
+ * written.
+ *
+ * @returns the offset after the terminating zero, or -1 if it does not fit
+ */
+export function encodeNameAsUpstream(
+  u8: Uint8Array,
+  off: number,
+  end: number,
+  name: Uint8Array,
+): number {
+  if (off + name.length + 2 > end) return -1;
+  const labelLen = (from: number): number => {
+    let j = from;
+    while (j < name.length && name[j] !== 0x2e) j++;
+    return j - from;
+  };
+  u8[off] = labelLen(0);
+  for (let i = 0; i < name.length; i++) {
+    u8[off + 1 + i] = name[i] === 0x2e ? labelLen(i + 1) : name[i]!;
+  }
+  u8[off + 1 + name.length] = 0;
+  return off + name.length + 2;
+}
+
+/** Refreshes the cached option 12 and 81 payloads if -H or --fqdn changed. */
+function refreshNames(hostname: string, fqdn: string): void {
+  if (hostname !== hostnameSrc) {
+    hostnameSrc = hostname;
+    const r = new TextEncoder().encodeInto(hostname, hostnameBuf);
+    hostnameLen = r.read === hostname.length ? r.written : 0;
+  }
+  if (fqdn !== fqdnSrc) {
+    fqdnSrc = fqdn;
+    fqdnLen = 0;
+    const raw = new TextEncoder().encode(fqdn);
+    fqdnBuf[0] = FQDN_FLAG_E;
+    fqdnBuf[1] = fqdnBuf[2] = 0xff; // RCODE1, RCODE2
+    // As upstream: left out when flags and name don't fit in one option.
+    const r = raw.length === 0 ? -1 : encodeNameAsUpstream(fqdnBuf, 3, OPT_MAX, raw);
+    if (r > 0) fqdnLen = r;
+  }
+}
+
+/** Writes option `code` with the first `len` bytes of `src` at `p`, if it fits before `lim`. */
+function putBytes(
+  u8: Uint8Array,
+  p: number,
+  lim: number,
+  code: number,
+  src: Uint8Array,
+  len: number,
+): number {
+  if (len === 0 || p + 2 + len > lim) return p;
+  u8[p] = code;
+  u8[p + 1] = len;
+  u8.set(src.subarray(0, len), p + 2);
+  return p + 2 + len;
 }
 
 /** Lower-cases an ASCII letter code. */
@@ -291,6 +368,12 @@ function putOption(
       for (let k = 0; k < n; k++) dv.setUint32(p + 2 + 4 * k, ip4.dns[k]! >>> 0);
       return p + 2 + 4 * n;
     }
+    case 12:
+      refreshNames(conf.hostname, conf.fqdn);
+      return putBytes(u8, p, lim, 12, hostnameBuf, hostnameLen);
+    case 81:
+      refreshNames(conf.hostname, conf.fqdn);
+      return putBytes(u8, p, lim, 81, fqdnBuf, fqdnLen);
     case 26: {
       if (!conf.mtu || p + 4 > lim) return p;
       const mtu = conf.mtu < 68 ? 68 : conf.mtu > 65535 ? 65535 : conf.mtu;

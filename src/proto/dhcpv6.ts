@@ -31,7 +31,10 @@
  * Reply layout: Server Identifier (DUID-LLT: Ethernet, seconds since
  * 2000-01-01 at start-up, our MAC), the IA_NA or status, the copied Client
  * Identifier, then DNS servers (23) and the domain list (24, RFC 1035 names,
- * no compression) when enabled. It goes from `ip6.gw` if link-local, else our
+ * no compression) when enabled, then the Client FQDN (39, RFC 4704) with
+ * `--fqdn`: flags 0, or O when the client's own option 39 set S (the server
+ * won't do the DNS update the client asked for), and the name in upstream's
+ * label encoding. It goes from `ip6.gw` if link-local, else our
  * link-local address, port 547, to the client's source address, port 546, and
  * its MAC; the flow label is the low 20 bits of the transaction id and the UDP
  * checksum is computed. After a reply, `c.ip6AddrSeen` is the assigned address.
@@ -47,7 +50,7 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
-import { writeDomainName } from "./dhcp.ts";
+import { encodeNameAsUpstream, writeDomainName } from "./dhcp.ts";
 
 /** DHCPv6 message types. */
 export const SOLICIT = 1;
@@ -86,6 +89,13 @@ export const OPT_STATUS_CODE = 13;
 export const OPT_DNS_SERVERS = 23;
 /** Domain Search List (RFC 3646). */
 export const OPT_DOMAIN_LIST = 24;
+/** Client FQDN (RFC 4704). */
+export const OPT_CLIENT_FQDN = 39;
+/** Client FQDN flags: S (server should do the AAAA update), O (server overrode S). */
+const FQDN_FLAG_S = 0x01;
+const FQDN_FLAG_O = 0x02;
+/** Longest FQDN we encode (upstream's PASST_MAXDNAME - 1). */
+const FQDN_MAX = 253;
 
 /** Status codes. */
 export const STATUS_SUCCESS = 0;
@@ -121,6 +131,12 @@ let serverOff = -1;
 let serverLen = -1;
 let iaNaOff = -1;
 let hasIa = false;
+/** Flags of the client's first Client FQDN option, -1 if none. */
+let clientFqdnFlags = -1;
+// --fqdn in upstream's label encoding, once per string.
+let fqdnSrc = "";
+const fqdnBuf = new Uint8Array(FQDN_MAX + 2);
+let fqdnLen = 0;
 let hasAddr = false;
 let foreign = false;
 
@@ -175,6 +191,7 @@ function parseMessage(c: Ctx, dv: DataView, start: number, end: number): number 
     iaNaOff =
       -1;
   hasIa = hasAddr = foreign = false;
+  clientFqdnFlags = -1;
   let i = start;
   while (i + 4 <= end) {
     const code = dv.getUint16(i);
@@ -187,6 +204,8 @@ function parseMessage(c: Ctx, dv: DataView, start: number, end: number): number 
     } else if (code === OPT_SERVERID && serverOff < 0) {
       serverOff = v;
       serverLen = l;
+    } else if (code === OPT_CLIENT_FQDN && clientFqdnFlags < 0 && l >= 1) {
+      clientFqdnFlags = dv.getUint8(v);
     } else if (code === OPT_IA_NA || code === OPT_IA_TA) {
       hasIa = true;
       if (parseIa(c, dv, v, l, code === OPT_IA_NA) < 0) return -1;
@@ -348,6 +367,22 @@ export function dhcpv6(
       odv.setUint16(p, OPT_DOMAIN_LIST);
       odv.setUint16(p + 2, q - p - 4);
       p = q;
+    }
+  }
+
+  if (conf.fqdn !== "") {
+    if (conf.fqdn !== fqdnSrc) {
+      fqdnSrc = conf.fqdn;
+      const raw = new TextEncoder().encode(conf.fqdn);
+      const r = encodeNameAsUpstream(fqdnBuf, 0, fqdnBuf.length, raw);
+      fqdnLen = r < 0 ? 0 : r;
+    }
+    if (fqdnLen > 0) {
+      odv.setUint16(p, OPT_CLIENT_FQDN);
+      odv.setUint16(p + 2, 1 + fqdnLen);
+      ou8[p + 4] = clientFqdnFlags >= 0 && (clientFqdnFlags & FQDN_FLAG_S) ? FQDN_FLAG_O : 0;
+      ou8.set(fqdnBuf.subarray(0, fqdnLen), p + 5);
+      p += 5 + fqdnLen;
     }
   }
 

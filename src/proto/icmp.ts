@@ -4,14 +4,18 @@
 /**
  * `icmp.ts` - ICMP and ICMPv6 echo through unprivileged "ping" sockets
  *
- * Theory of operation: an echo request from the guest is sent through a
- * `SOCK_DGRAM`/`IPPROTO_ICMP(V6)` socket, one per echo identifier and family,
- * bound with the identifier as its "port" so that the kernel keeps it. Replies
- * are received straight into an output slot behind room for the Ethernet and IP
- * headers, the identifier is restored from the epoll reference (in case the bind
- * failed and the kernel chose another one), and the frame goes to the guest from
- * the replying address. Requests to the gateway go to the host's loopback unless
- * `--no-map-gw`, and replies from loopback appear to come from the gateway.
+ * Theory of operation: each echo flow (guest address, pinged address,
+ * identifier) is a flow of the flow table (`flow/flow.ts`), found by its tap
+ * side, with a `SOCK_DGRAM`/`IPPROTO_ICMP(V6)` socket bound with the identifier
+ * as its "port" so that the kernel keeps it; the epoll reference carries the
+ * flow. Replies are received straight into an output slot behind room for the
+ * Ethernet and IP headers, the identifier is restored from the flow (in case the
+ * bind failed and the kernel chose another one), and the frame goes to the guest
+ * from the address it pinged, to the address it pinged from. Addresses are translated by `fwd/nat.ts`, as for TCP
+ * and UDP: the `--map-host-loopback` address is the host's loopback, the
+ * `--map-guest-addr` one the host's own address, and replies come back from
+ * the address the guest used. Requests from or to a non-unicast address are
+ * dropped.
  * Sockets idle for {@linkcode ICMP_ECHO_TIMEOUT} are closed by the timer.
  *
  * Opening a ping socket needs the user's group in `net.ipv4.ping_group_range`;
@@ -24,7 +28,7 @@ import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { debugRatelimit, RateLimit, warnRatelimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType } from "../loop/loop.ts";
+import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Tap } from "../tap/tap.ts";
 import * as csum from "../wire/checksum.ts";
@@ -32,6 +36,8 @@ import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
+import * as nat from "../fwd/nat.ts";
+import { FLOW_PING4, FLOW_PING6, type FlowTable } from "../flow/flow.ts";
 import {
   EPOLLIN,
   IPPROTO_ICMP,
@@ -50,8 +56,6 @@ export const ICMP_ECHO_TIMEOUT = 60;
 
 const ICMP_ECHO = 8;
 const ICMPV6_ECHO = 128;
-const LOOPBACK4 = 0x7f000001;
-const LOOPBACK6 = new Uint32Array([0, 0, 0, 1]);
 
 const rlOpen = new RateLimit(1, 1000);
 const rlSend = new RateLimit();
@@ -64,23 +68,40 @@ function msgSend(): string {
   return "ICMP: failed to send echo request";
 }
 
-/** Echo state per identifier and family, and the socket handlers. */
+const rlInvalid = new RateLimit();
+
+function msgInvalid(): string {
+  return "ICMP: echo request from or to an unspecified, multicast or broadcast address, dropped";
+}
+
+const rlFull = new RateLimit();
+
+function msgFull(): string {
+  return "ICMP: flow table full, echo request dropped";
+}
+
+/** Echo flows in the flow table, and the socket handlers. */
 export class Icmp {
-  /** Socket per identifier: [0..65535] IPv4, [65536..] IPv6; -1 if none. */
-  readonly #sock = new Int32Array(2 * 65536).fill(-1);
-  /** Last use per identifier, in milliseconds. */
-  readonly #ts = new Float64Array(2 * 65536);
-  /** Identifiers (with the family bit 16) that have a socket. */
-  readonly #active = new Int32Array(2 * 65536);
-  #nactive = 0;
+  /** Socket per flow (indexed by flow), -1 if none. */
+  readonly #sock: Int32Array;
   /** Scratch: iov table (one entry) and socket address. */
   readonly #iovOff: number;
   readonly #iov: Uint32Array;
   readonly #saOff: number;
   readonly #words = new Uint32Array(4);
+  readonly #dst = new Uint32Array(4);
+  /** Scratch flowside of a request from the guest. */
+  readonly #key = new Uint32Array(nat.SIDE_WORDS);
 
-  /** Registers the socket handlers in `loop`. */
-  constructor(readonly c: Ctx, readonly loop: Loop, readonly tap: Tap, arena: Arena) {
+  /** Registers the socket handlers in `loop`; flows live in `flows`. */
+  constructor(
+    readonly c: Ctx,
+    readonly loop: Loop,
+    readonly tap: Tap,
+    arena: Arena,
+    readonly flows: FlowTable,
+  ) {
+    this.#sock = new Int32Array(flows.capacity).fill(-1);
     this.#iovOff = arena.alloc(16, 16);
     this.#iov = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset + this.#iovOff, 2);
     this.#saOff = arena.alloc(sa.SOCKADDR_MAX, 16);
@@ -90,10 +111,32 @@ export class Icmp {
     loop.on(EpollType.ICMPV6, onReply, loop.dropFd);
   }
 
-  /** Opens the echo socket for `id`, or returns -1. */
-  #open(v6: boolean, id: number, now: number): number {
+  /** Echo flows open. */
+  get count(): number {
+    let n = 0;
+    for (let i = 0; i < this.flows.high; i++) if (this.#sock[i]! >= 0) n++;
+    return n;
+  }
+
+  /**
+   * Creates the flow for the request whose tap side is in `#key`: target side
+   * through the translation, socket bound to the identifier; the flow index or -1.
+   */
+  #newFlow(v6: boolean, id: number, now: number): number {
     const ffi = lib();
     const c = this.c;
+    const ft = this.flows;
+    const proto = v6 ? nat.IPPROTO_ICMPV6 : nat.IPPROTO_ICMP;
+    const i = ft.alloc(v6 ? FLOW_PING6 : FLOW_PING4, proto);
+    if (i < 0) {
+      debugRatelimit(rlFull, now, msgFull);
+      return -1;
+    }
+    const ini = ft.sideOff(2 * i), tgt = ft.sideOff(2 * i + 1);
+    ft.side.set(this.#key, ini);
+    ft.pif[2 * i] = nat.PIF_TAP;
+    ft.pif[2 * i + 1] = nat.natFromTap(c, proto, ft.side, ini, ft.side, tgt);
+    ft.side[tgt + nat.EPORT] = id;
     const fd = ffi.pf_socket(
       v6 ? sa.AF_INET6 : sa.AF_INET,
       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -101,6 +144,7 @@ export class Icmp {
     );
     if (fd < 0) {
       warnRatelimit(rlOpen, now, msgOpen);
+      ft.free(i);
       return -1;
     }
     const ifname = v6 ? c.conf.ip6.ifnameOut : c.conf.ip4.ifnameOut;
@@ -112,17 +156,18 @@ export class Icmp {
     const len = v6
       ? sa.writeIn6(dv, this.#saOff, c.conf.ip6.addrOut, id)
       : sa.writeIn4(dv, this.#saOff, c.conf.ip4.addrOut, id);
-    // A failed bind is tolerated: replies get their identifier back from the reference.
+    // A failed bind is tolerated: replies get their identifier back from the flow.
     ffi.pf_bind(fd, this.tap.u8.subarray(this.#saOff, this.#saOff + len), len);
-    const rc = this.loop.add(fd, v6 ? EpollType.ICMPV6 : EpollType.ICMP, id, EPOLLIN);
-    if (rc < 0) {
+    if (
+      fd > SOCKET_MAX || this.loop.add(fd, v6 ? EpollType.ICMPV6 : EpollType.ICMP, i, EPOLLIN) < 0
+    ) {
       ffi.pf_close(fd);
+      ft.free(i);
       return -1;
     }
-    const key = (v6 ? 65536 : 0) + id;
-    this.#sock[key] = fd;
-    this.#active[this.#nactive++] = key;
-    return fd;
+    this.#sock[i] = fd;
+    ft.hashInsert(2 * i);
+    return i;
   }
 
   /** Handles an ICMP packet from the guest: echo requests go out, the rest is dropped. */
@@ -132,24 +177,39 @@ export class Icmp {
     const type = dv.getUint8(l4);
     if (type !== (v6 ? ICMPV6_ECHO : ICMP_ECHO)) return;
     const id = dv.getUint16(l4 + 4);
-    const key = (v6 ? 65536 : 0) + id;
-    let fd = this.#sock[key]!;
-    if (fd < 0) fd = this.#open(v6, id, now);
-    if (fd < 0) return;
-    this.#ts[key] = now;
-
+    // The tap side of the flow: the guest, the address it pinged, the identifier.
+    const k = this.#key;
+    if (v6) {
+      for (let j = 0; j < 4; j++) {
+        k[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
+        k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
+      }
+    } else {
+      nat.setV4(k, nat.EADDR, ipv4.src(dv, l3));
+      nat.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
+    }
+    k[nat.EPORT] = id;
+    k[nat.OPORT] = id;
+    // Both ends must be unicast (upstream).
+    if (!nat.isUnicast(k, nat.EADDR) || !nat.isUnicast(k, nat.OADDR)) {
+      debugRatelimit(rlInvalid, now, msgInvalid);
+      return;
+    }
+    const ft = this.flows;
+    const proto = v6 ? nat.IPPROTO_ICMPV6 : nat.IPPROTO_ICMP;
+    const sidx = ft.lookup(proto, nat.PIF_TAP, k, 0);
+    const i = sidx >= 0 ? sidx >> 1 : this.#newFlow(v6, id, now);
+    if (i < 0) return;
+    ft.deadline[i] = now + ICMP_ECHO_TIMEOUT * 1000;
+    const fd = this.#sock[i]!;
+    const tgt = ft.sideOff(2 * i + 1);
     let salen: number;
     if (v6) {
-      ipv6.readDst(dv, l3, this.#words);
       const w = this.#words;
-      let scope = 0;
-      if (!c.conf.noMapGw && wordsEqual(w, c.conf.ip6.gw)) w.set(LOOPBACK6);
-      else if (w[0]! >>> 22 === 0x3fa) scope = c.conf.ifindex6;
-      salen = sa.writeIn6(dv, this.#saOff, w, 0, scope);
+      for (let j = 0; j < 4; j++) w[j] = ft.side[tgt + nat.EADDR + j]!;
+      salen = sa.writeIn6(dv, this.#saOff, w, 0, nat.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
     } else {
-      let dst = ipv4.dst(dv, l3);
-      if (!c.conf.noMapGw && dst === c.conf.ip4.gw) dst = LOOPBACK4;
-      salen = sa.writeIn4(dv, this.#saOff, dst, 0);
+      salen = sa.writeIn4(dv, this.#saOff, ft.side[tgt + nat.EADDR + 3]!, 0);
     }
     this.#iov[0] = l4;
     this.#iov[1] = l4len;
@@ -165,13 +225,20 @@ export class Icmp {
     if (rc < 0) debugRatelimit(rlSend, now, msgSend);
   }
 
-  /** Receives echo replies on the socket for identifier `id` and sends them to the guest. */
-  sockHandler(_events: number, fd: number, id: number, now: number): void {
-    const v6 = this.#sock[65536 + id] === fd;
+  /**
+   * Receives echo replies on the socket of flow `i` and sends them to the guest,
+   * from the address it pinged, with its identifier.
+   */
+  sockHandler(_events: number, fd: number, i: number, now: number): void {
+    const ft = this.flows;
+    if (this.#sock[i] !== fd) return;
+    const v6 = ft.type[i] === FLOW_PING6;
     const tap = this.tap;
     const dv = tap.dv;
     const u8 = tap.u8;
     const c = this.c;
+    const ini = ft.sideOff(2 * i);
+    const id = ft.side[ini + nat.EPORT]!;
     for (let n = 0; n < 8; n++) {
       const l2 = tap.slot();
       if (l2 < 0) return;
@@ -181,15 +248,15 @@ export class Icmp {
       this.#iov[1] = 65535 - (l4 - l2);
       const len = lib().pf_recvmsg(fd, u8, this.#iovOff, 1, MSG_DONTWAIT, this.#saOff, 128);
       if (len < 8) return;
-      this.#ts[(v6 ? 65536 : 0) + id] = now;
+      ft.deadline[i] = now + ICMP_ECHO_TIMEOUT * 1000;
       dv.setUint16(l4 + 4, id);
       dv.setUint16(l4 + 2, 0);
       if (v6) {
-        const src = this.#words;
-        sa.readAddr6(dv, this.#saOff, src);
-        if (wordsEqual(src, LOOPBACK6)) src.set(c.conf.ip6.gw);
-        const ll = src[0]! >>> 22 === 0x3fa;
-        const dst = ll ? c.ip6AddrLlSeen : c.ip6AddrSeen;
+        const src = this.#words, dst = this.#dst;
+        for (let j = 0; j < 4; j++) {
+          src[j] = ft.side[ini + nat.OADDR + j]!;
+          dst[j] = ft.side[ini + nat.EADDR + j]!;
+        }
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IPV6);
         ipv6.push(u8, dv, l3, src, dst, IPPROTO_ICMPV6, len);
         dv.setUint16(
@@ -197,30 +264,37 @@ export class Icmp {
           csum.l4Checksum6(u8, l4, len, l3 + ipv6.SRC_OFF, l3 + ipv6.DST_OFF, IPPROTO_ICMPV6),
         );
       } else {
-        let src = sa.addr4(dv, this.#saOff);
-        if (src >>> 24 === 127 && !c.conf.noMapGw) src = c.conf.ip4.gw;
+        const src = ft.side[ini + nat.OADDR + 3]!, dst = ft.side[ini + nat.EADDR + 3]!;
         eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IP);
-        ipv4.push(u8, dv, l3, src, c.ip4AddrSeen, IPPROTO_ICMP, len);
+        ipv4.push(u8, dv, l3, src, dst, IPPROTO_ICMP, len);
         dv.setUint16(l4 + 2, csum.csumFold(csum.sum16(u8, l4, len, 0)));
       }
       tap.queue(l2, l4 - l2 + len);
     }
   }
 
-  /** Closes echo sockets unused for {@linkcode ICMP_ECHO_TIMEOUT} seconds. */
+  /** Closes echo flows unused for {@linkcode ICMP_ECHO_TIMEOUT} seconds. */
   timer(now: number): void {
-    for (let i = 0; i < this.#nactive; i++) {
-      const key = this.#active[i]!;
-      if (now - this.#ts[key]! < ICMP_ECHO_TIMEOUT * 1000) continue;
-      const fd = this.#sock[key]!;
-      this.loop.del(fd);
-      lib().pf_close(fd);
-      this.#sock[key] = -1;
-      this.#active[i--] = this.#active[--this.#nactive]!;
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      const t = ft.type[i];
+      if ((t !== FLOW_PING4 && t !== FLOW_PING6) || now < ft.deadline[i]!) continue;
+      this.#close(i);
     }
   }
-}
 
-function wordsEqual(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+  #close(i: number): void {
+    const fd = this.#sock[i]!;
+    if (fd >= 0) {
+      this.loop.del(fd);
+      lib().pf_close(fd);
+      this.#sock[i] = -1;
+    }
+    this.flows.free(i);
+  }
+
+  /** Closes every echo flow (shutdown and tests). */
+  closeAll(): void {
+    this.timer(Infinity);
+  }
 }

@@ -7,13 +7,15 @@
  * Theory of operation: there is no TCP stack here and no buffer of our own.
  * Every guest connection is backed by a host kernel socket:
  *
- * - a SYN from the guest opens a non-blocking socket to the destination (the
- *   gateway address means the host's loopback unless `--no-map-gw`); the
- *   SYN-ACK goes to the guest only once `connect()` completed, and a failure
- *   answers with RST;
- * - a connection accepted on a forwarded port becomes a SYN to the guest from
- *   the peer's address (host-local sources appear as the gateway); the guest's
- *   SYN-ACK completes it;
+ * - a SYN from the guest (both ends unicast, as upstream) opens a non-blocking
+ *   socket to the destination translated by `fwd/nat.ts` (the
+ *   `--map-host-loopback` address, by default the gateway, is the host's
+ *   loopback); the SYN-ACK goes to the guest only once `connect()` completed,
+ *   and a failure answers with RST;
+ * - a connection accepted on a forwarded port is spliced (pasta, from
+ *   loopback) or becomes a SYN to the guest (or the rule's target address)
+ *   from the peer's address as `fwd/nat.ts` shows it; the guest's SYN-ACK
+ *   completes it. Connections are flows of the flow table (`tcp_conn.ts`);
  * - socket data is peeked (`MSG_PEEK`, `SO_PEEK_OFF` where the kernel has it,
  *   else skipping already-sent bytes into a scratch area) straight into the
  *   payload areas of pre-built frame slots, at most the guest's window and
@@ -49,6 +51,11 @@ import type { TapOut } from "../tap/tap_out.ts";
 import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
+import * as nat from "../fwd/nat.ts";
+import { listenSlot } from "../fwd/fwd.ts";
+import type { FlowTable } from "../flow/flow.ts";
+import type { FwdRule } from "../fwd/fwd_rule.ts";
+import { LISTEN_OUTBOUND } from "../fwd/listen.ts";
 import {
   ACK_FROM_TAP_DUE,
   ACK_TO_TAP_DUE,
@@ -70,6 +77,8 @@ import {
   TCP_MAX_CONNS,
   V6,
   WND_CLAMPED,
+  WND_SHORT,
+  WND_WAIT,
 } from "./tcp_conn.ts";
 import { MSS4, MSS6, TCP_FRAMES, TcpBufs, writeHeaders } from "./tcp_buf.ts";
 import {
@@ -113,10 +122,18 @@ export const ACK_TIMEOUT = 2_000;
 export const FIN_TIMEOUT = 60_000;
 /** Activity timeout. */
 export const ACT_TIMEOUT = 7_200_000;
+/**
+ * Milliseconds between inactivity scans (upstream INACTIVITY_INTERVAL): a connection with no
+ * activity on either side for a whole interval is reset, between one and two intervals after
+ * its last activity.
+ */
+export const INACTIVITY_INTERVAL = 7_200_000;
 /** Largest window we advertise or clamp to (upstream MAX_WINDOW). */
 export const MAX_WINDOW = 1 << 24;
 /** Window scale we use towards the guest (upstream MAX_WS). */
 export const MAX_WS = 8;
+/** A local window cut by queued data under this can't take one full segment: retry on ACK_INTERVAL. */
+const SMALL_WINDOW = 65536;
 /** Initial window before the handshake completes (RFC 6928). */
 export const WINDOW_DEFAULT = 14600;
 /** Send buffers below this make us ACK guest data as soon as it is written. */
@@ -127,16 +144,9 @@ export const SNDBUF_BIG = 4 * 1024 * 1024;
 export const LOW_RTT_THRESHOLD = 10;
 /** Entries of the low-RTT destination table (upstream LOW_RTT_TABLE_SIZE). */
 export const LOW_RTT_TABLE_SIZE = 8;
-/** Backlog of listening sockets. */
-export const LISTEN_BACKLOG = 128;
-/** Flag in a TCP_LISTEN reference index: a namespace-side (-T) listener. */
-export const LISTEN_OUTBOUND = 1 << 16;
-/** Flag in a TCP_LISTEN reference index: the listener is bound to IPv6 only (informational). */
-export const LISTEN_V6 = 1 << 17;
 
 // Linux constants.
 const SO_PEEK_OFF = 42;
-const LOOPBACK4 = 0x7f000001;
 const INT_MAX_HALF = 0x3fffffff;
 
 /** Words of pf_tcp_info() output. */
@@ -152,8 +162,9 @@ const DISCARD_LEN = 65536;
 
 /**
  * Hook for loopback connections accepted in pasta (spliced path, `tcp_splice.ts`): gets the
- * accepted socket, the target port, whether the peer is IPv6 and whether the listener was a
- * namespace-side (-T) one; returns true if it took the socket.
+ * accepted socket, the target port, whether the peer is IPv6, whether the listener was a
+ * namespace-side (-T) one, and the flow's two flowsides from `fwd/nat.ts` (initiating, then
+ * target at `SIDE_WORDS`); returns true if it took the socket.
  */
 export type SpliceAccept = (
   c: Ctx,
@@ -161,8 +172,15 @@ export type SpliceAccept = (
   port: number,
   v6: boolean,
   outbound: boolean,
+  sides: Uint32Array,
   now: number,
 ) => boolean;
+
+const rlInvalid = new RateLimit();
+
+function msgInvalid(): string {
+  return "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)";
+}
 
 /** What the TCP module needs from the tap: frame queue plus an explicit flush. */
 export interface TcpTap extends TapOut {
@@ -176,6 +194,8 @@ export interface TcpOptions {
   secret?: Uint32Array;
   /** Connection table size (default {@linkcode TCP_MAX_CONNS}). */
   capacity?: number;
+  /** The process's flow table (default: one of its own, of `capacity` flows). */
+  flows?: FlowTable;
 }
 
 const rlConn = new RateLimit();
@@ -202,6 +222,13 @@ export function tcpIsn(secret: Uint32Array, u8: Uint8Array, off: number, nowMs: 
 /** The TCP tap-path module: connection table, handlers, timers. */
 export class Tcp {
   readonly conns: ConnTable;
+  /**
+   * The rule of a listener (`fwd/fwd.ts`): `outbound` for `-T` listeners, and the
+   * slot from the listener's reference; null (or no hook): no target address.
+   */
+  ruleAt: ((outbound: boolean, slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule for the translation of an accepted connection: target port given, taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
   /** Hook for spliced (loopback) connections in pasta; null: everything goes through the tap. */
   spliceAccept: SpliceAccept | null = null;
   readonly #c: Ctx;
@@ -230,6 +257,9 @@ export class Tcp {
   readonly #src6 = new Uint32Array(4);
   readonly #dst6 = new Uint32Array(4);
   readonly #w = new Uint32Array(4);
+  readonly #guest = new Uint32Array(4);
+  /** Scratch flowsides (initiating, target) for the translation. */
+  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   /** Low-RTT destinations (guest-facing addresses, four words each). */
   readonly #lowRtt = new Uint32Array(LOW_RTT_TABLE_SIZE * 4);
   #lowRttNext = 0;
@@ -239,6 +269,8 @@ export class Tcp {
   #bigBufs = false;
   /** Connections marked CLOSED and not yet reaped. */
   #closing = 0;
+  /** Time of the last inactivity scan (-1: none yet). */
+  #inactivityRun = -1;
   /** Per-packet scratch of the tap handler (indices of packets past a gap). */
   readonly #keep = new Int32Array(IOV_MAX);
 
@@ -270,7 +302,7 @@ export class Tcp {
       secret = new Uint32Array(b.buffer);
     }
     this.#secret = new Uint32Array(secret);
-    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS);
+    this.conns = new ConnTable(this.#secret, opts.capacity ?? TCP_MAX_CONNS, opts.flows);
     this.#linger[0] = 1; // l_onoff = 1, l_linger = 0 (native endianness: first int)
     this.#probeBufs();
     const fault = (_fd: number, i: number): void => this.faultClose(i);
@@ -317,7 +349,7 @@ export class Tcp {
       if (ev & TAP_FIN_SENT) mask = EPOLLET;
       else if (t.flags[i]! & STALLED) mask = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       else mask = EPOLLIN | EPOLLRDHUP;
-      if (t.flags[i]! & SOCK_OUT_WAIT) mask = (mask | EPOLLOUT) & ~EPOLLET;
+      if (t.flags[i]! & (SOCK_OUT_WAIT | WND_WAIT)) mask = (mask | EPOLLOUT) & ~EPOLLET;
     } else if ((ev & TAP_SYN_RCVD) && !(ev & TAP_SYN_ACK_SENT)) {
       mask = EPOLLOUT | EPOLLET | EPOLLRDHUP;
     } else {
@@ -424,18 +456,11 @@ export class Tcp {
     s[1] = t.addr[k + 1]!;
     s[2] = t.addr[k + 2]!;
     s[3] = t.addr[k + 3]!;
-    const c = this.#c;
-    if (t.flags[i]! & V6) {
-      const ll = (s[0]! >>> 22) === 0x3fa;
-      const g = ll ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-      const h = (g[0]! | g[1]! | g[2]! | g[3]!) === 0 ? c.conf.ip6.addr : g;
-      d[0] = h[0]!;
-      d[1] = h[1]!;
-      d[2] = h[2]!;
-      d[3] = h[3]!;
-    } else {
-      d[3] = c.ip4AddrSeen || c.conf.ip4.addr;
-    }
+    // The guest's address of this connection (its flow's tap side).
+    d[0] = t.guest[k]!;
+    d[1] = t.guest[k + 1]!;
+    d[2] = t.guest[k + 2]!;
+    d[3] = t.guest[k + 3]!;
   }
 
   /** A flags frame slot, flushing the tap when all are in use; -1 if none. */
@@ -523,10 +548,12 @@ export class Tcp {
     return true;
   }
 
-  /** After an ACK went out: keep ACK_TO_TAP_DUE only for a zero window or a lagging ACK. */
+  /** After an ACK went out: keep ACK_TO_TAP_DUE for a zero (or short) window or a lagging ACK. */
   #ackSent(i: number): void {
     const t = this.conns;
-    if (t.wndToTap[i] === 0 || t.seqAckToTap[i] !== t.seqFromTap[i]) {
+    const w = t.wndToTap[i]!;
+    const small = w === 0 || ((t.flags[i]! & WND_SHORT) !== 0 && w < SMALL_WINDOW);
+    if (small || t.seqAckToTap[i] !== t.seqFromTap[i]) {
       this.#flagSet(i, ACK_TO_TAP_DUE);
     } else if (t.flags[i]! & ACK_TO_TAP_DUE) this.#flagClear(i, ACK_TO_TAP_DUE);
   }
@@ -611,9 +638,17 @@ export class Tcp {
     }
     scaled = Math.floor(scaled);
     if (local) {
-      // Everything written is acknowledged: only the free part of the buffer is a window.
+      // Everything written is acknowledged, so the window is the free part of the buffer
+      // (less an eighth for the kernel's per-segment overhead). The guest stops sending on a
+      // window under one segment and would wait for its persist timer (200 ms and more), so
+      // when the window is under an eighth of the buffer (more than 3/4 queued: the kernel
+      // reports EPOLLOUT once at most 2/3 are), EPOLLOUT says when to open it again.
       const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
-      if (queued > 0) scaled = scaled > queued ? scaled - queued : 0;
+      const room = sndbuf - (sndbuf >>> 3);
+      scaled = queued <= 0 ? room : room > queued ? room - queued : 0;
+      this.#wndWait(i, scaled < sndbuf >>> 3);
+      const short = queued > 0 && scaled < SMALL_WINDOW;
+      t.flags[i] = short ? t.flags[i]! | WND_SHORT : t.flags[i]! & ~WND_SHORT;
     }
     if (sndWnd) wnd = sndWnd < scaled ? sndWnd : scaled;
     else wnd = scaled;
@@ -624,6 +659,15 @@ export class Tcp {
     wnd = (wnd >>> ws) << ws;
     t.wndToTap[i] = wnd;
     return t.seqAckToTap[i] !== oldAck || wnd !== oldWnd;
+  }
+
+  /** Sets or clears WND_WAIT on `i`, watching EPOLLOUT while it is set. */
+  #wndWait(i: number, on: boolean): void {
+    const t = this.conns;
+    const fl = t.flags[i]!;
+    if (on === ((fl & WND_WAIT) !== 0)) return;
+    t.flags[i] = on ? fl | WND_WAIT : fl & ~WND_WAIT;
+    this.#epoll(i);
   }
 
   /** Sends an ACK on `i` if the ACK number or window changed (or `force`). */
@@ -723,6 +767,11 @@ export class Tcp {
       if (len !== -EAGAIN) {
         debugRatelimit(rlSock, performance.now(), msgSock);
         this.#rst(i);
+      } else if (inflight > 0) {
+        // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
+        // up, so wait for new data edge-triggered, as upstream, or the loop spins until the
+        // guest's ACK.
+        this.#stall(i, true);
       }
       return;
     }
@@ -820,16 +869,23 @@ export class Tcp {
       w[2] = 0xffff;
       w[3] = dv.getUint32(l3 + 16);
     }
+    const g = this.#guest;
+    if (v6) {
+      for (let j = 0; j < 4; j++) g[j] = dv.getUint32(l3 + 8 + j * 4);
+    } else {
+      nat.setV4(g, 0, dv.getUint32(l3 + 12));
+    }
     const t = this.conns;
-    const i = t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.lookup(g, 0, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
-        this.#connFromTap(c, v6, th, hlen, now);
+        this.#connFromTap(c, v6, l3, th, hlen, now);
         return 1;
       }
       return count;
     }
     if (t.flags[i]! & CLOSED) return count;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (flags & tcph.RST) {
       this.#lingerZero(i);
@@ -1075,18 +1131,37 @@ export class Tcp {
   }
 
   /** Opens a host socket for a SYN from the guest (upstream tcp_conn_from_tap). */
-  #connFromTap(c: Ctx, v6: boolean, th: number, hlen: number, now: number): void {
+  #connFromTap(c: Ctx, v6: boolean, l3: number, th: number, hlen: number, now: number): void {
     const ffi = lib();
     const dv = this.#dv;
     const t = this.conns;
     const w = this.#w;
     const tapPort = tcph.srcPort(dv, th);
     const sockPort = tcph.dstPort(dv, th);
-    if (sockPort === 0 || tapPort === 0) return;
+    // Both ends must be unicast, ports non-zero (upstream): a SYN to 0.0.0.0,
+    // a broadcast or a multicast address reaches nothing.
+    const f = this.#sides;
+    if (v6) {
+      for (let j = 0; j < 4; j++) f[nat.EADDR + j] = dv.getUint32(l3 + 8 + j * 4);
+    } else {
+      nat.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
+    }
+    nat.copyAddr(f, nat.OADDR, w, 0);
+    f[nat.EPORT] = tapPort;
+    f[nat.OPORT] = sockPort;
+    if (
+      sockPort === 0 || tapPort === 0 || !nat.isUnicast(f, nat.EADDR) ||
+      !nat.isUnicast(f, nat.OADDR)
+    ) {
+      debugRatelimit(rlInvalid, now, msgInvalid);
+      return;
+    }
     if (t.count >= t.capacity) {
       debugRatelimit(rlConn, now, msgNoConn);
       return;
     }
+    const T = nat.SIDE_WORDS;
+    nat.natFromTap(c, nat.IPPROTO_TCP, f, 0, f, T);
     const fd = ffi.pf_socket(
       v6 ? sa.AF_INET6 : sa.AF_INET,
       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -1097,54 +1172,30 @@ export class Tcp {
       debugRatelimit(rlConn, now, msgNoConn);
       return;
     }
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.alloc(f, nat.EADDR, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    if (i < 0) {
+      ffi.pf_close(fd);
+      debugRatelimit(rlConn, now, msgNoConn);
+      return;
+    }
     t.sock[i] = fd;
     t.events[i] = TAP_SYN_RCVD;
     if (v6) t.flags[i] = V6;
 
-    // Destination, with the gateway mapped to loopback.
+    // Destination: the target side of the translation (fwd/nat.ts).
     const sad = this.#sadv;
     let salen: number;
-    let local = false;
-    let outbound = true;
+    const local = nat.isLoopback(f, T + nat.EADDR);
+    let outbound = !local;
     if (!v6) {
-      let dst = w[3]!;
-      if (!c.conf.noMapGw && dst === c.conf.ip4.gw) dst = LOOPBACK4;
-      else if (c.conf.ip4.dnsMatch && dst === c.conf.ip4.dnsMatch) dst = c.conf.ip4.dnsHost;
-      if ((dst >>> 24) === 127) {
-        local = true;
-        outbound = false;
-      }
-      salen = sa.writeIn4(sad, 0, dst, sockPort);
+      salen = sa.writeIn4(sad, 0, f[T + nat.EADDR + 3]!, sockPort);
     } else {
-      const g = c.conf.ip6.gw;
-      const m = c.conf.ip6.dnsMatch;
       let scope = 0;
-      if (!c.conf.noMapGw && w[0] === g[0] && w[1] === g[1] && w[2] === g[2] && w[3] === g[3]) {
-        w[0] = 0;
-        w[1] = 0;
-        w[2] = 0;
-        w[3] = 1;
-        local = true;
-        outbound = false;
-      } else if (
-        (m[0]! | m[1]! | m[2]! | m[3]!) !== 0 && w[0] === m[0] && w[1] === m[1] && w[2] === m[2] &&
-        w[3] === m[3]
-      ) {
-        const h = c.conf.ip6.dnsHost;
-        w[0] = h[0]!;
-        w[1] = h[1]!;
-        w[2] = h[2]!;
-        w[3] = h[3]!;
-      }
-      if ((w[0]! >>> 22) === 0x3fa) {
+      if (nat.isLinkLocal6(f, T + nat.EADDR)) {
         scope = c.conf.ifindex6;
         outbound = false;
       }
-      if ((w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1) {
-        local = true;
-        outbound = false;
-      }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
       salen = sa.writeIn6(sad, 0, w, sockPort, scope);
     }
     if (local || this.#isLowRtt(i)) t.flags[i] = t.flags[i]! | LOCAL;
@@ -1275,6 +1326,10 @@ export class Tcp {
       }
       const port = index & 0xffff;
       const outbound = (index & LISTEN_OUTBOUND) !== 0;
+      const rule = this.#rule;
+      const fr = this.ruleAt?.(outbound, listenSlot(index)) ?? null;
+      if (fr !== null) rule.taddr.set(fr.taddr);
+      else rule.taddr.fill(0);
       const w = this.#w;
       let v6 = sa.family(sad, 0) === sa.AF_INET6;
       if (v6) {
@@ -1287,37 +1342,47 @@ export class Tcp {
         w[3] = sa.addr4(sad, 0);
       }
       const peerPort = sa.port(sad, 0);
-      const loopback = v6 ? (w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1 : (w[3]! >>> 24) === 127;
-      if (outbound || (c.conf.mode === "pasta" && loopback && this.spliceAccept)) {
-        if (!this.spliceAccept || !this.spliceAccept(c, s, port, v6, outbound, now)) {
+      // The initiating side: the peer, and us as it sees us (only loopback
+      // matters to the translation: a loopback peer reached a loopback address).
+      const f = this.#sides;
+      const T = nat.SIDE_WORDS;
+      nat.copyAddr(f, nat.EADDR, w, 0);
+      if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, w, 0);
+      else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
+      else nat.setV4(f, nat.OADDR, 0);
+      f[nat.EPORT] = peerPort;
+      f[nat.OPORT] = port;
+      if (outbound) {
+        if (
+          !this.spliceAccept ||
+          nat.natFromSplice(rule, nat.IPPROTO_TCP, f, 0, f, T) !== nat.PIF_HOST ||
+          !this.spliceAccept(c, s, port, v6, true, f, now)
+        ) {
           ffi.pf_close(s);
         }
         continue;
       }
+      const pif = nat.natFromHost(c, rule, nat.IPPROTO_TCP, f, 0, f, T);
+      if (pif === nat.PIF_SPLICE && this.spliceAccept) {
+        if (!this.spliceAccept(c, s, port, v6, false, f, now)) ffi.pf_close(s);
+        continue;
+      }
+      if (pif !== nat.PIF_TAP && pif !== nat.PIF_SPLICE) {
+        ffi.pf_close(s);
+        continue;
+      }
+      // Not spliced (passt, or no splicing): through the tap, from the translated source.
+      if (pif === nat.PIF_SPLICE) {
+        if (!nat.natInbound(c, f, nat.EADDR, f, T + nat.OADDR)) {
+          if (!nat.ourTapAddr(c, !v6, f, T + nat.OADDR)) {
+            ffi.pf_close(s);
+            continue;
+          }
+        }
+      }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.OADDR + j]!;
       if (!this.#connFromSock(s, v6, port, peerPort, now)) ffi.pf_close(s);
     }
-  }
-
-  /** Source NAT for an inbound peer in the scratch words (upstream tcp_snat_inbound). */
-  #snat(v6: boolean): void {
-    const c = this.#c;
-    const w = this.#w;
-    if (!v6) {
-      const a = w[3]!;
-      if ((a >>> 24) === 127 || a === 0 || a === c.ip4AddrSeen) w[3] = c.conf.ip4.gw;
-      return;
-    }
-    const s = c.ip6AddrSeen, o = c.conf.ip6.addr;
-    const lo = (w[0]! | w[1]! | w[2]!) === 0 && w[3] === 1;
-    const seen = w[0] === s[0] && w[1] === s[1] && w[2] === s[2] && w[3] === s[3];
-    const ours = w[0] === o[0] && w[1] === o[1] && w[2] === o[2] && w[3] === o[3];
-    if (!lo && !seen && !ours) return;
-    const g = c.conf.ip6.gw;
-    const src = (g[0]! >>> 22) === 0x3fa ? g : c.conf.ip6.addrLl;
-    w[0] = src[0]!;
-    w[1] = src[1]!;
-    w[2] = src[2]!;
-    w[3] = src[3]!;
   }
 
   /** Makes an accepted socket a tap connection: SYN to the guest. */
@@ -1326,11 +1391,12 @@ export class Tcp {
     const t = this.conns;
     if (v6 ? !c.conf.v6 : !c.conf.v4) return false;
     if (!v6 && !(c.ip4AddrSeen || c.conf.ip4.addr)) return false;
-    this.#snat(v6);
     const w = this.#w;
-    if (t.lookup(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
-    if (t.count >= t.capacity) return false;
-    const i = t.alloc(w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    // The guest side's address: the translation's target (the guest, or the rule's).
+    const g = this.#sides, go = nat.SIDE_WORDS + nat.EADDR;
+    if (t.lookup(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
+    const i = t.alloc(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    if (i < 0) return false;
     t.sock[i] = fd;
     t.events[i] = SOCK_ACCEPTED;
     t.flags[i] = v6 ? V6 : 0;
@@ -1364,7 +1430,8 @@ export class Tcp {
   /** Handles events on a connection's socket. */
   sockHandler(events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
-    if (i >= t.count || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.sock[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    t.inactive[i] = 0;
     const ev = t.events[i]!;
     if (events & EPOLLERR) {
       this.#rst(i);
@@ -1390,7 +1457,7 @@ export class Tcp {
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
-        } else this.#ackIfNeeded(i, false);
+        } else this.#ackIfNeeded(i, false); // also clears or keeps WND_WAIT
       }
       return;
     }
@@ -1413,7 +1480,7 @@ export class Tcp {
   timerHandler(_events: number, fd: number, i: number, _now: number): void {
     const t = this.conns;
     lib().pf_timerfd_read(fd);
-    if (i >= t.count || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    if (!t.inUse(i) || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
     const fl = t.flags[i]!;
     const ev = t.events[i]!;
     if (fl & ACK_TO_TAP_DUE) {
@@ -1451,8 +1518,21 @@ export class Tcp {
     if (this.#closing > 0) this.#reap();
   }
 
-  /** Periodic work (every second): reaping. */
-  timer(_now: number): void {
+  /** Periodic work (every second): the inactivity scan, reaping. */
+  timer(now: number): void {
+    if (this.#inactivityRun < 0) this.#inactivityRun = now;
+    else if (now - this.#inactivityRun >= INACTIVITY_INTERVAL) {
+      this.#inactivityRun = now;
+      const t = this.conns;
+      for (let i = 0; i < t.high; i++) {
+        if (!t.inUse(i) || t.flags[i]! & CLOSED) continue;
+        if (t.inactive[i]) {
+          debug("TCP: connection inactive for a whole interval, resetting");
+          this.#rst(i);
+        } else t.inactive[i] = 1;
+      }
+      this.#flushTap();
+    }
     if (this.#closing > 0) this.#reap();
   }
 
@@ -1461,8 +1541,8 @@ export class Tcp {
     const t = this.conns;
     const ffi = lib();
     const loop = this.#loop;
-    for (let i = t.count - 1; i >= 0; i--) {
-      if (!(t.flags[i]! & CLOSED)) continue;
+    for (let i = t.high - 1; i >= 0; i--) {
+      if (!t.inUse(i) || !(t.flags[i]! & CLOSED)) continue;
       const s = t.sock[i]!;
       if (s >= 0) {
         if (t.epollMask[i]) loop.del(s);
@@ -1473,14 +1553,7 @@ export class Tcp {
         loop.del(tm);
         ffi.pf_close(tm);
       }
-      const moved = t.free(i);
-      if (moved >= 0) {
-        // The entry formerly at `moved` now lives at `i`: update its references.
-        if (t.sock[i]! >= 0 && t.epollMask[i]) {
-          loop.mod(t.sock[i]!, EpollType.TCP, i, t.epollMask[i]!);
-        }
-        if (t.timer[i]! >= 0) loop.mod(t.timer[i]!, EpollType.TCP_TIMER, i, EPOLLIN);
-      }
+      t.free(i);
     }
     this.#closing = 0;
   }
@@ -1488,7 +1561,7 @@ export class Tcp {
   /** Closes every connection's socket (RST to both sides), for shutdown and tests. */
   closeAll(): void {
     const t = this.conns;
-    for (let i = 0; i < t.count; i++) this.#rst(i);
+    for (let i = 0; i < t.high; i++) if (t.inUse(i)) this.#rst(i);
     this.#flushTap();
     this.#reap();
   }
@@ -1503,8 +1576,9 @@ export function setupTcp(
   loop: Loop,
   tap: TcpTap & { handlers: { tcp: Tcp["tapHandler"] } },
   arena: Arena,
+  flows?: FlowTable,
 ): Tcp {
-  const tcp = new Tcp(c, loop, tap, arena);
+  const tcp = new Tcp(c, loop, tap, arena, flows ? { flows } : {});
   tap.handlers.tcp = (cc, v6, l3, pool, start, now) => tcp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => tcp.timer(now));
   return tcp;

@@ -4,28 +4,34 @@
 /**
  * `tcp_conn.ts` - the TCP connection table: structure of arrays, keyed hash, compaction
  *
- * Theory of operation: a connection is an index into parallel typed arrays
- * (one column per field, as upstream's `struct tcp_tap_conn` bit-fields), sized
- * for {@linkcode TCP_MAX_CONNS} entries. Indices `0..count-1` are in use: a new
- * connection takes index `count`, and freeing one moves the last entry into the
- * hole ({@linkcode ConnTable.free} returns the index that moved, so the caller
- * can update the epoll references that carry it).
+ * Theory of operation: a connection is a flow of the flow table
+ * (`flow/flow.ts`, type `FLOW_TCP`) plus the TCP columns here, indexed by the
+ * same flow index (one column per field, as upstream's `struct tcp_tap_conn`
+ * bit-fields). Indices are stable while a connection lives, so epoll references
+ * carry them.
  *
- * Lookup is by the guest-facing remote address (IPv4 as an IPv4-mapped IPv6
- * address, four big-endian words), the guest's port and the socket-side port,
- * hashed with SipHash-2-4 under a random 128-bit secret into
- * {@linkcode TCP_HASH_TABLE_SIZE} buckets chained through `next`. Nothing here
+ * Lookup is by the flow's tap side: the guest's address, the guest-facing remote
+ * address (IPv4 as an IPv4-mapped IPv6 address, four big-endian words), the
+ * guest's port and the remote port, through the flow table's hash. Nothing here
  * allocates after construction.
  *
  * @module
  */
 
-import { sipHash24 } from "../siphash.ts";
+import { FLOW_TCP, FlowTable } from "../flow/flow.ts";
+import {
+  EADDR,
+  EPORT,
+  IPPROTO_TCP,
+  OADDR,
+  OPORT,
+  PIF_HOST,
+  PIF_TAP,
+  SIDE_WORDS,
+} from "../fwd/nat.ts";
 
 /** Most connections at a time (upstream TCP_MAX_CONNS, 2^17 - 1). */
 export const TCP_MAX_CONNS = (1 << 17) - 1;
-/** Hash buckets: 70 % load at most (upstream TCP_HASH_TABLE_SIZE). */
-export const TCP_HASH_TABLE_SIZE = Math.floor(TCP_MAX_CONNS * 100 / 70);
 
 /** Events: the state is implied by the set of events, as upstream. */
 export const SOCK_ACCEPTED = 1 << 0;
@@ -64,6 +70,10 @@ export const CLOSED = 1 << 6;
 export const V6 = 1 << 7;
 /** A write to the socket was short: wait for EPOLLOUT, then make the guest resend. */
 export const SOCK_OUT_WAIT = 1 << 8;
+/** The window towards the guest of a local connection was cut by queued data: wait for EPOLLOUT. */
+export const WND_WAIT = 1 << 9;
+/** A local connection's window, cut by queued data, can't take one full segment: retry it. */
+export const WND_SHORT = 1 << 10;
 
 /** Names of the event bits, for logs. */
 export const EVENT_NAMES = [
@@ -77,15 +87,17 @@ export const EVENT_NAMES = [
   "TAP_FIN_ACKED",
 ];
 
-/** The connection table. */
+/** The TCP columns of the flow table. */
 export class ConnTable {
-  /** Entries in use (indices `0..count-1`). */
+  /** The flow table the connections live in (shared with other protocols in a process). */
+  readonly flows: FlowTable;
+  /** TCP connections in use. */
   count = 0;
+  /** Most TCP connections at a time (at most the flow table's capacity). */
   readonly capacity: number;
-  /** Host socket, timerfd (-1 if none), next index in the hash chain (-1 ends it). */
+  /** Host socket, timerfd (-1 if none). */
   readonly sock: Int32Array;
   readonly timer: Int32Array;
-  readonly next: Int32Array;
   /** Events and flags (see the constants). */
   readonly events: Uint8Array;
   readonly flags: Uint16Array;
@@ -101,6 +113,8 @@ export class ConnTable {
   readonly sockPort: Uint16Array;
   /** Guest-facing remote address (IPv4-mapped for IPv4), four words per entry. */
   readonly addr: Uint32Array;
+  /** The guest's address of the connection (IPv4-mapped for IPv4), four words per entry. */
+  readonly guest: Uint32Array;
   /** SO_SNDBUF of the socket. */
   readonly sndbuf: Uint32Array;
   /** Guest's window (scaled, bytes) and the window last sent to it (bytes). */
@@ -118,95 +132,129 @@ export class ConnTable {
   readonly timerMs: Uint32Array;
   /** Value of TCP_WINDOW_CLAMP last set. */
   readonly clamp: Uint32Array;
-  readonly #buckets: Int32Array;
-  readonly #key: Uint32Array;
-  readonly #hbuf = new Uint8Array(20);
-  readonly #hdv = new DataView(this.#hbuf.buffer);
+  /** 1 if nothing happened on either side since the last inactivity scan. */
+  readonly inactive: Uint8Array;
+  /** Scratch tap-side flowside for lookups. */
+  readonly #key = new Uint32Array(SIDE_WORDS);
 
-  /** A table for `capacity` connections, hashed under the 128-bit `key` (four u32). */
-  constructor(key: Uint32Array, capacity = TCP_MAX_CONNS) {
-    this.capacity = capacity;
-    this.#key = new Uint32Array(key);
-    this.sock = new Int32Array(capacity);
-    this.timer = new Int32Array(capacity);
-    this.next = new Int32Array(capacity);
-    this.events = new Uint8Array(capacity);
-    this.flags = new Uint16Array(capacity);
-    this.retrans = new Uint8Array(capacity);
-    this.dupAck = new Uint8Array(capacity);
-    this.wsFromTap = new Uint8Array(capacity);
-    this.wsToTap = new Uint8Array(capacity);
-    this.tapMss = new Uint16Array(capacity);
-    this.tapPort = new Uint16Array(capacity);
-    this.sockPort = new Uint16Array(capacity);
-    this.addr = new Uint32Array(capacity * 4);
-    this.sndbuf = new Uint32Array(capacity);
-    this.wndFromTap = new Uint32Array(capacity);
-    this.wndToTap = new Uint32Array(capacity);
-    this.seqToTap = new Uint32Array(capacity);
-    this.seqAckFromTap = new Uint32Array(capacity);
-    this.seqFromTap = new Uint32Array(capacity);
-    this.seqAckToTap = new Uint32Array(capacity);
-    this.seqInitFromTap = new Uint32Array(capacity);
-    this.epollMask = new Uint32Array(capacity);
-    this.timerMs = new Uint32Array(capacity);
-    this.clamp = new Uint32Array(capacity);
-    this.#buckets = new Int32Array(Math.max(1, Math.floor(capacity * 100 / 70))).fill(-1);
+  /**
+   * TCP columns over `flows` (a table of its own for `capacity` flows, hashed
+   * under `key`, when not given); at most `capacity` connections.
+   */
+  constructor(key: Uint32Array, capacity = TCP_MAX_CONNS, flows?: FlowTable) {
+    this.flows = flows ?? new FlowTable(key, capacity);
+    this.capacity = Math.min(capacity, this.flows.capacity);
+    const n = this.flows.capacity;
+    this.sock = new Int32Array(n).fill(-1);
+    this.timer = new Int32Array(n).fill(-1);
+    this.events = new Uint8Array(n);
+    this.flags = new Uint16Array(n);
+    this.retrans = new Uint8Array(n);
+    this.dupAck = new Uint8Array(n);
+    this.wsFromTap = new Uint8Array(n);
+    this.wsToTap = new Uint8Array(n);
+    this.tapMss = new Uint16Array(n);
+    this.tapPort = new Uint16Array(n);
+    this.sockPort = new Uint16Array(n);
+    this.addr = new Uint32Array(n * 4);
+    this.guest = new Uint32Array(n * 4);
+    this.sndbuf = new Uint32Array(n);
+    this.wndFromTap = new Uint32Array(n);
+    this.wndToTap = new Uint32Array(n);
+    this.seqToTap = new Uint32Array(n);
+    this.seqAckFromTap = new Uint32Array(n);
+    this.seqFromTap = new Uint32Array(n);
+    this.seqAckToTap = new Uint32Array(n);
+    this.seqInitFromTap = new Uint32Array(n);
+    this.epollMask = new Uint32Array(n);
+    this.timerMs = new Uint32Array(n);
+    this.clamp = new Uint32Array(n);
+    this.inactive = new Uint8Array(n);
   }
 
-  /** Bucket of (a0..a3, tapPort, sockPort). */
-  #bucket(
+  /** One more than the highest flow index in use: iterate `[0, high)` and check {@linkcode inUse}. */
+  get high(): number {
+    return this.flows.high;
+  }
+
+  /** Whether `i` is a TCP connection of ours. */
+  inUse(i: number): boolean {
+    return i >= 0 && i < this.flows.capacity && this.flows.type[i] === FLOW_TCP;
+  }
+
+  #setKey(
+    guest: Uint32Array,
+    go: number,
     a0: number,
     a1: number,
     a2: number,
     a3: number,
     tapPort: number,
     sockPort: number,
-  ): number {
-    const d = this.#hdv;
-    d.setUint32(0, a0);
-    d.setUint32(4, a1);
-    d.setUint32(8, a2);
-    d.setUint32(12, a3);
-    d.setUint16(16, tapPort);
-    d.setUint16(18, sockPort);
-    return sipHash24(this.#key, this.#hbuf, 0, 20) % this.#buckets.length;
-  }
-
-  /** Index of the connection with this address and ports, or -1. */
-  lookup(
-    a0: number,
-    a1: number,
-    a2: number,
-    a3: number,
-    tapPort: number,
-    sockPort: number,
-  ): number {
-    let i = this.#buckets[this.#bucket(a0, a1, a2, a3, tapPort, sockPort)]!;
-    const addr = this.addr;
-    while (i >= 0) {
-      const k = i << 2;
-      if (
-        this.tapPort[i] === tapPort && this.sockPort[i] === sockPort && addr[k] === a0 &&
-        addr[k + 1] === a1 && addr[k + 2] === a2 && addr[k + 3] === a3
-      ) return i;
-      i = this.next[i]!;
-    }
-    return -1;
+  ): void {
+    const k = this.#key;
+    k[EADDR] = guest[go]!;
+    k[EADDR + 1] = guest[go + 1]!;
+    k[EADDR + 2] = guest[go + 2]!;
+    k[EADDR + 3] = guest[go + 3]!;
+    k[OADDR] = a0;
+    k[OADDR + 1] = a1;
+    k[OADDR + 2] = a2;
+    k[OADDR + 3] = a3;
+    k[EPORT] = tapPort;
+    k[OPORT] = sockPort;
   }
 
   /**
-   * Takes a fresh entry for (address words, ports), zeroed and hashed; returns its
-   * index, or -1 when the table is full.
+   * Index of the connection of guest address `guest[go]` (inany words) with this
+   * remote address and ports, or -1.
    */
-  alloc(a0: number, a1: number, a2: number, a3: number, tapPort: number, sockPort: number): number {
+  lookup(
+    guest: Uint32Array,
+    go: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+    tapPort: number,
+    sockPort: number,
+  ): number {
+    this.#setKey(guest, go, a0, a1, a2, a3, tapPort, sockPort);
+    const sidx = this.flows.lookup(IPPROTO_TCP, PIF_TAP, this.#key, 0);
+    return sidx >= 0 && this.flows.type[sidx >> 1] === FLOW_TCP ? sidx >> 1 : -1;
+  }
+
+  /**
+   * Takes a fresh flow for the guest address `guest[go]`, the remote address words
+   * and ports, zeroed and hashed by its tap side; returns its index, or -1 when
+   * the table (or the TCP share of it) is full.
+   */
+  alloc(
+    guest: Uint32Array,
+    go: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+    tapPort: number,
+    sockPort: number,
+  ): number {
     if (this.count >= this.capacity) return -1;
-    const i = this.count++;
+    const ft = this.flows;
+    const i = ft.alloc(FLOW_TCP, IPPROTO_TCP);
+    if (i < 0) return -1;
+    this.count++;
+    this.#setKey(guest, go, a0, a1, a2, a3, tapPort, sockPort);
+    ft.side.set(this.#key, ft.sideOff(2 * i));
+    ft.pif[2 * i] = PIF_TAP;
+    ft.pif[2 * i + 1] = PIF_HOST;
+    ft.hashInsert(2 * i);
     const k = i << 2;
     this.addr[k] = a0;
     this.addr[k + 1] = a1;
     this.addr[k + 2] = a2;
     this.addr[k + 3] = a3;
+    this.guest.set(this.#key.subarray(EADDR, EADDR + 4), k);
     this.tapPort[i] = tapPort;
     this.sockPort[i] = sockPort;
     this.sock[i] = -1;
@@ -229,98 +277,16 @@ export class ConnTable {
     this.epollMask[i] = 0;
     this.timerMs[i] = 0;
     this.clamp[i] = 0;
-    const b = this.#bucket(a0, a1, a2, a3, tapPort, sockPort);
-    this.next[i] = this.#buckets[b]!;
-    this.#buckets[b] = i;
+    this.inactive[i] = 0;
     return i;
   }
 
-  /** Removes entry `i` from its hash chain. */
-  #unhash(i: number): void {
-    const k = i << 2;
-    const a = this.addr;
-    const b = this.#bucket(
-      a[k]!,
-      a[k + 1]!,
-      a[k + 2]!,
-      a[k + 3]!,
-      this.tapPort[i]!,
-      this.sockPort[i]!,
-    );
-    let p = this.#buckets[b]!;
-    if (p === i) {
-      this.#buckets[b] = this.next[i]!;
-      return;
-    }
-    while (p >= 0) {
-      const n = this.next[p]!;
-      if (n === i) {
-        this.next[p] = this.next[i]!;
-        return;
-      }
-      p = n;
-    }
-  }
-
-  /** Replaces the chain link that points at `from` by `to` (same bucket). */
-  #relink(from: number, to: number): void {
-    const k = from << 2;
-    const a = this.addr;
-    const b = this.#bucket(
-      a[k]!,
-      a[k + 1]!,
-      a[k + 2]!,
-      a[k + 3]!,
-      this.tapPort[from]!,
-      this.sockPort[from]!,
-    );
-    if (this.#buckets[b] === from) {
-      this.#buckets[b] = to;
-      return;
-    }
-    let p = this.#buckets[b]!;
-    while (p >= 0) {
-      if (this.next[p] === from) {
-        this.next[p] = to;
-        return;
-      }
-      p = this.next[p]!;
-    }
-  }
-
-  /**
-   * Frees entry `i`: unhashes it and moves the last entry into its place. Returns the
-   * old index of the moved entry (now at `i`), or -1 if nothing moved.
-   */
-  free(i: number): number {
-    this.#unhash(i);
-    const last = --this.count;
-    if (last === i) return -1;
-    this.#relink(last, i);
-    this.next[i] = this.next[last]!;
-    this.sock[i] = this.sock[last]!;
-    this.timer[i] = this.timer[last]!;
-    this.events[i] = this.events[last]!;
-    this.flags[i] = this.flags[last]!;
-    this.retrans[i] = this.retrans[last]!;
-    this.dupAck[i] = this.dupAck[last]!;
-    this.wsFromTap[i] = this.wsFromTap[last]!;
-    this.wsToTap[i] = this.wsToTap[last]!;
-    this.tapMss[i] = this.tapMss[last]!;
-    this.tapPort[i] = this.tapPort[last]!;
-    this.sockPort[i] = this.sockPort[last]!;
-    this.addr.copyWithin(i << 2, last << 2, (last << 2) + 4);
-    this.sndbuf[i] = this.sndbuf[last]!;
-    this.wndFromTap[i] = this.wndFromTap[last]!;
-    this.wndToTap[i] = this.wndToTap[last]!;
-    this.seqToTap[i] = this.seqToTap[last]!;
-    this.seqAckFromTap[i] = this.seqAckFromTap[last]!;
-    this.seqFromTap[i] = this.seqFromTap[last]!;
-    this.seqAckToTap[i] = this.seqAckToTap[last]!;
-    this.seqInitFromTap[i] = this.seqInitFromTap[last]!;
-    this.epollMask[i] = this.epollMask[last]!;
-    this.timerMs[i] = this.timerMs[last]!;
-    this.clamp[i] = this.clamp[last]!;
-    return last;
+  /** Frees connection `i` (its flow goes back to the table; indices never move). */
+  free(i: number): void {
+    if (!this.inUse(i)) return;
+    this.flows.free(i);
+    this.sock[i] = -1;
+    this.timer[i] = -1;
+    this.count--;
   }
 }

@@ -49,12 +49,13 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { FWD_SCAN_INTERVAL, LISTEN_BACKLOG, scanProcNet, STATE_TCP_LISTEN } from "../fwd.ts";
-import { debug, debugRatelimit, RateLimit, warn, warnRatelimit } from "../log.ts";
+import { debugRatelimit, RateLimit, warnRatelimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
-import { LISTEN_OUTBOUND, type Tcp } from "./tcp.ts";
+import type { Tcp } from "./tcp.ts";
+import { FLOW_TCP_SPLICE, FlowTable } from "../flow/flow.ts";
+import * as nat from "../fwd/nat.ts";
 import {
   EPOLLERR,
   EPOLLET,
@@ -116,7 +117,6 @@ export const SPLICE_V6 = 128;
 /** Outbound (-T) connection: side B is on the host. */
 export const SPLICE_OUTBOUND = 256;
 
-const LOOPBACK4 = 0x7f000001;
 const EV_SOCK = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 
 /** Namespace descriptors for the helper that creates sockets there (-1: our own). */
@@ -131,6 +131,8 @@ export interface TcpSpliceOptions {
   capacity?: number;
   /** Pipe size to use instead of probing. */
   pipeSize?: number;
+  /** The process's flow table (default: one of its own, of `capacity` flows). */
+  flows?: FlowTable;
 }
 
 const rlRefuse = new RateLimit();
@@ -191,12 +193,12 @@ export class TcpSplice {
   readonly ev: Uint16Array;
   /** Target port per slot (for logs and tests). */
   readonly port: Uint16Array;
-  readonly #free: Int32Array;
-  #nfree: number;
-  /** Slots in use. */
+  /** The flow table the connections are flows of (type `FLOW_TCP_SPLICE`). */
+  readonly flows: FlowTable;
+  /** Most spliced connections at a time. */
+  readonly #cap: number;
+  /** Connections in use. */
   #count = 0;
-  /** One above the highest slot ever used. */
-  #high = 0;
   /** Descriptors held by this module (connections, pools). */
   #fds = 0;
   /** The open-file limit, as raised at start-up. */
@@ -217,7 +219,7 @@ export class TcpSplice {
   readonly #pipeI32 = new Int32Array(this.#pipeU8.buffer);
   readonly #sa = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #sadv = new DataView(this.#sa.buffer);
-  readonly #lo6 = new Uint32Array([0, 0, 0, 1]);
+  readonly #dst6 = new Uint32Array(4);
   readonly #linger = new Uint8Array(8);
 
   /**
@@ -225,7 +227,10 @@ export class TcpSplice {
    * no inbound splicing), `nofile` the open-file limit set at start-up.
    */
   constructor(loop: Loop, ns: SpliceNs | null, nofile: number, opts: TcpSpliceOptions = {}) {
-    const cap = opts.capacity ?? SPLICE_MAX_CONNS;
+    this.flows = opts.flows ??
+      new FlowTable(Uint32Array.of(7, 11, 13, 17), opts.capacity ?? SPLICE_MAX_CONNS);
+    this.#cap = Math.min(opts.capacity ?? SPLICE_MAX_CONNS, this.flows.capacity);
+    const cap = this.flows.capacity;
     this.#loop = loop;
     this.#ns = ns;
     this.nofile = nofile > 0 ? nofile : 1024;
@@ -236,9 +241,6 @@ export class TcpSplice {
     this.written = new Float64Array(2 * cap);
     this.ev = new Uint16Array(cap);
     this.port = new Uint16Array(cap);
-    this.#free = new Int32Array(cap);
-    for (let i = 0; i < cap; i++) this.#free[i] = cap - 1 - i;
-    this.#nfree = cap;
     this.pipeSize = opts.pipeSize ?? probePipeSize();
     this.#chunk = this.pipeSize || 65536;
     new DataView(this.#linger.buffer).setInt32(0, 1, sa.HOST_LE);
@@ -266,16 +268,29 @@ export class TcpSplice {
 
   /**
    * Takes the accepted loopback socket `fd` for target `port` (the hook of `tcp.ts`):
-   * connects side B and starts moving data; false only if it did nothing with `fd`.
+   * `sides` holds the flow's two flowsides (`fwd/nat.ts`), the initiating one and,
+   * at {@linkcode nat.SIDE_WORDS}, the target one, whose address side B connects
+   * to (the namespace's address or loopback, or the host's loopback for `-T`).
+   * Starts moving data; false only if it did nothing with `fd`.
    */
-  accept(fd: number, port: number, v6: boolean, outbound: boolean, now: number): boolean {
+  accept(
+    fd: number,
+    port: number,
+    v6: boolean,
+    outbound: boolean,
+    sides: Uint32Array,
+    now: number,
+  ): boolean {
+    const dst = sides, dstOff = nat.SIDE_WORDS + nat.EADDR;
     const ffi = lib();
     if (fd > SOCKET_MAX) {
       warnRatelimit(rlBig, now, msgBig);
       this.#reset(fd);
       return true;
     }
-    if (this.#nfree === 0 || fd >= this.nofile - FD_RESERVE || (!outbound && !this.#ns)) {
+    if (
+      this.#count >= this.#cap || fd >= this.nofile - FD_RESERVE || (!outbound && !this.#ns)
+    ) {
       debugRatelimit(rlRefuse, now, msgRefuse);
       this.#reset(fd);
       return true;
@@ -292,9 +307,20 @@ export class TcpSplice {
       this.#reset(fd);
       return true;
     }
-    const i = this.#free[--this.#nfree]!;
+    const ft = this.flows;
+    const i = ft.alloc(FLOW_TCP_SPLICE, nat.IPPROTO_TCP);
+    if (i < 0) {
+      debugRatelimit(rlRefuse, now, msgRefuse);
+      ffi.pf_close(b);
+      this.#reset(fd);
+      return true;
+    }
     this.#count++;
-    if (i >= this.#high) this.#high = i + 1;
+    // The flow's sides: the peer that connected (initiating), and where we connect.
+    ft.side.set(sides.subarray(0, 2 * nat.SIDE_WORDS), ft.sideOff(2 * i));
+    ft.pif[2 * i] = outbound ? nat.PIF_SPLICE : nat.PIF_HOST;
+    ft.pif[2 * i + 1] = outbound ? nat.PIF_HOST : nat.PIF_SPLICE;
+    ft.hashInsert(2 * i);
     this.#fds += 2;
     this.sock[2 * i] = fd;
     this.sock[2 * i + 1] = b;
@@ -311,9 +337,11 @@ export class TcpSplice {
       return true;
     }
     ffi.pf_setsockopt_int(b, IPPROTO_TCP, TCP_QUICKACK, 1);
+    const d6 = this.#dst6;
+    for (let j = 0; j < 4; j++) d6[j] = dst[dstOff + j]!;
     const len = v6
-      ? sa.writeIn6(this.#sadv, 0, this.#lo6, port)
-      : sa.writeIn4(this.#sadv, 0, LOOPBACK4, port);
+      ? sa.writeIn6(this.#sadv, 0, d6, port)
+      : sa.writeIn4(this.#sadv, 0, d6[3]!, port);
     const rc = ffi.pf_connect(b, this.#sa, len);
     if (rc < 0 && rc !== -EINPROGRESS) {
       debugRatelimit(rlErr, now, msgErr);
@@ -534,7 +562,7 @@ export class TcpSplice {
       }
     }
     this.ev[i] = 0;
-    this.#free[this.#nfree++] = i;
+    this.flows.free(i);
     this.#count--;
   }
 
@@ -604,182 +632,48 @@ export class TcpSplice {
 
   /** Periodic work (1 s): closes CLOSING connections, refills the pools. */
   timer(_now: number): void {
-    for (let i = 0; i < this.#high; i++) {
-      if (this.ev[i]! & CLOSING) this.#destroy(i, false);
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      if (ft.type[i] === FLOW_TCP_SPLICE && this.ev[i]! & CLOSING) this.#destroy(i, false);
     }
-    while (this.#high > 0 && this.sock[2 * (this.#high - 1)]! < 0) this.#high--;
     this.refill();
   }
 
   /** Closes every connection (with resets) and the pools. */
   closeAll(): void {
-    for (let i = 0; i < this.#high; i++) {
-      if (this.sock[2 * i]! >= 0) this.#destroy(i, true);
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      if (ft.type[i] === FLOW_TCP_SPLICE && this.sock[2 * i]! >= 0) this.#destroy(i, true);
     }
-    this.#high = 0;
     this.#drainPools();
   }
 }
 
-/** `-T` listeners in the namespace, and their `auto` mode over the host's listening ports. */
-export class TcpSpliceFwd {
-  /** Listener per port on the namespace's 127.0.0.1 and ::1; -1 if none. */
-  readonly sock4 = new Int32Array(65536).fill(-1);
-  readonly sock6 = new Int32Array(65536).fill(-1);
-  readonly #c: Ctx;
-  readonly #loop: Loop;
-  readonly #ns: SpliceNs;
-  readonly #scan = new Uint8Array(8192);
-  #proc4 = -1;
-  #proc6 = -1;
-
-  /** Listeners for `c.conf.tcpOut`, created in namespace `ns`, registered in `loop`. */
-  constructor(c: Ctx, loop: Loop, ns: SpliceNs) {
-    this.#c = c;
-    this.#loop = loop;
-    this.#ns = ns;
-  }
-
-  /** Binds namespace loopback listeners for `port` forwarded to host `target`; sockets bound. */
-  bindPort(port: number, target: number): number {
-    const ffi = lib();
-    const conf = this.#c.conf;
-    const b = new Uint8Array(sa.SOCKADDR_MAX);
-    const dv = new DataView(b.buffer);
-    let bound = 0;
-    for (let f = 0; f < 2; f++) {
-      const v6 = f === 1;
-      if (v6 ? !conf.v6 : !conf.v4) continue;
-      const tab = v6 ? this.sock6 : this.sock4;
-      if (tab[port]! >= 0) continue;
-      const len = v6
-        ? sa.writeIn6(dv, 0, new Uint32Array([0, 0, 0, 1]), port)
-        : sa.writeIn4(dv, 0, LOOPBACK4, port);
-      const fd = ffi.pf_ns_bind_socket(
-        this.#ns.userns,
-        this.#ns.netns,
-        v6 ? sa.AF_INET6 : sa.AF_INET,
-        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-        0,
-        b,
-        len,
-        LISTEN_BACKLOG,
-      );
-      if (fd < 0) {
-        debug(
-          `Cannot bind TCP port ${port} on ${v6 ? "::1" : "127.0.0.1"} in namespace: errno ${-fd}`,
-        );
-        continue;
-      }
-      if (this.#loop.add(fd, EpollType.TCP_LISTEN, target | LISTEN_OUTBOUND, EPOLLIN) < 0) {
-        ffi.pf_close(fd);
-        continue;
-      }
-      tab[port] = fd;
-      bound++;
-    }
-    return bound;
-  }
-
-  /** Closes the listeners of `port`. */
-  closePort(port: number): void {
-    for (const tab of [this.sock4, this.sock6]) {
-      const fd = tab[port]!;
-      if (fd < 0) continue;
-      this.#loop.del(fd);
-      lib().pf_close(fd);
-      tab[port] = -1;
-    }
-  }
-
-  /** Binds the ports of a `-T` list; returns the sockets bound. */
-  bindSpec(): number {
-    const fwd = this.#c.conf.tcpOut;
-    let bound = 0;
-    for (const r of fwd.ranges) {
-      for (let p = r.first; p <= r.last; p++) {
-        if (p === 0 || !(fwd.map[p >> 3]! & (1 << (p & 7)))) continue;
-        bound += this.bindPort(p, (p + fwd.delta[p]!) & 0xffff);
-      }
-    }
-    return bound;
-  }
-
-  /** Starts `auto` mode over the host's `/proc/net/tcp` and `tcp6` descriptors. */
-  startAuto(tcp4: number, tcp6: number): void {
-    this.#proc4 = tcp4;
-    this.#proc6 = tcp6;
-    this.rescan();
-  }
-
-  /** Binds or closes namespace listeners to match the host's listening ports. */
-  rescan(): void {
-    if (this.#proc4 < 0 && this.#proc6 < 0) return;
-    const conf = this.#c.conf;
-    const fwd = conf.tcpOut;
-    const want = this.#scan;
-    want.fill(0);
-    scanProcNet(this.#proc4, STATE_TCP_LISTEN, want);
-    scanProcNet(this.#proc6, STATE_TCP_LISTEN, want);
-    for (let b = 0; b < 8192; b++) want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.tcpIn.map[b]!;
-    for (let p = 1; p < 65536; p++) {
-      const bit = 1 << (p & 7);
-      const on = (want[p >> 3]! & bit) !== 0;
-      if (on === ((fwd.map[p >> 3]! & bit) !== 0)) continue;
-      if (on) {
-        if (this.bindPort(p, p) > 0) fwd.map[p >> 3] = fwd.map[p >> 3]! | bit;
-      } else {
-        this.closePort(p);
-        fwd.map[p >> 3] = fwd.map[p >> 3]! & ~bit;
-      }
-    }
-  }
-
-  /** Closes every listener. */
-  closeAll(): void {
-    for (let p = 0; p < 65536; p++) {
-      if (this.sock4[p]! >= 0 || this.sock6[p]! >= 0) this.closePort(p);
-    }
-  }
-}
-
-/** Opens a host `/proc` file read-only, or returns -1. */
-function openProc(path: string): number {
-  const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), O_CLOEXEC | O_NONBLOCK, 0);
-  return fd < 0 ? -1 : fd;
-}
-
 /**
- * Wires spliced TCP for pasta: the accept hook of `tcp`, the loop handler, the 1 s timer,
- * and the `-T` listeners (list or `auto`). `nofile` is the limit raised at start-up.
+ * Wires spliced TCP for pasta: the accept hook of `tcp`, the loop handler and the 1 s
+ * timer; `nofile` is the limit raised at start-up. `-T` listeners come from the
+ * forwarding rules (`fwd/fwd.ts`, `fwd/listen.ts`).
  */
 export function setupTcpSplice(
-  c: Ctx,
+  _c: Ctx,
   loop: Loop,
   tcp: Tcp,
   ns: SpliceNs,
   nofile: number,
-): { splice: TcpSplice; fwd: TcpSpliceFwd } {
-  const splice = new TcpSplice(loop, ns, nofile);
+  flows?: FlowTable,
+): TcpSplice {
+  const splice = new TcpSplice(loop, ns, nofile, flows ? { flows } : {});
   const hook = (
     _c: Ctx,
     fd: number,
     port: number,
     v6: boolean,
     outbound: boolean,
+    sides: Uint32Array,
     now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, now);
+  ): boolean => splice.accept(fd, port, v6, outbound, sides, now);
   tcp.spliceAccept = hook;
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));
-  const fwd = new TcpSpliceFwd(c, loop, ns);
-  const out = c.conf.tcpOut;
-  if (c.conf.noTcp) return { splice, fwd };
-  if (out.mode === "auto") {
-    fwd.startAuto(openProc("/proc/net/tcp"), openProc("/proc/net/tcp6"));
-    loop.every(FWD_SCAN_INTERVAL, () => fwd.rescan());
-  } else if (out.mode === "spec") {
-    if (out.ranges.length && fwd.bindSpec() === 0) warn("Failed to bind any port for '-T'");
-  }
-  return { splice, fwd };
+  return splice;
 }

@@ -23,68 +23,66 @@
  * - `ts`: last activity, for aging.
  *
  * Guest to host ({@linkcode Udp.tapHandler}): a sequence of datagrams of one
- * flow arrives from the tap. The destination is rewritten (`--dns-forward`
- * address at port 53 to the first resolver; gateway to loopback unless
- * `--no-map-gw`, or to the recorded local address), and all datagrams leave
- * with one `sendmmsg()` whose iovecs point at the payloads in the arena.
+ * flow arrives from the tap. Both ends must be unicast (the destination
+ * specified), as upstream. The destination goes through `fwd/nat.ts`
+ * (`--dns-forward` to `--dns-host` on ports 53 and 853, `--map-host-loopback`
+ * to the host's loopback unless a reply goes back to a recorded local
+ * address, `--map-guest-addr`), and all datagrams leave with one
+ * `sendmmsg()` whose iovecs point at the payloads in the arena.
  *
  * Host to guest ({@linkcode Udp.sockHandler}): `recvmmsg()` receives up to
  * {@linkcode UDP_MAX_FRAMES} datagrams straight into frame slots whose
  * Ethernet, IP and UDP headers are templated at start-up (the IPv4 header
- * checksum starts from a precomputed partial sum). The source is rewritten
- * (resolver at port 53 to the `--dns-forward` address; host-local sources to
- * the gateway, the guest's link-local or global address as destination to
- * match; upstream used our link-local address for a global IPv6 gateway,
- * which a guest socket connected to the gateway refuses), the
+ * checksum starts from a precomputed partial sum). The source is shown
+ * through `fwd/nat.ts` (`natReplySource`: the `--dns-host` resolver as the
+ * `--dns-forward` address, 127.0.0.1 and ::1 as the `--map-host-loopback`
+ * address, the host's own address as `--map-guest-addr`, other host-local
+ * addresses as our tap address), the guest's link-local or global address as
+ * destination to match the source's scope, the
  * destination port is the epoll index, and the frames are queued to the tap
  * together. As upstream, the IPv4 UDP checksum is 0 (none); the IPv6 one is
  * always computed. EPOLLERR only clears the socket error, without receiving.
  *
- * Inbound forwarding (`-u`, {@linkcode Udp.bindInbound}): one socket per
- * forwarded port and family, with the target port as epoll index. The socket
- * is also stored in the map at the target port, so the guest's replies from
- * that port leave through it and reach the client from the port it used.
- * In pasta's `auto` mode ({@linkcode Udp.startAuto}) the forwarded ports follow
- * the namespace's bound UDP sockets and, as upstream, its listening TCP ports;
- * we rescan every second where upstream scans once at start-up, since a
- * spawned command has bound nothing yet at that point.
+ * Inbound forwarding (`-u`): the rules' listeners (`fwd/fwd.ts`, opened
+ * through {@linkcode Udp.listenBackend}), one socket per forwarded port and
+ * family, with the target port (and the rule's slot) as epoll index. The
+ * socket is also stored in the map at the target port, so the guest's replies
+ * from that port leave through it and reach the client from the port it used.
+ * A datagram from the host's loopback is spliced in pasta (`udp_splice.ts`)
+ * unless `--no-splice`; with `--splice-only` others are dropped.
  *
  * Aging: {@linkcode Udp.timer} (every second) closes sockets and forgets
  * flags idle for {@linkcode UDP_CONN_TIMEOUT} seconds. Tests shorten that with
  * {@linkcode setUdpTimeout}, or the environment variable
  * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created.
  *
- * Spliced UDP between loopbacks (pasta) is not here: {@linkcode Udp.splice}
- * is the hook that will take loopback-sourced datagrams off the tap path.
+ * UDP is not in the flow table yet (`flow/flow.ts`): the per-port tracking
+ * above is its state.
  *
  * Nothing on the packet path allocates or throws.
  *
  * @module
  */
 
-import type { Ctx, PortFwd } from "../context.ts";
+import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { EADDRINUSE, EMFILE, ENFILE, strerror } from "../../ffi/errno.ts";
-import {
-  FWD_SCAN_INTERVAL,
-  FwdError,
-  scanProcNet,
-  STATE_TCP_LISTEN,
-  STATE_UDP_UNCONN,
-} from "../fwd.ts";
-import { parseIp4, parseIp6 } from "../ip.ts";
-import { debug, debugRatelimit, RateLimit, warn } from "../log.ts";
+import { EADDRINUSE, EAFNOSUPPORT } from "../../ffi/errno.ts";
+import type { ListenBackend } from "../fwd/fwd.ts";
+import { listenSlot, withSlot } from "../fwd/fwd.ts";
+import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
+import { listenSocket, targetPort } from "../fwd/listen.ts";
+import { debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
 import type { Tap } from "../tap/tap.ts";
-import { nsOpen, type NsTarget } from "../pasta/pasta.ts";
 import * as csum from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
+import * as nat from "../fwd/nat.ts";
 import { sumWords } from "./udp_csum.ts";
 import {
   EPOLLERR,
@@ -125,9 +123,6 @@ export const PORT_GUA = 4;
 /** Map flag: the socket is a bound listener (`-u`), never aged. */
 export const PORT_LISTEN = 8;
 
-const LOOPBACK4 = 0x7f000001;
-const DNS_PORT = 53;
-
 /** Offsets inside a slot: the UDP header is 8-aligned, the payload follows. */
 const SLOT_L4 = 72;
 const SLOT_PAYLOAD = SLOT_L4 + 8;
@@ -148,11 +143,12 @@ export function udpTimeoutMs(): number {
   return timeoutOverride >= 0 ? timeoutOverride : UDP_CONN_TIMEOUT * 1000;
 }
 
-/** Hook for spliced UDP (pasta, loopback to loopback): a later addition. */
+/** Hook for spliced UDP (pasta, loopback to loopback, `udp_splice.ts`). */
 export interface UdpSplice {
   /**
    * Offered each datagram from a loopback source received on a bound listener,
-   * payload at `payOff` of `len` bytes and source at `saOff` in the arena;
+   * payload at `payOff` of `len` bytes and source at `saOff` in the arena, to
+   * be sent to the address at `dst[dstOff]` (inany words, `fwd/nat.ts`);
    * returns true if it forwarded the datagram itself (then the tap never sees it).
    */
   datagram(
@@ -162,8 +158,12 @@ export interface UdpSplice {
     payOff: number,
     len: number,
     saOff: number,
+    dst: Uint32Array,
+    dstOff: number,
     now: number,
   ): boolean;
+  /** Listener `fd` is being closed: forget it as the way back of any flow. */
+  forget(fd: number): void;
 }
 
 /** What the UDP module needs from the tap: queue frames, and flush to reuse its slots. */
@@ -233,6 +233,13 @@ export class Udp {
   readonly #active = new Int32Array(2 * 65536);
   readonly #inActive = new Uint8Array(2 * 65536);
   #nactive = 0;
+  /** The rule of a `-u` listener from its slot (`fwd/fwd.ts`); null: no target address. */
+  ruleAt: ((slot: number) => FwdRule | null) | null = null;
+  /** Scratch rule of the translation: the target port is the reference's; taddr copied. */
+  readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
+  /** A rule's target address for the frame being built (`#dstSet`). */
+  readonly #dstW = new Uint32Array(4);
+  #dstSet = false;
   /** Spliced UDP, when it exists. */
   splice: UdpSplice | null = null;
 
@@ -254,6 +261,9 @@ export class Udp {
   readonly #bindU8 = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #bindDv = new DataView(this.#bindU8.buffer);
   readonly #w = new Uint32Array(4);
+  readonly #src = new Uint32Array(4);
+  /** Scratch flowsides (initiating, target) for the translation. */
+  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   readonly #any6 = new Uint32Array(4);
   /** Outbound interface names, NUL-terminated, or null. */
   readonly #ifOut4: Uint8Array | null;
@@ -409,34 +419,50 @@ export class Udp {
     const sport = dv.getUint16(first);
     const dport = dv.getUint16(first + 2);
     const saOff = this.#sendSaOff;
+    // Destination through the translation (fwd/nat.ts). The source must be
+    // unicast and the destination specified (upstream); ports non-zero.
+    const f = this.#sides;
+    const T = nat.SIDE_WORDS;
+    if (v6) {
+      for (let j = 0; j < 4; j++) {
+        f[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
+        f[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
+      }
+    } else {
+      nat.setV4(f, nat.EADDR, ipv4.src(dv, l3));
+      nat.setV4(f, nat.OADDR, ipv4.dst(dv, l3));
+    }
+    f[nat.EPORT] = sport;
+    f[nat.OPORT] = dport;
+    if (
+      sport === 0 || dport === 0 || !nat.isUnicast(f, nat.EADDR) || nat.isUnspecified(f, nat.OADDR)
+    ) {
+      debugRatelimit(rlMalformed, now, msgMalformed);
+      return count - start;
+    }
+    nat.natFromTap(c, nat.IPPROTO_UDP, f, 0, f, T);
     let salen: number;
     if (v6) {
       const w = this.#w;
-      ipv6.readDst(dv, l3, w);
-      const ip6 = c.conf.ip6;
-      let scope = 0;
-      if (dport === DNS_PORT && !zero6(ip6.dnsMatch) && eq6(w, ip6.dnsMatch)) {
-        w.set(ip6.dnsHost);
-      } else if (!c.conf.noMapGw && eq6(w, ip6.gw)) {
-        const fl = this.flags[65536 | dport]!;
-        if (!(fl & PORT_LOCAL) || (fl & PORT_LOOPBACK)) {
-          w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 1;
-        } else if (fl & PORT_GUA) {
-          w.set(ip6.addr);
-        } else {
-          w.set(c.ip6AddrSeen);
-        }
+      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
+      // A reply to a host-local source shown as the host-loopback address goes
+      // back to that address, not to loopback (see #markLocal).
+      const fl = this.flags[65536 | dport]!;
+      if (
+        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) &&
+        nat.equals6(f, nat.OADDR, c.conf.ip6.mapHostLoopback)
+      ) {
+        w.set(fl & PORT_GUA ? c.conf.ip6.addr : c.ip6AddrSeen);
       }
-      if (linkLocal6(w)) scope = c.conf.ifindex6;
-      salen = sa.writeIn6(dv, saOff, w, dport, scope);
+      salen = sa.writeIn6(dv, saOff, w, dport, linkLocal6(w) ? c.conf.ifindex6 : 0);
     } else {
-      const ip4 = c.conf.ip4;
-      let dst = ipv4.dst(dv, l3);
-      if (dport === DNS_PORT && ip4.dnsMatch !== 0 && dst === ip4.dnsMatch) {
-        dst = ip4.dnsHost;
-      } else if (!c.conf.noMapGw && dst === ip4.gw) {
-        const fl = this.flags[dport]!;
-        dst = !(fl & PORT_LOCAL) || (fl & PORT_LOOPBACK) ? LOOPBACK4 : c.ip4AddrSeen;
+      let dst = f[T + nat.EADDR + 3]!;
+      const fl = this.flags[dport]!;
+      if (
+        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) && c.conf.ip4.mapHostLoopback !== 0 &&
+        nat.equals4(f, nat.OADDR, c.conf.ip4.mapHostLoopback)
+      ) {
+        dst = c.ip4AddrSeen;
       }
       salen = sa.writeIn4(dv, saOff, dst, dport);
     }
@@ -509,7 +535,7 @@ export class Udp {
     this.#slotNext[f] = firstSlot + n;
     const key = (v6 ? 65536 : 0) | dport;
     if (this.sock[key] === fd && !(this.flags[key]! & PORT_LISTEN)) this.ts[key] = now;
-    const listener = this.splice !== null && (this.flags[key]! & PORT_LISTEN) !== 0;
+    const listener = (this.flags[key]! & PORT_LISTEN) !== 0;
     for (let k = 0; k < n; k++) {
       const e = tw + k * MMSG_WORDS;
       const len = u32[e + 4]!;
@@ -519,7 +545,10 @@ export class Udp {
       }
       const base = this.#slotsOff[f]! + (firstSlot + k) * UDP_SLOT_SIZE;
       const nameOff = u32[e + 2]!;
-      if (listener && this.#spliced(v6, fd, dport, base, len, nameOff, now)) continue;
+      this.#dstSet = false;
+      if (listener && this.#inbound(v6, fd, dport, listenSlot(index), base, len, nameOff, now)) {
+        continue;
+      }
       const l2 = v6
         ? this.#frame6(base, nameOff, dport, len, now)
         : this.#frame4(base, nameOff, dport, len, now);
@@ -527,24 +556,49 @@ export class Udp {
     }
   }
 
-  /** Offers a loopback-sourced datagram to the splice hook. */
-  #spliced(
+  /**
+   * Decides where a datagram received on a `-u` listener goes (`fwd/nat.ts`):
+   * spliced (pasta, from loopback), dropped (`--splice-only`, not from
+   * loopback), or through the tap (false).
+   */
+  #inbound(
     v6: boolean,
     fd: number,
     port: number,
+    slot: number,
     base: number,
     len: number,
     nameOff: number,
     now: number,
   ): boolean {
     const dv = this.#dv;
+    const f = this.#sides;
+    const T = nat.SIDE_WORDS;
     if (v6) {
       sa.readAddr6(dv, nameOff, this.#w);
-      if (!loopback6(this.#w)) return false;
-    } else if (sa.addr4(dv, nameOff) >>> 24 !== 127) {
-      return false;
+      nat.setV6(f, nat.EADDR, this.#w);
+    } else {
+      nat.setV4(f, nat.EADDR, sa.addr4(dv, nameOff));
     }
-    return this.splice!.datagram(v6, fd, port, base + SLOT_PAYLOAD, len, nameOff, now);
+    // Only loopback matters of the address it reached: loopback reaches loopback.
+    if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, f, nat.EADDR);
+    else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
+    else nat.setV4(f, nat.OADDR, 0);
+    f[nat.EPORT] = sa.port(dv, nameOff);
+    f[nat.OPORT] = port;
+    const rule = this.#rule;
+    const fr = this.ruleAt?.(slot) ?? null;
+    if (fr !== null) rule.taddr.set(fr.taddr);
+    else rule.taddr.fill(0);
+    const pif = nat.natFromHost(this.c, rule, nat.IPPROTO_UDP, f, 0, f, T);
+    if (pif === nat.PIF_NONE) return true;
+    if (pif === nat.PIF_TAP && fr !== null && !nat.isUnspecified(fr.taddr, 0)) {
+      // The rule's target address is the destination on the guest's side.
+      nat.copyAddr(this.#dstW, 0, f, T + nat.EADDR);
+      this.#dstSet = true;
+    }
+    if (pif !== nat.PIF_SPLICE || this.splice === null) return false;
+    return this.splice.datagram(v6, fd, port, base + SLOT_PAYLOAD, len, nameOff, f, T, now);
   }
 
   /** Records that a host-local source at `port` was shown as the gateway. */
@@ -564,14 +618,14 @@ export class Udp {
     const l2 = l3 - eth.HEADER_LEN;
     const from = sa.addr4(dv, nameOff);
     const sport = sa.port(dv, nameOff);
+    const f = this.#sides;
+    nat.setV4(f, 0, from);
     let src = from;
-    if (sport === DNS_PORT && ip4.dnsMatch !== 0 && from === ip4.dnsHost) {
-      src = ip4.dnsMatch;
-    } else if (from >>> 24 === 127 || from === 0 || from === c.ip4AddrSeen) {
-      src = ip4.gw;
+    if (nat.natReplySource(c, nat.IPPROTO_UDP, f, 0, sport, f, 4)) src = f[7]!;
+    if (src !== from && src === ip4.mapHostLoopback && !nat.isDnsFlow(nat.IPPROTO_UDP, sport)) {
       this.#markLocal(sport, from >>> 24 === 127 ? PORT_LOOPBACK : 0, now);
     }
-    const dst = c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
+    const dst = this.#dstSet ? this.#dstW[3]! : c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const total = ipv4.MIN_HEADER_LEN + 8 + len;
@@ -603,25 +657,21 @@ export class Udp {
     const w = this.#w;
     sa.readAddr6(dv, nameOff, w);
     const sport = sa.port(dv, nameOff);
-    let src: Uint32Array = w;
-    let dst: Uint32Array;
-    if (sport === DNS_PORT && !zero6(ip6.dnsMatch) && eq6(w, ip6.dnsHost)) {
-      src = ip6.dnsMatch;
-      dst = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-    } else if (loopback6(w) || zero6(w) || eq6(w, c.ip6AddrSeen) || eq6(w, ip6.addr)) {
+    const src = this.#src;
+    if (!nat.natReplySource(c, nat.IPPROTO_UDP, w, 0, sport, src, 0)) src.set(w);
+    if (
+      !eq6(src, w) && !zero6(ip6.mapHostLoopback) && eq6(src, ip6.mapHostLoopback) &&
+      !nat.isDnsFlow(nat.IPPROTO_UDP, sport)
+    ) {
       this.#markLocal(
         65536 | sport,
         (loopback6(w) ? PORT_LOOPBACK : 0) | (eq6(w, ip6.addr) ? PORT_GUA : 0),
         now,
       );
-      // Upstream uses our link-local address when the gateway is global: a
-      // guest socket connected to the gateway would refuse that reply.
-      src = ip6.gw;
-      dst = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-    } else {
-      dst = linkLocal6(w) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     }
+    let dst: Uint32Array = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
     if (zero6(dst)) dst = zero6(c.ip6AddrSeen) ? ip6.addr : c.ip6AddrSeen;
+    if (this.#dstSet) dst = this.#dstW;
     const mac = c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const l4len = 8 + len;
@@ -674,30 +724,43 @@ export class Udp {
   }
 
   /**
-   * Binds host port `port` for the guest's `target` port on the families that
-   * `addr` allows, optionally on interface `ifname`; returns the sockets bound.
+   * The listeners of `-u` rules (`fwd/fwd.ts`): one socket per family (IPv4
+   * and IPv6-only), bound to the rule's address or any, at `port`, with the
+   * target port and the rule's slot in the reference. The socket is also the
+   * one the guest's replies from the target port leave from: it takes the
+   * place of a tracked socket there.
    */
-  bindPort(port: number, target: number, addr: string | null, ifname: string | null): number {
+  listenBackend(): ListenBackend {
+    return {
+      open: (rule, slot, port, out) => this.#listenOpen(rule, slot, port, out),
+      close: (rule, port, fd, v6) => this.#listenClose(rule, port, fd, v6),
+    };
+  }
+
+  #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
     const conf = this.c.conf;
-    const a4 = addr === null ? 0 : parseIp4(addr);
-    const a6 = addr === null ? this.#any6 : parseIp6(addr);
-    const dev = ifname === null ? null : new TextEncoder().encode(ifname + "\0");
-    let bound = 0;
+    const any = (rule.flags & FWD_DUAL_STACK_ANY) !== 0;
+    const target = targetPort(rule, port);
+    let err = 0;
     for (let f = 0; f < 2; f++) {
       const v6 = f === 1;
-      if (v6 ? !conf.v6 || a6 === null : !conf.v4 || a4 === null) continue;
-      const fd = this.#socket(v6, dev);
-      if (fd === -EMFILE || fd === -ENFILE) throw new FwdError("Can't open enough sockets");
-      if (fd < 0) {
-        warn(`UDP: cannot open socket for port ${port}: ${strerror(-fd)}`);
+      if (v6 ? !conf.v6 : !conf.v4) continue;
+      let addr = rule.addr;
+      if (any) {
+        addr = new Uint32Array(4);
+        if (!v6) nat.setV4(addr, 0, 0);
+      } else if (nat.isV4(addr, 0) === v6) {
         continue;
       }
-      let rc = this.#bind(fd, v6, a4 ?? 0, a6 ?? this.#any6, port);
+      const fd = listenSocket(addr, false, rule.ifname, port, conf.freebind, SOCK_DGRAM);
       const key = (v6 ? 65536 : 0) | target;
-      if (rc >= 0) rc = this.loop.add(fd, EpollType.UDP_LISTEN, key, EPOLLIN);
+      let rc = fd;
+      if (fd >= 0) {
+        rc = this.loop.add(fd, EpollType.UDP_LISTEN, withSlot(key, slot), EPOLLIN);
+        if (rc < 0) lib().pf_close(fd);
+      }
       if (rc < 0) {
-        debug(`UDP: cannot bind ${v6 ? "IPv6" : "IPv4"} port ${port}: ${strerror(-rc)}`);
-        lib().pf_close(fd);
+        err = rc;
         continue;
       }
       const old = this.sock[key]!;
@@ -707,89 +770,23 @@ export class Udp {
       }
       this.sock[key] = fd;
       this.flags[key] = PORT_LISTEN;
-      bound++;
+      out[f] = fd;
     }
-    return bound;
+    if (out[0]! < 0 && out[1]! < 0) {
+      if (out[0]! >= 0) this.#listenClose(rule, port, out[0]!, false);
+      return err || -EAFNOSUPPORT;
+    }
+    return 0;
   }
 
-  /** Closes the listeners for guest port `target` (both families). */
-  closePort(target: number): void {
-    for (let f = 0; f < 2; f++) {
-      const key = (f ? 65536 : 0) | target;
-      if (!(this.flags[key]! & PORT_LISTEN)) continue;
-      const fd = this.sock[key]!;
-      this.loop.del(fd);
-      lib().pf_close(fd);
+  #listenClose(rule: FwdRule, port: number, fd: number, v6: boolean): void {
+    const key = (v6 ? 65536 : 0) | targetPort(rule, port);
+    this.loop.del(fd);
+    lib().pf_close(fd);
+    this.splice?.forget(fd);
+    if (this.sock[key] === fd) {
       this.sock[key] = -1;
       this.flags[key] = 0;
-    }
-  }
-
-  /**
-   * Binds the inbound (`-u`) forwards of `fwd`: every range of a list or of
-   * `all`. Throws a {@linkcode FwdError} if ports were given and none could be
-   * bound, or descriptors ran out; returns the sockets bound. `auto`:
-   * {@linkcode Udp.startAuto}.
-   */
-  bindInbound(fwd: PortFwd = this.c.conf.udpIn): number {
-    if (fwd.mode !== "spec" && fwd.mode !== "all") return 0;
-    let bound = 0;
-    let tried = 0;
-    for (const r of fwd.ranges) {
-      for (let p = r.first; p <= r.last; p++) {
-        if (p === 0 || !(fwd.map[p >> 3]! & (1 << (p & 7)))) continue;
-        tried++;
-        bound += this.bindPort(p, (r.target + p - r.first) & 0xffff, r.bindAddr, r.bindIf);
-      }
-    }
-    if (tried > 0 && bound === 0) throw new FwdError("Failed to bind any port for '-u'");
-    return bound;
-  }
-
-  readonly #autoWant = new Uint8Array(8192);
-  #autoFds: Int32Array | null = null;
-
-  /**
-   * Starts pasta's `auto` mode for -u over the namespace's `/proc/net/udp`,
-   * `udp6`, `tcp` and `tcp6` (in that order in `fds`; -1 if not open): binds
-   * what is bound there now, UDP following TCP, as upstream.
-   */
-  startAuto(fds: Int32Array): void {
-    this.#autoFds = fds;
-    this.rescan();
-  }
-
-  /**
-   * Binds or closes `auto` listeners to match the namespace's bound UDP ports and
-   * listening TCP ports, minus exclusions and what -T and -U forward the other way.
-   */
-  rescan(): void {
-    const fds = this.#autoFds;
-    if (fds === null) return;
-    const conf = this.c.conf;
-    const fwd = conf.udpIn;
-    const want = this.#autoWant;
-    want.fill(0);
-    scanProcNet(fds[0]!, STATE_UDP_UNCONN, want);
-    scanProcNet(fds[1]!, STATE_UDP_UNCONN, want);
-    scanProcNet(fds[2]!, STATE_TCP_LISTEN, want);
-    scanProcNet(fds[3]!, STATE_TCP_LISTEN, want);
-    // Our own -T/-U listeners in the namespace are not the namespace's ports.
-    for (let b = 0; b < 8192; b++) {
-      want[b] = want[b]! & ~fwd.excluded[b]! & ~conf.udpOut.map[b]! & ~conf.tcpOut.map[b]!;
-    }
-    for (let p = 1; p < 65536; p++) {
-      const bit = 1 << (p & 7);
-      const on = (want[p >> 3]! & bit) !== 0;
-      if (on === ((fwd.map[p >> 3]! & bit) !== 0)) continue;
-      if (on) {
-        if (this.bindPort(p, p, fwd.bindAddr, fwd.bindIf) > 0) {
-          fwd.map[p >> 3] = fwd.map[p >> 3]! | bit;
-        }
-      } else {
-        this.closePort(p);
-        fwd.map[p >> 3] = fwd.map[p >> 3]! & ~bit;
-      }
     }
   }
 
@@ -809,34 +806,14 @@ export class Udp {
   }
 }
 
-/** Opens `path` in the namespace of `ns`, or returns -1. */
-function nsOpenOr(ns: NsTarget, path: string): number {
-  try {
-    return nsOpen(ns, path);
-  } catch {
-    return -1;
-  }
-}
-
 /**
  * Creates the UDP module for run.ts: installs the tap handler and the 1 s aging
- * timer, and binds the `-u` forwards; in pasta's `auto` mode (`ns` given) it
- * follows the namespace's bound UDP and listening TCP ports, rescanning every
- * second (upstream scans at start-up only). Throws {@linkcode FwdError}.
+ * timer. Listeners come from the forwarding rules (`fwd/fwd.ts`, through
+ * {@linkcode Udp.listenBackend}).
  */
-export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena, ns: NsTarget | null): Udp {
+export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena): Udp {
   const udp = new Udp(c, loop, tap, arena);
   tap.handlers.udp = (cc, v6, l3, pool, start, now) => udp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => udp.timer(now));
-  if (c.conf.noUdp) return udp;
-  if (c.conf.udpIn.mode === "auto") {
-    if (ns !== null) {
-      const paths = ["/proc/net/udp", "/proc/net/udp6", "/proc/net/tcp", "/proc/net/tcp6"];
-      udp.startAuto(Int32Array.from(paths, (p) => nsOpenOr(ns, p)));
-      loop.every(FWD_SCAN_INTERVAL, () => udp.rescan());
-    }
-  } else {
-    udp.bindInbound();
-  }
   return udp;
 }

@@ -25,9 +25,10 @@
  * reference is {@linkcode EpollType.UDP} with {@linkcode UDP_SPLICE_REF} set in
  * the index, which our wrapper of the UDP handler routes here.
  *
- * In `auto` mode, `-U` follows the host's bound UDP ports and, as upstream, its
- * listening TCP ports, scanned at start-up (the host exists before we do),
- * minus the ports forwarded the other way.
+ * The `-U` listeners belong to the forwarding rules (`fwd/fwd.ts`): this module
+ * opens and closes them through {@linkcode UdpSplice.listenBackend}, and a reply
+ * socket never keeps the descriptor of a listener that was closed
+ * ({@linkcode UdpSplice.forget}).
  *
  * Nothing on the packet path allocates or throws.
  *
@@ -39,8 +40,12 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { scanProcNet, STATE_TCP_LISTEN, STATE_UDP_UNCONN } from "../fwd.ts";
-import { debug, debugRatelimit, RateLimit } from "../log.ts";
+import type { ListenBackend } from "../fwd/fwd.ts";
+import { withSlot } from "../fwd/fwd.ts";
+import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
+import { targetPort } from "../fwd/listen.ts";
+import * as nat from "../fwd/nat.ts";
+import { debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
@@ -53,8 +58,6 @@ import {
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   MSG_TRUNC,
-  O_CLOEXEC,
-  O_NONBLOCK,
   SO_ERROR,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
@@ -126,6 +129,7 @@ export class UdpSplice {
   readonly #bindU8 = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #bindDv = new DataView(this.#bindU8.buffer);
   readonly #lo6 = new Uint32Array([0, 0, 0, 1]);
+  readonly #d6 = new Uint32Array(4);
 
   /** Creates the splice tables; `arena` is the one `udp.ts` receives into. */
   constructor(c: Ctx, loop: Loop, arena: Arena, ns: UdpSpliceNs) {
@@ -228,6 +232,8 @@ export class UdpSplice {
     payOff: number,
     len: number,
     saOff: number,
+    dst: Uint32Array,
+    dstOff: number,
     now: number,
   ): boolean {
     const sport = sa.port(this.#adv, saOff);
@@ -242,7 +248,11 @@ export class UdpSplice {
     u32[e] = payOff;
     u32[e + 1] = len;
     u32[e + 2] = this.#aDst;
-    u32[e + 3] = this.#lo(this.#adv, this.#aDst, v6, port);
+    const d6 = this.#d6;
+    for (let j = 0; j < 4; j++) d6[j] = dst[dstOff + j]!;
+    u32[e + 3] = v6
+      ? sa.writeIn6(this.#adv, this.#aDst, d6, port)
+      : sa.writeIn4(this.#adv, this.#aDst, d6[3]!, port);
     u32[e + 4] = u32[e + 5] = 0;
     const rc = lib().pf_sendmmsg(s, this.#au8, this.#aTab, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (rc < 1) debugRatelimit(rlSend, now, msgSend);
@@ -333,15 +343,33 @@ export class UdpSplice {
     }
   }
 
-  /** Binds -U listeners on the namespace's loopback for `port` to host `target`. */
-  bindPort(port: number, target: number): number {
+  /**
+   * The listeners of `-U` rules (`fwd/fwd.ts`): one socket on the namespace's
+   * 127.0.0.1 and one on ::1 at `port`, forwarding to the host's loopback at
+   * the target port.
+   */
+  listenBackend(): ListenBackend {
+    return {
+      open: (rule, slot, port, out) => this.#listenOpen(rule, slot, port, out),
+      close: (_rule, port, fd, v6) => {
+        this.#loop.del(fd);
+        lib().pf_close(fd);
+        this.forget(fd);
+        const k = (v6 ? 65536 : 0) + port;
+        if (this.listen[k] === fd) this.listen[k] = -1;
+      },
+    };
+  }
+
+  #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
     const conf = this.#c.conf;
-    let bound = 0;
+    const any = (rule.flags & FWD_DUAL_STACK_ANY) !== 0;
+    const target = targetPort(rule, port);
+    let err = 0;
     for (let f = 0; f < 2; f++) {
       const v6 = f === 1;
       if (v6 ? !conf.v6 : !conf.v4) continue;
-      const slot = f * 65536 + port;
-      if (this.listen[slot]! >= 0) continue;
+      if (!any && nat.isV4(rule.addr, 0) === v6) continue;
       const len = this.#lo(this.#bindDv, 0, v6, port);
       const fd = lib().pf_ns_bind_socket(
         this.#ns.userns,
@@ -353,58 +381,31 @@ export class UdpSplice {
         len,
         -1,
       );
-      if (fd < 0) {
-        debug(`UDP: cannot bind port ${port} on the namespace's loopback: errno ${-fd}`);
+      let rc = fd;
+      if (fd >= 0) {
+        const idx = UDP_SPLICE_REF | (KIND_NS_LISTEN << 17) | (v6 ? 0x10000 : 0) | target;
+        rc = fd > SOCKET_MAX
+          ? -24
+          : this.#loop.add(fd, EpollType.UDP, withSlot(idx, slot), EPOLLIN);
+        if (rc < 0) lib().pf_close(fd);
+      }
+      if (rc < 0) {
+        err = rc;
         continue;
       }
-      const idx = UDP_SPLICE_REF | (KIND_NS_LISTEN << 17) | (v6 ? 0x10000 : 0) | target;
-      if (this.#loop.add(fd, EpollType.UDP, idx, EPOLLIN) < 0) {
-        lib().pf_close(fd);
-        continue;
-      }
-      this.listen[slot] = fd;
-      bound++;
+      this.listen[f * 65536 + port] = fd;
+      out[f] = fd;
     }
-    return bound;
+    if (out[0]! < 0 && out[1]! < 0) return err || -97;
+    return 0;
   }
 
-  /** Binds the ports of a `-U` list; returns the sockets bound. */
-  bindSpec(): number {
-    const fwd = this.#c.conf.udpOut;
-    let bound = 0;
-    for (const r of fwd.ranges) {
-      for (let p = r.first; p <= r.last; p++) {
-        if (p === 0 || !(fwd.map[p >> 3]! & (1 << (p & 7)))) continue;
-        bound += this.bindPort(p, (p + fwd.delta[p]!) & 0xffff);
-      }
+  /** Forgets listener `fd` as the way back of reply sockets (it is being closed). */
+  forget(fd: number): void {
+    for (let i = 0; i < this.#nactive; i++) {
+      const key = this.#active[i]!;
+      if (this.ret[key] === fd) this.ret[key] = -1;
     }
-    return bound;
-  }
-
-  /**
-   * `-U auto`: binds what the host has bound (UDP) or listens on (TCP), from the open
-   * `/proc/net/udp`, `udp6`, `tcp`, `tcp6` descriptors `fds`, minus exclusions and `-u`.
-   */
-  bindAuto(fds: Int32Array): number {
-    const conf = this.#c.conf;
-    const fwd = conf.udpOut;
-    const want = new Uint8Array(8192);
-    scanProcNet(fds[0]!, STATE_UDP_UNCONN, want);
-    scanProcNet(fds[1]!, STATE_UDP_UNCONN, want);
-    scanProcNet(fds[2]!, STATE_TCP_LISTEN, want);
-    scanProcNet(fds[3]!, STATE_TCP_LISTEN, want);
-    let bound = 0;
-    for (let p = 1; p < 65536; p++) {
-      const bit = 1 << (p & 7);
-      if (!(want[p >> 3]! & bit) || fwd.excluded[p >> 3]! & bit || conf.udpIn.map[p >> 3]! & bit) {
-        continue;
-      }
-      if (this.bindPort(p, p) > 0) {
-        fwd.map[p >> 3] = fwd.map[p >> 3]! | bit;
-        bound++;
-      }
-    }
-    return bound;
   }
 
   /** Closes reply sockets idle for longer than the UDP timeout. */
@@ -436,15 +437,10 @@ export class UdpSplice {
   }
 }
 
-/** Opens a host `/proc` file read-only, or returns -1. */
-function openProc(path: string): number {
-  const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), O_CLOEXEC | O_NONBLOCK, 0);
-  return fd < 0 ? -1 : fd;
-}
-
 /**
- * Wires spliced UDP for pasta: the hook of `udp`, the routing of spliced UDP events,
- * the aging timer, and the `-U` listeners (list, or `auto` at start-up).
+ * Wires spliced UDP for pasta: the hook of `udp`, the routing of spliced UDP
+ * events and the aging timer. `-U` listeners come from the forwarding rules
+ * (`fwd/fwd.ts`, through {@linkcode UdpSplice.listenBackend}).
  */
 export function setupUdpSplice(
   c: Ctx,
@@ -460,15 +456,5 @@ export function setupUdpSplice(
     else udp.sockHandler(ev, fd, index, now);
   }, loop.dropFd);
   loop.every(1000, (now) => us.timer(now));
-  if (c.conf.noUdp) return us;
-  const out = c.conf.udpOut;
-  if (out.mode === "auto") {
-    const paths = ["/proc/net/udp", "/proc/net/udp6", "/proc/net/tcp", "/proc/net/tcp6"];
-    const fds = Int32Array.from(paths, openProc);
-    us.bindAuto(fds);
-    for (const fd of fds) if (fd >= 0) lib().pf_close(fd);
-  } else if (out.mode === "spec") {
-    us.bindSpec();
-  }
   return us;
 }

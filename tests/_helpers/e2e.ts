@@ -30,13 +30,15 @@ export function have(cmd: string): boolean {
 }
 
 let testerReady: boolean | null = null;
+let testerProblem = "";
 
 /**
  * Makes sure the unprivileged user exists and can use /dev/net/tun and ping
  * sockets (the same preparation .ci/run and the README describe); false if we
- * can't (not root).
+ * can't (not root). Throws, for every caller, when that user can't read the tree.
  */
 export function prepareRootless(): boolean {
+  if (testerProblem) throw new Error(testerProblem);
   if (testerReady !== null) return testerReady;
   testerReady = false;
   if (!isRoot()) return false;
@@ -47,6 +49,17 @@ export function prepareRootless(): boolean {
   sh("chmod 666 /dev/net/tun");
   sh("sysctl -qw net.ipv4.ping_group_range='0 2147483647'");
   testerReady = sh(`id ${TESTER}`);
+  if (
+    testerReady &&
+    !sh(`setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups test -r ${REPO}/main.ts`)
+  ) {
+    // A clone in a private directory (/root, mode 0700): every rootless case
+    // would fail in its own confusing way, or wait for a launcher that never
+    // starts. Fail each of them at once with what to do instead.
+    testerProblem = `user ${TESTER} can't read ${REPO}: run the tests from a copy it can ` +
+      `read (bash .ci/run does this by itself)`;
+    throw new Error(testerProblem);
+  }
   return testerReady;
 }
 

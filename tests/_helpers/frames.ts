@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Conf, Ctx, PortFwd } from "../../src/context.ts";
+import type { Conf, Ctx } from "../../src/context.ts";
 import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
 
 /** Our MAC in tests. */
@@ -45,18 +45,6 @@ export function ip6Bytes(w: Uint32Array): Uint8Array {
   return b;
 }
 
-function portFwd(): PortFwd {
-  return {
-    mode: "none",
-    map: new Uint8Array(8192),
-    delta: new Uint16Array(65536),
-    excluded: new Uint8Array(8192),
-    bindAddr: null,
-    bindIf: null,
-    ranges: [],
-  };
-}
-
 /** A context like pasta's defaults for a guest at 192.0.2.10/24 and 2001:db8::10. */
 export function testCtx(patch: Partial<Conf> = {}): Ctx {
   const conf: Conf = {
@@ -65,14 +53,15 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     trace: false,
     quiet: true,
     foreground: true,
-    stderr: false,
     logFile: null,
     logSize: 0,
+    stats: 0,
     uid: 0,
     gid: 0,
     socketPath: "",
     fd: -1,
     oneOff: false,
+    vhostUser: false,
     pcap: null,
     pidFile: null,
     mtu: 65520,
@@ -83,6 +72,8 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     ifindex6: 2,
     v4: true,
     v6: true,
+    local4: false,
+    local6: false,
     ip4: {
       addr: ip4("192.0.2.10"),
       prefixLen: 24,
@@ -91,6 +82,9 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
       dnsMatch: 0,
       dnsHost: 0,
       addrOut: 0,
+      mapHostLoopback: ip4("192.0.2.1"),
+      mapGuestAddr: 0,
+      ourTapAddr: ip4("192.0.2.1"),
       ifnameOut: "",
     },
     ip6: {
@@ -101,9 +95,14 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
       dnsMatch: new Uint32Array(4),
       dnsHost: new Uint32Array(4),
       addrOut: new Uint32Array(4),
+      mapHostLoopback: ip6("fe80::1"),
+      mapGuestAddr: new Uint32Array(4),
+      ourTapLl: ip6("fe80::1"),
       ifnameOut: "",
     },
     dnsSearch: ["example.com", "lab.example.com"],
+    hostname: "",
+    fqdn: "",
     dhcpDns: true,
     dhcpSearch: true,
     noTcp: false,
@@ -113,19 +112,19 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     noNdp: false,
     noDhcpv6: false,
     noRa: false,
-    noMapGw: false,
-    tcpIn: portFwd(),
-    udpIn: portFwd(),
-    tcpOut: portFwd(),
-    udpOut: portFwd(),
+    noSplice: false,
+    spliceOnly: false,
+    hostLoToNsLo: false,
+    freebind: false,
+    fwd: { host: [], splice: [] },
     nsIfname: "eth0",
     nsMac: null,
     userns: null,
     netns: null,
     netnsOnly: false,
-    nsrunDir: "",
     noNetnsQuit: false,
     configNet: false,
+    chrootFallback: false,
     targetPid: 0,
     command: [],
     ...patch,

@@ -9,7 +9,7 @@ import {
   type LongOption,
   parseShortSpec,
 } from "../../src/conf/getopt.ts";
-import { OPTIONS, SHORT_OPTIONS } from "../../src/conf/options.ts";
+import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "../../src/conf/options.ts";
 
 const LONG: LongOption[] = [
   { name: "debug", short: "d", arg: "none" },
@@ -139,33 +139,47 @@ Deno.test("getopt: errors come in command-line order", () => {
   assert.throws(() => g.next(), /invalid option -- 'z'/);
 });
 
-Deno.test("option table: names are unique and short letters match the option strings", () => {
+Deno.test("option table: names are unique and short letters match the one option string", () => {
   const names = new Set<string>();
   for (const o of OPTIONS) {
     assert.ok(!names.has(o.name), o.name);
     names.add(o.name);
   }
-  for (const mode of ["passt", "pasta"] as const) {
-    const spec = parseShortSpec(SHORT_OPTIONS[mode]);
-    for (const o of OPTIONS) {
-      if (o.short === undefined) continue;
-      const inSpec = spec.get(o.short);
-      if (o.mode === "both" || o.mode === mode) {
-        assert.equal(inSpec, o.arg, `${mode} -${o.short}`);
-      } else {
-        assert.equal(inSpec, undefined, `${mode} -${o.short}`);
-      }
-    }
+  const spec = parseShortSpec(OPTSTRING);
+  for (const o of OPTIONS) {
+    if (o.short === undefined) continue;
+    assert.equal(spec.get(o.short), o.arg, `-${o.short}`);
   }
 });
 
-Deno.test("option table: mode-specific short options are invalid in the other mode", () => {
-  const bad = (mode: "passt" | "pasta", args: string[], msg: string): void => {
-    assert.throws(() => getoptAll(mode, args, SHORT_OPTIONS[mode], OPTIONS), { message: msg });
-  };
-  bad("passt", ["-T", "22"], "passt: invalid option -- 'T'");
-  bad("passt", ["-I", "x"], "passt: invalid option -- 'I'");
-  bad("pasta", ["-s", "/x"], "pasta: invalid option -- 's'");
-  bad("pasta", ["-1"], "pasta: invalid option -- '1'");
-  bad("pasta", ["--foo"], "pasta: unrecognized option '--foo'");
+Deno.test("option table: both modes scan every short option; aliases report the first name", () => {
+  let r = getoptAll("pasta", ["-s", "/x", "-1", "-T", "22"], OPTSTRING, OPTIONS);
+  assert.deepEqual(r.options.map((o) => o.key), ["socket", "one-off", "tcp-ns"]);
+  r = getoptAll(
+    "passt",
+    ["--socket-path", "/x", "--sock=/y", "--socket-p", "/z"],
+    OPTSTRING,
+    OPTIONS,
+  );
+  assert.deepEqual(r.options.map((o) => [o.key, o.arg]), [
+    ["socket", "/x"],
+    ["socket", "/y"],
+    ["socket", "/z"],
+  ]);
+  assert.throws(() => getoptAll("pasta", ["--foo"], OPTSTRING, OPTIONS), {
+    message: "pasta: unrecognized option '--foo'",
+  });
+});
+
+Deno.test("option table: the other mode's options get upstream's messages", () => {
+  const msg = (name: string, mode: "passt" | "pasta"): string | null =>
+    modeMismatch(findOption(name)!, mode);
+  assert.equal(msg("socket", "pasta"), "-s is for passt / vhost-user mode only");
+  assert.equal(msg("socket-path", "pasta"), "-s is for passt / vhost-user mode only");
+  assert.equal(msg("tcp-ns", "passt"), "-T is for pasta mode only");
+  assert.equal(msg("ns-ifname", "passt"), "-I is for pasta mode only");
+  assert.equal(msg("one-off", "pasta"), "--one-off is for passt mode only");
+  assert.equal(msg("netns", "passt"), "--netns is for pasta mode only");
+  assert.equal(msg("netns", "pasta"), null);
+  assert.equal(msg("mtu", "passt"), null);
 });

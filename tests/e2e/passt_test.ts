@@ -21,11 +21,14 @@ import {
   guestImage,
   type GuestResult,
   guestUnavailable,
+  vuBridgeChecks,
 } from "./qemu_guest.ts";
 
 const PEER = `${REPO}/tests/e2e/passt_peer.py`;
 const QRAP = `${REPO}/qrap`;
 const DEBIAN_PASST = "/usr/bin/passt";
+/** Upstream 2026's passt, built by `/work/shared/anchors/build-upstream.sh`. */
+const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 const BLOB_LEN = 16 << 20;
 const FWD_LEN = 4 << 20;
 /** Advertised when the host has no IPv4 resolver of its own (checked in the guest). */
@@ -42,6 +45,13 @@ const noDebianPasst = (() => {
   }
 })();
 const noPython = !have("python3");
+const noUpstream = !(() => {
+  try {
+    return Deno.statSync(UPSTREAM_PASST).isFile;
+  } catch {
+    return false;
+  }
+})();
 /**
  * libvirt and QEMU start passt as the virtual machine's user: as root, the
  * daemon cases run as the unprivileged test user.
@@ -301,11 +311,16 @@ async function assertFull(
 }
 
 /** Runs the full checks through `run` against `bin` (ours or Debian's passt). */
-async function fullRun(bin: string, run: Runner, what: string): Promise<void> {
+async function fullRun(
+  bin: string,
+  run: Runner,
+  what: string,
+  extra: string[] = [],
+): Promise<void> {
   const hv = hostView();
   const srv = new HostServers();
   const { dir, sock } = tmpSock("full");
-  const p = new Passt(bin, sock, ["-t", String(srv.fwdPort), ...hv.dnsArgs]);
+  const p = new Passt(bin, sock, ["-t", String(srv.fwdPort), ...hv.dnsArgs, ...extra]);
   try {
     await p.ready();
     const t0 = performance.now();
@@ -330,6 +345,64 @@ async function fullRun(bin: string, run: Runner, what: string): Promise<void> {
     if (bin === PASST) assert.match(log, /UNIX domain socket bound at /);
   }
 }
+
+async function qemuVhostUser(sock: string, opts: BootOptions): Promise<GuestResult> {
+  return await bootGuest(await guestImage(), sock, { ...opts, vhostUser: true });
+}
+
+Deno.test({
+  name: "passt e2e: QEMU guest (TCG) over vhost-user on upstream's passt (proves the test)",
+  ignore: qemuMissing !== null || noUpstream,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    fullRun(UPSTREAM_PASST, qemuVhostUser, "QEMU vhost-user guest on upstream's passt", [
+      "--vhost-user",
+    ]),
+});
+
+Deno.test({
+  name: "passt e2e: QEMU guest (TCG) over vhost-user: DHCP, ping, 16 MiB, 4 MiB via -t, UDP, SLAAC",
+  ignore: qemuMissing !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(PASST, qemuVhostUser, "QEMU vhost-user guest on our passt", ["--vhost-user"]),
+});
+
+const vuBridge = (flags: string[]): Runner => (sock, opts) => vuBridgeChecks(sock, opts, flags);
+
+Deno.test({
+  name: "passt e2e: vhost-user front end bridged to upstream's passt --vhost-user (proves it)",
+  ignore: noRoot || noUpstream,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    fullRun(UPSTREAM_PASST, vuBridge([]), "vhost-user bridge on upstream's passt", [
+      "--vhost-user",
+    ]),
+});
+
+Deno.test({
+  name: "passt e2e: vhost-user: namespace bridged over the virtqueues, same checks as the guest",
+  ignore: noRoot,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => fullRun(PASST, vuBridge([]), "vhost-user bridge on our passt", ["--vhost-user"]),
+});
+
+Deno.test({
+  name: "passt e2e: vhost-user: indirect split chains, no event index, one buffer per frame",
+  ignore: noRoot,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    fullRun(
+      PASST,
+      vuBridge(["--indirect", "--split", "--no-event-idx", "--no-mrg"]),
+      "vhost-user bridge (indirect, split, no event index, no mergeable buffers) on our passt",
+      ["--vhost-user"],
+    ),
+});
 
 /** With --one-off, passt exits 0 once its guest has gone. */
 async function oneOffRun(run: Runner): Promise<void> {

@@ -136,7 +136,7 @@ Deno.test({
 
 for (const rl of rootless) {
   Deno.test({
-    name: `udhcpc gets address, router, DNS, search list and MTU from our DHCP server (${
+    name: `udhcpc gets address, router, DNS, search list, MTU, hostname from our DHCP server (${
       label(rl)
     })`,
     ignore: ignore || !have("busybox") || (rl && !prepareRootless()),
@@ -146,7 +146,7 @@ for (const rl of rootless) {
         `-O search -O mtu -s ${REPO}/tests/e2e/udhcpc_env.sh`;
       for (const mtu of [null, 1500]) {
         const args = ["-D", "192.0.2.53", "-S", "example.org", "--dhcp-dns", "--dhcp-search"];
-        if (mtu) args.push("-m", String(mtu));
+        if (mtu) args.push("-m", String(mtu), "-H", "box");
         const r = await pastaSh(args, script, { timeoutMs: 30_000, rootless: rl });
         assert.equal(r.code, 0, r.stdout + r.stderr);
         const env = Object.fromEntries(
@@ -160,6 +160,7 @@ for (const rl of rootless) {
         assert.equal(env.dns, "192.0.2.53");
         assert.equal(env.search, "example.org");
         assert.equal(env.mtu, String(mtu ?? 65520));
+        assert.equal(env.hostname, mtu ? "box" : "", "option 12 from -H");
         assert.equal(Number(env.mask), h.prefix4);
       }
     },

@@ -218,7 +218,7 @@ for (const rl of [false, true]) {
         // Host to namespace: the namespace hashes and sends the digest back.
         let r = await pair(
           rl,
-          `-t ${p}`,
+          `-t ${p} --host-lo-to-ns-lo`,
           `${PY} ${s.peer} serve ${lo} ${p} recv`,
           `${PY} ${s.peer} conn ${lo} ${p} send ${s.file}`,
         );
@@ -227,7 +227,7 @@ for (const rl of [false, true]) {
         p = nextPort++;
         r = await pair(
           rl,
-          `-t ${p}`,
+          `-t ${p} --host-lo-to-ns-lo`,
           `${PY} ${s.peer} serve ${lo} ${p} send ${s.file}`,
           `${PY} ${s.peer} conn ${lo} ${p} recv`,
         );
@@ -273,7 +273,7 @@ for (const rl of [false, true]) {
         let p = nextPort++;
         let r = await pair(
           rl,
-          `-t ${p}`,
+          `-t ${p} --host-lo-to-ns-lo`,
           `${PY} ${s.peer} serve ${lo} ${p} rst`,
           `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
         );
@@ -281,7 +281,7 @@ for (const rl of [false, true]) {
         p = nextPort++;
         r = await pair(
           rl,
-          `-t ${p}`,
+          `-t ${p} --host-lo-to-ns-lo`,
           `${PY} ${s.peer} serve ${lo} ${p} expect_rst`,
           `${PY} ${s.peer} conn ${lo} ${p} rst`,
         );
@@ -350,7 +350,7 @@ while True:
         `${PY} ${s.peer} conn 127.0.0.1 ${p} seq 300; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l; sleep 1.5; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l`;
-      const r = await pair(rl, `-t ${p}`, ns, host, 1.5, "ulimit -n 192; ");
+      const r = await pair(rl, `-t ${p} --host-lo-to-ns-lo`, ns, host, 1.5, "ulimit -n 192; ");
       const [hold, seq, fds1, fds2] = r.host.trim().split("\n");
       const [held, refused] = hold!.split(" ").map(Number);
       assert.ok(held! > 5, `some connections held: ${r.host} ${r.pasta}`);

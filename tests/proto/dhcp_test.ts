@@ -10,6 +10,7 @@ import {
   DHCPOFFER,
   DHCPRELEASE,
   DHCPREQUEST,
+  encodeNameAsUpstream,
   encodeSearchList,
   writeDomainName,
 } from "../../src/proto/dhcp.ts";
@@ -365,4 +366,37 @@ Deno.test("encodeSearchList() compresses repeated suffixes", () => {
     "lab.example.com",
     "example.com",
   ]);
+});
+
+Deno.test("dhcp() sends -H as option 12 and --fqdn as option 81, as upstream", () => {
+  const c = testCtx({ hostname: "box", fqdn: "box.example.com" });
+  const r = reply(run(request(DHCPDISCOVER, [55, 2, 81, 12]), c).tap);
+  assert.deepEqual(r.opts.get(12), [...new TextEncoder().encode("box")]);
+  const o81 = r.opts.get(81)!;
+  assert.deepEqual(o81.slice(0, 3), [0x04, 0xff, 0xff], "flags E, RCODE1, RCODE2");
+  assert.deepEqual(decodeNames(o81.slice(3)), ["box.example.com"]);
+  assert.deepEqual(r.order.slice(0, 2), [81, 12], "requested first");
+  // Not requested: sent all the same, in ascending order
+  const r2 = reply(run(request(DHCPDISCOVER), c).tap);
+  assert.deepEqual(r2.order, [1, 3, 6, 12, 26, 51, 53, 54, 81, 119]);
+  // Without -H and --fqdn: neither option
+  const r3 = reply(run(request(DHCPDISCOVER)).tap);
+  assert.equal(r3.opts.has(12) || r3.opts.has(81), false);
+  // A name that leaves no room for the flags is left out, as upstream
+  const long = testCtx({ fqdn: "a".repeat(251) });
+  assert.equal(reply(run(request(DHCPDISCOVER), long).tap).opts.has(81), false);
+  const fits = testCtx({ fqdn: "a".repeat(250) });
+  assert.equal(reply(run(request(DHCPDISCOVER), fits).tap).opts.get(81)!.length, 255);
+});
+
+Deno.test("encodeNameAsUpstream() writes label lengths in place of dots, unchecked", () => {
+  const out = new Uint8Array(32);
+  const enc = (s: string): number[] => {
+    const n = encodeNameAsUpstream(out, 0, out.length, new TextEncoder().encode(s));
+    return n < 0 ? [] : [...out.subarray(0, n)];
+  };
+  assert.deepEqual(enc("a.bc"), [1, 97, 2, 98, 99, 0]);
+  assert.deepEqual(enc("a."), [1, 97, 0, 0]);
+  assert.deepEqual(enc("x"), [1, 120, 0]);
+  assert.equal(encodeNameAsUpstream(out, 0, 4, new TextEncoder().encode("abc")), -1);
 });

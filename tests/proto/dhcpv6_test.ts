@@ -284,3 +284,21 @@ Deno.test("dhcpv6() never throws on truncated or corrupted messages", () => {
     }
   }
 });
+
+Deno.test("dhcpv6() sends --fqdn as option 39, with O when the client asked for S", () => {
+  const c = testCtx({ fqdn: "box.example.com" });
+  let r = reply(run(msg(SOLICIT, CLIENT_ID, IA_NA), c).tap);
+  assert.deepEqual(r.order, [2, 3, 1, 23, 24, 39]);
+  assert.equal(r.opts.get(39)![0], 0, "flags");
+  assert.deepEqual(names(r.opts.get(39)!.subarray(1)), ["box.example.com"]);
+  const clientFqdn = opt(39, [0x01], [3, 98, 111, 120, 0]);
+  r = reply(run(msg(SOLICIT, CLIENT_ID, IA_NA, clientFqdn), c).tap);
+  assert.equal(r.opts.get(39)![0], 0x02, "O: the server overrides the client's S");
+  r = reply(run(msg(SOLICIT, CLIENT_ID, IA_NA, opt(39, [0x00], [0])), c).tap);
+  assert.equal(r.opts.get(39)![0], 0);
+  r = reply(run(msg(SOLICIT, CLIENT_ID, IA_NA)).tap);
+  assert.equal(r.opts.has(39), false, "no --fqdn, no option 39");
+  // -H alone is DHCPv4 only
+  r = reply(run(msg(SOLICIT, CLIENT_ID, IA_NA), testCtx({ hostname: "box" })).tap);
+  assert.equal(r.opts.has(39), false);
+});

@@ -3,40 +3,54 @@
 
 import assert from "node:assert/strict";
 import { ConnTable } from "../../src/proto/tcp_conn.ts";
+import { FLOW_PING4, FlowTable } from "../../src/flow/flow.ts";
 
 const KEY = Uint32Array.of(11, 22, 33, 44);
+const G4 = Uint32Array.of(0, 0, 0xffff, 0xc0000210);
+const G6 = Uint32Array.of(0x20010db8, 0, 0, 0x10);
 
-Deno.test("tcp_conn: lookup finds entries by address and ports, and nothing else", () => {
+Deno.test("tcp_conn: lookup finds entries by guest, remote address and ports, nothing else", () => {
   const t = new ConnTable(KEY, 64);
-  const a = t.alloc(0, 0, 0xffff, 0xc0000201, 40000, 80);
-  const b = t.alloc(0x20010db8, 0, 0, 1, 40000, 80);
-  assert.equal(t.lookup(0, 0, 0xffff, 0xc0000201, 40000, 80), a);
-  assert.equal(t.lookup(0x20010db8, 0, 0, 1, 40000, 80), b);
-  assert.equal(t.lookup(0, 0, 0xffff, 0xc0000201, 40000, 81), -1);
-  assert.equal(t.lookup(0, 0, 0xffff, 0xc0000202, 40000, 80), -1);
+  const a = t.alloc(G4, 0, 0, 0, 0xffff, 0xc0000201, 40000, 80);
+  const b = t.alloc(G6, 0, 0x20010db8, 0, 0, 1, 40000, 80);
+  assert.equal(t.lookup(G4, 0, 0, 0, 0xffff, 0xc0000201, 40000, 80), a);
+  assert.equal(t.lookup(G6, 0, 0x20010db8, 0, 0, 1, 40000, 80), b);
+  assert.equal(t.lookup(G4, 0, 0, 0, 0xffff, 0xc0000201, 40000, 81), -1);
+  assert.equal(t.lookup(G4, 0, 0, 0, 0xffff, 0xc0000202, 40000, 80), -1);
+  assert.equal(t.lookup(G6, 0, 0, 0, 0xffff, 0xc0000201, 40000, 80), -1, "other guest address");
+  assert.deepEqual([...t.guest.subarray(a * 4, a * 4 + 4)], [...G4]);
 });
 
-Deno.test("tcp_conn: freeing compacts the table and keeps every other entry reachable", () => {
+Deno.test("tcp_conn: indices stay put when others are freed; full table refuses", () => {
   const t = new ConnTable(KEY, 1000);
+  const idx: number[] = [];
   for (let i = 0; i < 1000; i++) {
-    const k = t.alloc(0, 0, 0xffff, 0x0a000000 + (i % 7), 1000 + i, 80);
+    const k = t.alloc(G4, 0, 0, 0, 0xffff, 0x0a000000 + (i % 7), 1000 + i, 80);
     t.sock[k] = 5000 + i;
+    idx.push(k);
   }
-  assert.equal(t.alloc(0, 0, 0, 1, 1, 1), -1, "full");
-  // Free every third entry, from the front: the last entry moves into each hole.
-  for (let i = 0; i < 1000; i += 3) {
-    const k = t.lookup(0, 0, 0xffff, 0x0a000000 + (i % 7), 1000 + i, 80);
-    assert.ok(k >= 0);
-    const moved = t.free(k);
-    if (moved >= 0) assert.equal(moved, t.count, "the moved entry was the last one");
-  }
+  assert.equal(t.alloc(G4, 0, 0, 0, 0, 1, 1, 1), -1, "full");
+  for (let i = 0; i < 1000; i += 3) t.free(idx[i]!);
   assert.equal(t.count, 1000 - 334);
   for (let i = 0; i < 1000; i++) {
-    const k = t.lookup(0, 0, 0xffff, 0x0a000000 + (i % 7), 1000 + i, 80);
+    const k = t.lookup(G4, 0, 0, 0, 0xffff, 0x0a000000 + (i % 7), 1000 + i, 80);
     if (i % 3 === 0) assert.equal(k, -1, `freed ${i}`);
     else {
-      assert.ok(k >= 0 && k < t.count, `kept ${i}`);
-      assert.equal(t.sock[k], 5000 + i, "fields moved with the entry");
+      assert.equal(k, idx[i], `kept ${i} at its index`);
+      assert.equal(t.sock[k], 5000 + i);
     }
   }
+  // Freed flows are reused.
+  assert.ok(t.alloc(G4, 0, 0, 0, 0, 1, 1, 1) >= 0);
+});
+
+Deno.test("tcp_conn: TCP shares the flow table with other protocols, bounded by it", () => {
+  const ft = new FlowTable(KEY, 8);
+  const t = new ConnTable(KEY, 100, ft);
+  assert.equal(t.capacity, 8);
+  for (let i = 0; i < 4; i++) assert.ok(ft.alloc(FLOW_PING4, 1) >= 0);
+  for (let i = 0; i < 4; i++) assert.ok(t.alloc(G4, 0, 0, 0, 0xffff, 1, 1000 + i, 80) >= 0);
+  assert.equal(t.alloc(G4, 0, 0, 0, 0xffff, 1, 2000, 80), -1, "flow table full");
+  assert.equal(ft.count, 8);
+  assert.ok(!t.inUse(0), "a ping flow is not a TCP connection");
 });

@@ -74,7 +74,31 @@ function setup(nofile = 1 << 20): {
   const back = listener();
   const client = connect(front.port);
   const a = accept(front.fd, loop);
-  assert.equal(sp.accept(a, back.port, false, false, loop.now), true);
+  // Flowsides: the peer on the host's loopback, and the target on loopback.
+  const sides = Uint32Array.of(
+    0,
+    0,
+    0xffff,
+    0x7f000001,
+    0,
+    0,
+    0xffff,
+    0x7f000001,
+    50000,
+    1,
+    0,
+    0,
+    0xffff,
+    0x7f000001,
+    0,
+    0,
+    0xffff,
+    0,
+    back.port,
+    0,
+  );
+  assert.equal(sp.accept(a, back.port, false, false, sides, loop.now), true);
+  assert.equal(sp.flows.count, sp.count, "connections are flows of the flow table");
   const server = sp.count ? accept(back.fd, loop) : -1;
   return {
     loop,

@@ -435,3 +435,36 @@ Deno.test("tcp: guest data carrying an ACK that opens the window reaches the hos
     l.close();
   }
 });
+
+Deno.test("tcp: a SYN to 0.0.0.0, broadcast or multicast, or from one, reaches nothing", () => {
+  const b = new TcpBench();
+  const l = new HostListener(false);
+  try {
+    const cases: [number, number][] = [
+      [GUEST4, 0], // connect(0.0.0.0) would reach the host's loopback listener
+      [GUEST4, 0xffffffff],
+      [GUEST4, ip4("224.0.0.1")],
+      [0xffffffff, GW4],
+      [0, GW4],
+      [ip4("239.1.2.3"), GW4],
+    ];
+    let port = 40100;
+    for (const [src, dst] of cases) {
+      const g = new GuestConn(b, false, mapped(src), port++, mapped(dst), l.port);
+      g.syn();
+    }
+    b.spin(300);
+    assert.equal(l.accept(), null, "nothing connected to the host listener");
+    assert.equal(b.tap.take().length, 0, "dropped, as upstream: no SYN-ACK, no RST");
+    assert.equal(b.tcp.count, 0);
+    // The same SYN to the gateway does connect.
+    const g = new GuestConn(b, false, mapped(GUEST4), port, mapped(GW4), l.port);
+    g.syn();
+    let h: HostConn | null = null;
+    b.spin(2000, () => (h ??= l.accept()) !== null);
+    assert.ok(h, "a unicast SYN still gets through");
+  } finally {
+    l.close();
+    b.close();
+  }
+});

@@ -11,9 +11,26 @@ import {
   sameWords,
   UdpBench,
 } from "../_helpers/udp_host.ts";
-import { PORT_LISTEN, PORT_LOCAL, PORT_LOOPBACK, setUdpTimeout } from "../../src/proto/udp.ts";
-import { lib } from "../../ffi/lib.ts";
+import { PORT_LOCAL, PORT_LOOPBACK, setUdpTimeout } from "../../src/proto/udp.ts";
+import { type FwdRule, parseAddr } from "../../src/fwd/fwd_rule.ts";
 import { Pool } from "../../src/tap/pool.ts";
+
+/** Opens the `-u` listener of `port` forwarded to `target` on `addr`; the sockets opened. */
+function listenUdp(b: UdpBench, port: number, target: number, addr: string): number {
+  const rule: FwdRule = {
+    proto: 17,
+    addr: parseAddr(addr)!,
+    ifname: "",
+    first: port,
+    last: port,
+    to: target,
+    taddr: new Uint32Array(4),
+    flags: 0,
+  };
+  const out = Int32Array.of(-1, -1);
+  if (b.udp.listenBackend().open(rule, 0, port, out) < 0) return 0;
+  return (out[0]! >= 0 ? 1 : 0) + (out[1]! >= 0 ? 1 : 0);
+}
 
 const GUEST4 = ip4("192.0.2.10");
 const GW4 = ip4("192.0.2.1");
@@ -163,7 +180,7 @@ Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, re
   probe.close();
   const client = new HostSock(false, "127.0.0.1");
   try {
-    assert.equal(b.udp.bindPort(hostPort, 5353, "127.0.0.1", null), 1);
+    assert.equal(listenUdp(b, hostPort, 5353, "127.0.0.1"), 1);
     client.sendTo(enc.encode("query"), "127.0.0.1", hostPort);
     assert.ok(b.pump(2000, () => b.parsed().length === 1));
     const f = b.parsed()[0]!;
@@ -235,7 +252,7 @@ Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root o
 
 Deno.test("udp: --no-map-gw sends datagrams for the gateway to the gateway itself", () => {
   const b = new UdpBench();
-  b.c.conf.noMapGw = true;
+  b.c.conf.ip4.mapHostLoopback = 0; // --map-host-loopback none
   b.c.conf.ip4.gw = ip4("127.0.0.2"); // a gateway address the host can reach on loopback
   const echo = new HostSock(false, "127.0.0.2");
   const decoy = new HostSock(false, "127.0.0.1", echo.port);
@@ -322,7 +339,7 @@ Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
   const hostPort = probe.port;
   probe.close();
   try {
-    assert.equal(b.udp.bindPort(hostPort, 7000, "127.0.0.1", null), 1);
+    assert.equal(listenUdp(b, hostPort, 7000, "127.0.0.1"), 1);
     const fd = b.udp.sock[7000]!;
     client.sendTo(enc.encode("later"), "127.0.0.1", hostPort);
     const EPOLLERR = 8;
@@ -337,67 +354,24 @@ Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
   }
 });
 
-/** A /proc/net/{udp,tcp} style table with one socket per [port, state]. */
-function procNet(entries: [number, number][]): string {
-  const head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt" +
-    "   uid  timeout inode ref pointer drops\n";
-  return head +
-    entries.map(([port, st], i) =>
-      `  ${i}: 0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 ` +
-      `${st.toString(16).toUpperCase().padStart(2, "0")} 00000000:00000000 00:00000000 ` +
-      `00000000     0        0 ${1000 + i} 2 0000000000000000 0\n`
-    ).join("");
-}
-
-function openRo(path: string): number {
-  const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), 0, 0);
-  if (fd < 0) throw new Error(`open ${path}: ${-fd}`);
-  return fd;
-}
-
-Deno.test("udp: auto follows the namespace's bound UDP and listening TCP ports", () => {
-  const free = (): number => {
-    const s = new HostSock(false, "127.0.0.1");
-    const p = s.port;
-    s.close();
-    return p;
-  };
-  const [pUdp, pTcp, pConn, pExcl, pOther] = [free(), free(), free(), free(), free()];
+Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", () => {
   const b = new UdpBench();
-  const conf = b.c.conf;
-  conf.v6 = false;
-  conf.udpIn.mode = "auto";
-  conf.udpIn.excluded[pExcl >> 3]! |= 1 << (pExcl & 7);
-  conf.udpOut.map[pOther >> 3]! |= 1 << (pOther & 7);
-  const dir = Deno.makeTempDirSync();
-  const udpFile = `${dir}/udp`;
-  const tcpFile = `${dir}/tcp`;
-  Deno.writeTextFileSync(udpFile, procNet([[pUdp, 7], [pConn, 1], [pExcl, 7], [pOther, 7]]));
-  Deno.writeTextFileSync(tcpFile, procNet([[pTcp, 0x0a]]));
-  const fds = Int32Array.of(openRo(udpFile), -1, openRo(tcpFile), -1);
-  const client = new HostSock(false, "127.0.0.1");
-  const listening = (p: number): boolean => (b.udp.flags[p]! & PORT_LISTEN) !== 0;
+  const echo = new HostSock(false, "127.0.0.1");
   try {
-    b.udp.startAuto(fds);
-    assert.ok(listening(pUdp), "bound UDP port is forwarded");
-    assert.ok(listening(pTcp), "listening TCP port is forwarded for UDP too");
-    assert.ok(!listening(pConn), "connected UDP socket is not");
-    assert.ok(!listening(pExcl), "excluded port is not");
-    assert.ok(!listening(pOther), "port forwarded the other way (-U) is not");
-    client.sendTo(enc.encode("auto"), "127.0.0.1", pUdp);
-    assert.ok(b.pump(1000, () => b.parsed().length === 1));
-    assert.equal(b.parsed()[0]!.dport, pUdp);
-
-    Deno.writeTextFileSync(udpFile, procNet([[pConn, 1]]));
-    b.udp.rescan();
-    assert.ok(!listening(pUdp), "closed once the namespace socket is gone");
-    assert.ok(listening(pTcp));
-    new HostSock(false, "127.0.0.1", pUdp).close(); // the host port is free again
+    b.fromGuest([
+      guestUdp4(0xffffffff, GW4, 40010, echo.port, enc.encode("bcast src")),
+      guestUdp4(ip4("224.0.0.5"), GW4, 40011, echo.port, enc.encode("mcast src")),
+      guestUdp4(GUEST4, 0, 40012, echo.port, enc.encode("to 0.0.0.0")),
+      guestUdp4(GUEST4, GW4, 40013, echo.port, enc.encode("valid")),
+    ]);
+    const got: string[] = [];
+    b.pump(500, () => got.length > 1, () => {
+      const d = echo.recv();
+      if (d) got.push(dec.decode(d.data));
+    });
+    assert.deepEqual(got, ["valid"]);
   } finally {
-    client.close();
-    lib().pf_close(fds[0]!);
-    lib().pf_close(fds[2]!);
-    Deno.removeSync(dir, { recursive: true });
+    echo.close();
     b.close();
   }
 });

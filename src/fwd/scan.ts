@@ -1,0 +1,166 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `fwd/scan.ts` - which ports listen on each side: `/proc/net` for `auto`
+ *
+ * Theory of operation: `auto` rules (`FWD_SCAN`) listen on a port only while
+ * something listens on it on the other side. {@linkcode Scanner.scan}
+ * computes, in one pass, the four port maps: TCP and UDP in the namespace
+ * (for `-t`/`-u` rules) and on the host (for `-T`/`-U`), from
+ * `/proc/net/{tcp,tcp6,udp,udp6}` of each side, opened once at start-up (we
+ * never enter the namespace to read them). As upstream, a UDP port counts as
+ * listening when a UDP socket is bound to it or a TCP socket listens on it
+ * (iperf3 and friends); our own listeners are taken out by the caller.
+ *
+ * Every read goes into one buffer, grown (doubled) only when a file doesn't
+ * fit and then kept for later scans: memory and time follow the largest
+ * table seen, not the number of scans.
+ *
+ * @module
+ */
+
+import { lib } from "../../ffi/lib.ts";
+import { SEEK_SET } from "../../ffi/sys.ts";
+
+/** /proc/net/tcp* state of a listening socket. */
+export const STATE_TCP_LISTEN = 0x0a;
+/** /proc/net/udp* state of an unconnected (bound) socket. */
+export const STATE_UDP_UNCONN = 0x07;
+/** Bytes of a port bitmap (one bit per port, byte-addressed: port p is bit p & 7 of byte p >> 3). */
+export const MAP_BYTES = 8192;
+
+/** Read buffer of every scan, grown when a file doesn't fit, never shrunk. */
+let scanBuf = new Uint8Array(64 * 1024);
+
+/** Size of the scan buffer now (tests: it must not grow per scan). */
+export function scanBufferSize(): number {
+  return scanBuf.length;
+}
+
+function hexVal(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
+
+/**
+ * Parses `/proc/net/{tcp,udp}{,6}` text in `buf[0, len)` and sets, in the byte-addressed
+ * bitmap `out`, the local port of every socket in `state`; returns the number of such
+ * sockets. Header lines and malformed lines are skipped.
+ */
+export function parseProcNet(buf: Uint8Array, len: number, state: number, out: Uint8Array): number {
+  let found = 0;
+  let p = 0;
+  while (p < len) {
+    let eol = buf.indexOf(0x0a, p);
+    if (eol < 0 || eol > len) eol = len;
+    // Fields: sl local_address rem_address st ...
+    let f = 0;
+    let q = p;
+    let port = -1;
+    let st = -1;
+    while (q < eol && f < 4) {
+      while (q < eol && buf[q] === 0x20) q++;
+      const s = q;
+      while (q < eol && buf[q] !== 0x20) q++;
+      if (f === 1) {
+        const colon = buf.lastIndexOf(0x3a, q - 1);
+        if (colon > s && q - colon === 5) {
+          port = 0;
+          for (let k = colon + 1; k < q; k++) {
+            const v = hexVal(buf[k]!);
+            if (v < 0) {
+              port = -1;
+              break;
+            }
+            port = port * 16 + v;
+          }
+        }
+      } else if (f === 3 && q - s === 2) {
+        const h = hexVal(buf[s]!), l = hexVal(buf[s + 1]!);
+        if (h >= 0 && l >= 0) st = h * 16 + l;
+      }
+      f++;
+    }
+    if (port >= 0 && st === state) {
+      out[port >> 3]! |= 1 << (port & 7);
+      found++;
+    }
+    p = eol + 1;
+  }
+  return found;
+}
+
+/**
+ * Reads the whole of an open `/proc/net/...` file from offset 0 into the shared
+ * buffer and marks the ports in `state` in `out`; returns the number found, or -errno.
+ */
+export function scanProcNet(fd: number, state: number, out: Uint8Array): number {
+  if (fd < 0) return 0;
+  const ffi = lib();
+  const rc = ffi.pf_lseek(fd, 0, SEEK_SET);
+  if (rc < 0) return rc;
+  let len = 0;
+  for (;;) {
+    if (len === scanBuf.length) {
+      const bigger = new Uint8Array(scanBuf.length * 2);
+      bigger.set(scanBuf);
+      scanBuf = bigger;
+    }
+    const n = ffi.pf_read(fd, scanBuf, len, scanBuf.length - len);
+    if (n < 0) return n;
+    if (n === 0) break;
+    len += n;
+  }
+  // Cut at the last complete line so a short read never yields a half port.
+  const last = scanBuf.lastIndexOf(0x0a, len - 1);
+  return parseProcNet(scanBuf, last + 1, state, out);
+}
+
+/** Descriptors of one side's `/proc/net` files (-1: not open). */
+export interface ProcNetFds {
+  tcp4: number;
+  tcp6: number;
+  udp4: number;
+  udp6: number;
+}
+
+/** The four port maps of one scan. */
+export class Scanner {
+  /** Listening TCP ports in the namespace, bound UDP (or listening TCP) ports there. */
+  readonly nsTcp = new Uint8Array(MAP_BYTES);
+  readonly nsUdp = new Uint8Array(MAP_BYTES);
+  /** The same on the host. */
+  readonly hostTcp = new Uint8Array(MAP_BYTES);
+  readonly hostUdp = new Uint8Array(MAP_BYTES);
+
+  /** Scans through `ns` (the namespace's files) and `host` (ours); either may be null. */
+  constructor(readonly ns: ProcNetFds | null, readonly host: ProcNetFds | null) {}
+
+  /** Recomputes the maps of the sides that are open, in one pass. */
+  scan(): void {
+    scanSide(this.ns, this.nsTcp, this.nsUdp);
+    scanSide(this.host, this.hostTcp, this.hostUdp);
+  }
+
+  /** Closes the descriptors. */
+  close(): void {
+    for (const s of [this.ns, this.host]) {
+      if (s === null) continue;
+      for (const fd of [s.tcp4, s.tcp6, s.udp4, s.udp6]) if (fd >= 0) lib().pf_close(fd);
+    }
+  }
+}
+
+function scanSide(s: ProcNetFds | null, tcp: Uint8Array, udp: Uint8Array): void {
+  tcp.fill(0);
+  udp.fill(0);
+  if (s === null) return;
+  scanProcNet(s.tcp4, STATE_TCP_LISTEN, tcp);
+  scanProcNet(s.tcp6, STATE_TCP_LISTEN, tcp);
+  scanProcNet(s.udp4, STATE_UDP_UNCONN, udp);
+  scanProcNet(s.udp6, STATE_UDP_UNCONN, udp);
+  for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
+}

@@ -1,0 +1,98 @@
+// SPDX-FileCopyrightText: 2026 passt-deno developers
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/**
+ * `fwd/setup.ts` - the forwarding layer of a running process
+ *
+ * Theory of operation: builds the {@linkcode Forwarder} for `run.ts` once the
+ * protocol modules exist: the `host` table with the TCP and UDP listener
+ * backends of host sockets, in pasta the `splice` table with those of the
+ * namespace, the {@linkcode Scanner} over `/proc/net` of both sides for `auto`
+ * rules, and the 1 s rescan. The rules of the configuration are installed as
+ * a first {@linkcode Forwarder.replace}, so a rule that can't be installed at
+ * start-up fails the same way as one sent later, with one line naming it.
+ *
+ * @module
+ */
+
+import { lib } from "../../ffi/lib.ts";
+import { O_CLOEXEC, O_NONBLOCK } from "../../ffi/sys.ts";
+import type { Ctx } from "../context.ts";
+import type { Loop } from "../loop/loop.ts";
+import type { Tcp } from "../proto/tcp.ts";
+import type { Udp } from "../proto/udp.ts";
+import type { UdpSplice } from "../proto/udp_splice.ts";
+import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
+import type { FwdCaps } from "./fwd_rule.ts";
+import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
+import { type ProcNetFds, Scanner } from "./scan.ts";
+
+/** What the forwarding layer plugs into. */
+export interface FwdParts {
+  tcp: Tcp | null;
+  udp: Udp | null;
+  udpSplice: UdpSplice | null;
+  /** pasta: the namespace, and a way to open its files. */
+  ns: ListenNs | null;
+  nsOpen: ((path: string) => number) | null;
+}
+
+function openHost(path: string): number {
+  const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), O_CLOEXEC | O_NONBLOCK, 0);
+  return fd < 0 ? -1 : fd;
+}
+
+function procNet(open: (path: string) => number): ProcNetFds {
+  const o = (p: string): number => {
+    try {
+      return open(p);
+    } catch {
+      return -1;
+    }
+  };
+  return {
+    tcp4: o("/proc/net/tcp"),
+    tcp6: o("/proc/net/tcp6"),
+    udp4: o("/proc/net/udp"),
+    udp6: o("/proc/net/udp6"),
+  };
+}
+
+/**
+ * Creates the forwarder, installs the configured rules (throws FwdError, one
+ * line, if one can't be) and starts the `auto` rescan.
+ */
+export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
+  const conf = c.conf;
+  const caps: FwdCaps = {
+    v4: conf.v4,
+    v6: conf.v6,
+    tcp: !conf.noTcp,
+    udp: !conf.noUdp,
+    scan: conf.mode === "pasta",
+  };
+  const host: PifBackends = {
+    tcp: p.tcp && !conf.noTcp ? tcpHostBackend(c, loop) : null,
+    udp: p.udp && !conf.noUdp ? p.udp.listenBackend() : null,
+  };
+  const tables: ConstructorParameters<typeof Forwarder>[0] = { host: { caps, backends: host } };
+  let scanner: Scanner | null = null;
+  if (conf.mode === "pasta" && p.ns !== null && p.nsOpen !== null) {
+    tables.splice = {
+      caps,
+      backends: {
+        tcp: p.tcp && !conf.noTcp ? tcpSpliceBackend(c, loop, p.ns) : null,
+        udp: p.udpSplice && !conf.noUdp ? p.udpSplice.listenBackend() : null,
+      },
+    };
+    // Always there in pasta: rules replaced at run time may scan too.
+    scanner = new Scanner(procNet(p.nsOpen), procNet(openHost));
+  }
+  const fwd = new Forwarder(tables, scanner);
+  if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);
+  if (p.udp) p.udp.ruleAt = (slot) => fwd.ruleAt("host", slot);
+  fwd.replace("host", conf.fwd.host);
+  if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice);
+  if (scanner) loop.every(FWD_SCAN_INTERVAL, (now) => fwd.scanTimer(now));
+  return fwd;
+}
