@@ -23,6 +23,7 @@ import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
 import {
   debug,
+  debugEnabled,
   err,
   info,
   Level,
@@ -131,7 +132,9 @@ function main(args: string[]): number {
   } catch (e) {
     const line = errorLine(e);
     // The trace is for developers: with --debug only, as a debug message
-    if (e instanceof Error && e.stack) debug(e.stack);
+    // Only when asked: formatting a trace reads source maps, and out of
+    // descriptors the runtime panics doing that (stacker can't read /proc)
+    if (debugEnabled() && e instanceof Error && e.stack) debug(e.stack);
     if (state.detached) err(line);
     else if (readyFd >= 0 && !state.notified) notifyParent(readyFd, line);
     else write(Deno.stderr, line + "\n");

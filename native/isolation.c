@@ -577,6 +577,21 @@ int pivot_empty_root(void)
 	return enter_tmp_root(0, &fallback);
 }
 
+static int iso_task_dfd = -1;
+
+/**
+ * iso_reserve() - Open /proc/self/task when the library loads
+ *
+ * pf_isolate() needs it once set-up is done, when a guest or the namespace
+ * may have used up our descriptors: then isolating would fail, and the
+ * process would have to exit.
+ */
+static void __attribute__((constructor)) iso_reserve(void)
+{
+	iso_task_dfd = open("/proc/self/task",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /**
  * pf_isolate() - Empty read-only root, then capabilities dropped everywhere
  * @pivot:	PF_ISOLATE_PIVOT to move the root (needs our own mount
@@ -589,9 +604,11 @@ int pivot_empty_root(void)
  */
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 {
-	int dfd, rc = 0, fallback = 0;
+	int dfd = iso_task_dfd, rc = 0, fallback = 0;
 
-	dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	iso_task_dfd = -1;
+	if (dfd < 0)
+		dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 

@@ -777,8 +777,8 @@ static int32_t srv_call(void)
 			close(fd);
 		return m.rc;
 	}
-	if (fd < 0)
-		return -EIO;
+	if (fd < 0)	/* MSG_CTRUNC: no descriptor left for it here */
+		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
 	if (ns_req.type & SOCK_NONBLOCK)
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
