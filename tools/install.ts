@@ -197,6 +197,13 @@ export function uninstall(o: Options): string[] {
     Deno.removeSync(f);
     removed.push(f);
   }
+  // The Deno cache the launcher keeps for root beside the library (not ours
+  // to list: made at run time)
+  const cache = `${libDir}/native/build/deno-cache`;
+  if (exists(cache)) {
+    Deno.removeSync(cache, { recursive: true });
+    removed.push(cache);
+  }
   // Our copy's own subdirectories, then the directories we created, if empty
   const sub: string[] = [];
   const walk = (d: string): void => {
