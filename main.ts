@@ -146,6 +146,10 @@ function main(args: string[]): number {
     return run(args, readyFd, state);
   } catch (e) {
     const line = errorLine(e);
+    // what the configuration warned about before failing, as upstream prints it
+    if (e instanceof ConfError && readyFd < 0) {
+      for (const w of e.warnings) write(Deno.stderr, `${w}\n`);
+    }
     // The trace is for developers: with --debug only, as a debug message
     if (e instanceof Error && e.stack) debug(e.stack);
     if (state.detached) err(line);
@@ -204,17 +208,12 @@ function run(
     egid: ids.egid,
     uidMap: readSysFileOr("/proc/self/uid_map"),
   });
-  if (result.kind === "help") {
-    write(Deno.stdout, result.text);
-    return 0;
-  }
-  if (result.kind === "capabilities") {
-    // upstream prints these with info() before logging is set up: on stderr
-    write(Deno.stderr, result.text);
-    return 0;
-  }
-  if (result.kind === "version") {
-    write(Deno.stdout, result.text);
+  if (result.kind !== "conf") {
+    // Warnings met before -h, --version or --print-capabilities (RootlessKit
+    // probes with `--FLAG --version`): printed at once, as upstream does
+    for (const w of result.warnings) write(Deno.stderr, `${w}\n`);
+    // upstream prints the capabilities with info() before logging is set up: on stderr
+    write(result.kind === "capabilities" ? Deno.stderr : Deno.stdout, result.text);
     return 0;
   }
   const conf = result.conf;

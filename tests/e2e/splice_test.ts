@@ -290,7 +290,9 @@ for (const rl of [false, true]) {
         r = await pair(
           rl,
           `-T ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
+          // After the host server is up: a refused connect is also a reset, but
+          // then the server waits forever for its connection.
+          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
           `${PY} ${s.peer} serve ${lo} ${p} rst`,
           0,
         );
