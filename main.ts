@@ -23,6 +23,7 @@ import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
 import { discoverHost, Netlink } from "./src/netlink.ts";
 import {
   debug,
+  debugEnabled,
   err,
   info,
   Level,
@@ -51,7 +52,13 @@ import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
-import { applySeccomp, isolate, planSandbox } from "./src/isolation.ts";
+import {
+  applySeccomp,
+  execSandboxed,
+  isolate,
+  planSandbox,
+  sandboxed as inSandbox,
+} from "./src/isolation.ts";
 
 function modeOf(name: string): Mode | "qrap" | "pesto" | "slirp4netns" | null {
   const base = name.slice(name.lastIndexOf("/") + 1);
@@ -146,8 +153,14 @@ function main(args: string[]): number {
     return run(args, readyFd, state);
   } catch (e) {
     const line = errorLine(e);
+    // what the configuration warned about before failing, as upstream prints it
+    if (e instanceof ConfError && readyFd < 0) {
+      for (const w of e.warnings) write(Deno.stderr, `${w}\n`);
+    }
     // The trace is for developers: with --debug only, as a debug message
-    if (e instanceof Error && e.stack) debug(e.stack);
+    // Only when asked: formatting a trace reads source maps, and out of
+    // descriptors the runtime panics doing that (stacker can't read /proc)
+    if (debugEnabled() && e instanceof Error && e.stack) debug(e.stack);
     if (state.detached) err(line);
     else if (readyFd >= 0 && !state.notified) notifyParent(readyFd, line);
     else write(Deno.stderr, line + "\n");
@@ -204,17 +217,12 @@ function run(
     egid: ids.egid,
     uidMap: readSysFileOr("/proc/self/uid_map"),
   });
-  if (result.kind === "help") {
-    write(Deno.stdout, result.text);
-    return 0;
-  }
-  if (result.kind === "capabilities") {
-    // upstream prints these with info() before logging is set up: on stderr
-    write(Deno.stderr, result.text);
-    return 0;
-  }
-  if (result.kind === "version") {
-    write(Deno.stdout, result.text);
+  if (result.kind !== "conf") {
+    // Warnings met before -h, --version or --print-capabilities (RootlessKit
+    // probes with `--FLAG --version`): printed at once, as upstream does
+    for (const w of result.warnings) write(Deno.stderr, `${w}\n`);
+    // upstream prints the capabilities with info() before logging is set up: on stderr
+    write(result.kind === "capabilities" ? Deno.stderr : Deno.stdout, result.text);
     return 0;
   }
   const conf = result.conf;
@@ -227,7 +235,9 @@ function run(
   if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
-  const pidFd = readyFd < 0 && conf.pidFile ? openPidFile(conf.pidFile) : -1;
+  // The foreground enters the daemon's sandbox too, by exec'ing itself in place
+  const reexec = readyFd < 0 && inSandbox();
+  if (readyFd < 0 && !reexec) return foreground(mode, argv, conf, result);
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
@@ -235,15 +245,16 @@ function run(
       throw new ConfError(`Couldn't open log file ${conf.logFile}: ${errorText(e)}`);
     }
   }
-  for (const w of result.warnings) warn(w);
-  for (const n of result.notes) info(n);
+  if (!reexec) {
+    for (const w of result.warnings) warn(w);
+    for (const n of result.notes) info(n);
+  }
   const rt = setup(conf);
   if (slirp !== null) {
     write(Deno.stdout, slirpBanner(slirp));
     rt.atExit.push(attachSlirp(rt.loop, rt.fwd!, slirp));
   }
   if (!conf.quiet) { for (const line of formatConfSummary(conf)) info(line); }
-  if (pidFd >= 0) writePid(pidFd, Deno.pid);
   if (readyFd >= 0) {
     // Messages so far reached the caller's terminal; from now on, syslog (or
     // the log file), and our standard descriptors no longer hold the
@@ -251,14 +262,43 @@ function run(
     const syslog = conf.logFile ? null : openSyslog();
     detachStdio();
     setLogTargets({ stderr: false, syslog });
-    // The daemon was started in its own mount namespace: empty root, no capabilities
-    isolate(mode, true, conf.chrootFallback);
   }
+  // Started in our own mount namespace (the daemon, or the foreground through
+  // passt-helper): empty root, no capabilities
+  isolate(mode, true, conf.chrootFallback);
   applySeccomp(mode);
   notifyParent(readyFd);
   state.notified = true;
   state.detached = readyFd >= 0;
   return runLoop(rt);
+}
+
+/**
+ * In the foreground, before the sandbox: what needs the caller's privileges
+ * (PID file, with our PID, which the exec keeps; log file; passt's socket),
+ * the warnings, then the exec in place through passt-helper. Returns only on
+ * failure.
+ */
+function foreground(mode: Mode, argv: string[], conf: Conf, result: ConfResult): number {
+  const here = new URL(".", import.meta.url).pathname;
+  const plan = planSandbox(conf, processIds());
+  if (result.kind === "conf") {
+    for (const w of result.warnings) warn(w);
+    for (const n of result.notes) info(n);
+  }
+  if (conf.pidFile) writePid(openPidFile(conf.pidFile), Deno.pid);
+  const changesUser = plan.uid >= 0 || plan.gid >= 0;
+  if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
+  let listener: { fd: number; path: string } | null = null;
+  if (mode === "passt" && conf.fd < 0 && changesUser) {
+    listener = listenUnix(conf.socketPath);
+    passListener(listener.fd, listener.path);
+  }
+  const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
+  const msg = execSandboxed([...self, ...argv], plan);
+  if (listener !== null) lib().pf_close(listener.fd);
+  write(Deno.stderr, msg + "\n");
+  return 1;
 }
 
 /**

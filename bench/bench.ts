@@ -4,9 +4,9 @@
 /**
  * `bench.ts` - side by side: our pasta and passt, upstream 2026's, Debian's, slirp4netns, veth
  *
- * Theory of operation: every case runs against each program in one go, so that the ratios
- * (ours ÷ reference) compare programs under the same load; absolute figures on a shared
- * machine move by tens of percent between runs, ratios much less. The whole bench runs in a
+ * Theory of operation: every case runs against each program in turn, case by case, so that
+ * the ratios (ours ÷ reference) compare programs measured seconds apart, under the same load;
+ * absolute figures on a shared machine move by tens of percent between runs, ratios much less. The whole bench runs in a
  * network namespace of its own (re-executed under `unshare --net`, with an interface
  * `bench0` (one end of a veth pair) holding 192.0.2.2/24 and 2001:db8::2/64 and default routes through .1 and ::1), so
  * that ports and addresses never collide with anything else on the machine. Programs run
@@ -230,25 +230,27 @@ function shT(script: string, timeoutS = 60): string {
   return sh(`su tester -s /bin/bash -c ${quote(`cd ${WORK}; ${script}`)}`, timeoutS);
 }
 
-/** Starts a bash script in the background (as tester if `tester`); returns the child. */
-function bg(script: string, tester: boolean, timeoutS = 60): Deno.ChildProcess {
+/**
+ * Starts a bash script in the background (as tester if `tester`); returns the child. Its output
+ * is piped only if `piped` (a daemon that leaves the tree could hold the pipe open for ever).
+ */
+function bg(script: string, tester: boolean, timeoutS = 60, piped = false): Deno.ChildProcess {
   const s = tester ? `su tester -s /bin/bash -c ${quote(`cd ${WORK}; ${script}`)}` : script;
   return new Deno.Command("timeout", {
     args: ["-s", "KILL", String(timeoutS), "bash", "-c", s],
-    stdout: "piped",
+    stdout: piped ? "piped" : "null",
     stderr: "null",
   }).spawn();
 }
 
 /** Stops a background child and everything it started. */
-async function stop(c: Deno.ChildProcess): Promise<string> {
+async function stop(c: Deno.ChildProcess): Promise<void> {
   for (const p of descendants(c.pid).reverse()) {
     try {
       Deno.kill(p, "SIGKILL");
     } catch { /* gone already */ }
   }
-  const o = await c.output();
-  return dec.decode(o.stdout);
+  await c.status;
 }
 
 function quote(s: string): string {
@@ -614,7 +616,11 @@ async function passtCases(env: Env, p: Prog, T: number): Promise<Record<string, 
   for (const [id, size] of [["passt_fps", 64], ["passt_bps", 65000]] as const) {
     const sock = `${WORK}/passt_${p}.sock`;
     sh(`rm -f ${sock}`);
-    const d = bg(`exec ${bin} -q -f -s ${sock}`, true, T + 30);
+    // Its own PID file, and no pipe of ours: our passt may run as a sandboxed copy of
+    // itself that is no descendant of the command we started.
+    const pidf = `${WORK}/passt_${p}.pid`;
+    sh(`rm -f ${pidf}`);
+    const d = bg(`exec ${bin} -q -f -s ${sock} -P ${pidf} >/dev/null 2>&1`, true, T + 30);
     for (let k = 0; k < 100; k++) {
       try {
         Deno.statSync(sock);
@@ -622,13 +628,19 @@ async function passtCases(env: Env, p: Prog, T: number): Promise<Record<string, 
       } catch { /* not yet */ }
       await sleep(50);
     }
-    const sink = bg(`exec python3 ${PEERS} udp-sink 5501 ${T}`, false, T + 40);
-    await sleep(200);
+    const sink = bg(`exec python3 ${PEERS} udp-sink 5501 ${T}`, false, T + 40, true);
+    for (let k = 0; k < 100 && !sh("ss -Hlun 'sport = :5501'").trim(); k++) await sleep(50);
     shT(
       `python3 ${PEERS} passt-peer ${sock} ${size} ${T} ${env.self["4"]} ${env.gw["4"]} 5501`,
       T + 20,
     );
     const out = dec.decode((await sink.output()).stdout).trim().split(/\s+/);
+    const pid = num((await waitFile(pidf, 100)) ?? undefined);
+    if (pid !== null && pid > 1) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
     await stop(d);
     const count = num(out[0]), bytes = num(out[1]), secs = num(out[2]);
     if (count === null || bytes === null || !secs || count < 2) r[id] = null;
@@ -663,24 +675,40 @@ async function runOnce(
     if ([5201, 5301, 5302, 5401].every((p) => l.includes(`:${p} `))) break;
     await sleep(50);
   }
+  // Case by case, each program in turn: the programs of one case run seconds apart, so a
+  // change of the machine's load between cases doesn't become a difference between programs.
+  const groups: string[][] = [];
+  for (const d of defs) {
+    const g = /^(tap_c?rr)$/.test(d.id)
+      ? "rr"
+      : /^(conn6000|mem_)/.test(d.id)
+      ? "conn"
+      : /^(startup|daemon_ready)$/.test(d.id)
+      ? "start"
+      : /^passt_/.test(d.id)
+      ? "passt"
+      : d.id;
+    const last = groups.find((x) => x[0] === g);
+    if (last) last.push(d.id);
+    else groups.push([g, d.id]);
+  }
   try {
-    for (const p of active) {
-      const ids = want(p);
+    for (const [g, ...gids] of groups) {
       const t0 = performance.now();
-      if (p === "slirp") put(p, await slirpCases(ids, o));
-      else if (p === "veth") put(p, await vethCases(ids, o));
-      else {
-        put(p, await pastaCases(env, p, ids, o));
-        if (ids.has("conn6000") || ids.has("mem_idle") || ids.has("mem_6000")) {
-          put(p, await connCases(env, p, mem));
-        }
-        if (ids.has("startup") || ids.has("daemon_ready")) {
-          put(p, startCases(env, p, o.quick ? 3 : 5));
-        }
-        if (ids.has("passt_fps") || ids.has("passt_bps")) put(p, await passtCases(env, p, o.t));
+      for (const p of active) {
+        const ids = new Set(gids.filter((id) => want(p).has(id)));
+        if (!ids.size) continue;
+        if (p === "slirp") put(p, await slirpCases(ids, o));
+        else if (p === "veth") put(p, await vethCases(ids, o));
+        else if (g === "conn") put(p, await connCases(env, p, mem));
+        else if (g === "start") put(p, startCases(env, p, o.quick ? 3 : 5));
+        else if (g === "passt") put(p, await passtCases(env, p, o.t));
+        else put(p, await pastaCases(env, p, ids, o));
       }
-      const got = Object.entries(v).map(([k, x]) => `${k}=${x[p] ?? "-"}`).join(" ");
-      console.error(`  ${p} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${got}`);
+      const got = gids.map((id) =>
+        `${id}: ${active.map((p) => `${p}=${v[id]![p] ?? "-"}`).join(" ")}`
+      ).join("; ");
+      console.error(`  ${((performance.now() - t0) / 1000).toFixed(0)} s ${got}`);
     }
   } finally {
     await stop(iperf);
@@ -786,7 +814,7 @@ function svg(rows: Row[], meta: string): string {
   const o: string[] = [];
   o.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${
-      left + width + 130
+      left + width + 200
     }" height="${h}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">passt-deno relative to the reference of each case (right of 1× is better)</text>`,

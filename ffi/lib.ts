@@ -41,6 +41,12 @@ export function libPath(): string {
   return defaultLibPath(Deno.build.standalone, Deno.build.standalone ? Deno.execPath() : "");
 }
 
+/** Path of the `passt-helper` program, built beside the library. */
+export function helperPath(): string {
+  const lib = libPath();
+  return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
+}
+
 /** The native library's symbols, loading the library on first use. */
 export function lib(): NativeSymbols {
   if (loaded) return loaded;

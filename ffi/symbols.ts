@@ -504,6 +504,7 @@ export const SYMBOLS = {
   },
   pf_ns_server_start: {
     parameters: [
+      "buffer", // uint8_t *helper
       "i32", // int32_t userns_fd
       "i32", // int32_t netns_fd
       "u32", // uint32_t keep_caps

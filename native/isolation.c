@@ -62,27 +62,6 @@
 #error "Unsupported architecture for the seccomp filter"
 #endif
 
-/**
- * struct iso_req - What the spawning child does, and what it reports
- * @userns_fd:	User namespace to join, or -1
- * @uid:	UID to switch to, or -1
- * @gid:	GID to switch to, or -1
- * @flags:	CLONE_NEW* flags to unshare (CLONE_NEWUSER first)
- * @keep_caps:	Capabilities (bits 0..31) kept across execve
- * @keep_fd:	Descriptor the daemon inherits (readiness pipe)
- * @pid:	Result: PID of the daemon, or -errno
- * @step:	Result: which step failed
- */
-struct iso_req {
-	int userns_fd;
-	int uid;
-	int gid;
-	uint32_t flags;
-	uint32_t keep_caps;
-	int keep_fd;
-	int32_t pid;
-	const char *step;
-};
 
 static char iso_stack[ISO_STACK_SIZE] __attribute__((aligned(64)));
 static struct iso_req iso_req;
@@ -230,16 +209,18 @@ static void __attribute__((noreturn)) iso_daemon(const struct iso_req *r)
 }
 
 /**
- * iso_child() - Spawning child: IDs, namespaces, capabilities, then fork
- * @arg:	Request
+ * sandbox_enter() - IDs, user namespace, other namespaces, capabilities
+ * @r:		Request: IDs, user namespace to join, flags, capabilities
+ * @step:	On failure, set to the name of the failed step
  *
- * Return: 0 (unused: the child always calls _exit())
+ * Runs in a single-threaded task: the spawning child below, or the
+ * passt-helper program before it execs the runtime in the foreground.
+ *
+ * Return: 0, or -errno
  */
-static int iso_child(void *arg)
+int sandbox_enter(const struct iso_req *r, const char **step)
 {
-	struct iso_req *r = (struct iso_req *)arg;
 	unsigned int euid, egid;
-	long pid;
 	int c, rc;
 
 	if (r->keep_caps && r->uid >= 0 && (unsigned int)r->uid != geteuid())
@@ -247,12 +228,15 @@ static int iso_child(void *arg)
 
 	/* IDs first, so that a user namespace we create belongs to them */
 	if (r->uid >= 0 || r->gid >= 0) {
+		*step = "setgroups";
 		if (syscall(SYS_setgroups, 0, NULL) && errno != EPERM)
-			iso_fail(r, "setgroups", -errno);
+			return -errno;
+		*step = "setgid";
 		if (r->gid >= 0 && syscall(SYS_setresgid, r->gid, r->gid, r->gid))
-			iso_fail(r, "setgid", -errno);
+			return -errno;
+		*step = "setuid";
 		if (r->uid >= 0 && syscall(SYS_setresuid, r->uid, r->uid, r->uid))
-			iso_fail(r, "setuid", -errno);
+			return -errno;
 		/* A change of IDs makes us non-dumpable, and /proc/self/uid_map
 		 * root's: writing our own maps needs it back.
 		 */
@@ -261,34 +245,41 @@ static int iso_child(void *arg)
 	/* Kept across setuid(), but not yet effective; CAP_SETPCAP is needed
 	 * to shrink the bounding set below
 	 */
+	*step = "capset";
 	if (r->keep_caps &&
 	    (rc = caps_set(r->keep_caps | (1U << CAP_SETPCAP))) && rc != -EPERM)
-		iso_fail(r, "capset", rc);
+		return rc;
 
+	*step = "setns";
 	if (r->userns_fd >= 0 && setns(r->userns_fd, CLONE_NEWUSER)) {
 		if (errno != EINVAL)
-			iso_fail(r, "setns", -errno);
+			return -errno;
 	}
 
 	euid = geteuid();
 	egid = getegid();
 	if (r->flags & CLONE_NEWUSER) {
+		*step = "unshare(CLONE_NEWUSER)";
 		if (unshare(CLONE_NEWUSER))
-			iso_fail(r, "unshare(CLONE_NEWUSER)", -errno);
+			return -errno;
+		*step = "uid_map";
 		if ((rc = write_map("/proc/self/uid_map", euid)))
-			iso_fail(r, "uid_map", rc);
+			return rc;
+		*step = "setgroups";
 		if ((rc = write_file("/proc/self/setgroups", "deny", 4)))
-			iso_fail(r, "setgroups", rc);
+			return rc;
+		*step = "gid_map";
 		if ((rc = write_map("/proc/self/gid_map", egid)))
-			iso_fail(r, "gid_map", rc);
+			return rc;
 	}
+	*step = "unshare";
 	if (unshare((int)(r->flags & ~(uint32_t)CLONE_NEWUSER)))
-		iso_fail(r, "unshare", -errno);
+		return -errno;
 
 	/* Capabilities for set-up only, carried across execve as ambient ones
 	 * (so that they survive a non-zero UID); the bounding set goes
 	 */
-	for (c = 0; c <= 63; c++) {
+	for (c = 0; c <= 63 && !r->keep_bounding; c++) {
 		if (c < 32 && (r->keep_caps & (1U << c)))
 			continue;
 		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
@@ -302,6 +293,25 @@ static int iso_child(void *arg)
 					    c, 0, 0);
 		}
 	}
+	return 0;
+}
+
+/**
+ * iso_child() - Spawning child: enter the sandbox, then fork the daemon
+ * @arg:	Request
+ *
+ * Return: 0 (unused: the child always calls _exit())
+ */
+static int iso_child(void *arg)
+{
+	struct iso_req *r = (struct iso_req *)arg;
+	const char *step = "";
+	long pid;
+	int rc;
+
+	rc = sandbox_enter(r, &step);
+	if (rc)
+		iso_fail(r, step, rc);
 
 	/* Fork-like: the daemon gets a copy of this address space */
 	pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0UL);
@@ -547,6 +557,42 @@ static int enter_tmp_root(int chroot_fallback, int *fallback)
 }
 
 /**
+ * pivot_empty_root() - Make an empty read-only tmpfs our root directory
+ *
+ * Needs our own mount namespace: every task sharing it gets the new root.
+ * For passt-helper's namespace socket server.
+ *
+ * Return: 0, or -errno
+ */
+int pivot_empty_root(void)
+{
+	int fallback = 0;
+
+	if (mount("", "/", "", MS_UNBINDABLE | MS_REC, NULL) ||
+	    mount("", "/tmp", "tmpfs",
+		  MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RDONLY,
+		  "nr_inodes=2,nr_blocks=0") ||
+	    chdir("/tmp"))
+		return -errno;
+	return enter_tmp_root(0, &fallback);
+}
+
+static int iso_task_dfd = -1;
+
+/**
+ * iso_reserve() - Open /proc/self/task when the library loads
+ *
+ * pf_isolate() needs it once set-up is done, when a guest or the namespace
+ * may have used up our descriptors: then isolating would fail, and the
+ * process would have to exit.
+ */
+static void __attribute__((constructor)) iso_reserve(void)
+{
+	iso_task_dfd = open("/proc/self/task",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/**
  * pf_isolate() - Empty read-only root, then capabilities dropped everywhere
  * @pivot:	PF_ISOLATE_PIVOT to move the root (needs our own mount
  *		namespace), plus PF_ISOLATE_CHROOT to fall back to chroot()
@@ -558,9 +604,11 @@ static int enter_tmp_root(int chroot_fallback, int *fallback)
  */
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps)
 {
-	int dfd, rc = 0, fallback = 0;
+	int dfd = iso_task_dfd, rc = 0, fallback = 0;
 
-	dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	iso_task_dfd = -1;
+	if (dfd < 0)
+		dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 

@@ -539,6 +539,12 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 		close(fd);
 	}
 
+	/* Our set-up capabilities are ambient ones (isolation.c): the command
+	 * doesn't inherit them. Root in our user namespace, it gets all of
+	 * that namespace's on exec anyway, as upstream's command does.
+	 */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+
 	/* Caught signals would otherwise run our handlers until exec */
 	memset(&sa, 0, sizeof(sa));
 	for (sig = 1; sig < NSIG; sig++) {
@@ -611,169 +617,112 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
  */
 
 /**
- * struct srv_msg - Request to, and reply from, the socket server
- * @op:		NS_SOCKET or NS_BIND_SOCKET
- * @domain:	Socket domain
- * @type:	Socket type
- * @protocol:	Socket protocol
- * @backlog:	listen() backlog, negative for none
- * @len:	Length of @sa
- * @rc:		Reply: 0 (descriptor attached) or -errno
- * @sa:		Address to bind
+ * struct srv_start - What the server's exec child needs, and its result
+ * @path:	passt-helper program
+ * @argv:	Its arguments
+ * @sock:	Server end of the pair
+ * @userns_fd:	User namespace to join, or -1
+ * @netns_fd:	Network namespace to join
+ * @rc:		Result: -errno if exec failed
  */
-struct srv_msg {
-	int32_t op;
-	int32_t domain;
-	int32_t type;
-	int32_t protocol;
-	int32_t backlog;
-	uint32_t len;
-	int32_t rc;
-	uint8_t sa[128];
+struct srv_start {
+	const char *path;
+	char *const *argv;
+	int sock;
+	int userns_fd;
+	int netns_fd;
+	int rc;
 };
 
 /**
- * srv_reply() - Send a reply, with a descriptor if @fd >= 0
- * @sock:	Our end of the pair
- * @m:		Message, @m->rc set
- * @fd:		Descriptor to pass, or -1
+ * srv_exec_child() - Child that execs the server with our descriptors
+ * @arg:	struct srv_start
+ *
+ * Shares our memory (CLONE_VM), not our descriptor table: clearing
+ * close-on-exec here touches only the child's copies.
+ *
+ * Return: 0 (unused: exec, or _exit())
  */
-static void srv_reply(int sock, struct srv_msg *m, int fd)
+static int srv_exec_child(void *arg)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct srv_start *st = (struct srv_start *)arg;
+	char *const envp[] = { NULL };
 
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+	(void)fcntl(st->sock, F_SETFD, 0);
+	(void)fcntl(st->netns_fd, F_SETFD, 0);
+	if (st->userns_fd >= 0)
+		(void)fcntl(st->userns_fd, F_SETFD, 0);
+	execve(st->path, st->argv, envp);
+	st->rc = -errno;
+	_exit(127);
 }
 
 /**
- * srv_loop() - The server: serve socket requests until our parent goes away
- * @sock:	Server end of the pair
+ * fmt_int() - Format an int into a small buffer (no stdio in the child)
+ * @buf:	At least 12 bytes
+ * @v:		Value, may be negative
  */
-static void __attribute__((noreturn)) srv_loop(int sock)
+static void fmt_int(char *buf, int v)
 {
-	struct srv_msg m;
-	struct ns_req r;
-
-	for (;;) {
-		ssize_t n = recv(sock, &m, sizeof(m), 0);
-		int32_t fd;
-
-		if (n == 0)
-			_exit(0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		if (n != (ssize_t)sizeof(m) || m.len > sizeof(m.sa)) {
-			m.rc = -EINVAL;
-			srv_reply(sock, &m, -1);
-			continue;
-		}
-		memset(&r, 0, sizeof(r));
-		r.domain = m.domain;
-		r.type = m.type;
-		r.protocol = m.protocol;
-		r.backlog = m.backlog;
-		r.sa = m.sa;
-		r.len = m.len;
-		fd = m.op == NS_BIND_SOCKET ? ns_bind_socket(&r) : ns_socket(&r);
-		m.rc = fd < 0 ? fd : 0;
-		srv_reply(sock, &m, fd);
-		if (fd >= 0)
-			close(fd);
-	}
-}
-
-/**
- * close_all_but() - Close every descriptor except two
- * @a:		Descriptor to keep
- * @b:		Another one to keep
- *
- * close_range() makes three system calls of what was a loop of 65536 close()
- * calls (about 80 ms of start-up on a virtual machine); the loop is the
- * fallback for kernels before 5.9.
- *
- * #syscalls close_range
- */
-static void close_all_but(int a, int b)
-{
-	unsigned int lo = (unsigned int)(a < b ? a : b);
-	unsigned int hi = (unsigned int)(a < b ? b : a);
-	unsigned int fd;
-
-	if ((!lo || !syscall(SYS_close_range, 0U, lo - 1, 0U)) &&
-	    (hi == lo + 1 || hi == lo ||
-	     !syscall(SYS_close_range, lo + 1, hi - 1, 0U)) &&
-	    !syscall(SYS_close_range, hi + 1, ~0U, 0U))
-		return;
-
-	for (fd = 0; fd < 65536; fd++) {
-		if (fd != lo && fd != hi)
-			close((int)fd);
-	}
+	(void)snprintf(buf, 12, "%d", v);
 }
 
 /**
  * pf_ns_server_start() - Start the socket server for a namespace
+ * @helper:	NUL-terminated path of the passt-helper program
  * @userns_fd:	User namespace to join first, or -1
  * @netns_fd:	Network namespace; later pf_ns_socket() and
  *		pf_ns_bind_socket() calls with this descriptor use the server
- * @keep_caps:	Capabilities the server keeps (bit mask), e.g.
- *		CAP_NET_BIND_SERVICE for low ports in the namespace
+ * @keep_caps:	Capabilities the server keeps (bit mask): at most
+ *		CAP_NET_BIND_SERVICE, for low ports in the namespace
+ *
+ * The server is the small passt-helper program, not a copy of this process:
+ * it sandboxes itself (empty root, seccomp, no new privileges) before it
+ * serves, see helper.c.
  *
  * Return: 0, or -errno
  */
-int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
-			   uint32_t keep_caps)
+int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd,
+			   int32_t netns_fd, uint32_t keep_caps)
 {
+	static char a_sock[12], a_user[12], a_net[12], a_caps[12];
+	static char *argv[] = { "passt-helper", "ns-server", a_sock, a_user,
+				a_net, a_caps, NULL };
+	static struct srv_start st;
 	sigset_t all, old;
 	int sp[2], rc;
-	long pid;
+	pid_t pid;
 
 	if (srv_fd >= 0)
 		return -EALREADY;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
 		return -errno;
 
+	pthread_mutex_lock(&ns_lock);
+	fmt_int(a_sock, sp[1]);
+	fmt_int(a_user, userns_fd);
+	fmt_int(a_net, netns_fd);
+	fmt_int(a_caps, (int)keep_caps);
+	st.path = (const char *)helper;
+	st.argv = argv;
+	st.sock = sp[1];
+	st.userns_fd = userns_fd;
+	st.netns_fd = netns_fd;
+	st.rc = 0;
+
 	sigfillset(&all);
 	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (rc) {
-		close(sp[0]);
-		close(sp[1]);
-		return -rc;
+	if (!rc) {
+		pid = clone(srv_exec_child, ns_stack + sizeof(ns_stack),
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &st);
+		rc = pid < 0 ? -errno : st.rc;
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pid > 0 && rc)
+			(void)waitpid(pid, NULL, 0);
+	} else {
+		rc = -rc;
 	}
-	pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0UL);
-	if (pid == 0) {
-		struct ns_req r = { .userns_fd = userns_fd,
-				    .netns_fd = netns_fd };
-
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (ns_join(&r))
-			_exit(1);
-		/* Hold nothing of ours: no caller's pipes, no sockets */
-		close_all_but(sp[1], netns_fd);
-		close(netns_fd);
-		if (caps_set(keep_caps))
-			_exit(1);
-		srv_loop(sp[1]);
-	}
-	rc = pid < 0 ? -errno : 0;
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&ns_lock);
 	close(sp[1]);
 	if (rc) {
 		close(sp[0]);
@@ -794,7 +743,9 @@ int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
 static int32_t srv_call(void)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct srv_msg m = { .op = ns_req.op, .domain = ns_req.domain,
+	struct srv_msg m = { .op = ns_req.op == NS_BIND_SOCKET ? SRV_OP_BIND :
+				   SRV_OP_SOCKET,
+			     .domain = ns_req.domain,
 			     .type = ns_req.type, .protocol = ns_req.protocol,
 			     .backlog = ns_req.backlog, .rc = -EIO };
 	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
@@ -826,8 +777,8 @@ static int32_t srv_call(void)
 			close(fd);
 		return m.rc;
 	}
-	if (fd < 0)
-		return -EIO;
+	if (fd < 0)	/* MSG_CTRUNC: no descriptor left for it here */
+		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
 	if (ns_req.type & SOCK_NONBLOCK)
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;

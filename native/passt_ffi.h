@@ -124,7 +124,7 @@ int32_t pf_ns_open(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 		   int32_t flags);
 int32_t pf_ns_write_file(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 			 uint8_t *data, uint32_t len);
-int32_t pf_ns_server_start(int32_t userns_fd, int32_t netns_fd,
+int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd, int32_t netns_fd,
 			   uint32_t keep_caps);
 int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 			  int32_t domain, int32_t type, int32_t protocol,
@@ -172,5 +172,59 @@ PF_INTERNAL int32_t netlink_setup(int fd);
 PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
 PF_INTERNAL int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max);
 PF_INTERNAL int caps_set(uint32_t mask);
+
+/**
+ * struct iso_req - What the spawning child does, and what it reports
+ * @userns_fd:	User namespace to join, or -1
+ * @uid:	UID to switch to, or -1
+ * @gid:	GID to switch to, or -1
+ * @flags:	CLONE_NEW* flags to unshare (CLONE_NEWUSER first)
+ * @keep_caps:	Capabilities (bits 0..31) kept across execve
+ * @keep_fd:	Descriptor the daemon inherits (readiness pipe)
+ * @keep_bounding: Leave the bounding set alone (foreground: the command we
+ *		spawn keeps it; pf_isolate() empties ours later)
+ * @pid:	Result: PID of the daemon, or -errno
+ * @step:	Result: which step failed
+ */
+struct iso_req {
+	int userns_fd;
+	int uid;
+	int gid;
+	uint32_t flags;
+	uint32_t keep_caps;
+	int keep_fd;
+	int keep_bounding;
+	int32_t pid;
+	const char *step;
+};
+PF_INTERNAL int sandbox_enter(const struct iso_req *r, const char **step);
+PF_INTERNAL int pivot_empty_root(void);
+
+/* Requests to the namespace socket server (ns.c, helper.c) */
+#define SRV_OP_SOCKET	0
+#define SRV_OP_BIND	1
+
+/**
+ * struct srv_msg - Request to, and reply from, the socket server
+ * @op:		SRV_OP_SOCKET or SRV_OP_BIND
+ * @domain:	Socket domain
+ * @type:	Socket type
+ * @protocol:	Socket protocol
+ * @backlog:	listen() backlog, negative for none
+ * @len:	Length of @sa
+ * @rc:		Reply: 0 (descriptor attached) or -errno
+ * @sa:		Address to bind
+ */
+struct srv_msg {
+	int32_t op;
+	int32_t domain;
+	int32_t type;
+	int32_t protocol;
+	int32_t backlog;
+	uint32_t len;
+	int32_t rc;
+	uint8_t sa[128];
+};
+
 
 #endif /* PASST_FFI_H */

@@ -31,8 +31,13 @@
  *    main loop. Anything else kills the process. The list is generated at
  *    build time from `#syscalls` annotations beside the code needing them.
  *
- * In the foreground (pasta running a command, or `--foreground`) the process
- * is already running when it could isolate itself, so only step 4 applies.
+ * In the foreground (pasta running a command, or `--foreground`) the same
+ * sandbox applies, as upstream's: the process execs itself in place through
+ * `passt-helper sandbox` ({@linkcode execSandboxed}), a small single-threaded
+ * program that does step 2's work and execs the runtime again, which keeps
+ * the PID, the terminal and the parent. Without a new PID namespace: the
+ * process stays where its caller sees it, and the children it makes at run
+ * time (namespace helpers) mustn't be the init of an empty PID namespace.
  *
  * Allow-lists: the annotations below were found by tracing the end-to-end
  * tests (`strace -f`, system calls made after the filter is installed), and
@@ -57,7 +62,7 @@
  */
 
 import type { Conf } from "./context.ts";
-import { lib } from "../ffi/lib.ts";
+import { helperPath, lib, libPath } from "../ffi/lib.ts";
 import { debug, info } from "./log.ts";
 import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
 
@@ -167,6 +172,52 @@ function errText(errno: number): string {
   const buf = new Uint8Array(128);
   const n = lib().pf_strerror(errno, buf, buf.length);
   return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : `errno ${errno}`;
+}
+
+/** Environment variable that tells the runtime it was started inside its sandbox. */
+export const SANDBOXED_ENV = "PASST_SANDBOXED";
+
+/** Whether this process runs inside the sandbox already (reads and clears the mark). */
+export function sandboxed(): boolean {
+  const v = Deno.env.get(SANDBOXED_ENV);
+  if (v === undefined) return false;
+  Deno.env.delete(SANDBOXED_ENV);
+  return v === "1";
+}
+
+/**
+ * In the foreground: execs `argv` in place inside the sandbox of `plan`
+ * through `passt-helper sandbox` (without a PID namespace). Returns only on
+ * failure, with the message to print.
+ */
+export function execSandboxed(argv: string[], plan: SandboxPlan): string {
+  const ffi = lib();
+  let userns = -1;
+  if (plan.usernsPath) {
+    // Inherited by the helper, which joins it and closes it
+    userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY, 0);
+    if (userns < 0) return `Cannot open ${plan.usernsPath}: ${errText(-userns)}`;
+  }
+  const flags = plan.flags & ~CLONE_NEWPID;
+  const args = [
+    helperPath(),
+    "sandbox",
+    String(userns),
+    String(plan.uid),
+    String(plan.gid),
+    String(flags >>> 0),
+    String(plan.keepCaps >>> 0),
+    ...argv,
+  ];
+  Deno.env.set(SANDBOXED_ENV, "1");
+  // The launcher skips its build check for a given library: it ran already
+  const given = Deno.env.get("PASST_FFI_LIB");
+  if (given === undefined) Deno.env.set("PASST_FFI_LIB", libPath());
+  const rc = ffi.pf_execvp(argvBuf(args));
+  if (given === undefined) Deno.env.delete("PASST_FFI_LIB");
+  Deno.env.delete(SANDBOXED_ENV);
+  if (userns >= 0) ffi.pf_close(userns);
+  return `Couldn't start ${args[0]}: ${errText(-rc)}`;
 }
 
 let runtimeNs = false;

@@ -16,7 +16,7 @@
  */
 
 import type { Conf, Ctx } from "./context.ts";
-import { lib } from "../ffi/lib.ts";
+import { helperPath, lib } from "../ffi/lib.ts";
 import { debug, err, info, setLevel, warn } from "./log.ts";
 import { Level } from "./log.ts";
 import { EpollType, Loop } from "./loop/loop.ts";
@@ -46,6 +46,7 @@ import { setupTcpSplice } from "./proto/tcp_splice.ts";
 import { setupUdpSplice } from "./proto/udp_splice.ts";
 import {
   AF_NETLINK,
+  cstr,
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
@@ -190,7 +191,12 @@ function setupPasta(rt: Runtime): void {
   // Sockets in the namespace at run time (spliced connections, their pools)
   // come from a helper that joined it once: we keep no capabilities for that.
   const CAP_NET_BIND_SERVICE = 10;
-  const srv = lib().pf_ns_server_start(ns.userns, ns.netns, 1 << CAP_NET_BIND_SERVICE);
+  const srv = lib().pf_ns_server_start(
+    cstr(helperPath()),
+    ns.userns,
+    ns.netns,
+    1 << CAP_NET_BIND_SERVICE,
+  );
   if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: errno ${-srv}`);
   rt.ns = ns;
   const ffi = lib();

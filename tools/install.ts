@@ -34,6 +34,7 @@ export const LIB_SUBDIR = "lib/passt-deno";
 /** What of the tree the programs need at run time. */
 const RUNTIME = ["main.ts", "deno.json", "src", "ffi", "LICENSES", "README.md"];
 const NATIVE_LIB = "native/build/libpasst_ffi.so";
+const NATIVE_HELPER = "native/build/passt-helper";
 /** Launcher names the tree may have at its top, as links to `passt`. */
 const LAUNCHERS = ["passt", "pasta", "qrap", "pesto", "slirp4netns"];
 
@@ -121,7 +122,7 @@ function link(target: string, path: string, written: string[]): void {
 
 /** Installs into `o.destdir + o.prefix`; returns the paths written. */
 export function install(o: Options, denoPath: string): string[] {
-  if (!exists(`${TREE}/${NATIVE_LIB}`)) {
+  if (!exists(`${TREE}/${NATIVE_LIB}`) || !exists(`${TREE}/${NATIVE_HELPER}`)) {
     throw new Error(`${NATIVE_LIB} is missing: run "deno task build" first`);
   }
   const root = `${o.destdir}${o.prefix}`;
@@ -139,6 +140,10 @@ export function install(o: Options, denoPath: string): string[] {
   mkdirs(`${libDir}/native/build`, created);
   Deno.copyFileSync(`${TREE}/${NATIVE_LIB}`, `${libDir}/${NATIVE_LIB}`);
   written.push(`${libDir}/${NATIVE_LIB}`);
+  // passt-helper: the foreground's sandbox entry and pasta's namespace socket server
+  Deno.copyFileSync(`${TREE}/${NATIVE_HELPER}`, `${libDir}/${NATIVE_HELPER}`);
+  Deno.chmodSync(`${libDir}/${NATIVE_HELPER}`, 0o755);
+  written.push(`${libDir}/${NATIVE_HELPER}`);
 
   // The launcher, with the Deno found now as its default
   const launcher = Deno.readTextFileSync(`${TREE}/passt`)
@@ -191,6 +196,13 @@ export function uninstall(o: Options): string[] {
     }
     Deno.removeSync(f);
     removed.push(f);
+  }
+  // The Deno cache the launcher keeps for root beside the library (not ours
+  // to list: made at run time)
+  const cache = `${libDir}/native/build/deno-cache`;
+  if (exists(cache)) {
+    Deno.removeSync(cache, { recursive: true });
+    removed.push(cache);
   }
   // Our copy's own subdirectories, then the directories we created, if empty
   const sub: string[] = [];

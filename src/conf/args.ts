@@ -162,9 +162,7 @@ export interface Args {
 /** What the command line asks for, as far as options go. */
 export type ArgsResult =
   | { kind: "args"; args: Args }
-  | { kind: "help" }
-  | { kind: "version" }
-  | { kind: "capabilities" };
+  | { kind: "help" | "version" | "capabilities"; warnings: string[] };
 
 /** Parse a C integer as strtoul(s, &end, 0) with nothing after it; null if not one. */
 export function parseCInt(s: string): number | null {
@@ -272,6 +270,16 @@ export function defaultArgs(mode: Mode): Args {
  */
 export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
   const a = defaultArgs(mode);
+  try {
+    return scan(a, mode, argv);
+  } catch (e) {
+    if (e instanceof ConfError) e.warnings = [...a.warnings];
+    throw e;
+  }
+}
+
+/** The options of `argv` into `a`, in order. */
+function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
   const fail = (msg: string): never => {
     throw new ConfError(msg);
   };
@@ -342,11 +350,11 @@ export function parseArgs(mode: Mode, argv: readonly string[]): ArgsResult {
         break;
       }
       case "help":
-        return { kind: "help" };
+        return { kind: "help", warnings: a.warnings };
       case "version":
-        return { kind: "version" };
+        return { kind: "version", warnings: a.warnings };
       case "print-capabilities":
-        return { kind: "capabilities" };
+        return { kind: "capabilities", warnings: a.warnings };
       case "socket":
         a.socketPath = pathArg(arg, UNIX_PATH_MAX, "Invalid socket path");
         a.fd = -1;

@@ -82,9 +82,7 @@ export interface ConfOptions extends IdSources {
 /** What the command line asked for. */
 export type ConfResult =
   | { kind: "conf"; conf: Conf; warnings: string[]; notes: string[] }
-  | { kind: "help"; text: string }
-  | { kind: "version"; text: string }
-  | { kind: "capabilities"; text: string };
+  | { kind: "help" | "version" | "capabilities"; text: string; warnings: string[] };
 
 /** Widen a prefix until `gw` is on the same subnet as `addr`. */
 function widenPrefix(addr: number, prefixLen: number, gw: number): number {
@@ -139,13 +137,19 @@ export function parseConf(
   const parsed = parseArgs(mode, argv);
   switch (parsed.kind) {
     case "help":
-      return { kind: "help", text: usage(mode) };
+      return { kind: "help", text: usage(mode), warnings: parsed.warnings };
     case "version":
-      return { kind: "version", text: version(mode) };
+      return { kind: "version", text: version(mode), warnings: parsed.warnings };
     case "capabilities":
-      return { kind: "capabilities", text: CAPABILITIES };
+      return { kind: "capabilities", text: CAPABILITIES, warnings: parsed.warnings };
   }
-  return buildConf(mode, parsed.args, host, opts);
+  const warnings: string[] = [...parsed.args.warnings];
+  try {
+    return buildConf(mode, parsed.args, host, opts, warnings);
+  } catch (e) {
+    if (e instanceof ConfError) e.warnings = warnings;
+    throw e;
+  }
 }
 
 /** Passes 2 and 3: identity, host discovery, forwarding, targets and DNS. */
@@ -154,8 +158,8 @@ function buildConf(
   a: Args,
   host: HostInfo | HostDiscovery,
   opts: ConfOptions,
+  warnings: string[],
 ): ConfResult {
-  const warnings: string[] = [...a.warnings];
   const fail = (msg: string): never => {
     throw new ConfError(msg);
   };

@@ -9,6 +9,9 @@
 
 /** A configuration error; the message is exactly the one line to print. */
 export class ConfError extends Error {
+  /** Warnings met before the error, printed before it, as upstream prints them as they come. */
+  warnings: string[] = [];
+
   /** Build an error with the line to print, such as `Invalid MTU: 10`. */
   constructor(message: string) {
     super(message);

@@ -6,10 +6,10 @@
  *
  * Theory of operation: this process is multithreaded, so it never enters a
  * namespace itself. To spawn a command, the native helper clones a child into
- * new user, network, UTS, IPC and PID namespaces; the child waits on a pipe
- * while we write its UID and GID maps (`0 <uid> 1`, setgroups denied) and open
- * its namespace files, and only execs the command once our set-up is complete
- * ({@linkcode NsTarget.release}). To join a PID, its `/proc/PID/ns/{user,net}`
+ * new network, UTS, IPC, PID and mount namespaces; as upstream's, it shares
+ * our user namespace (the sandbox's, where 0 is the user we run as). The
+ * child waits on a pipe while we open its namespace files, and only execs
+ * the command once our set-up is complete ({@linkcode NsTarget.release}). To join a PID, its `/proc/PID/ns/{user,net}`
  * files are opened; `--netns` and `--userns` give the paths directly, and
  * `--netns-only` joins no user namespace.
  *
@@ -23,13 +23,12 @@ import type { Conf } from "../context.ts";
 import { NETNS_RUN_DIR } from "../conf/conf.ts";
 import { lib } from "../../ffi/lib.ts";
 import { info } from "../log.ts";
-import { processIds, writeSysFile } from "../sysfile.ts";
 import {
   argvBuf,
   CLONE_NEWIPC,
   CLONE_NEWNET,
+  CLONE_NEWNS,
   CLONE_NEWPID,
-  CLONE_NEWUSER,
   CLONE_NEWUTS,
   cstr,
   O_CLOEXEC,
@@ -95,24 +94,18 @@ export function spawnNs(conf: Conf): NsTarget {
   if (rc < 0) throw new NsError(`Cannot create pipe: ${errText(-rc)}`);
   const [rd, wr] = [fds[0]!, fds[1]!];
   const buf = argvBuf(args);
-  const flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+  // As upstream's, the command shares our user namespace (made for the sandbox,
+  // where 0 is the user we run as, see isolation.ts) and gets a mount
+  // namespace of its own: ours becomes an empty root once set-up is done, and
+  // pivot_root() would take the command along
+  const flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS;
   const pid = ffi.pf_spawn_ns(buf, flags, rd);
   ffi.pf_close(rd);
   if (pid < 0) {
     ffi.pf_close(wr);
     throw new NsError(`Cannot create namespaces for ${args[0]}: ${errText(-pid)}`);
   }
-  try {
-    const ids = processIds();
-    writeSysFile(`/proc/${pid}/uid_map`, `0 ${ids.euid} 1`);
-    writeSysFile(`/proc/${pid}/setgroups`, "deny");
-    writeSysFile(`/proc/${pid}/gid_map`, `0 ${ids.egid} 1`);
-  } catch (e) {
-    ffi.pf_kill(pid, 9);
-    ffi.pf_close(wr);
-    throw new NsError(`Cannot set up user namespace of ${pid}: ${(e as Error).message}`);
-  }
-  const userns = openNs(`/proc/${pid}/ns/user`, "user");
+  const userns = -1;
   const netns = openNs(`/proc/${pid}/ns/net`, "network");
   let released = false;
   return {

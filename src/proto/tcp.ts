@@ -665,6 +665,9 @@ export class Tcp {
   #wndWait(i: number, on: boolean): void {
     const t = this.conns;
     const fl = t.flags[i]!;
+    // Not again from the EPOLLOUT that ended a wait: a socket the kernel calls writeable
+    // (shut down for writing, say) would fire at once, for ever; WND_SHORT's timer retries.
+    if (on && this.#wndOut) return;
     if (on === ((fl & WND_WAIT) !== 0)) return;
     t.flags[i] = on ? fl | WND_WAIT : fl & ~WND_WAIT;
     this.#epoll(i);
@@ -694,6 +697,9 @@ export class Tcp {
   }
 
   // ---- socket to guest -----------------------------------------------------------------------
+
+  /** Set while handling EPOLLOUT: WND_WAIT is not set again from there. */
+  #wndOut = false;
 
   /** Whether SO_PEEK_OFF works; probed on the first socket. */
   #usePeekOff(fd: number): boolean {
@@ -1457,7 +1463,12 @@ export class Tcp {
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
-        } else this.#ackIfNeeded(i, false); // also clears or keeps WND_WAIT
+        } else {
+          this.#wndOut = true;
+          this.#wndWait(i, false);
+          this.#ackIfNeeded(i, false);
+          this.#wndOut = false;
+        }
       }
       return;
     }

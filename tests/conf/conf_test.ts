@@ -609,7 +609,14 @@ Deno.test("--help and --version", () => {
   // -h stops parsing: what follows is not looked at
   assert.equal(parseConf("passt", ["--help", "--bogus"], host(), SYS).kind, "help");
   const caps = parseConf("passt", ["-q", "--print-capabilities", "-m", "x"], host(), SYS);
-  assert.deepEqual(caps, { kind: "capabilities", text: '{\n  "type": "net"\n}\n' });
+  assert.deepEqual(caps, {
+    kind: "capabilities",
+    text: '{\n  "type": "net"\n}\n',
+    warnings: [],
+  });
+  // a warning met before --version is still given (RootlessKit probes this way)
+  const v2 = parseConf("pasta", ["-e", "--version"], host(), SYS);
+  assert.deepEqual((v2 as { warnings: string[] }).warnings, ["--stderr will be dropped soon"]);
   assert.equal(
     parseConf("pasta", ["--host-lo-to-ns-lo", "--version"], host(), SYS).kind,
     "version",

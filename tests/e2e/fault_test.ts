@@ -12,16 +12,19 @@
  */
 
 import assert from "node:assert/strict";
-import { PASST } from "../_helpers/e2e.ts";
+import dgram from "node:dgram";
+import { have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
 import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
   cpuTicks,
   GUEST4,
   GUEST_ARGS,
   GW4,
+  ip4,
   PasstGuest,
   tcp4Frame,
 } from "../_helpers/passt_guest.ts";
+import { ether, GUEST_MAC, ipv4Packet, udp4 } from "../_helpers/frames.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -30,10 +33,12 @@ function sleep(ms: number): Promise<void> {
 /** A passt in the foreground on a fresh socket, with `args`; stopped by `stop()`. */
 async function startPasst(args: string[]): Promise<{
   pid: number;
+  sock: string;
   guest: PasstGuest;
   stop: () => Promise<string>;
 }> {
   const dir = Deno.makeTempDirSync();
+  Deno.chmodSync(dir, 0o777); // root runs as nobody
   const sock = `${dir}/passt.sock`;
   const child = new Deno.Command(PASST, {
     args: ["-f", "-s", sock, ...GUEST_ARGS, ...args],
@@ -44,6 +49,7 @@ async function startPasst(args: string[]): Promise<{
   const guest = await PasstGuest.connect(sock);
   return {
     pid: child.pid,
+    sock,
     guest,
     async stop(): Promise<string> {
       guest.close();
@@ -130,6 +136,7 @@ Deno.test({
   async fn(): Promise<void> {
     const fwd = freePort();
     const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
     const sock = `${dir}/passt.sock`;
     const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
     const child = new Deno.Command("sh", {
@@ -197,6 +204,273 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
       const err = new TextDecoder().decode(out.stderr);
       assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
+    }
+  },
+});
+
+/** Opens UDP flows to the gateway until `N`, then binds new ports for pasta's auto rescan. */
+const UDP_FLOOD = `
+import socket, sys, time
+gw = sys.argv[1]
+socks = []
+for i in range(110):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b'x', (gw, 40000 + i))
+    socks.append(s)
+time.sleep(0.5)
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.bind(('0.0.0.0', int(sys.argv[2]))); l.listen(1)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('0.0.0.0', int(sys.argv[2]) + 1))
+time.sleep(3)
+print('done', flush=True)
+`;
+
+Deno.test({
+  name: "fault: pasta under ulimit -n 128, out of descriptors, isn't killed by its own filter",
+  ignore: !isRoot() || !have("python3"),
+  async fn(): Promise<void> {
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    Deno.writeTextFileSync(`${dir}/flood.py`, UDP_FLOOD);
+    const port = freePort();
+    const gw = "$(ip -4 route show default | cut -d' ' -f3)";
+    const cmd = `python3 ${dir}/flood.py ${gw} ${port}`;
+    try {
+      // Seccomp is on in the foreground too: every error path runs under it
+      const r = await run([
+        "sh",
+        "-c",
+        `ulimit -n 128 && exec ${PASTA} -f --config-net -- sh -c "${cmd}"`,
+      ]);
+      assert.ok(r.code < 128, `pasta ended by signal ${r.code - 128}: ${r.stderr}`);
+      assert.equal(r.code, 0, `pasta kept serving to the command's end: ${r.stderr}`);
+      assert.match(r.stdout, /^done$/m);
+      assert.doesNotMatch(r.stderr, /panicked|Bad system call/);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Host server that sends `len` bytes to each client; resolves each connection's end. */
+function bulkServer(len: number): { port: number; ends: Promise<string>[]; close: () => void } {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const ends: Promise<string>[] = [];
+  const loop = (async () => {
+    for await (const c of server) {
+      ends.push((async () => {
+        const chunk = new Uint8Array(1 << 16);
+        try {
+          for (let sent = 0; sent < len; sent += chunk.length) await c.write(chunk);
+          await c.closeWrite();
+          const b = new Uint8Array(16);
+          while ((await c.read(b)) !== null) { /* until the peer goes */ }
+          return "eof";
+        } catch (e) {
+          return (e as Error).name;
+        } finally {
+          c.close();
+        }
+      })());
+    }
+  })();
+  return {
+    port: (server.addr as Deno.NetAddr).port,
+    ends,
+    close(): void {
+      server.close();
+      void loop.catch(() => {});
+    },
+  };
+}
+
+/** Opens a connection from the scripted guest to the host's `port`; returns its sequence state. */
+async function guestConnect(
+  guest: PasstGuest,
+  sport: number,
+  port: number,
+): Promise<{ seq: number; ack: number }> {
+  await guest.send(tcp4Frame(GUEST4, GW4, sport, port, 1000, 0, SYN));
+  const sa = await guest.recvTcp((s) =>
+    s.dport === sport && (s.flags & (SYN | ACK)) === (SYN | ACK)
+  );
+  assert.ok(sa, "SYN-ACK");
+  await guest.send(tcp4Frame(GUEST4, GW4, sport, port, 1001, sa.seq + 1, ACK));
+  return { seq: 1001, ack: sa.seq + 1 };
+}
+
+/** Descriptors of process `pid`. */
+function fdCount(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+Deno.test({
+  name: "fault: the guest vanishing mid-transfer leaves passt serving, no descriptor leaked",
+  async fn(): Promise<void> {
+    const bulk = bulkServer(64 << 20);
+    const p = await startPasst([]);
+    try {
+      // One round trip first, so that the baseline has every lazy descriptor
+      const base = await guestConnect(p.guest, 41000, bulk.port);
+      await p.guest.send(tcp4Frame(GUEST4, GW4, 41000, bulk.port, base.seq, base.ack, RST | ACK));
+      await new Promise((r) => setTimeout(r, 300));
+      const fds0 = fdCount(p.pid);
+      // Data flows to the guest, which reads a little and disappears
+      await guestConnect(p.guest, 41001, bulk.port);
+      const data = await p.guest.recvTcp((s) => s.dport === 41001 && s.payload.length > 0);
+      assert.ok(data, "data reaches the guest");
+      p.guest.close();
+      // The host side ends (reset, or end of stream) and the descriptors come back
+      for (let t = 0; t < 300 && bulk.ends.length < 2; t++) await sleep(50);
+      const end = await Promise.race([bulk.ends[1]!, sleep(30_000).then(() => "timeout")]);
+      assert.notEqual(end, "timeout", "the host connection ends after the guest is gone");
+      // Its own socket went with the guest
+      for (let t = 0; t < 100 && fdCount(p.pid) > fds0 - 1; t++) await sleep(50);
+      const left = [...Deno.readDirSync(`/proc/${p.pid}/fd`)].map((e) => {
+        try {
+          return Deno.readLinkSync(`/proc/${p.pid}/fd/${e.name}`);
+        } catch {
+          return "?";
+        }
+      });
+      assert.equal(fdCount(p.pid), fds0 - 1, `no descriptor leaked: ${left.join(" ")}`);
+      // A new guest is served
+      const guest2 = await PasstGuest.connect(p.sock);
+      try {
+        await guestConnect(guest2, 41002, bulk.port);
+        const more = await guest2.recvTcp((s) => s.dport === 41002 && s.payload.length > 0);
+        assert.ok(more, "data reaches the next guest");
+      } finally {
+        guest2.close();
+      }
+    } finally {
+      await p.stop();
+      bulk.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "fault: SIGTERM during a transfer ends passt at once with status 0, one clean exit",
+  async fn(): Promise<void> {
+    const bulk = bulkServer(256 << 20);
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const sock = `${dir}/passt.sock`;
+    const child = new Deno.Command(PASST, {
+      args: ["-f", "-s", sock, ...GUEST_ARGS],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    try {
+      await guestConnect(guest, 42000, bulk.port);
+      // Keep the data coming: acknowledge what arrives, for a while
+      let got = 0;
+      for (let k = 0; k < 50; k++) {
+        const s = await guest.recvTcp((s) => s.dport === 42000 && s.payload.length > 0);
+        assert.ok(s, "data flows");
+        got += s.payload.length;
+        const ack = (s.seq + s.payload.length) >>> 0;
+        await guest.send(tcp4Frame(GUEST4, GW4, 42000, bulk.port, 1001, ack, ACK));
+      }
+      assert.ok(got > 0);
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const out = await child.output();
+      const ms = Date.now() - t0;
+      assert.equal(out.code, 0, "SIGTERM is a clean exit");
+      assert.ok(ms < 3000, `exited in ${ms} ms`);
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at |panicked|Error/m, "no stack trace, no error");
+    } finally {
+      guest.close();
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await child.output().catch(() => null);
+      bulk.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** A UDP datagram from the guest, Ethernet framed (IPv4, UDP checksum 0). */
+function udp4Frame(sport: number, dport: number, payload: Uint8Array): Uint8Array {
+  const ip = ipv4Packet(ip4(GUEST4), ip4(GW4), 17, udp4(sport, dport, payload));
+  return ether(Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55), GUEST_MAC, 0x0800, ip);
+}
+
+Deno.test({
+  name: "fault: UDP flows using up passt's descriptors: it keeps serving and recovers",
+  async fn(): Promise<void> {
+    const echo = dgram.createSocket("udp4");
+    echo.on("message", (d, a) => echo.send(d, a.port, a.address));
+    await new Promise<void>((r) => echo.bind(0, "127.0.0.1", r));
+    const echoPort = echo.address().port;
+    const fwd = freePort();
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const sock = `${dir}/passt.sock`;
+    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
+    const child = new Deno.Command("sh", {
+      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { PASST_UDP_TIMEOUT_MS: "2000" },
+    }).spawn();
+    const guest = await PasstGuest.connect(sock);
+    const te = new TextEncoder();
+    /** Sends to the echo server from `sport`; whether the echo comes back. */
+    const echoed = async (sport: number): Promise<boolean> => {
+      await guest.send(udp4Frame(sport, echoPort, te.encode(`hi${sport}`)));
+      const end = Date.now() + 1500;
+      while (Date.now() < end) {
+        const f = await guest.recv(Math.max(1, end - Date.now()));
+        if (!f) return false;
+        if (f.length > 42 && f[23] === 17 && ((f[36]! << 8) | f[37]!) === sport) return true;
+      }
+      return false;
+    };
+    try {
+      assert.ok(await echoed(50000), "UDP works before");
+      // A flow per source port until descriptors run out
+      for (let k = 1; k <= 80; k++) {
+        await guest.send(udp4Frame(50000 + k, echoPort, te.encode("x")));
+      }
+      await sleep(300);
+      while (await guest.recv(200)) { /* drain the echoes */ }
+      assert.ok(fdCount(child.pid) >= 60, `out of descriptors: ${fdCount(child.pid)}`);
+      const before = cpuTicks(child.pid);
+      await sleep(1000);
+      const used = cpuTicks(child.pid) - before;
+      assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s out of descriptors`);
+      // Still serving: TCP to the guest still gets its SYN across
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: fwd });
+      c.close();
+      // The flows age out, then UDP works again
+      let ok = false;
+      for (let t = 0; t < 10 && !ok; t++) ok = await echoed(51000 + t);
+      assert.ok(ok, "UDP works again once the flows expired");
+      assert.ok(fdCount(child.pid) < 64, "descriptors came back");
+    } finally {
+      guest.close();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // exited
+      }
+      const out = await child.output();
+      echo.close();
+      Deno.removeSync(dir, { recursive: true });
+      const err = new TextDecoder().decode(out.stderr);
+      assert.doesNotMatch(err, /^\s+at |panicked/m, "no stack trace");
     }
   },
 });

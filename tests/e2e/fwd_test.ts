@@ -283,8 +283,13 @@ for (const rl of modes) {
           `SYSTEM:"echo port $x" &); done; ` +
           `(timeout 9 socat -T 7 TCP4-LISTEN:${t + 1},bind=192.0.2.77,reuseaddr ` +
           `SYSTEM:"echo target" &); sleep 8`,
-        // auto: wait for the scan to pick up b (listening) but not c (nothing there).
-        `sleep 2.5; for x in ${a} ${b} ${c} ${d} ${t}; do
+        // auto: wait (up to 6 s) for the 1 s scan to pick up b (listening; its server
+        // takes one connection), then c (nothing there) must still be refused.
+        `sleep 1; for i in $(seq 30); do
+           r=$(echo x | timeout 2 socat -t 1 - TCP4:127.0.0.1:${b} 2>/dev/null); [ -n "$r" ] && break
+           sleep 0.2; done
+         echo "to ${b}: $r"
+         for x in ${a} ${c} ${d} ${t}; do
            echo "to $x: $(echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:$x 2>/dev/null)"; done`,
       );
       assert.match(o.host, new RegExp(`^to ${a}: port ${a}$`, "m"), ctx(o));

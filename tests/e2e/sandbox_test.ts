@@ -17,6 +17,7 @@ import {
   freePort,
   have,
   isRoot,
+  PASST,
   PASTA,
   prepareRootless,
   run,
@@ -64,6 +65,38 @@ function assertSandboxed(pid: number): void {
       `thread ${tid} sees an empty root`,
     );
   }
+}
+
+/** PIDs of the children of `pid` (all its threads'). */
+function children(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/children`).trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+/**
+ * The namespace socket server of pasta `pid`: a small program of its own in
+ * an empty root, with seccomp, no new privileges, at most
+ * CAP_NET_BIND_SERVICE, and little memory (not a copy of the runtime).
+ */
+export function assertServerSandboxed(pid: number): void {
+  const srv = children(pid).filter((c) =>
+    Deno.readTextFileSync(`/proc/${c}/comm`).trim() === "passt-helper"
+  );
+  assert.equal(srv.length, 1, "one namespace socket server, the passt-helper program");
+  const threads = threadStates(srv[0]!);
+  assert.equal(threads.length, 1, "single-threaded");
+  const st = threads[0]!.status;
+  assert.equal(st["Seccomp"], "2", "server has a seccomp filter");
+  assert.equal(st["NoNewPrivs"], "1", "server has no_new_privs");
+  assert.ok((BigInt("0x" + st["CapEff"]) & ~(1n << 10n)) === 0n, "at most CAP_NET_BIND_SERVICE");
+  assert.equal(BigInt("0x" + st["CapBnd"]), 0n, "empty bounding set");
+  assert.deepEqual([...Deno.readDirSync(`/proc/${srv[0]}/root/`)], [], "server sees an empty root");
+  const rss = Number(st["VmRSS"]!.split(/\s+/)[0]);
+  assert.ok(rss < 4096, `server resident memory ${rss} kB`);
 }
 
 Deno.test({
@@ -185,6 +218,7 @@ Deno.test({
 
       assert.ok(alive(daemon), "still running after traffic");
       assertSandboxed(daemon);
+      assertServerSandboxed(daemon);
       await run(["ip", "netns", "del", name]);
       assert.ok(await waitGone(daemon, 2000), "daemon exits within 2 s of the deletion");
       daemon = 0;
@@ -313,6 +347,7 @@ Deno.test({
       assert.ok(daemon > 0, `daemon started: ${text}`);
       assert.match(text, /ping ok/);
       assertSandboxed(daemon);
+      assertServerSandboxed(daemon);
       const w = child.stdin.getWriter();
       await w.write(new TextEncoder().encode("\n"));
       await w.close();
@@ -327,3 +362,95 @@ Deno.test({
     }
   },
 });
+
+/** Starts `argv`; resolves once its standard output has printed `marker`. */
+async function startUntil(
+  argv: string[],
+  marker: string,
+  rootless: boolean,
+): Promise<{ child: Deno.ChildProcess; text: () => string }> {
+  const child = spawn(argv, { rootless, stdin: "" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { child, text: () => text };
+}
+
+for (const rl of [false, true]) {
+  const label = rl ? "rootless" : "root";
+  Deno.test({
+    name: `sandbox: pasta -- cmd in the foreground is isolated like the daemon (${label})`,
+    ignore: !canRun || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      // The command runs once set-up and isolation are done; it waits for
+      // its standard input (pasta's, a pipe of ours) to end
+      const { child, text } = await startUntil(
+        [PASTA, "--config-net", "--", "sh", "-c", "ip -br link; echo ready; read x; exit 3"],
+        "ready",
+        rl,
+      );
+      try {
+        assert.match(text(), /ready/, "the command runs");
+        const pid = child.pid;
+        assertSandboxed(pid);
+        assertServerSandboxed(pid);
+        const st = threadStates(pid)[0]!.status;
+        const uid = st["Uid"]!.split(/\s+/)[1];
+        if (!rl) assert.equal(uid, "65534", "root becomes nobody in the foreground too");
+        assert.notEqual(
+          Deno.readLinkSync(`/proc/${pid}/ns/mnt`),
+          Deno.readLinkSync("/proc/self/ns/mnt"),
+          "a mount namespace of its own",
+        );
+        await child.stdin.close();
+        const out = await child.output();
+        assert.equal(out.code, 3, "pasta exits with the command's status");
+        // Upstream's warning for root, and nothing else
+        const err = new TextDecoder().decode(out.stderr).replace(/^.*change to nobody.*\n/m, "");
+        assert.equal(err, "", "nothing else on stderr");
+      } finally {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // exited
+        }
+        await child.output().catch(() => null);
+      }
+    },
+  });
+
+  Deno.test({
+    name: `sandbox: passt -f is isolated like the daemon (${label})`,
+    ignore: !canRun || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const dir = `/tmp/passt-fg-${Deno.pid}-${label}`;
+      Deno.mkdirSync(dir, { recursive: true });
+      Deno.chmodSync(dir, 0o777);
+      const child = spawn([PASST, "-f", "-s", `${dir}/s`], { rootless: rl });
+      try {
+        // Ready once the socket accepts connections and the loop runs
+        for (let t = 0; t < 200; t++) {
+          try {
+            (await Deno.connect({ transport: "unix", path: `${dir}/s` })).close();
+            if (threadStates(child.pid)[0]!.status["Seccomp"] === "2") break;
+          } catch {
+            // not yet
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assertSandboxed(child.pid);
+        const uid = threadStates(child.pid)[0]!.status["Uid"]!.split(/\s+/)[1];
+        if (!rl) assert.equal(uid, "65534", "root becomes nobody in the foreground too");
+      } finally {
+        child.kill("SIGKILL");
+        await child.output().catch(() => null);
+        Deno.removeSync(dir, { recursive: true });
+      }
+    },
+  });
+}

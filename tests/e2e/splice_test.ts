@@ -27,7 +27,11 @@ const SIZE = 256 << 20;
  * writing and prints the digest it then receives.
  */
 const PEER = `
-import hashlib, socket, struct, sys, time
+import hashlib, os, socket, struct, sys, time
+def ready():
+    # The namespace side is up: the host side starts (see pair())
+    r = os.environ.get('SPLICE_READY')
+    if r: open(r, 'w').close()
 def fam(h): return socket.AF_INET6 if ':' in h else socket.AF_INET
 def recv_all(s):
     h = hashlib.sha256()
@@ -56,7 +60,7 @@ arg = sys.argv[5] if len(sys.argv) > 5 else ''
 if op == 'udp':
     s = socket.socket(fam(host), socket.SOCK_DGRAM)
     if mode == 'serve':
-        s.bind((host, port)); s.settimeout(3)
+        s.bind((host, port)); s.settimeout(3); ready()
         try:
             while True:
                 d, a = s.recvfrom(65535); s.sendto(d, a)
@@ -73,7 +77,7 @@ if op == 'udp':
     sys.exit(0)
 if mode == 'serve':
     l = socket.socket(fam(host)); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind((host, port)); l.listen(64)
+    l.bind((host, port)); l.listen(64); ready()
     c, _ = l.accept()
     if op == 'recv':
         c.sendall(recv_all(c).encode()); c.close()
@@ -162,23 +166,30 @@ function asUser(cmd: string, rl: boolean): string {
 
 /**
  * Runs `nsScript` in pasta with `args` and `hostScript` on the host at the same time
- * (the host part starts after `delay` seconds; pasta runs as `rl`); returns both outputs.
+ * (pasta runs as `rl`); returns both outputs. With `waitNs`, the host part starts once
+ * the namespace's server is listening (the peer creates `$SPLICE_READY`), not after a
+ * fixed time: a loaded machine starts pasta slower than any guess.
  */
 async function pair(
   rl: boolean,
   args: string,
   nsScript: string,
   hostScript: string,
-  delay = 1.5,
+  waitNs = true,
   prefix = "",
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const d = S!.dir;
+  const ready = `/tmp/splice_ready_${Deno.pid}_${nextPort}`;
+  const start = waitNs
+    ? `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done; rm -f ${ready}`
+    : "true";
   const out = await bash(`
     cd ${d}
-    ( sleep ${delay}; ${hostScript} ) > ${d}/host.out 2>&1 &
+    rm -f ${ready}
+    ( ${start}; ${hostScript} ) > ${d}/host.out 2>&1 &
     H=$!
     ${prefix}${
-    asUser(`${bin} -q -f --config-net ${args} -- sh -c '${nsScript}'`, rl)
+    asUser(`env SPLICE_READY=${ready} ${bin} -q -f --config-net ${args} -- sh -c '${nsScript}'`, rl)
   } > ${d}/ns.out 2> ${d}/pasta.err
     echo "status $?" >> ${d}/ns.out
     wait $H
@@ -236,7 +247,7 @@ for (const rl of [false, true]) {
           `-T ${p}`,
           `${PY} ${s.peer} conn ${lo} ${p} send ${s.file}`,
           `${PY} ${s.peer} serve ${lo} ${p} recv`,
-          0,
+          false,
         );
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `ns -> host: ${r.pasta}`);
         p = nextPort++;
@@ -245,7 +256,7 @@ for (const rl of [false, true]) {
           `-T ${p}`,
           `${PY} ${s.peer} conn ${lo} ${p} recv`,
           `${PY} ${s.peer} serve ${lo} ${p} send ${s.file}`,
-          0,
+          false,
         );
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `host -> ns: ${r.pasta}`);
         assert.equal(r.host.trim(), s.sum, "the digest came back after our FIN");
@@ -278,9 +289,11 @@ for (const rl of [false, true]) {
         r = await pair(
           rl,
           `-T ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
+          // After the host server is up: a refused connect is also a reset, but
+          // then the server waits forever for its connection.
+          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
           `${PY} ${s.peer} serve ${lo} ${p} rst`,
-          0,
+          false,
         );
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace client (-T)");
       },
@@ -306,7 +319,7 @@ for (const rl of [false, true]) {
           `-U ${p}`,
           `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} udp`,
           `${PY} ${s.peer} serve ${lo} ${p} udp`,
-          0,
+          false,
         );
         assert.match(r.ns, /^ping0 ping1 ping2$/m, `-U: ${r.pasta}`);
       },
@@ -325,6 +338,7 @@ for (const rl of [false, true]) {
 import socket, threading
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind((\\"127.0.0.1\\", ${p})); l.listen(256)
+import os; open(os.environ[\\"SPLICE_READY\\"], \\"w\\").close()
 def h(c):
     while True:
         b = c.recv(100)
@@ -338,7 +352,7 @@ while True:
         `${PY} ${s.peer} conn 127.0.0.1 ${p} seq 300; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l; sleep 1.5; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l`;
-      const r = await pair(rl, `-t ${p} --host-lo-to-ns-lo`, ns, host, 1.5, "ulimit -n 192; ");
+      const r = await pair(rl, `-t ${p} --host-lo-to-ns-lo`, ns, host, true, "ulimit -n 192; ");
       const [hold, seq, fds1, fds2] = r.host.trim().split("\n");
       const [held, refused] = hold!.split(" ").map(Number);
       assert.ok(held! > 5, `some connections held: ${r.host} ${r.pasta}`);

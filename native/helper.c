@@ -1,0 +1,388 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* helper.c - passt-helper: the single-threaded parts the runtime can't be
+ *
+ * A multithreaded process can't create or join a user namespace, and a copy
+ * of it (fork) holds the whole runtime. Two small jobs therefore run as this
+ * separate program:
+ *
+ * passt-helper sandbox USERNS_FD UID GID FLAGS CAPS PROGRAM [ARG]...
+ *	Enter the sandbox like the daemon's spawning child does (IDs, user
+ *	namespace, mount, IPC, UTS and maybe PID namespaces, set-up
+ *	capabilities as ambient ones; see sandbox_enter()), then exec PROGRAM.
+ *	A run in the foreground execs us in place, so it keeps its PID, its
+ *	terminal and its parent, and the runtime then starts inside.
+ *
+ * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS
+ *	The namespace socket server (see pf_ns_server_start()): join the
+ *	namespaces, then, before serving anything, its own sandbox: a new mount
+ *	namespace whose root is an empty read-only tmpfs, only the capabilities
+ *	CAPS (CAP_NET_BIND_SERVICE at most), no new privileges, and a seccomp
+ *	filter that allows the few system calls of the loop below, socket()
+ *	only for TCP and UDP over IPv4 and IPv6. Requests are checked the same
+ *	way before the filter sees them. It serves until its parent closes the
+ *	other end of SOCK_FD, and dies with it (PR_SET_PDEATHSIG).
+ *
+ * Any failure is exit status 1 (the server has no terminal to print to).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "passt_ffi.h"
+
+#if defined(__x86_64__)
+#define HELPER_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define HELPER_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "Unsupported architecture for the seccomp filter"
+#endif
+
+/**
+ * num() - Parse a decimal argument, possibly negative
+ * @s:		Text
+ * @out:	Value
+ *
+ * Return: 0, or -1 if @s isn't a number
+ */
+static int num(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 0);
+	return (errno || !*s || *end) ? -1 : 0;
+}
+
+/**
+ * sandbox_main() - passt-helper sandbox ...: enter the sandbox, exec
+ * @argc:	Argument count, from "sandbox" on
+ * @argv:	Arguments
+ *
+ * Return: 1 on failure (only returns on failure)
+ */
+static int sandbox_main(int argc, char **argv)
+{
+	struct iso_req r = { 0 };
+	const char *step = "arguments";
+	long v[5];
+	int i, rc = -EINVAL;
+
+	if (argc < 7)
+		goto fail;
+	for (i = 0; i < 5; i++) {
+		if (num(argv[i + 1], &v[i]))
+			goto fail;
+	}
+	r.userns_fd = (int)v[0];
+	r.uid = (int)v[1];
+	r.gid = (int)v[2];
+	r.flags = (uint32_t)v[3];
+	r.keep_caps = (uint32_t)v[4];
+	r.keep_fd = -1;
+	r.keep_bounding = 1;
+
+	rc = sandbox_enter(&r, &step);
+	if (rc)
+		goto fail;
+	if (r.userns_fd >= 0)
+		close(r.userns_fd);
+	execvp(argv[6], argv + 6);
+	rc = -errno;
+	step = "exec";
+fail:
+	fprintf(stderr, "Couldn't enter sandbox (%s): %s\n", step,
+		strerror(-rc));
+	return 1;
+}
+
+/**
+ * close_all_but() - Close every descriptor but the given ones
+ * @keep:	Descriptors to keep, ascending
+ * @n:		How many
+ */
+static void close_all_but(const int *keep, int n)
+{
+	unsigned int from = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (keep[i] < 0)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			(void)syscall(SYS_close_range, from, keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	(void)syscall(SYS_close_range, from, ~0U, 0);
+}
+
+/**
+ * caps_keep() - Keep only some capabilities, effective and permitted
+ * @mask:	Capabilities 0..31 to keep; none inheritable (the bounding set
+ *		is empty by now, which forbids raising inheritable ones)
+ *
+ * Return: 0, or -errno
+ */
+static int caps_keep(uint32_t mask)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = mask;
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/* Jump offsets below are counted from the instruction after the jump */
+#define ALLOW_NR(nr) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+#define SOCK_TYPE_FLAGS	(SOCK_NONBLOCK | SOCK_CLOEXEC)
+
+/**
+ * srv_seccomp() - The server's filter: its loop's system calls, TCP and UDP
+ *
+ * Return: 0, or -errno
+ */
+static int srv_seccomp(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HELPER_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		ALLOW_NR(SYS_recvfrom),
+		ALLOW_NR(SYS_sendmsg),
+		ALLOW_NR(SYS_bind),
+		ALLOW_NR(SYS_listen),
+		ALLOW_NR(SYS_setsockopt),
+		ALLOW_NR(SYS_close),
+		ALLOW_NR(SYS_exit_group),
+		ALLOW_NR(SYS_exit),
+		ALLOW_NR(SYS_rt_sigreturn),
+		ALLOW_NR(SYS_restart_syscall),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* socket(domain, type, protocol): low 32 bits of each */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 8),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[1])),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)SOCK_TYPE_FLAGS),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
+		.filter = f,
+	};
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -errno;
+	return 0;
+}
+
+/**
+ * srv_allowed() - Whether a request is for a socket the data path uses
+ * @m:		Request
+ *
+ * Return: 0, or -errno for the reply
+ */
+static int32_t srv_allowed(const struct srv_msg *m)
+{
+	int type = m->type & ~SOCK_TYPE_FLAGS;
+
+	if (m->domain != AF_INET && m->domain != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return -EPROTOTYPE;
+	if (m->protocol != 0 && m->protocol != IPPROTO_TCP &&
+	    m->protocol != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	if (m->op != SRV_OP_SOCKET && m->op != SRV_OP_BIND)
+		return -EINVAL;
+	if (m->len > sizeof(m->sa))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * srv_open() - Create the socket a request asks for
+ * @m:		Request
+ *
+ * Return: descriptor, or -errno
+ */
+static int32_t srv_open(const struct srv_msg *m)
+{
+	int one = 1, fd;
+
+	fd = socket(m->domain, m->type, m->protocol);
+	if (fd < 0)
+		return -errno;
+	if (m->op == SRV_OP_BIND &&
+	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	     bind(fd, (const struct sockaddr *)(const void *)m->sa, m->len) ||
+	     (m->backlog >= 0 && listen(fd, m->backlog)))) {
+		int32_t rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/**
+ * srv_reply() - Send a reply, with a descriptor if @fd >= 0
+ * @sock:	Our end of the pair
+ * @m:		Message, @m->rc set
+ * @fd:		Descriptor to pass, or -1
+ */
+static void srv_reply(int sock, struct srv_msg *m, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/**
+ * ns_server_main() - passt-helper ns-server ...: sandbox, then serve
+ * @argc:	Argument count, from "ns-server" on
+ * @argv:	Arguments
+ *
+ * Return: exit status (0 when the parent closed its end)
+ */
+static int ns_server_main(int argc, char **argv)
+{
+	int keep[3], sock, userns, netns, c;
+	struct srv_msg m;
+	long v[4];
+
+	if (argc != 5)
+		return 1;
+	for (c = 0; c < 4; c++) {
+		if (num(argv[c + 1], &v[c]))
+			return 1;
+	}
+	sock = (int)v[0];
+	userns = (int)v[1];
+	netns = (int)v[2];
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return 1;
+	keep[0] = sock < userns ? sock : userns;
+	keep[1] = sock < userns ? userns : sock;
+	keep[2] = netns;
+	if (keep[1] > keep[2]) {
+		c = keep[1];
+		keep[1] = keep[2];
+		keep[2] = c;
+	}
+	if (keep[0] > keep[1]) {
+		c = keep[0];
+		keep[0] = keep[1];
+		keep[1] = c;
+	}
+	close_all_but(keep, 3);
+
+	if (userns >= 0 && setns(userns, CLONE_NEWUSER) && errno != EINVAL)
+		return 1;
+	if (setns(netns, CLONE_NEWNET))
+		return 1;
+	if (userns >= 0)
+		close(userns);
+	close(netns);
+
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) ||
+	    pivot_empty_root())
+		return 1;
+	for (c = 0; c <= 63; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (caps_keep((uint32_t)v[3] & (1U << CAP_NET_BIND_SERVICE)))
+		return 1;
+	if (srv_seccomp())
+		return 1;
+
+	for (;;) {
+		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		int32_t fd;
+
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		fd = n == (ssize_t)sizeof(m) ? srv_allowed(&m) : -EINVAL;
+		if (!fd)
+			fd = srv_open(&m);
+		m.rc = fd < 0 ? fd : 0;
+		srv_reply(sock, &m, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/**
+ * main() - Select the job by the first argument
+ * @argc:	Argument count
+ * @argv:	Arguments
+ *
+ * Return: exit status
+ */
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "sandbox"))
+		return sandbox_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "ns-server"))
+		return ns_server_main(argc - 1, argv + 1);
+	fprintf(stderr, "Usage: %s sandbox|ns-server ARGUMENTS\n", argv[0]);
+	return 1;
+}
