@@ -181,6 +181,8 @@ export const IFNAMSIZ = 16;
 
 // Namespaces, processes, signals
 
+/** New mount namespace */
+export const CLONE_NEWNS = 0x00020000;
 /** New UTS namespace */
 export const CLONE_NEWUTS = 0x04000000;
 /** New IPC namespace */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { helperPath, lib } from "../../ffi/lib.ts";
 import * as sys from "../../ffi/sys.ts";
+import { sockaddrIn } from "../_helpers/sockaddr.ts";
 
 const AF_PACKET = 17;
 const EAFNOSUPPORT = 97;
@@ -20,21 +21,25 @@ Deno.test({
   fn(): void {
     const ffi = lib();
     const p = new Int32Array(2);
-    sys.sysCheck(sys.pipe2(p, sys.O_CLOEXEC), "create pipe");
-    const pid = sys.spawnNs(["sleep", "30"], sys.CLONE_NEWUSER | sys.CLONE_NEWNET, p[0]!);
-    sys.close(p[0]!);
+    sys.sysCheck(ffi.pf_pipe2(p, sys.O_CLOEXEC), "create pipe");
+    const pid = ffi.pf_spawn_ns(
+      sys.argvBuf(["sleep", "30"]),
+      sys.CLONE_NEWUSER | sys.CLONE_NEWNET,
+      p[0]!,
+    );
+    ffi.pf_close(p[0]!);
     assert.ok(pid > 0);
     Deno.writeTextFileSync(`/proc/${pid}/uid_map`, `0 ${Deno.uid()} 1`);
     Deno.writeTextFileSync(`/proc/${pid}/setgroups`, "deny");
     Deno.writeTextFileSync(`/proc/${pid}/gid_map`, `0 ${Deno.gid()} 1`);
-    sys.write(p[1]!, new Uint8Array(1), 0, 1);
-    sys.close(p[1]!);
-    const userns = sys.open(`/proc/${pid}/ns/user`, sys.O_RDONLY | sys.O_CLOEXEC);
-    const netns = sys.open(`/proc/${pid}/ns/net`, sys.O_RDONLY | sys.O_CLOEXEC);
+    ffi.pf_write(p[1]!, new Uint8Array(1), 0, 1);
+    ffi.pf_close(p[1]!);
+    const userns = ffi.pf_open(sys.cstr(`/proc/${pid}/ns/user`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
+    const netns = ffi.pf_open(sys.cstr(`/proc/${pid}/ns/net`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
     try {
       assert.equal(ffi.pf_ns_server_start(sys.cstr(helperPath()), userns, netns, 1 << 10), 0);
       // A port below 1024 in the namespace: CAP_NET_BIND_SERVICE is kept
-      const sa = sys.sockaddrIn(0x7f000001, 80);
+      const sa = sockaddrIn(0x7f000001, 80);
       const fd = ffi.pf_ns_bind_socket(
         userns,
         netns,
@@ -46,10 +51,10 @@ Deno.test({
         1,
       );
       assert.ok(fd >= 0, `bound port 80 in the namespace: ${fd}`);
-      sys.close(fd);
+      ffi.pf_close(fd);
       const udp = ffi.pf_ns_socket(userns, netns, sys.AF_INET6, sys.SOCK_DGRAM, 0);
       assert.ok(udp >= 0);
-      sys.close(udp);
+      ffi.pf_close(udp);
       // Refused by the server before its seccomp filter sees them
       assert.equal(ffi.pf_ns_socket(userns, netns, AF_PACKET, sys.SOCK_RAW, 0), -EAFNOSUPPORT);
       assert.equal(ffi.pf_ns_socket(userns, netns, sys.AF_INET, sys.SOCK_RAW, 1), -EPROTOTYPE);
@@ -60,12 +65,12 @@ Deno.test({
       // And the server still serves
       const again = ffi.pf_ns_socket(userns, netns, sys.AF_INET, sys.SOCK_STREAM, 0);
       assert.ok(again >= 0);
-      sys.close(again);
+      ffi.pf_close(again);
     } finally {
-      sys.kill(pid, sys.SIGKILL);
-      sys.waitpid(pid, new Int32Array(1), 0);
-      sys.close(userns);
-      sys.close(netns);
+      ffi.pf_kill(pid, sys.SIGKILL);
+      ffi.pf_waitpid(pid, new Int32Array(1), 0);
+      ffi.pf_close(userns);
+      ffi.pf_close(netns);
     }
   },
 });
