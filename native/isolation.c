@@ -243,11 +243,14 @@ int sandbox_enter(const struct iso_req *r, const char **step)
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	}
 	/* Kept across setuid(), but not yet effective; CAP_SETPCAP is needed
-	 * to shrink the bounding set below
+	 * to shrink the bounding set below, and CAP_SETFCAP to map UID 0 of
+	 * the parent namespace into a new one (since Linux 5.12): root of an
+	 * outer user namespace (unshare -r) maps itself, as root does
 	 */
 	*step = "capset";
 	if (r->keep_caps &&
-	    (rc = caps_set(r->keep_caps | (1U << CAP_SETPCAP))) && rc != -EPERM)
+	    (rc = caps_set(r->keep_caps | (1U << CAP_SETPCAP) |
+			   (1U << CAP_SETFCAP))) && rc != -EPERM)
 		return rc;
 
 	*step = "setns";

@@ -142,7 +142,7 @@ async function startPasta(): Promise<Pasta> {
     child,
     echo,
     hello,
-    async stop() {
+    async stop(): Promise<void> {
       try {
         child.kill("SIGTERM");
       } catch {
@@ -161,7 +161,7 @@ for (const [who, bin] of CLIENTS) {
   Deno.test({
     name: `pesto (${who}) drives our pasta: add, connect, delete, refused, replace, clear, show`,
     ignore,
-    async fn() {
+    async fn(): Promise<void> {
       const p = await startPasta();
       try {
         let r = await pesto(bin, [p.sock]);
@@ -220,7 +220,7 @@ for (const [who, bin] of CLIENTS) {
 Deno.test({
   name: "pesto: an open connection survives a change that keeps its rule",
   ignore,
-  async fn() {
+  async fn(): Promise<void> {
     const p = await startPasta();
     try {
       let r = await pesto(OUR_PESTO, ["-A", "-t", `${p.echo}`, p.sock]);
@@ -248,7 +248,7 @@ Deno.test({
 Deno.test({
   name: "pesto: garbage, truncated, huge and stalled control clients change nothing",
   ignore,
-  async fn() {
+  async fn(): Promise<void> {
     const p = await startPasta();
     try {
       let r = await pesto(OUR_PESTO, ["-A", "-t", `${p.echo}`, p.sock]);

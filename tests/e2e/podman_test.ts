@@ -69,7 +69,7 @@ for (const [who, bin] of IMPLS) {
   Deno.test({
     name: `podman --network slirp4netns (${who}): address, MTU, routes, host via 10.0.2.2, -p`,
     ignore,
-    async fn() {
+    async fn(): Promise<void> {
       const dir = Deno.makeTempDirSync();
       Deno.chmodSync(dir, 0o755);
       const tar = await buildImageTar(dir);

@@ -65,7 +65,7 @@ for (const [who, bin] of IMPLS) {
   Deno.test({
     name: `rootlesskit with slirp4netns (${who}): child network, host loopback, --publish`,
     ignore,
-    async fn() {
+    async fn(): Promise<void> {
       const dir = Deno.makeTempDirSync();
       Deno.chmodSync(dir, 0o777);
       const hostPort = freePort();

@@ -9,7 +9,7 @@
 // add/list/remove and its error replies, and the exit descriptor.
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, prepareRootless, REPO, run, TESTER } from "../_helpers/e2e.ts";
+import { freePort, have, isRoot, prepareRootless, REPO, run } from "../_helpers/e2e.ts";
 
 const IMPLS: [string, string][] = [["ours", `${REPO}/slirp4netns`]];
 if (have("slirp4netns")) IMPLS.push(["debian", "/usr/bin/slirp4netns"]);
@@ -133,7 +133,7 @@ for (const [who, bin] of IMPLS) {
   Deno.test({
     name: `slirp4netns (${who}): network, readiness, host loopback, API socket, exit-fd`,
     ignore,
-    async fn() {
+    async fn(): Promise<void> {
       const r = await session(bin);
       assert.equal(r.READY, "1");
       assert.equal(r.ADDR, "10.0.2.100/24");
@@ -181,7 +181,7 @@ for (const [who, bin] of IMPLS) {
   Deno.test({
     name: `slirp4netns (${who}): --disable-host-loopback keeps 10.0.2.2 off the host's loopback`,
     ignore,
-    async fn() {
+    async fn(): Promise<void> {
       const r = await session(bin, "--disable-host-loopback");
       assert.equal(r.READY, "1");
       assert.equal(r.HOSTLO, "");
@@ -194,7 +194,7 @@ for (const [who, bin] of IMPLS) {
 Deno.test({
   name: "slirp4netns (ours): command-line errors as slirp4netns's",
   ignore: !have("sh"),
-  async fn() {
+  async fn(): Promise<void> {
     const s4 = `${REPO}/slirp4netns`;
     let r = await run([s4, "--help"]);
     assert.equal(r.code, 0);
