@@ -65,6 +65,7 @@ import type { Conf } from "./context.ts";
 import { helperPath, lib, libPath } from "../ffi/lib.ts";
 import { debug, info } from "./log.ts";
 import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
+import { strerror } from "../ffi/errno.ts";
 
 /** Namespace flags for clone(2) and unshare(2). */
 export const CLONE_NEWNS = 0x00020000;
@@ -145,7 +146,7 @@ export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan)
   if (plan.usernsPath) {
     userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY | O_CLOEXEC, 0);
     if (userns < 0) {
-      throw new Error(`Couldn't open user namespace ${plan.usernsPath}: ${errText(-userns)}`);
+      throw new Error(`Couldn't open user namespace ${plan.usernsPath}: ${strerror(-userns)}`);
     }
   }
   const err = new Uint8Array(64);
@@ -163,15 +164,9 @@ export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan)
   if (pid < 0) {
     const end = err.indexOf(0);
     const step = new TextDecoder().decode(err.subarray(0, end < 0 ? err.length : end));
-    throw new Error(`Couldn't start sandboxed daemon (${step}): ${errText(-pid)}`);
+    throw new Error(`Couldn't start sandboxed daemon (${step}): ${strerror(-pid)}`);
   }
   return pid;
-}
-
-function errText(errno: number): string {
-  const buf = new Uint8Array(128);
-  const n = lib().pf_strerror(errno, buf, buf.length);
-  return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : `errno ${errno}`;
 }
 
 /** Environment variable that tells the runtime it was started inside its sandbox. */
@@ -196,7 +191,7 @@ export function execSandboxed(argv: string[], plan: SandboxPlan): string {
   if (plan.usernsPath) {
     // Inherited by the helper, which joins it and closes it
     userns = ffi.pf_open(cstr(plan.usernsPath), O_RDONLY, 0);
-    if (userns < 0) return `Cannot open ${plan.usernsPath}: ${errText(-userns)}`;
+    if (userns < 0) return `Cannot open ${plan.usernsPath}: ${strerror(-userns)}`;
   }
   const flags = plan.flags & ~CLONE_NEWPID;
   const args = [
@@ -217,7 +212,7 @@ export function execSandboxed(argv: string[], plan: SandboxPlan): string {
   if (given === undefined) Deno.env.delete("PASST_FFI_LIB");
   Deno.env.delete(SANDBOXED_ENV);
   if (userns >= 0) ffi.pf_close(userns);
-  return `Couldn't start ${args[0]}: ${errText(-rc)}`;
+  return `Couldn't start ${args[0]}: ${strerror(-rc)}`;
 }
 
 let runtimeNs = false;
@@ -239,7 +234,7 @@ export function isolate(mode: "passt" | "pasta", pivot: boolean, chrootFallback 
   const keep = mode === "pasta" && runtimeNs ? 1 << CAP_SYS_ADMIN : 0;
   const how = pivot ? ISOLATE_PIVOT | (chrootFallback ? ISOLATE_CHROOT : 0) : 0;
   const rc = lib().pf_isolate(how, keep);
-  if (rc < 0) throw new Error(`Failed to sandbox process: ${errText(-rc)}`);
+  if (rc < 0) throw new Error(`Failed to sandbox process: ${strerror(-rc)}`);
   if (rc === 1) info("Failed to pivot_root(), fallback to chroot()...");
 }
 
@@ -251,6 +246,6 @@ export function seccompSize(mode: "passt" | "pasta"): number {
 /** Installs the seccomp allow-list for all threads, just before the main loop. */
 export function applySeccomp(mode: "passt" | "pasta"): void {
   const n = lib().pf_seccomp(mode === "pasta" ? 1 : 0, 1);
-  if (n < 0) throw new Error(`Failed to install seccomp filter: ${errText(-n)}`);
+  if (n < 0) throw new Error(`Failed to install seccomp filter: ${strerror(-n)}`);
   debug(`Seccomp filter installed: ${n} system calls allowed (${mode})`);
 }

@@ -29,7 +29,7 @@ import { Pcap } from "./tap/pcap.ts";
 import { Icmp } from "./proto/icmp.ts";
 import { ndpTimer } from "./proto/ndp.ts";
 import { AF_INET6, FdTransport, IFF_NOARP, IFF_UP, Netlink, NetlinkError } from "./netlink.ts";
-import { EAFNOSUPPORT, EOPNOTSUPP, errorText } from "../ffi/errno.ts";
+import { EAFNOSUPPORT, EOPNOTSUPP, errorText, strerror } from "../ffi/errno.ts";
 import { ip6IsZero } from "./ip.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
@@ -126,7 +126,7 @@ function nsConf(c: Ctx, ns: NsTarget, ifindex: number): void {
     SOCK_RAW | SOCK_CLOEXEC,
     NETLINK_ROUTE,
   );
-  if (fd < 0) throw new StartupError(`Cannot open netlink socket in namespace: errno ${-fd}`);
+  if (fd < 0) throw new StartupError(`Cannot open netlink socket in namespace: ${strerror(-fd)}`);
   const nl = new Netlink(new FdTransport(fd));
   try {
     const lo = nl.ifindexByName("lo");
@@ -197,13 +197,13 @@ function setupPasta(rt: Runtime): void {
     ns.netns,
     1 << CAP_NET_BIND_SERVICE,
   );
-  if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: errno ${-srv}`);
+  if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: ${strerror(-srv)}`);
   rt.ns = ns;
   const ffi = lib();
   const name = ifname(conf.nsIfname);
   const fd = ffi.pf_ns_tap_open(ns.userns, ns.netns, name);
   if (fd < 0) {
-    throw new StartupError(`Failed to open tap device in namespace: errno ${-fd}`);
+    throw new StartupError(`Failed to open tap device in namespace: ${strerror(-fd)}`);
   }
   const ifindex = ffi.pf_ns_ifindex(ns.userns, ns.netns, name);
   if (ifindex <= 0) throw new StartupError(`Cannot find tap device ${conf.nsIfname} in namespace`);

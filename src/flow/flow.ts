@@ -37,6 +37,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { sipHash24 } from "../siphash.ts";
 import { SIDE_WORDS } from "../fwd/nat.ts";
+import { strerror } from "../../ffi/errno.ts";
 
 export { SIDE_WORDS };
 
@@ -233,6 +234,6 @@ export class FlowTable {
 export function newFlowTable(capacity = FLOW_MAX): FlowTable {
   const b = new Uint8Array(16);
   const rc = lib().pf_getrandom(b, 0, 16, 0);
-  if (rc !== 16) throw new Error(`Cannot get random bytes for the flow table: errno ${-rc}`);
+  if (rc !== 16) throw new Error(`Cannot get random bytes for the flow table: ${strerror(-rc)}`);
   return new FlowTable(new Uint32Array(b.buffer), capacity);
 }

@@ -47,7 +47,7 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM } from "../../ffi/errno.ts";
+import { EAGAIN, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, strerror } from "../../ffi/errno.ts";
 
 /** Events per `epoll_wait` call (upstream EPOLL_EVENTS). */
 export const EPOLL_EVENTS = 8;
@@ -177,7 +177,7 @@ export class Loop {
   /** Creates the epoll instance. */
   constructor() {
     const fd = lib().pf_epoll_create();
-    if (fd < 0) throw new Error(`Cannot create epoll instance: errno ${-fd}`);
+    if (fd < 0) throw new Error(`Cannot create epoll instance: ${strerror(-fd)}`);
     this.epfd = fd;
     this.#now = performance.now();
   }
@@ -266,11 +266,11 @@ export class Loop {
   #setupSignals(): void {
     const fds = new Int32Array(2);
     const rc = lib().pf_pipe2(new Uint8Array(fds.buffer), O_NONBLOCK | O_CLOEXEC);
-    if (rc < 0) throw new Error(`Cannot create signal pipe: errno ${-rc}`);
+    if (rc < 0) throw new Error(`Cannot create signal pipe: ${strerror(-rc)}`);
     this.#sigRead = fds[0]!;
     const wr = fds[1]!;
     const r = lib().pf_signal_pipe(wr);
-    if (r < 0) throw new Error(`Cannot install signal handlers: errno ${-r}`);
+    if (r < 0) throw new Error(`Cannot install signal handlers: ${strerror(-r)}`);
     this.on(EpollType.SIGNAL, (_ev, fd, _i, now) => this.#readSignals(fd, now));
     this.add(this.#sigRead, EpollType.SIGNAL, 0, EPOLLIN);
   }
@@ -319,7 +319,7 @@ export class Loop {
     const n = ffi.pf_epoll_wait(this.epfd, this.#events, EPOLL_EVENTS, wait);
     const now = this.#now = performance.now();
     if (n < 0 && n !== -EINTR && n !== -EAGAIN) {
-      throw new Error(`epoll_wait failed: errno ${-n}`);
+      throw new Error(`epoll_wait failed: ${strerror(-n)}`);
     }
     const ev = this.#ev;
     for (let i = 0; i < n; i++) {

@@ -37,7 +37,7 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { EAGAIN, EINTR, EIO } from "../../ffi/errno.ts";
+import { EAGAIN, EINTR, EIO, strerror } from "../../ffi/errno.ts";
 import { debug, debugRatelimit, err, info, RateLimit, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
@@ -303,7 +303,7 @@ export class VhostUser implements TapBackend {
       case R.SET_MEM_TABLE:
         fdsTaken = true;
         rc = ffi.pf_vu_set_mem_table(this.tap.u8, p, size, m + MSG_FDS, nfds);
-        if (rc < 0) warn(`vhost-user: memory table refused: errno ${-rc}`);
+        if (rc < 0) warn(`vhost-user: memory table refused: ${strerror(-rc)}`);
         else debug(`vhost-user: ${rc} memory regions mapped`);
         for (let i = 0; i < QUEUES; i++) this.#update();
         break;

@@ -19,6 +19,7 @@ import { lib } from "../../ffi/lib.ts";
 import { info, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import { EPOLLIN, IN_CLOEXEC, IN_DELETE, IN_MOVED_FROM, IN_NONBLOCK } from "../../ffi/sys.ts";
+import { strerror } from "../../ffi/errno.ts";
 
 /** Starts watching `netnsPath` (deleted) or `pid` (exited); calls `quit` then. */
 export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: () => void): void {
@@ -35,7 +36,7 @@ export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: ()
     const base = netnsPath.slice(slash + 1);
     const fd = ffi.pf_inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-      warn(`Cannot watch namespace ${netnsPath}: errno ${-fd}`);
+      warn(`Cannot watch namespace ${netnsPath}: ${strerror(-fd)}`);
       return;
     }
     const wd = ffi.pf_inotify_add_watch(
@@ -44,7 +45,7 @@ export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: ()
       IN_DELETE | IN_MOVED_FROM,
     );
     if (wd < 0) {
-      warn(`Cannot watch directory ${dir}: errno ${-wd}`);
+      warn(`Cannot watch directory ${dir}: ${strerror(-wd)}`);
       ffi.pf_close(fd);
       return;
     }
@@ -75,7 +76,7 @@ export function watchTarget(loop: Loop, netnsPath: string, pid: number, quit: ()
   if (pid > 0) {
     const fd = ffi.pf_pidfd_open(pid);
     if (fd < 0) {
-      warn(`Cannot watch process ${pid}: errno ${-fd}`);
+      warn(`Cannot watch process ${pid}: ${strerror(-fd)}`);
       return;
     }
     loop.on(EpollType.NSQUIT_PIDFD, () => {

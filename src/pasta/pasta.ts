@@ -36,6 +36,7 @@ import {
   O_RDONLY,
   WNOHANG,
 } from "../../ffi/sys.ts";
+import { strerror } from "../../ffi/errno.ts";
 
 /** Error in pasta's namespace set-up, with the message to print. */
 export class NsError extends Error {
@@ -49,15 +50,9 @@ export class NsError extends Error {
 function openNs(path: string, kind: "network" | "user"): number {
   const fd = lib().pf_open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
-    throw new NsError(`Couldn't open ${kind} namespace ${path}: ${errText(-fd)}`);
+    throw new NsError(`Couldn't open ${kind} namespace ${path}: ${strerror(-fd)}`);
   }
   return fd;
-}
-
-function errText(errno: number): string {
-  const buf = new Uint8Array(128);
-  const n = lib().pf_strerror(errno, buf, buf.length);
-  return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : `errno ${errno}`;
 }
 
 /** The namespaces pasta works in. */
@@ -91,7 +86,7 @@ export function spawnNs(conf: Conf): NsTarget {
   const args = commandLine(conf);
   const fds = new Int32Array(2);
   const rc = ffi.pf_pipe2(new Uint8Array(fds.buffer), O_CLOEXEC);
-  if (rc < 0) throw new NsError(`Cannot create pipe: ${errText(-rc)}`);
+  if (rc < 0) throw new NsError(`Cannot create pipe: ${strerror(-rc)}`);
   const [rd, wr] = [fds[0]!, fds[1]!];
   const buf = argvBuf(args);
   // As upstream's, the command shares our user namespace (made for the sandbox,
@@ -103,7 +98,7 @@ export function spawnNs(conf: Conf): NsTarget {
   ffi.pf_close(rd);
   if (pid < 0) {
     ffi.pf_close(wr);
-    throw new NsError(`Cannot create namespaces for ${args[0]}: ${errText(-pid)}`);
+    throw new NsError(`Cannot create namespaces for ${args[0]}: ${strerror(-pid)}`);
   }
   const userns = -1;
   const netns = openNs(`/proc/${pid}/ns/net`, "network");
@@ -196,6 +191,6 @@ export function reap(pid: number): number {
 /** Opens a file inside the target's network namespace (e.g. /proc/net/tcp6). */
 export function nsOpen(t: NsTarget, path: string): number {
   const fd = lib().pf_ns_open(t.userns, t.netns, cstr(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw new NsError(`Cannot open ${path} in namespace: ${errText(-fd)}`);
+  if (fd < 0) throw new NsError(`Cannot open ${path} in namespace: ${strerror(-fd)}`);
   return fd;
 }

@@ -108,7 +108,7 @@ import {
   TFD_CLOEXEC,
   TFD_NONBLOCK,
 } from "../../ffi/sys.ts";
-import { EAGAIN, EINPROGRESS, EPIPE } from "../../ffi/errno.ts";
+import { EAGAIN, EINPROGRESS, EPIPE, strerror } from "../../ffi/errno.ts";
 
 /** Retransmissions before giving up (upstream TCP_MAX_RETRANS). */
 export const TCP_MAX_RETRANS = 7;
@@ -298,7 +298,7 @@ export class Tcp {
     if (!secret) {
       const b = new Uint8Array(16);
       const rc = lib().pf_getrandom(b, 0, 16, 0);
-      if (rc !== 16) throw new Error(`Cannot get random bytes for TCP: errno ${-rc}`);
+      if (rc !== 16) throw new Error(`Cannot get random bytes for TCP: ${strerror(-rc)}`);
       secret = new Uint32Array(b.buffer);
     }
     this.#secret = new Uint32Array(secret);
@@ -1323,7 +1323,7 @@ export class Tcp {
       const s = ffi.pf_accept4(fd, this.#sa, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (s < 0) {
         if (outOfResources(s)) this.#loop.rest(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
-        else if (s !== -EAGAIN) debug(`TCP: accept failed: errno ${-s}`);
+        else if (s !== -EAGAIN) debug(`TCP: accept failed: ${strerror(-s)}`);
         return;
       }
       if (s > SOCKET_MAX) {
