@@ -34,12 +34,15 @@
  * targets, `bench/out/results.json` keeps everything (per run, per process for memory), and
  * `bench/out/ratios.svg` draws ours relative to each case's reference.
  *
- * Usage (root): `deno task bench [--quick] [--only REGEX] [--repeat N] [--skip PROG,...]`;
+ * Usage (root): `deno task bench [--quick] [--only REGEX] [--repeat N] [--skip PROG,...]`
+ * (`--skip vhost-user` leaves out passt's vhost-user table, `--only vhost-user` runs just it);
  * `T=seconds` per throughput case (default 4, `--quick` 2 and IPv4 only); `OURS` and `UPSTREAM`
  * override the programs. With `--repeat N` the table shows medians and each ratio's range.
  *
  * @module
  */
+
+import { vhostUserBench } from "./vhost_user.ts";
 
 const HERE = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const REPO = HERE.replace(/\/bench$/, "");
@@ -999,6 +1002,12 @@ async function main(): Promise<void> {
   }
   const rows = summarize(defs, runs);
   printTable(rows, active);
+  // passt --vhost-user against upstream's, with the stream socket beside it
+  // (the same Python front end for every program: see bench/vhost_user.ts)
+  let vhostUser: Record<string, Record<string, number | null>> | null = null;
+  if (!o.skip.has("vhost-user") && (!o.only || o.only.test("vhost-user"))) {
+    vhostUser = await vhostUserBench();
+  }
   Deno.mkdirSync(OUT, { recursive: true });
   const json = `${OUT}/results.json`;
   Deno.writeTextFileSync(
@@ -1012,6 +1021,7 @@ async function main(): Promise<void> {
         rows,
         runs,
         memory: mem,
+        vhostUser,
       },
       null,
       1,
