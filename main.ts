@@ -190,6 +190,9 @@ function run(
       err: (t) => write(Deno.stderr, t),
     });
   }
+  // Whether this is the foreground's second start, inside its sandbox (read
+  // once: the marker is removed from the environment as it is read)
+  const resandboxed = inSandbox();
   // slirp4netns: its command line becomes pasta's, in the foreground
   let slirp: SlirpOptions | null = null;
   if (named === "slirp4netns") {
@@ -199,7 +202,8 @@ function run(
       write(Deno.stderr, p.stderr);
       return p.status;
     }
-    for (const w of p.warnings) write(Deno.stdout, w + "\n");
+    // (said once: not again after the exec into the sandbox)
+    if (!resandboxed) { for (const w of p.warnings) write(Deno.stdout, w + "\n"); }
     slirp = p.opts;
     argv = pastaArgs(slirp);
   }
@@ -236,8 +240,13 @@ function run(
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
   // The foreground enters the daemon's sandbox too, by exec'ing itself in place
-  const reexec = readyFd < 0 && inSandbox();
-  if (readyFd < 0 && !reexec) return foreground(mode, argv, conf, result);
+  const reexec = readyFd < 0 && resandboxed;
+  if (readyFd < 0 && !reexec) {
+    // slirp4netns comes back as itself: its descriptors and API socket are
+    // set up from its own command line, after the exec
+    const again = slirp !== null ? { name: "slirp4netns", argv: cmdline } : { name: mode, argv };
+    return foreground(mode, again, conf, result);
+  }
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);
@@ -279,7 +288,12 @@ function run(
  * the warnings, then the exec in place through passt-helper. Returns only on
  * failure.
  */
-function foreground(mode: Mode, argv: string[], conf: Conf, result: ConfResult): number {
+function foreground(
+  mode: Mode,
+  again: { name: string; argv: string[] },
+  conf: Conf,
+  result: ConfResult,
+): number {
   const here = new URL(".", import.meta.url).pathname;
   const plan = planSandbox(conf, processIds());
   if (result.kind === "conf") {
@@ -294,8 +308,8 @@ function foreground(mode: Mode, argv: string[], conf: Conf, result: ConfResult):
     listener = listenUnix(conf.socketPath);
     passListener(listener.fd, listener.path);
   }
-  const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
-  const msg = execSandboxed([...self, ...argv], plan);
+  const self = selfCommand(again.name, Deno.build.standalone, Deno.execPath(), here);
+  const msg = execSandboxed([...self, ...again.argv], plan);
   if (listener !== null) lib().pf_close(listener.fd);
   write(Deno.stderr, msg + "\n");
   return 1;
