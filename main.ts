@@ -58,6 +58,7 @@ import {
   isolate,
   planSandbox,
   sandboxed as inSandbox,
+  type SandboxPlan,
 } from "./src/isolation.ts";
 
 function modeOf(name: string): Mode | "qrap" | "pesto" | "slirp4netns" | null {
@@ -294,25 +295,37 @@ function foreground(
   conf: Conf,
   result: ConfResult,
 ): number {
-  const here = new URL(".", import.meta.url).pathname;
   const plan = planSandbox(conf, processIds());
   if (result.kind === "conf") {
     for (const w of result.warnings) warn(w);
     for (const n of result.notes) info(n);
   }
   if (conf.pidFile) writePid(openPidFile(conf.pidFile), Deno.pid);
-  const changesUser = plan.uid >= 0 || plan.gid >= 0;
-  if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
-  let listener: { fd: number; path: string } | null = null;
-  if (mode === "passt" && conf.fd < 0 && changesUser) {
-    listener = listenUnix(conf.socketPath);
-    passListener(listener.fd, listener.path);
-  }
-  const self = selfCommand(again.name, Deno.build.standalone, Deno.execPath(), here);
-  const msg = execSandboxed([...self, ...again.argv], plan);
-  if (listener !== null) lib().pf_close(listener.fd);
+  const listener = openAsCaller(mode, conf, plan);
+  const msg = execSandboxed([...selfCommandFor(again.name), ...again.argv], plan);
+  if (listener >= 0) lib().pf_close(listener);
   write(Deno.stderr, msg + "\n");
   return 1;
+}
+
+/**
+ * What the sandboxed process, as another user, may not be able to create,
+ * done now as upstream does: the log file, and passt's bound socket (handed
+ * over through the environment). Returns that socket's fd, or -1.
+ */
+function openAsCaller(mode: Mode, conf: Conf, plan: SandboxPlan): number {
+  const changesUser = plan.uid >= 0 || plan.gid >= 0;
+  if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
+  if (mode !== "passt" || conf.fd >= 0 || !changesUser) return -1;
+  const listener = listenUnix(conf.socketPath);
+  passListener(listener.fd, listener.path);
+  return listener.fd;
+}
+
+/** The command that starts us again as `name` (launcher, or the compiled binary). */
+function selfCommandFor(name: string): string[] {
+  const here = new URL(".", import.meta.url).pathname;
+  return selfCommand(name, Deno.build.standalone, Deno.execPath(), here);
 }
 
 /**
@@ -321,27 +334,18 @@ function foreground(
  * for its report.
  */
 function background(mode: Mode, argv: string[], conf: Conf): number {
-  const here = new URL(".", import.meta.url).pathname;
   const plan = planSandbox(conf, processIds());
   if (mode === "pasta") checkNsTarget(conf);
   const pidFd = conf.pidFile ? openPidFile(conf.pidFile) : -1;
-  let listener: { fd: number; path: string } | null = null;
+  let listener = -1;
   try {
-    // What the daemon, as another user, may not be able to create: do it now
-    const changesUser = plan.uid >= 0 || plan.gid >= 0;
-    if (conf.logFile && changesUser) createLogFile(conf.logFile, plan.uid, plan.gid);
-    // Bind passt's socket before the daemon changes user, as upstream
-    if (mode === "passt" && conf.fd < 0 && changesUser) {
-      listener = listenUnix(conf.socketPath);
-      passListener(listener.fd, listener.path);
-    }
-    const self = selfCommand(mode, Deno.build.standalone, Deno.execPath(), here);
-    const pid = startDaemon(self, argv, plan);
+    listener = openAsCaller(mode, conf, plan);
+    const pid = startDaemon(selfCommandFor(mode), argv, plan);
     if (pid < 0) return 1;
     if (pidFd >= 0) writePid(pidFd, pid);
     return 0;
   } finally {
-    if (listener !== null) lib().pf_close(listener.fd);
+    if (listener >= 0) lib().pf_close(listener);
     if (pidFd >= 0) lib().pf_close(pidFd);
   }
 }
