@@ -252,3 +252,29 @@ export async function waitFor(pred: () => boolean, ms: number): Promise<boolean>
   }
   return pred();
 }
+
+/** slirp4netns implementations to run a case on: ours, and Debian's where installed. */
+export const SLIRP4NETNS_IMPLS: [string, string][] = [["ours", `${REPO}/slirp4netns`]];
+if (have("slirp4netns")) SLIRP4NETNS_IMPLS.push(["debian", "/usr/bin/slirp4netns"]);
+
+function hasSubids(): boolean {
+  try {
+    return new RegExp(`^${TESTER}:`, "m").test(Deno.readTextFileSync("/etc/subuid")) &&
+      new RegExp(`^${TESTER}:`, "m").test(Deno.readTextFileSync("/etc/subgid"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Gives the test user subordinate IDs (rootless Podman and RootlessKit map
+ * users into them), if it has none; false if it can't (not root).
+ */
+export function ensureSubids(): boolean {
+  if (hasSubids()) return true;
+  if (!isRoot()) return false;
+  for (const f of ["/etc/subuid", "/etc/subgid"]) {
+    Deno.writeTextFileSync(f, `${TESTER}:100000:65536\n`, { append: true });
+  }
+  return hasSubids();
+}

@@ -10,29 +10,18 @@
 // (rootlessport) and with port_handler=slirp4netns (the API socket).
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, prepareRootless, REPO, run, TESTER } from "../_helpers/e2e.ts";
+import {
+  ensureSubids,
+  freePort,
+  have,
+  isRoot,
+  prepareRootless,
+  run,
+  SLIRP4NETNS_IMPLS,
+  TESTER,
+} from "../_helpers/e2e.ts";
 
-const IMPLS: [string, string][] = [["ours", `${REPO}/slirp4netns`]];
-if (have("slirp4netns")) IMPLS.push(["debian", "/usr/bin/slirp4netns"]);
-
-function subids(): boolean {
-  try {
-    return /^tester:/m.test(Deno.readTextFileSync("/etc/subuid")) &&
-      /^tester:/m.test(Deno.readTextFileSync("/etc/subgid"));
-  } catch {
-    return false;
-  }
-}
-
-/** Gives the test user subordinate ids (Podman maps the container's users into them). */
-function ensureSubids(): boolean {
-  if (subids()) return true;
-  if (!isRoot()) return false;
-  for (const f of ["/etc/subuid", "/etc/subgid"]) {
-    Deno.writeTextFileSync(f, `${TESTER}:100000:65536\n`, { append: true });
-  }
-  return subids();
-}
+const IMPLS = SLIRP4NETNS_IMPLS;
 
 const ignore = !isRoot() || !have("podman") || !have("runc") || !have("busybox") ||
   !have("python3") || !prepareRootless() || !ensureSubids();

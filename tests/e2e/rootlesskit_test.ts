@@ -8,29 +8,17 @@
 // (RootlessKit adds it through the API socket).
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, prepareRootless, REPO, run } from "../_helpers/e2e.ts";
+import {
+  ensureSubids,
+  freePort,
+  have,
+  isRoot,
+  prepareRootless,
+  run,
+  SLIRP4NETNS_IMPLS,
+} from "../_helpers/e2e.ts";
 
-const IMPLS: [string, string][] = [["ours", `${REPO}/slirp4netns`]];
-if (have("slirp4netns")) IMPLS.push(["debian", "/usr/bin/slirp4netns"]);
-
-function subids(): boolean {
-  try {
-    return /^tester:/m.test(Deno.readTextFileSync("/etc/subuid")) &&
-      /^tester:/m.test(Deno.readTextFileSync("/etc/subgid"));
-  } catch {
-    return false;
-  }
-}
-
-/** Gives the test user subordinate ids (what .ci/run does), if it has none. */
-function ensureSubids(): boolean {
-  if (subids()) return true;
-  if (!isRoot()) return false;
-  for (const f of ["/etc/subuid", "/etc/subgid"]) {
-    Deno.writeTextFileSync(f, "tester:100000:65536\n", { append: true });
-  }
-  return subids();
-}
+const IMPLS = SLIRP4NETNS_IMPLS;
 
 const ignore = !isRoot() || !have("rootlesskit") || !have("socat") || !have("newuidmap") ||
   !prepareRootless() || !ensureSubids();

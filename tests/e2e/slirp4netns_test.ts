@@ -9,10 +9,17 @@
 // add/list/remove and its error replies, and the exit descriptor.
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, prepareRootless, REPO, run } from "../_helpers/e2e.ts";
+import {
+  freePort,
+  have,
+  isRoot,
+  prepareRootless,
+  REPO,
+  run,
+  SLIRP4NETNS_IMPLS,
+} from "../_helpers/e2e.ts";
 
-const IMPLS: [string, string][] = [["ours", `${REPO}/slirp4netns`]];
-if (have("slirp4netns")) IMPLS.push(["debian", "/usr/bin/slirp4netns"]);
+const IMPLS = SLIRP4NETNS_IMPLS;
 const ignore = !isRoot() || !have("socat") || !have("nsenter") || !prepareRootless();
 
 /**
