@@ -101,7 +101,7 @@ export interface Runtime {
   tap: Tap;
   ns: NsTarget | null;
   tcp: Tcp | null;
-  /** The flow table (ICMP echo and TCP flows). */
+  /** The flow table (TCP, spliced TCP, UDP and ICMP echo flows). */
   flows: FlowTable | null;
   /** The forwarding rules and their listeners (runtime changes go through it). */
   fwd: Forwarder | null;
@@ -303,10 +303,10 @@ export function setup(conf: Conf): Runtime {
     if (conf.mode === "pasta") setupPasta(rt);
     else setupPasst(rt);
     rt.tcp = setupTcp(c, loop, tap, arena, flows);
-    rt.udp = setupUdp(c, loop, tap, arena);
+    rt.udp = setupUdp(c, loop, tap, arena, flows);
     const ns = rt.ns;
     if (ns) setupTcpSplice(c, loop, rt.tcp, ns, nofile, flows);
-    const us = ns ? setupUdpSplice(c, loop, arena, rt.udp, ns) : null;
+    const us = ns ? setupUdpSplice(c, rt.udp, ns) : null;
     rt.fwd = setupFwd(c, loop, {
       tcp: rt.tcp,
       udp: rt.udp,

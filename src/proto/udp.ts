@@ -2,62 +2,59 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /**
- * `udp.ts` - UDP translation with port tracking, and DNS forwarding
+ * `udp.ts` - UDP flows: the guest, host sockets and (pasta) the namespace's loopback
  *
- * Theory of operation: UDP has no connections, but the guest and the host
- * use ephemeral ports at the same time, and a reply has to find its way back
- * to the guest socket that caused it. As upstream, we keep, per family, a map
- * indexed by the **guest's source port**:
+ * Theory of operation, as upstream's `udp.c` and `udp_flow.c`: UDP has no
+ * connections, but most protocols use it like one: a client sends from a port
+ * of its choosing to a server, which answers with addresses and ports
+ * swapped. Each such pair is a flow of the flow table (`flow/flow.ts`, type
+ * {@linkcode FLOW_UDP}), with two sides: the initiating one (where the first
+ * datagram came from) and the target. A side on the tap ({@linkcode PIF_TAP}) is
+ * found by hash; a side on a socket ({@linkcode PIF_HOST}, or
+ * {@linkcode PIF_SPLICE} for a socket in pasta's namespace) has a socket of
+ * its own, bound to the side's address and port (`SO_REUSEADDR`, so that
+ * several flows share a port) and connected to the endpoint, so that the
+ * kernel hands us only that flow's datagrams on it and its epoll reference is
+ * the flow side (`flow * 2 + side`). Columns beside the table, sized to its
+ * capacity: the socket per side and the last activity per flow.
  *
- * - `sock`: the host socket that carries this guest port's datagrams, bound
- *   to the same port number where possible (created when first needed, with
- *   the outbound address and interface applied), so that replies reach it;
- *   when the port is taken on the host, an ephemeral port is bound instead:
- *   replies still reach the right guest port, since the socket's epoll index
- *   is the guest port, not the host one;
- * - `flags`: LOCAL, set when a datagram from a host-local address (loopback,
- *   unspecified, or the guest's own address, as pasta copies the host's) was
- *   shown to the guest as coming from the gateway, with LOOPBACK or GUA saying
- *   which host address it was, so that a reply to the gateway at that port goes
- *   back to that same address; indexed by the remote port;
- * - `ts`: last activity, for aging.
+ * - From the guest ({@linkcode Udp.tapHandler}): a sequence of datagrams of
+ *   one flow arrives from the tap and is looked up by its tap side. A miss
+ *   creates the flow: both ends unicast (the destination specified), as
+ *   upstream; the target side comes from `fwd/nat.ts` (`natFromTap`:
+ *   `--dns-forward` to `--dns-host` on ports 53 and 853, `--map-host-loopback`
+ *   to the host's loopback, `--map-guest-addr`); the host socket keeps the
+ *   guest's source port if it can (an ephemeral port if the host holds that
+ *   one) and learns its own address with `getsockname()`. All datagrams of the
+ *   sequence leave with one `sendmmsg()` on the flow's socket, iovecs pointing
+ *   at the payloads in the arena.
+ * - From a listener ({@linkcode Udp.listenHandler}): the sockets of `-u` rules
+ *   (`fwd/fwd.ts`, opened through {@linkcode Udp.listenBackend}) and of `-U`
+ *   rules in the namespace (`udp_splice.ts`) receive datagrams from any
+ *   peer, in batches; each one is looked up by the listener's side (peer, the
+ *   listener's address and port), and a miss creates a flow through
+ *   `natFromHost` (the rule's target port and address; a loopback peer in
+ *   pasta is spliced to the namespace) or `natFromSplice` (`-U`: the host's
+ *   loopback). The initiating side gets a socket of its own, bound where the
+ *   listener is and connected to the peer, which the kernel prefers to the
+ *   listener for that peer's datagrams: later datagrams and replies use it,
+ *   and the flow outlives the listener.
+ * - From a flow's socket ({@linkcode Udp.sockHandler}): `recvmmsg()` receives up
+ *   to {@linkcode UDP_MAX_FRAMES} datagrams. Towards the tap they land
+ *   straight in frame slots whose Ethernet, IP and UDP headers are templated
+ *   at start-up (the IPv4 header checksum from a precomputed partial sum); the
+ *   addresses and ports are the tap side's, swapped. As upstream, the IPv4 UDP
+ *   checksum is 0 (none); the IPv6 one is always computed. Towards the other
+ *   socket of a spliced flow they leave with one `sendmmsg()`. A datagram
+ *   queued from another peer before the socket was connected is dropped.
+ *   EPOLLERR only clears the socket error, without receiving.
  *
- * Guest to host ({@linkcode Udp.tapHandler}): a sequence of datagrams of one
- * flow arrives from the tap. Both ends must be unicast (the destination
- * specified), as upstream. The destination goes through `fwd/nat.ts`
- * (`--dns-forward` to `--dns-host` on ports 53 and 853, `--map-host-loopback`
- * to the host's loopback unless a reply goes back to a recorded local
- * address, `--map-guest-addr`), and all datagrams leave with one
- * `sendmmsg()` whose iovecs point at the payloads in the arena.
- *
- * Host to guest ({@linkcode Udp.sockHandler}): `recvmmsg()` receives up to
- * {@linkcode UDP_MAX_FRAMES} datagrams straight into frame slots whose
- * Ethernet, IP and UDP headers are templated at start-up (the IPv4 header
- * checksum starts from a precomputed partial sum). The source is shown
- * through `fwd/nat.ts` (`natReplySource`: the `--dns-host` resolver as the
- * `--dns-forward` address, 127.0.0.1 and ::1 as the `--map-host-loopback`
- * address, the host's own address as `--map-guest-addr`, other host-local
- * addresses as our tap address), the guest's link-local or global address as
- * destination to match the source's scope, the
- * destination port is the epoll index, and the frames are queued to the tap
- * together. As upstream, the IPv4 UDP checksum is 0 (none); the IPv6 one is
- * always computed. EPOLLERR only clears the socket error, without receiving.
- *
- * Inbound forwarding (`-u`): the rules' listeners (`fwd/fwd.ts`, opened
- * through {@linkcode Udp.listenBackend}), one socket per forwarded port and
- * family, with the target port (and the rule's slot) as epoll index. The
- * socket is also stored in the map at the target port, so the guest's replies
- * from that port leave through it and reach the client from the port it used.
- * A datagram from the host's loopback is spliced in pasta (`udp_splice.ts`)
- * unless `--no-splice`; with `--splice-only` others are dropped.
- *
- * Aging: {@linkcode Udp.timer} (every second) closes sockets and forgets
- * flags idle for {@linkcode UDP_CONN_TIMEOUT} seconds. Tests shorten that with
- * {@linkcode setUdpTimeout}, or the environment variable
- * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created.
- *
- * UDP is not in the flow table yet (`flow/flow.ts`): the per-port tracking
- * above is its state.
+ * Aging: {@linkcode Udp.timer} (every second) walks the table and closes flows
+ * idle for {@linkcode UDP_CONN_TIMEOUT} seconds, and their sockets. Tests
+ * shorten that with {@linkcode setUdpTimeout}, or the environment variable
+ * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created. When the
+ * table is full, new flows are refused (the datagram is dropped, with a
+ * rate-limited debug line); existing flows go on.
  *
  * Nothing on the packet path allocates or throws.
  *
@@ -66,14 +63,15 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { EADDRINUSE, EAFNOSUPPORT } from "../../ffi/errno.ts";
+import { EADDRINUSE, EAFNOSUPPORT, EINVAL, EMFILE } from "../../ffi/errno.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
 import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
 import { listenSocket, targetPort } from "../fwd/listen.ts";
+import { FLOW_UDP, type FlowTable } from "../flow/flow.ts";
 import { debugRatelimit, RateLimit } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
-import { EpollType } from "../loop/loop.ts";
+import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
 import type { Tap } from "../tap/tap.ts";
@@ -95,13 +93,14 @@ import {
   MSG_TRUNC,
   SO_BINDTODEVICE,
   SO_ERROR,
+  SO_REUSEADDR,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOL_SOCKET,
 } from "../../ffi/sys.ts";
 
-/** Seconds after which an idle binding is closed (upstream UDP_CONN_TIMEOUT). */
+/** Seconds after which an idle flow is closed (upstream UDP_CONN_TIMEOUT). */
 export const UDP_CONN_TIMEOUT = 180;
 /** Datagrams per `recvmmsg()` call (upstream UDP_MAX_FRAMES). */
 export const UDP_MAX_FRAMES = 32;
@@ -113,15 +112,10 @@ export const UDP_SLOT_SIZE = 65536 + 128;
 export const UDP_SEND_BATCH = 1024;
 /** Arena bytes a {@linkcode Udp} reserves with the default number of slots. */
 export const UDP_ARENA_BYTES = 2 * UDP_SLOTS * (UDP_SLOT_SIZE + 64) + UDP_SEND_BATCH * 32 + 4096;
-
-/** Map flag: a host-local source was shown to the guest as the gateway at this port. */
-export const PORT_LOCAL = 1;
-/** Map flag: ... and that source was a loopback address. */
-export const PORT_LOOPBACK = 2;
-/** Map flag: ... and that source was our global IPv6 address. */
-export const PORT_GUA = 4;
-/** Map flag: the socket is a bound listener (`-u`), never aged. */
-export const PORT_LISTEN = 8;
+/** Bit of a listener's epoll index: a `-U` listener in the namespace ({@linkcode nat.PIF_SPLICE}). */
+export const UDP_LISTEN_SPLICE = 1 << 17;
+/** Bit of a listener's epoll index: IPv6. */
+export const UDP_LISTEN_V6 = 1 << 16;
 
 /** Offsets inside a slot: the UDP header is 8-aligned, the payload follows. */
 const SLOT_L4 = 72;
@@ -130,10 +124,11 @@ const SLOT_PAYLOAD = SLOT_L4 + 8;
 const MMSG_BYTES = MMSG_WORDS * 4;
 /** Room for a socket address in the receive name area. */
 const NAME_ROOM = 32;
+const SW = nat.SIDE_WORDS;
 
 let timeoutOverride = -1;
 
-/** Sets the idle timeout of bindings in milliseconds (tests); a negative value restores 180 s. */
+/** Sets the idle timeout of flows in milliseconds (tests); a negative value restores 180 s. */
 export function setUdpTimeout(ms: number): void {
   timeoutOverride = ms;
 }
@@ -143,27 +138,10 @@ export function udpTimeoutMs(): number {
   return timeoutOverride >= 0 ? timeoutOverride : UDP_CONN_TIMEOUT * 1000;
 }
 
-/** Hook for spliced UDP (pasta, loopback to loopback, `udp_splice.ts`). */
-export interface UdpSplice {
-  /**
-   * Offered each datagram from a loopback source received on a bound listener,
-   * payload at `payOff` of `len` bytes and source at `saOff` in the arena, to
-   * be sent to the address at `dst[dstOff]` (inany words, `fwd/nat.ts`);
-   * returns true if it forwarded the datagram itself (then the tap never sees it).
-   */
-  datagram(
-    v6: boolean,
-    fd: number,
-    port: number,
-    payOff: number,
-    len: number,
-    saOff: number,
-    dst: Uint32Array,
-    dstOff: number,
-    now: number,
-  ): boolean;
-  /** Listener `fd` is being closed: forget it as the way back of any flow. */
-  forget(fd: number): void;
+/** Namespace descriptors, for sockets on the {@linkcode nat.PIF_SPLICE} side (pasta). */
+export interface UdpNs {
+  userns: number;
+  netns: number;
 }
 
 /** What the UDP module needs from the tap: queue frames, and flush to reuse its slots. */
@@ -180,13 +158,15 @@ export interface UdpTap {
   readonly queued: number;
 }
 
-const rlBind = new RateLimit();
+const rlSock = new RateLimit();
 const rlSend = new RateLimit();
 const rlMalformed = new RateLimit();
 const rlRecv = new RateLimit();
+const rlFull = new RateLimit();
+const rlStray = new RateLimit();
 
-function msgBind(): string {
-  return "UDP: cannot open or bind a socket for a guest port, dropping datagrams";
+function msgSock(): string {
+  return "UDP: cannot open, bind or connect the socket of a new flow, dropping datagrams";
 }
 
 function msgSend(): string {
@@ -201,47 +181,28 @@ function msgRecv(): string {
   return "UDP: dropping truncated datagram from host";
 }
 
-/** Whether two address word arrays are equal. */
-function eq6(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+function msgFull(): string {
+  return "UDP: flow table full, new flow refused, datagram dropped";
 }
 
-/** Whether four address words are all zero. */
-function zero6(a: Uint32Array): boolean {
-  return (a[0]! | a[1]! | a[2]! | a[3]!) === 0;
+function msgStray(): string {
+  return "UDP: dropping datagram without a flow";
 }
 
-/** Whether four address words are ::1. */
-function loopback6(a: Uint32Array): boolean {
-  return a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3] === 1;
-}
-
-/** Whether four address words are in fe80::/10. */
-function linkLocal6(a: Uint32Array): boolean {
-  return a[0]! >>> 22 === 0x3fa;
-}
-
-/** UDP port tracking, the socket handlers and the guest datagram handler. */
+/** UDP flows: the guest's datagrams, the sockets' handlers and the listeners of `-u`. */
 export class Udp {
-  /** Socket per guest port: [0, 65536) IPv4, [65536, 131072) IPv6; -1 if none. */
-  readonly sock = new Int32Array(2 * 65536).fill(-1);
-  /** {@linkcode PORT_LOCAL} and friends, per port and family. */
-  readonly flags = new Uint8Array(2 * 65536);
-  /** Last activity per port and family, in milliseconds. */
-  readonly ts = new Float64Array(2 * 65536);
-  /** Keys (family bit 16 plus port) subject to aging. */
-  readonly #active = new Int32Array(2 * 65536);
-  readonly #inActive = new Uint8Array(2 * 65536);
-  #nactive = 0;
+  /** Socket per flow side (sidx), -1 if none. */
+  readonly sock: Int32Array;
+  /** Last activity per flow, milliseconds. */
+  readonly ts: Float64Array;
   /** The rule of a `-u` listener from its slot (`fwd/fwd.ts`); null: no target address. */
   ruleAt: ((slot: number) => FwdRule | null) | null = null;
-  /** Scratch rule of the translation: the target port is the reference's; taddr copied. */
+  /** The namespace, for spliced flows (pasta); null: nothing is spliced. */
+  ns: UdpNs | null = null;
+  /** Scratch rule of the translation: listener port, target port, target address. */
   readonly #rule = { first: 0, to: 0, taddr: new Uint32Array(4) };
-  /** A rule's target address for the frame being built (`#dstSet`). */
-  readonly #dstW = new Uint32Array(4);
-  #dstSet = false;
-  /** Spliced UDP, when it exists. */
-  splice: UdpSplice | null = null;
+  /** Listeners opened through {@linkcode Udp.listenBackend} or `udp_splice.ts`, for close(). */
+  readonly listeners = new Set<number>();
 
   readonly #u8: Uint8Array;
   readonly #dv: DataView;
@@ -254,33 +215,38 @@ export class Udp {
   readonly #slotNext = new Uint32Array(2);
   /** Precomputed partial sum of the constant IPv4 header words. */
   readonly #ip4Base: number;
-  /** Send table and destination address for the guest's datagrams. */
+  /** Send table for the guest's datagrams and spliced ones. */
   readonly #sendTabOff: number;
-  readonly #sendSaOff: number;
-  /** Scratch socket address for bind(), outside the arena, and address words. */
-  readonly #bindU8 = new Uint8Array(sa.SOCKADDR_MAX);
-  readonly #bindDv = new DataView(this.#bindU8.buffer);
+  /** Scratch socket address (bind, connect, getsockname), outside the arena. */
+  readonly #saU8 = new Uint8Array(sa.SOCKADDR_MAX);
+  readonly #saDv = new DataView(this.#saU8.buffer);
+  /** The listener's own address, read once per batch. */
+  readonly #lsaU8 = new Uint8Array(sa.SOCKADDR_MAX);
+  readonly #lsaDv = new DataView(this.#lsaU8.buffer);
+  #lsaLen = 0;
   readonly #w = new Uint32Array(4);
-  readonly #src = new Uint32Array(4);
-  /** Scratch flowsides (initiating, target) for the translation. */
-  readonly #sides = new Uint32Array(2 * nat.SIDE_WORDS);
   readonly #any6 = new Uint32Array(4);
+  /** Scratch flowside of a lookup. */
+  readonly #key = new Uint32Array(SW);
   /** Outbound interface names, NUL-terminated, or null. */
   readonly #ifOut4: Uint8Array | null;
   readonly #ifOut6: Uint8Array | null;
 
   /**
    * Reserves slots and tables in `arena` (shared with `tap`), and registers the
-   * socket handlers in `loop`; `slots` frame slots per family (at least
-   * {@linkcode UDP_MAX_FRAMES}).
+   * socket handlers in `loop`; flows live in `flows`; `slots` frame slots per
+   * family (at least {@linkcode UDP_MAX_FRAMES}).
    */
   constructor(
     readonly c: Ctx,
     readonly loop: Loop,
     readonly tap: UdpTap,
     arena: Arena,
+    readonly flows: FlowTable,
     slots = UDP_SLOTS,
   ) {
+    this.sock = new Int32Array(2 * flows.capacity).fill(-1);
+    this.ts = new Float64Array(flows.capacity);
     this.#u8 = arena.u8;
     this.#dv = arena.dv;
     this.#u32 = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset, arena.u8.length >>> 2);
@@ -324,7 +290,6 @@ export class Udp {
     // Version/IHL, TOS, ID, flags and fragment offset, TTL and protocol: all fixed.
     this.#ip4Base = 0x4500 + 0 + 0 + ((255 << 8) | ipv4.PROTO_UDP);
     this.#sendTabOff = arena.alloc(UDP_SEND_BATCH * MMSG_BYTES, 64);
-    this.#sendSaOff = arena.alloc(sa.SOCKADDR_MAX, 64);
     const enc = new TextEncoder();
     this.#ifOut4 = c.conf.ip4.ifnameOut ? enc.encode(c.conf.ip4.ifnameOut + "\0") : null;
     this.#ifOut6 = c.conf.ip6.ifnameOut ? enc.encode(c.conf.ip6.ifnameOut + "\0") : null;
@@ -334,80 +299,229 @@ export class Udp {
     } catch {
       // No --allow-env: keep the default.
     }
-    const onSock = (ev: number, fd: number, index: number, now: number): void =>
-      this.sockHandler(ev, fd, index, now);
-    loop.on(EpollType.UDP, onSock, loop.dropFd);
-    loop.on(EpollType.UDP_LISTEN, onSock);
+    loop.on(
+      EpollType.UDP,
+      (ev, fd, index, now) => this.sockHandler(ev, fd, index, now),
+      (fd, index) => {
+        if (this.sock[index] === fd) this.#close(index >> 1);
+      },
+    );
+    loop.on(EpollType.UDP_LISTEN, (ev, fd, index, now) => this.listenHandler(ev, fd, index, now));
   }
 
-  /** Starts aging `key` from `now` if it isn't aged yet. */
-  #track(key: number, now: number): void {
-    this.ts[key] = now;
-    if (this.#inActive[key]) return;
-    this.#inActive[key] = 1;
-    this.#active[this.#nactive++] = key;
+  /** UDP flows open. */
+  get tracked(): number {
+    const t = this.flows.type;
+    let n = 0;
+    for (let i = 0; i < this.flows.high; i++) if (t[i] === FLOW_UDP) n++;
+    return n;
+  }
+
+  // -- sockets of flow sides --------------------------------------------------
+
+  /**
+   * Writes the socket address of the address at `w[o]` and `port` into the
+   * scratch address (IPv4 for an IPv4-mapped address); returns its length.
+   */
+  #sa(w: Uint32Array, o: number, port: number, scope: number): number {
+    if (nat.isV4(w, o)) return sa.writeIn4(this.#saDv, 0, w[o + 3]!, port);
+    const a = this.#w;
+    a[0] = w[o]!, a[1] = w[o + 1]!, a[2] = w[o + 2]!, a[3] = w[o + 3]!;
+    return sa.writeIn6(this.#saDv, 0, a, port, scope);
+  }
+
+  /** Reads the socket address at `dv[off]` into the address and port of side words `w[o]`. */
+  #fromSa(dv: DataView, off: number, w: Uint32Array, ao: number, po: number): void {
+    if (sa.family(dv, off) === sa.AF_INET) nat.setV4(w, ao, sa.addr4(dv, off));
+    else for (let j = 0; j < 4; j++) w[ao + j] = dv.getUint32(off + 8 + j * 4);
+    w[po] = sa.port(dv, off);
   }
 
   /**
-   * Creates a datagram socket of the family; with `ifname` (NUL-terminated)
-   * bound to that device. Returns the fd or -errno.
+   * A socket of `pif` bound to the scratch address (`len` bytes); `lo`: its
+   * peer is loopback (no `SO_BINDTODEVICE`). Returns the fd or -errno.
    */
-  #socket(v6: boolean, ifname: Uint8Array | null): number {
+  #bound(pif: number, v6: boolean, len: number, lo: boolean): number {
     const ffi = lib();
-    const fd = ffi.pf_socket(
-      v6 ? sa.AF_INET6 : sa.AF_INET,
-      SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-      0,
-    );
+    const af = v6 ? sa.AF_INET6 : sa.AF_INET;
+    const type = SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    if (pif === nat.PIF_SPLICE) {
+      const ns = this.ns;
+      if (ns === null) return -EINVAL;
+      return ffi.pf_ns_bind_socket(ns.userns, ns.netns, af, type, 0, this.#saU8, len, -1);
+    }
+    const fd = ffi.pf_socket(af, type, 0);
     if (fd < 0) return fd;
     if (v6) ffi.pf_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    const ifname = lo ? null : v6 ? this.#ifOut6 : this.#ifOut4;
+    let rc = 0;
     if (ifname !== null) {
-      const rc = ffi.pf_setsockopt_buf(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, ifname.length);
-      if (rc < 0) {
-        ffi.pf_close(fd);
-        return rc;
-      }
+      rc = ffi.pf_setsockopt_buf(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, ifname.length);
     }
-    return fd;
-  }
-
-  /** Binds `fd` to `addr4`/`addr6` and `port` (scratch address outside the arena). */
-  #bind(fd: number, v6: boolean, addr4: number, addr6: Uint32Array, port: number): number {
-    const len = v6
-      ? sa.writeIn6(this.#bindDv, 0, addr6, port)
-      : sa.writeIn4(this.#bindDv, 0, addr4, port);
-    return lib().pf_bind(fd, this.#bindU8, len);
-  }
-
-  /** Opens the socket for guest port `port`; returns the fd or -1 (datagrams dropped). */
-  #open(v6: boolean, port: number, now: number): number {
-    const ffi = lib();
-    const conf = this.c.conf;
-    const fd = this.#socket(v6, v6 ? this.#ifOut6 : this.#ifOut4);
-    if (fd < 0) {
-      debugRatelimit(rlBind, now, msgBind);
-      return -1;
-    }
-    let rc = this.#bind(fd, v6, conf.ip4.addrOut, conf.ip6.addrOut, port);
-    // The port is taken on the host: any port will do, replies are routed by the epoll index.
-    if (rc === -EADDRINUSE) rc = this.#bind(fd, v6, conf.ip4.addrOut, conf.ip6.addrOut, 0);
-    if (rc >= 0) rc = this.loop.add(fd, EpollType.UDP, (v6 ? 0x10000 : 0) | port, EPOLLIN);
+    if (rc >= 0) rc = ffi.pf_bind(fd, this.#saU8, len);
     if (rc < 0) {
       ffi.pf_close(fd);
-      debugRatelimit(rlBind, now, msgBind);
-      return -1;
+      return rc;
     }
-    const key = (v6 ? 65536 : 0) | port;
-    this.sock[key] = fd;
-    this.#track(key, now);
     return fd;
   }
+
+  /**
+   * Opens the socket of side `sidx`: bound to the side's address and port (an
+   * ephemeral port if that one is taken), or with `dup` where the listener is
+   * (`#lsa`); connected to the endpoint; the side learns its address from the
+   * kernel unless `dup`. Registered with the sidx as reference. Returns the fd
+   * or -errno.
+   */
+  #sideSock(sidx: number, dup: boolean): number {
+    const ffi = lib();
+    const ft = this.flows;
+    const s = ft.side;
+    const o = sidx * SW;
+    const pif = ft.pif[sidx]!;
+    const v6 = !nat.isV4(s, o + nat.EADDR);
+    const lo = nat.isLoopback(s, o + nat.EADDR);
+    let fd: number;
+    if (dup) {
+      // Where the listener is: no outbound interface, as the listener has none.
+      for (let j = 0; j < this.#lsaLen; j++) this.#saU8[j] = this.#lsaU8[j]!;
+      fd = this.#bound(pif, v6, this.#lsaLen, true);
+    } else {
+      fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, s[o + nat.OPORT]!, 0), lo);
+      if (fd === -EADDRINUSE) fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, 0, 0), lo);
+    }
+    if (fd < 0) return fd;
+    if (fd > SOCKET_MAX) {
+      ffi.pf_close(fd);
+      return -EMFILE;
+    }
+    const scope = pif === nat.PIF_HOST && nat.isLinkLocal6(s, o + nat.EADDR)
+      ? this.c.conf.ifindex6
+      : 0;
+    let rc = ffi.pf_connect(fd, this.#saU8, this.#sa(s, o + nat.EADDR, s[o + nat.EPORT]!, scope));
+    if (rc >= 0 && !dup) {
+      rc = ffi.pf_getsockname(fd, this.#saU8);
+      if (rc >= 0) this.#fromSa(this.#saDv, 0, s, o + nat.OADDR, o + nat.OPORT);
+    }
+    if (rc >= 0) rc = this.loop.add(fd, EpollType.UDP, sidx, EPOLLIN);
+    if (rc < 0) {
+      ffi.pf_close(fd);
+      return rc;
+    }
+    this.sock[sidx] = fd;
+    return fd;
+  }
+
+  /** Closes flow `i` and its sockets. */
+  #close(i: number): void {
+    const ffi = lib();
+    for (let sidx = 2 * i; sidx < 2 * i + 2; sidx++) {
+      const fd = this.sock[sidx]!;
+      if (fd < 0) continue;
+      this.loop.del(fd);
+      ffi.pf_close(fd);
+      this.sock[sidx] = -1;
+    }
+    this.flows.free(i);
+  }
+
+  /** A new flow of the table, sockets unset; -1 (logged) when the table is full. */
+  #alloc(now: number): number {
+    const i = this.flows.alloc(FLOW_UDP, nat.IPPROTO_UDP);
+    if (i < 0) {
+      debugRatelimit(rlFull, now, msgFull);
+      return -1;
+    }
+    this.sock[2 * i] = -1;
+    this.sock[2 * i + 1] = -1;
+    this.ts[i] = now;
+    return i;
+  }
+
+  /**
+   * Puts both sides of flow `i` in the hash once its target side is set and
+   * its sockets are open; if the tap side has no destination yet, the guest's
+   * configured address of the family.
+   */
+  #activate(i: number): void {
+    const ft = this.flows;
+    for (let sidx = 2 * i; sidx < 2 * i + 2; sidx++) {
+      const o = sidx * SW + nat.EADDR;
+      if (ft.pif[sidx] === nat.PIF_TAP && nat.isUnspecified(ft.side, o)) {
+        if (nat.isV4(ft.side, o)) nat.setV4(ft.side, o, this.c.conf.ip4.addr);
+        else nat.setV6(ft.side, o, this.c.conf.ip6.addr);
+      }
+      ft.hashInsert(sidx);
+    }
+  }
+
+  /** Creates the flow whose tap side is `#key`; returns that side's sidx or -1. */
+  #fromTap(now: number): number {
+    const ft = this.flows;
+    const i = this.#alloc(now);
+    if (i < 0) return -1;
+    const ini = 2 * i * SW;
+    ft.side.set(this.#key, ini);
+    ft.pif[2 * i] = nat.PIF_TAP;
+    ft.pif[2 * i + 1] = nat.natFromTap(this.c, nat.IPPROTO_UDP, ft.side, ini, ft.side, ini + SW);
+    if (ft.pif[2 * i + 1] !== nat.PIF_HOST || this.#sideSock(2 * i + 1, false) < 0) {
+      debugRatelimit(rlSock, now, msgSock);
+      this.#close(i);
+      return -1;
+    }
+    this.#activate(i);
+    return 2 * i;
+  }
+
+  /**
+   * Creates the flow whose initiating side, on `pif`, is `#key`, from a
+   * listener (its address in `#lsa`) for `target`, rule `slot`; returns the
+   * initiating side's sidx, or -1 (refused, or no socket).
+   */
+  #fromListener(pif: number, target: number, slot: number, now: number): number {
+    const ft = this.flows;
+    const i = this.#alloc(now);
+    if (i < 0) return -1;
+    const ini = 2 * i * SW;
+    ft.side.set(this.#key, ini);
+    ft.pif[2 * i] = pif;
+    const rule = this.#rule;
+    rule.first = this.#key[nat.OPORT]!;
+    rule.to = target;
+    let tpif: number;
+    if (pif === nat.PIF_HOST) {
+      const fr = this.ruleAt?.(slot) ?? null;
+      if (fr !== null) rule.taddr.set(fr.taddr);
+      else rule.taddr.fill(0);
+      tpif = nat.natFromHost(this.c, rule, nat.IPPROTO_UDP, ft.side, ini, ft.side, ini + SW);
+    } else {
+      tpif = nat.natFromSplice(rule, nat.IPPROTO_UDP, ft.side, ini, ft.side, ini + SW);
+    }
+    ft.pif[2 * i + 1] = tpif;
+    if (tpif === nat.PIF_NONE || (tpif === nat.PIF_SPLICE && this.ns === null)) {
+      this.flows.free(i);
+      return -1;
+    }
+    if (
+      this.#sideSock(2 * i, true) < 0 ||
+      (tpif !== nat.PIF_TAP && this.#sideSock(2 * i + 1, false) < 0)
+    ) {
+      debugRatelimit(rlSock, now, msgSock);
+      this.#close(i);
+      return -1;
+    }
+    this.#activate(i);
+    return 2 * i;
+  }
+
+  // -- from the guest -----------------------------------------------------------
 
   /**
    * Handles datagrams `start..pool.count-1` of a guest sequence (one flow: same
    * addresses and ports; the IP header at `l3`); returns how many it consumed.
    */
-  tapHandler(c: Ctx, v6: boolean, l3: number, pool: Pool, start: number, now: number): number {
+  tapHandler(_c: Ctx, v6: boolean, l3: number, pool: Pool, start: number, now: number): number {
     const dv = this.#dv;
     const u32 = this.#u32;
     const count = pool.count;
@@ -416,62 +530,35 @@ export class Udp {
       debugRatelimit(rlMalformed, now, msgMalformed);
       return 1;
     }
-    const sport = dv.getUint16(first);
-    const dport = dv.getUint16(first + 2);
-    const saOff = this.#sendSaOff;
-    // Destination through the translation (fwd/nat.ts). The source must be
-    // unicast and the destination specified (upstream); ports non-zero.
-    const f = this.#sides;
-    const T = nat.SIDE_WORDS;
+    const k = this.#key;
     if (v6) {
       for (let j = 0; j < 4; j++) {
-        f[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
-        f[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
+        k[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
+        k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
       }
     } else {
-      nat.setV4(f, nat.EADDR, ipv4.src(dv, l3));
-      nat.setV4(f, nat.OADDR, ipv4.dst(dv, l3));
+      nat.setV4(k, nat.EADDR, ipv4.src(dv, l3));
+      nat.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
     }
-    f[nat.EPORT] = sport;
-    f[nat.OPORT] = dport;
-    if (
-      sport === 0 || dport === 0 || !nat.isUnicast(f, nat.EADDR) || nat.isUnspecified(f, nat.OADDR)
-    ) {
-      debugRatelimit(rlMalformed, now, msgMalformed);
-      return count - start;
-    }
-    nat.natFromTap(c, nat.IPPROTO_UDP, f, 0, f, T);
-    let salen: number;
-    if (v6) {
-      const w = this.#w;
-      for (let j = 0; j < 4; j++) w[j] = f[T + nat.EADDR + j]!;
-      // A reply to a host-local source shown as the host-loopback address goes
-      // back to that address, not to loopback (see #markLocal).
-      const fl = this.flags[65536 | dport]!;
+    k[nat.EPORT] = dv.getUint16(first);
+    k[nat.OPORT] = dv.getUint16(first + 2);
+    const ft = this.flows;
+    let sidx = ft.lookup(nat.IPPROTO_UDP, nat.PIF_TAP, k, 0);
+    if (sidx < 0) {
+      // The source must be unicast and the destination specified (upstream); ports non-zero.
       if (
-        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) &&
-        nat.equals6(f, nat.OADDR, c.conf.ip6.mapHostLoopback)
+        k[nat.EPORT] === 0 || k[nat.OPORT] === 0 || !nat.isUnicast(k, nat.EADDR) ||
+        nat.isUnspecified(k, nat.OADDR)
       ) {
-        w.set(fl & PORT_GUA ? c.conf.ip6.addr : c.ip6AddrSeen);
+        debugRatelimit(rlMalformed, now, msgMalformed);
+        return count - start;
       }
-      salen = sa.writeIn6(dv, saOff, w, dport, linkLocal6(w) ? c.conf.ifindex6 : 0);
-    } else {
-      let dst = f[T + nat.EADDR + 3]!;
-      const fl = this.flags[dport]!;
-      if (
-        (fl & PORT_LOCAL) && !(fl & PORT_LOOPBACK) && c.conf.ip4.mapHostLoopback !== 0 &&
-        nat.equals4(f, nat.OADDR, c.conf.ip4.mapHostLoopback)
-      ) {
-        dst = c.ip4AddrSeen;
-      }
-      salen = sa.writeIn4(dv, saOff, dst, dport);
+      sidx = this.#fromTap(now);
+      if (sidx < 0) return count - start;
     }
-
-    const key = (v6 ? 65536 : 0) | sport;
-    let fd = this.sock[key]!;
-    if (fd < 0) fd = this.#open(v6, sport, now);
+    this.ts[sidx >> 1] = now;
+    const fd = this.sock[sidx ^ 1]!;
     if (fd < 0) return count - start;
-    if (!(this.flags[key]! & PORT_LISTEN)) this.#track(key, now);
 
     const tab = this.#sendTabOff;
     let n = 0;
@@ -491,8 +578,8 @@ export class Udp {
       const e = (tab >>> 2) + n * MMSG_WORDS;
       u32[e] = off + 8;
       u32[e + 1] = ulen - 8;
-      u32[e + 2] = saOff;
-      u32[e + 3] = salen;
+      u32[e + 2] = 0;
+      u32[e + 3] = 0;
       n++;
     }
     if (n > 0) {
@@ -502,20 +589,14 @@ export class Udp {
     return i - start;
   }
 
+  // -- from sockets -------------------------------------------------------------
+
   /**
-   * Receives datagrams on the socket `fd` (epoll index: family bit 16, guest
-   * port) and queues them to the guest.
+   * Makes room for a batch in the slots of family `f` (flushing the tap if
+   * needed), receives on `fd`; returns the count, the first slot in
+   * `#slotNext[f]` before the call advanced it.
    */
-  sockHandler(events: number, fd: number, index: number, now: number): void {
-    const ffi = lib();
-    if (events & EPOLLERR) {
-      // Reading SO_ERROR clears it; there is nothing to receive for it.
-      ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_ERROR);
-      if (!(events & EPOLLIN)) return;
-    }
-    const v6 = (index & 0x10000) !== 0;
-    const f = v6 ? 1 : 0;
-    const dport = index & 0xffff;
+  #recv(fd: number, f: number): number {
     const tap = this.tap;
     if (tap.queued === 0) {
       this.#slotNext[0] = 0;
@@ -525,163 +606,232 @@ export class Udp {
       this.#slotNext[0] = 0;
       this.#slotNext[1] = 0;
     }
-    const firstSlot = this.#slotNext[f]!;
-    const tab = this.#tabOff[f]! + firstSlot * MMSG_BYTES;
+    const tw = (this.#tabOff[f]! + this.#slotNext[f]! * MMSG_BYTES) >>> 2;
     const u32 = this.#u32;
-    const tw = tab >>> 2;
     for (let k = 0; k < UDP_MAX_FRAMES; k++) u32[tw + k * MMSG_WORDS + 3] = sa.SIN6_LEN;
-    const n = ffi.pf_recvmmsg(fd, this.#u8, tab, UDP_MAX_FRAMES, MSG_DONTWAIT);
-    if (n <= 0) return;
-    this.#slotNext[f] = firstSlot + n;
-    const key = (v6 ? 65536 : 0) | dport;
-    if (this.sock[key] === fd && !(this.flags[key]! & PORT_LISTEN)) this.ts[key] = now;
-    const listener = (this.flags[key]! & PORT_LISTEN) !== 0;
+    const n = lib().pf_recvmmsg(fd, this.#u8, tw << 2, UDP_MAX_FRAMES, MSG_DONTWAIT);
+    return n > 0 ? n : 0;
+  }
+
+  /** Whether the datagram's source (name at `nameOff`) is the endpoint of side `sidx`. */
+  #fromEndpoint(nameOff: number, sidx: number): boolean {
+    const dv = this.#dv;
+    const s = this.flows.side;
+    const o = sidx * SW;
+    if (sa.port(dv, nameOff) !== s[o + nat.EPORT]) return false;
+    if (sa.family(dv, nameOff) === sa.AF_INET) {
+      return nat.equals4(s, o + nat.EADDR, sa.addr4(dv, nameOff));
+    }
+    for (let j = 0; j < 4; j++) {
+      if (dv.getUint32(nameOff + 8 + j * 4) !== s[o + nat.EADDR + j]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Receives datagrams on the socket of flow side `sidx` and forwards them to
+   * the other side: frames to the guest, or the other socket of a spliced flow.
+   */
+  sockHandler(events: number, fd: number, sidx: number, now: number): void {
+    const ffi = lib();
+    const ft = this.flows;
+    const i = sidx >> 1;
+    if (ft.type[i] !== FLOW_UDP || this.sock[sidx] !== fd) return;
+    if (events & EPOLLERR) {
+      // Reading SO_ERROR clears it (an ICMP error from the peer); nothing to receive for it.
+      ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_ERROR);
+      if (!(events & EPOLLIN)) return;
+    }
+    const to = sidx ^ 1;
+    const v6 = !nat.isV4(ft.side, sidx * SW + nat.EADDR);
+    const f = v6 ? 1 : 0;
+    const n = this.#recv(fd, f);
+    if (n === 0) return;
+    const slot0 = this.#slotNext[f]!;
+    this.ts[i] = now;
+    const tw = (this.#tabOff[f]! + slot0 * MMSG_BYTES) >>> 2;
+    const u32 = this.#u32;
+    if (ft.pif[to] === nat.PIF_TAP) {
+      const tv6 = !nat.isV4(ft.side, to * SW + nat.EADDR);
+      this.#slotNext[f] = slot0 + n;
+      for (let k = 0; k < n; k++) {
+        const e = tw + k * MMSG_WORDS;
+        if (u32[e + 5]! & MSG_TRUNC) {
+          debugRatelimit(rlRecv, now, msgRecv);
+          continue;
+        }
+        if (tv6 !== v6 || !this.#fromEndpoint(u32[e + 2]!, sidx)) {
+          debugRatelimit(rlStray, now, msgStray);
+          continue;
+        }
+        this.#toTap(f, slot0 + k, to, u32[e + 4]!);
+      }
+      return;
+    }
+    // Spliced: socket to socket, payloads where they landed (the slots stay free).
+    const out = this.sock[to]!;
+    if (out < 0) return;
+    const st = this.#sendTabOff >>> 2;
+    let m = 0;
     for (let k = 0; k < n; k++) {
       const e = tw + k * MMSG_WORDS;
-      const len = u32[e + 4]!;
+      if ((u32[e + 5]! & MSG_TRUNC) || !this.#fromEndpoint(u32[e + 2]!, sidx)) {
+        debugRatelimit(rlStray, now, msgStray);
+        continue;
+      }
+      const o = st + m * MMSG_WORDS;
+      u32[o] = u32[e]!;
+      u32[o + 1] = u32[e + 4]!;
+      u32[o + 2] = 0;
+      u32[o + 3] = 0;
+      m++;
+    }
+    if (m === 0) return;
+    const rc = ffi.pf_sendmmsg(out, this.#u8, st << 2, m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (rc < m) debugRatelimit(rlSend, now, msgSend);
+  }
+
+  /**
+   * Receives datagrams on a listener (epoll index: {@linkcode UDP_LISTEN_SPLICE},
+   * {@linkcode UDP_LISTEN_V6}, target port, rule slot), finds or creates the
+   * flow of each, and forwards it.
+   */
+  listenHandler(events: number, fd: number, index: number, now: number): void {
+    const ffi = lib();
+    if (events & EPOLLERR) {
+      ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_ERROR);
+      if (!(events & EPOLLIN)) return;
+    }
+    const pif = index & UDP_LISTEN_SPLICE ? nat.PIF_SPLICE : nat.PIF_HOST;
+    const v6 = (index & UDP_LISTEN_V6) !== 0;
+    const f = v6 ? 1 : 0;
+    const target = index & 0xffff;
+    const n = this.#recv(fd, f);
+    if (n === 0) return;
+    const slot0 = this.#slotNext[f]!;
+    this.#slotNext[f] = slot0 + n;
+    // Our side of these datagrams: where the listener is bound.
+    const lsa = ffi.pf_getsockname(fd, this.#lsaU8);
+    if (lsa < 0) return;
+    this.#lsaLen = lsa;
+    const ft = this.flows;
+    const dv = this.#dv;
+    const u32 = this.#u32;
+    const k = this.#key;
+    const tw = (this.#tabOff[f]! + slot0 * MMSG_BYTES) >>> 2;
+    const st = this.#sendTabOff >>> 2;
+    let run = -1;
+    let m = 0;
+    for (let j = 0; j < n; j++) {
+      const e = tw + j * MMSG_WORDS;
       if (u32[e + 5]! & MSG_TRUNC) {
         debugRatelimit(rlRecv, now, msgRecv);
         continue;
       }
-      const base = this.#slotsOff[f]! + (firstSlot + k) * UDP_SLOT_SIZE;
       const nameOff = u32[e + 2]!;
-      this.#dstSet = false;
-      if (listener && this.#inbound(v6, fd, dport, listenSlot(index), base, len, nameOff, now)) {
+      this.#fromSa(dv, nameOff, k, nat.EADDR, nat.EPORT);
+      this.#fromSa(this.#lsaDv, 0, k, nat.OADDR, nat.OPORT);
+      // Bound to any: what a loopback peer reached is loopback, the rest is unknown.
+      if (nat.isUnspecified(k, nat.OADDR) && nat.isLoopback(k, nat.EADDR)) {
+        nat.copyAddr(k, nat.OADDR, k, nat.EADDR);
+      }
+      let sidx = ft.lookup(nat.IPPROTO_UDP, pif, k, 0);
+      if (sidx < 0) {
+        if (k[nat.EPORT] === 0 || !nat.isUnicast(k, nat.EADDR)) {
+          debugRatelimit(rlStray, now, msgStray);
+          continue;
+        }
+        sidx = this.#fromListener(pif, target, listenSlot(index), now);
+        if (sidx < 0) continue;
+      }
+      this.ts[sidx >> 1] = now;
+      const to = sidx ^ 1;
+      if (ft.pif[to] === nat.PIF_TAP) {
+        if (nat.isV4(ft.side, to * SW + nat.EADDR) === v6) {
+          debugRatelimit(rlStray, now, msgStray);
+          continue;
+        }
+        this.#toTap(f, slot0 + j, to, u32[e + 4]!);
         continue;
       }
-      const l2 = v6
-        ? this.#frame6(base, nameOff, dport, len, now)
-        : this.#frame4(base, nameOff, dport, len, now);
-      tap.queue(l2, SLOT_L4 + 8 + len - (l2 - base));
+      // Spliced: runs of datagrams of one flow leave together.
+      if (run !== to && m > 0) this.#sendRun(run, m, now);
+      if (run !== to) m = 0;
+      run = to;
+      const o = st + m * MMSG_WORDS;
+      u32[o] = u32[e]!;
+      u32[o + 1] = u32[e + 4]!;
+      u32[o + 2] = 0;
+      u32[o + 3] = 0;
+      m++;
     }
+    if (m > 0) this.#sendRun(run, m, now);
   }
 
-  /**
-   * Decides where a datagram received on a `-u` listener goes (`fwd/nat.ts`):
-   * spliced (pasta, from loopback), dropped (`--splice-only`, not from
-   * loopback), or through the tap (false).
-   */
-  #inbound(
-    v6: boolean,
-    fd: number,
-    port: number,
-    slot: number,
-    base: number,
-    len: number,
-    nameOff: number,
-    now: number,
-  ): boolean {
-    const dv = this.#dv;
-    const f = this.#sides;
-    const T = nat.SIDE_WORDS;
-    if (v6) {
-      sa.readAddr6(dv, nameOff, this.#w);
-      nat.setV6(f, nat.EADDR, this.#w);
-    } else {
-      nat.setV4(f, nat.EADDR, sa.addr4(dv, nameOff));
-    }
-    // Only loopback matters of the address it reached: loopback reaches loopback.
-    if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, f, nat.EADDR);
-    else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
-    else nat.setV4(f, nat.OADDR, 0);
-    f[nat.EPORT] = sa.port(dv, nameOff);
-    f[nat.OPORT] = port;
-    const rule = this.#rule;
-    const fr = this.ruleAt?.(slot) ?? null;
-    if (fr !== null) rule.taddr.set(fr.taddr);
-    else rule.taddr.fill(0);
-    const pif = nat.natFromHost(this.c, rule, nat.IPPROTO_UDP, f, 0, f, T);
-    if (pif === nat.PIF_NONE) return true;
-    if (pif === nat.PIF_TAP && fr !== null && !nat.isUnspecified(fr.taddr, 0)) {
-      // The rule's target address is the destination on the guest's side.
-      nat.copyAddr(this.#dstW, 0, f, T + nat.EADDR);
-      this.#dstSet = true;
-    }
-    if (pif !== nat.PIF_SPLICE || this.splice === null) return false;
-    return this.splice.datagram(v6, fd, port, base + SLOT_PAYLOAD, len, nameOff, f, T, now);
+  /** Sends the first `m` entries of the send table on the socket of side `sidx`. */
+  #sendRun(sidx: number, m: number, now: number): void {
+    const out = this.sock[sidx]!;
+    if (out < 0) return;
+    const rc = lib().pf_sendmmsg(out, this.#u8, this.#sendTabOff, m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (rc < m) debugRatelimit(rlSend, now, msgSend);
   }
 
-  /** Records that a host-local source at `port` was shown as the gateway. */
-  #markLocal(key: number, bits: number, now: number): void {
-    this.flags[key] = (this.flags[key]! & PORT_LISTEN) | PORT_LOCAL | bits;
-    this.#track(key, now);
+  /** Completes the frame in `slot` of family `f` for tap side `t` and queues it. */
+  #toTap(f: number, slot: number, t: number, len: number): void {
+    const base = this.#slotsOff[f]! + slot * UDP_SLOT_SIZE;
+    const l2 = f === 1 ? this.#frame6(base, t, len) : this.#frame4(base, t, len);
+    this.tap.queue(l2, SLOT_L4 + 8 + len - (l2 - base));
   }
 
-  /** Completes the IPv4 frame in slot `base`; returns its Ethernet offset. */
-  #frame4(base: number, nameOff: number, dport: number, len: number, now: number): number {
+  /** Completes the IPv4 frame in slot `base` from tap side `t`; returns its Ethernet offset. */
+  #frame4(base: number, t: number, len: number): number {
     const dv = this.#dv;
     const u8 = this.#u8;
-    const c = this.c;
-    const ip4 = c.conf.ip4;
+    const s = this.flows.side;
+    const o = t * SW;
     const l4 = base + SLOT_L4;
     const l3 = l4 - ipv4.MIN_HEADER_LEN;
     const l2 = l3 - eth.HEADER_LEN;
-    const from = sa.addr4(dv, nameOff);
-    const sport = sa.port(dv, nameOff);
-    const f = this.#sides;
-    nat.setV4(f, 0, from);
-    let src = from;
-    if (nat.natReplySource(c, nat.IPPROTO_UDP, f, 0, sport, f, 4)) src = f[7]!;
-    if (src !== from && src === ip4.mapHostLoopback && !nat.isDnsFlow(nat.IPPROTO_UDP, sport)) {
-      this.#markLocal(sport, from >>> 24 === 127 ? PORT_LOOPBACK : 0, now);
-    }
-    const dst = this.#dstSet ? this.#dstW[3]! : c.ip4AddrSeen !== 0 ? c.ip4AddrSeen : ip4.addr;
-    const mac = c.macGuest;
+    const src = s[o + nat.OADDR + 3]!;
+    const dst = s[o + nat.EADDR + 3]!;
+    const mac = this.c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const total = ipv4.MIN_HEADER_LEN + 8 + len;
     dv.setUint16(l3 + 2, total);
-    dv.setUint32(l3 + 12, src >>> 0);
-    dv.setUint32(l3 + 16, dst >>> 0);
+    dv.setUint32(l3 + 12, src);
+    dv.setUint32(l3 + 16, dst);
     dv.setUint16(
       l3 + 10,
       csum.csumFold(
         this.#ip4Base + total + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff),
       ),
     );
-    dv.setUint16(l4, sport);
-    dv.setUint16(l4 + 2, dport);
+    dv.setUint16(l4, s[o + nat.OPORT]!);
+    dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
     dv.setUint16(l4 + 4, 8 + len);
     dv.setUint16(l4 + 6, 0);
     return l2;
   }
 
-  /** Completes the IPv6 frame in slot `base`; returns its Ethernet offset. */
-  #frame6(base: number, nameOff: number, dport: number, len: number, now: number): number {
+  /** Completes the IPv6 frame in slot `base` from tap side `t`; returns its Ethernet offset. */
+  #frame6(base: number, t: number, len: number): number {
     const dv = this.#dv;
     const u8 = this.#u8;
-    const c = this.c;
-    const ip6 = c.conf.ip6;
+    const s = this.flows.side;
+    const o = t * SW;
     const l4 = base + SLOT_L4;
     const l3 = l4 - ipv6.HEADER_LEN;
     const l2 = l3 - eth.HEADER_LEN;
-    const w = this.#w;
-    sa.readAddr6(dv, nameOff, w);
-    const sport = sa.port(dv, nameOff);
-    const src = this.#src;
-    if (!nat.natReplySource(c, nat.IPPROTO_UDP, w, 0, sport, src, 0)) src.set(w);
-    if (
-      !eq6(src, w) && !zero6(ip6.mapHostLoopback) && eq6(src, ip6.mapHostLoopback) &&
-      !nat.isDnsFlow(nat.IPPROTO_UDP, sport)
-    ) {
-      this.#markLocal(
-        65536 | sport,
-        (loopback6(w) ? PORT_LOOPBACK : 0) | (eq6(w, ip6.addr) ? PORT_GUA : 0),
-        now,
-      );
-    }
-    let dst: Uint32Array = linkLocal6(src) ? c.ip6AddrLlSeen : c.ip6AddrSeen;
-    if (zero6(dst)) dst = zero6(c.ip6AddrSeen) ? ip6.addr : c.ip6AddrSeen;
-    if (this.#dstSet) dst = this.#dstW;
-    const mac = c.macGuest;
+    const mac = this.c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const l4len = 8 + len;
     dv.setUint16(l3 + 4, l4len);
     for (let i = 0; i < 4; i++) {
-      dv.setUint32(l3 + ipv6.SRC_OFF + i * 4, src[i]!);
-      dv.setUint32(l3 + ipv6.DST_OFF + i * 4, dst[i]!);
+      dv.setUint32(l3 + ipv6.SRC_OFF + i * 4, s[o + nat.OADDR + i]!);
+      dv.setUint32(l3 + ipv6.DST_OFF + i * 4, s[o + nat.EADDR + i]!);
     }
-    dv.setUint16(l4, sport);
-    dv.setUint16(l4 + 2, dport);
+    dv.setUint16(l4, s[o + nat.OPORT]!);
+    dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
     dv.setUint16(l4 + 4, l4len);
     dv.setUint16(l4 + 6, 0);
     const sum = sumWords(u8, this.#u32, l4, l4len) +
@@ -690,51 +840,49 @@ export class Udp {
     return l2;
   }
 
-  /** Closes sockets and forgets flags idle for the timeout (run every second). */
+  // -- aging --------------------------------------------------------------------
+
+  /** Closes flows idle for the timeout (run every second). */
   timer(now: number): void {
     const limit = udpTimeoutMs();
-    for (let i = 0; i < this.#nactive; i++) {
-      const key = this.#active[i]!;
-      if (now - this.ts[key]! < limit) continue;
-      const fl = this.flags[key]!;
-      if (fl & PORT_LISTEN) {
-        this.flags[key] = PORT_LISTEN;
-      } else {
-        const fd = this.sock[key]!;
-        if (fd >= 0) {
-          this.loop.del(fd);
-          lib().pf_close(fd);
-          this.sock[key] = -1;
-        }
-        this.flags[key] = 0;
-      }
-      this.#inActive[key] = 0;
-      this.#active[i--] = this.#active[--this.#nactive]!;
+    const ft = this.flows;
+    for (let i = 0; i < ft.high; i++) {
+      if (ft.type[i] === FLOW_UDP && now - this.ts[i]! >= limit) this.#close(i);
     }
   }
 
-  /** Number of sockets opened for guest ports and not yet aged out. */
-  get tracked(): number {
-    let n = 0;
-    for (let i = 0; i < this.#nactive; i++) {
-      const key = this.#active[i]!;
-      if (this.sock[key]! >= 0 && !(this.flags[key]! & PORT_LISTEN)) n++;
-    }
-    return n;
-  }
+  // -- listeners ------------------------------------------------------------------
 
   /**
    * The listeners of `-u` rules (`fwd/fwd.ts`): one socket per family (IPv4
    * and IPv6-only), bound to the rule's address or any, at `port`, with the
-   * target port and the rule's slot in the reference. The socket is also the
-   * one the guest's replies from the target port leave from: it takes the
-   * place of a tracked socket there.
+   * target port and the rule's slot in the reference.
    */
   listenBackend(): ListenBackend {
     return {
       open: (rule, slot, port, out) => this.#listenOpen(rule, slot, port, out),
-      close: (rule, port, fd, v6) => this.#listenClose(rule, port, fd, v6),
+      close: (_rule, _port, fd) => this.closeListener(fd),
     };
+  }
+
+  /** Registers listener `fd` (index: target port, family, splice bit; `slot`); 0 or -errno. */
+  addListener(fd: number, index: number, slot: number): number {
+    const rc = fd > SOCKET_MAX
+      ? -EMFILE
+      : this.loop.add(fd, EpollType.UDP_LISTEN, withSlot(index, slot), EPOLLIN);
+    if (rc < 0) {
+      lib().pf_close(fd);
+      return rc;
+    }
+    this.listeners.add(fd);
+    return 0;
+  }
+
+  /** Closes listener `fd`; its flows go on with their own sockets. */
+  closeListener(fd: number): void {
+    this.loop.del(fd);
+    lib().pf_close(fd);
+    this.listeners.delete(fd);
   }
 
   #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
@@ -753,56 +901,21 @@ export class Udp {
         continue;
       }
       const fd = listenSocket(addr, false, rule.ifname, port, conf.freebind, SOCK_DGRAM);
-      const key = (v6 ? 65536 : 0) | target;
-      let rc = fd;
-      if (fd >= 0) {
-        rc = this.loop.add(fd, EpollType.UDP_LISTEN, withSlot(key, slot), EPOLLIN);
-        if (rc < 0) lib().pf_close(fd);
-      }
+      const rc = fd < 0 ? fd : this.addListener(fd, (v6 ? UDP_LISTEN_V6 : 0) | target, slot);
       if (rc < 0) {
         err = rc;
         continue;
       }
-      const old = this.sock[key]!;
-      if (old >= 0 && !(this.flags[key]! & PORT_LISTEN)) {
-        this.loop.del(old);
-        lib().pf_close(old);
-      }
-      this.sock[key] = fd;
-      this.flags[key] = PORT_LISTEN;
       out[f] = fd;
     }
-    if (out[0]! < 0 && out[1]! < 0) {
-      if (out[0]! >= 0) this.#listenClose(rule, port, out[0]!, false);
-      return err || -EAFNOSUPPORT;
-    }
+    if (out[0]! < 0 && out[1]! < 0) return err || -EAFNOSUPPORT;
     return 0;
   }
 
-  #listenClose(rule: FwdRule, port: number, fd: number, v6: boolean): void {
-    const key = (v6 ? 65536 : 0) | targetPort(rule, port);
-    this.loop.del(fd);
-    lib().pf_close(fd);
-    this.splice?.forget(fd);
-    if (this.sock[key] === fd) {
-      this.sock[key] = -1;
-      this.flags[key] = 0;
-    }
-  }
-
-  /** Closes every socket (shutdown and tests). */
+  /** Closes every flow and listener (shutdown and tests). */
   close(): void {
-    const ffi = lib();
-    for (let key = 0; key < this.sock.length; key++) {
-      const fd = this.sock[key]!;
-      if (fd < 0) continue;
-      this.loop.del(fd);
-      ffi.pf_close(fd);
-      this.sock[key] = -1;
-      this.flags[key] = 0;
-    }
-    for (let i = 0; i < this.#nactive; i++) this.#inActive[this.#active[i]!] = 0;
-    this.#nactive = 0;
+    this.timer(Infinity);
+    for (const fd of [...this.listeners]) this.closeListener(fd);
   }
 }
 
@@ -811,8 +924,8 @@ export class Udp {
  * timer. Listeners come from the forwarding rules (`fwd/fwd.ts`, through
  * {@linkcode Udp.listenBackend}).
  */
-export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena): Udp {
-  const udp = new Udp(c, loop, tap, arena);
+export function setupUdp(c: Ctx, loop: Loop, tap: Tap, arena: Arena, flows: FlowTable): Udp {
+  const udp = new Udp(c, loop, tap, arena, flows);
   tap.handlers.udp = (cc, v6, l3, pool, start, now) => udp.tapHandler(cc, v6, l3, pool, start, now);
   loop.every(1000, (now) => udp.timer(now));
   return udp;

@@ -16,6 +16,7 @@
 import { strerror } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../../src/context.ts";
+import { FlowTable } from "../../src/flow/flow.ts";
 import { Loop } from "../../src/loop/loop.ts";
 import { Udp } from "../../src/proto/udp.ts";
 import { Arena } from "../../src/tap/arena.ts";
@@ -252,16 +253,19 @@ export class UdpBench {
   readonly tap: Tap;
   readonly loop: Loop;
   readonly udp: Udp;
+  /** The flow table UDP's flows live in. */
+  readonly flows: FlowTable;
   /** Frames sent to the guest (copies), in order. */
   readonly out: Uint8Array[] = [];
 
-  /** Builds the bench; `patch` changes the test configuration. */
-  constructor(patch: Parameters<typeof testCtx>[0] = {}) {
+  /** Builds the bench; `patch` changes the test configuration; `capacity` flows at most. */
+  constructor(patch: Parameters<typeof testCtx>[0] = {}, capacity = 1024) {
     this.c = testCtx(patch);
     this.arena = new Arena(new ArrayBuffer(48 * 1024 * 1024));
     this.tap = new Tap(this.c, this.arena);
     this.loop = new Loop();
-    this.udp = new Udp(this.c, this.loop, this.tap, this.arena);
+    this.flows = new FlowTable(Uint32Array.of(1, 2, 3, 4), capacity);
+    this.udp = new Udp(this.c, this.loop, this.tap, this.arena, this.flows);
     recordGuestFrames(this.tap, this.out);
     this.tap.handlers.udp = (c, v6, l3, pool, start, now) =>
       this.udp.tapHandler(c, v6, l3, pool, start, now);

@@ -171,7 +171,7 @@ export class Rig implements TapBackend {
       capacity: 1024,
       flows,
     });
-    this.udp = new Udp(c, this.loop, tap, this.arena);
+    this.udp = new Udp(c, this.loop, tap, this.arena, flows);
     tap.handlers.icmp = (cc, v6, l3, l4, len, now) =>
       this.icmp.tapHandler(cc, v6, l3, l4, len, now);
     tap.handlers.tcp = (cc, v6, l3, pool, start, now) =>
@@ -202,7 +202,7 @@ export class Rig implements TapBackend {
     this.loop.on(EpollType.UDP, count((e, f, x, n) => u.sockHandler(e, f, x, n), "u.sockHandler"));
     this.loop.on(
       EpollType.UDP_LISTEN,
-      count((e, f, x, n) => u.sockHandler(e, f, x, n), "u.sockHandler"),
+      count((e, f, x, n) => u.listenHandler(e, f, x, n), "u.listenHandler"),
     );
     this.loop.on(EpollType.ICMP, count((e, f, x, n) => i.sockHandler(e, f, x, n), "i.sockHandler"));
     this.loop.on(

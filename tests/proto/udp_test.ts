@@ -11,12 +11,14 @@ import {
   sameWords,
   UdpBench,
 } from "../_helpers/udp_host.ts";
-import { PORT_LOCAL, PORT_LOOPBACK, setUdpTimeout } from "../../src/proto/udp.ts";
+import { setUdpTimeout } from "../../src/proto/udp.ts";
+import { FLOW_UDP } from "../../src/flow/flow.ts";
+import * as nat from "../../src/fwd/nat.ts";
 import { type FwdRule, parseAddr } from "../../src/fwd/fwd_rule.ts";
 import { Pool } from "../../src/tap/pool.ts";
 
-/** Opens the `-u` listener of `port` forwarded to `target` on `addr`; the sockets opened. */
-function listenUdp(b: UdpBench, port: number, target: number, addr: string): number {
+/** Opens the `-u` listener of `port` forwarded to `target` on `addr`; its descriptors. */
+function listenFds(b: UdpBench, port: number, target: number, addr: string): Int32Array {
   const rule: FwdRule = {
     proto: 17,
     addr: parseAddr(addr)!,
@@ -28,8 +30,26 @@ function listenUdp(b: UdpBench, port: number, target: number, addr: string): num
     flags: 0,
   };
   const out = Int32Array.of(-1, -1);
-  if (b.udp.listenBackend().open(rule, 0, port, out) < 0) return 0;
+  b.udp.listenBackend().open(rule, 0, port, out);
+  return out;
+}
+
+/** Opens the `-u` listener of `port` forwarded to `target` on `addr`; the sockets opened. */
+function listenUdp(b: UdpBench, port: number, target: number, addr: string): number {
+  const out = listenFds(b, port, target, addr);
   return (out[0]! >= 0 ? 1 : 0) + (out[1]! >= 0 ? 1 : 0);
+}
+
+/** The UDP flows of the bench's table: [flow index, ...]. */
+function udpFlows(b: UdpBench): number[] {
+  const r: number[] = [];
+  for (let i = 0; i < b.flows.high; i++) if (b.flows.type[i] === FLOW_UDP) r.push(i);
+  return r;
+}
+
+/** Descriptors open in this process. */
+function openFds(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
 }
 
 const GUEST4 = ip4("192.0.2.10");
@@ -64,10 +84,17 @@ Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from
     assert.ok(f.checksumsOk, "IPv4 header checksum and lengths");
     assert.equal(f.csum, 0, "IPv4 UDP checksum is not computed, as upstream");
     assert.deepEqual([...f.dstMac], [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
-    assert.equal(
-      b.udp.flags[echo.port]! & (PORT_LOCAL | PORT_LOOPBACK),
-      PORT_LOCAL | PORT_LOOPBACK,
-    );
+    // One flow: the guest's side on the tap, the host's on 127.0.0.1 from the guest's port.
+    const flows = udpFlows(b);
+    assert.equal(flows.length, 1);
+    const i = flows[0]!;
+    const s = b.flows.side;
+    const tgt = b.flows.sideOff(2 * i + 1);
+    assert.equal(b.flows.pif[2 * i], nat.PIF_TAP);
+    assert.equal(b.flows.pif[2 * i + 1], nat.PIF_HOST);
+    assert.ok(nat.equals4(s, tgt + nat.EADDR, 0x7f000001));
+    assert.equal(s[tgt + nat.EPORT], echo.port);
+    assert.equal(s[tgt + nat.OPORT], 40001);
   } finally {
     echo.close();
     b.close();
@@ -174,7 +201,7 @@ Deno.test("udp: binding is released after the idle timeout", () => {
 });
 
 Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, reply returns", () => {
-  const b = new UdpBench();
+  const b = new UdpBench({ noSplice: true });
   const probe = new HostSock(false, "127.0.0.1");
   const hostPort = probe.port;
   probe.close();
@@ -241,8 +268,8 @@ Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root o
     assert.ok(sameWords(f6.dst6, ip6("2001:db8:1:2::10")));
     assert.equal(f6.sport, 53);
     assert.ok(f6.checksumsOk);
-    // Not a local source: no gateway mapping recorded for port 53.
-    assert.equal(b.udp.flags[53], 0);
+    // One flow per family, each towards the resolver.
+    assert.equal(udpFlows(b).length, 2);
   } finally {
     r4.close();
     r6.close();
@@ -333,17 +360,17 @@ Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still
 });
 
 Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
-  const b = new UdpBench();
+  const b = new UdpBench({ noSplice: true });
   const client = new HostSock(false, "127.0.0.1");
   const probe = new HostSock(false, "127.0.0.1");
   const hostPort = probe.port;
   probe.close();
   try {
-    assert.equal(listenUdp(b, hostPort, 7000, "127.0.0.1"), 1);
-    const fd = b.udp.sock[7000]!;
+    const fd = listenFds(b, hostPort, 7000, "127.0.0.1")[0]!;
+    assert.ok(fd >= 0);
     client.sendTo(enc.encode("later"), "127.0.0.1", hostPort);
     const EPOLLERR = 8;
-    b.udp.sockHandler(EPOLLERR, fd, 7000, performance.now());
+    b.udp.listenHandler(EPOLLERR, fd, 7000, performance.now());
     b.tap.flush();
     assert.equal(b.parsed().length, 0);
     assert.ok(b.pump(1000, () => b.parsed().length === 1), "datagram delivered on EPOLLIN");
@@ -372,6 +399,140 @@ Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", 
     assert.deepEqual(got, ["valid"]);
   } finally {
     echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: a flow is created by the first datagram and reused, each way; one per peer", () => {
+  const b = new UdpBench();
+  const echoA = new HostSock(false, "127.0.0.1");
+  const echoB = new HostSock(false, "127.0.0.1");
+  try {
+    for (let round = 0; round < 3; round++) {
+      b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoA.port, enc.encode(`a${round}`))]);
+      assert.ok(b.pump(2000, () => b.parsed().length === round + 1, () => echoA.echo()));
+      assert.equal(udpFlows(b).length, 1, "replies and later datagrams use the same flow");
+    }
+    // Another peer from the same guest port: a second flow, sharing the host port.
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoB.port, enc.encode("b"))]);
+    let seenBy = -1;
+    assert.ok(b.pump(2000, () => b.parsed().length === 4, () => {
+      const d = echoB.recv();
+      if (d) {
+        seenBy = d.port;
+        echoB.sendTo(d.data, d.addr, d.port);
+      }
+    }));
+    assert.equal(seenBy, 40020, "both flows' sockets use the guest's port");
+    assert.equal(udpFlows(b).length, 2);
+    const last = b.parsed()[3]!;
+    assert.equal(last.sport, echoB.port);
+    assert.equal(dec.decode(last.payload), "b");
+    // A stranger sending to that host port reaches no flow: the sockets are connected.
+    const stranger = new HostSock(false, "127.0.0.1");
+    stranger.sendTo(enc.encode("spoof"), "127.0.0.1", 40020);
+    b.pump(100, () => false);
+    stranger.close();
+    assert.equal(b.parsed().length, 4, "nothing from a peer without a flow");
+  } finally {
+    echoA.close();
+    echoB.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: idle flows are aged out with their sockets, active ones stay", () => {
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  setUdpTimeout(1000);
+  const fds0 = openFds();
+  try {
+    const t0 = performance.now();
+    b.fromGuest([
+      guestUdp4(GUEST4, GW4, 40030, echo.port, enc.encode("x")),
+      guestUdp4(GUEST4, GW4, 40031, echo.port, enc.encode("y")),
+      guestUdp6(GUEST6_LL, GW6, 40032, echo.port, enc.encode("z")),
+    ], t0);
+    assert.equal(udpFlows(b).length, 3);
+    assert.equal(openFds(), fds0 + 3, "one socket per flow");
+    // Only the first flow stays active.
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40030, echo.port, enc.encode("x2"))], t0 + 800);
+    b.udp.timer(t0 + 900);
+    assert.equal(b.udp.tracked, 3, "not idle yet");
+    b.udp.timer(t0 + 1500);
+    assert.equal(b.udp.tracked, 1);
+    assert.equal(openFds(), fds0 + 1, "aged flows closed their sockets");
+    const i = udpFlows(b)[0]!;
+    assert.equal(b.flows.side[b.flows.sideOff(2 * i) + nat.EPORT], 40030);
+    b.udp.timer(t0 + 2000);
+    assert.equal(b.udp.tracked, 0);
+    assert.equal(b.flows.count, 0, "flows are back in the table's free list");
+    assert.equal(openFds(), fds0);
+  } finally {
+    setUdpTimeout(-1);
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: a full flow table refuses new flows, existing ones go on", () => {
+  const b = new UdpBench({}, 2);
+  const echo = new HostSock(false, "127.0.0.1");
+  const fds0 = openFds();
+  try {
+    const got = (): string[] => b.parsed().map((f) => dec.decode(f.payload)).sort();
+    b.fromGuest([
+      guestUdp4(GUEST4, GW4, 40040, echo.port, enc.encode("one")),
+      guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two")),
+      guestUdp4(GUEST4, GW4, 40042, echo.port, enc.encode("three")),
+    ]);
+    b.pump(300, () => false, () => echo.echo());
+    assert.deepEqual(got(), ["one", "two"], "the third flow is refused");
+    assert.equal(b.udp.tracked, 2);
+    assert.equal(openFds(), fds0 + 2, "no socket for the refused flow");
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two again"))]);
+    assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
+    assert.deepEqual(got(), ["one", "two", "two again"]);
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: -u: a client's later datagrams and the guest's replies use the flow's own socket", () => {
+  const b = new UdpBench({ noSplice: true });
+  const probe = new HostSock(false, "127.0.0.1");
+  const hostPort = probe.port;
+  probe.close();
+  const client = new HostSock(false, "127.0.0.1");
+  const other = new HostSock(false, "127.0.0.1");
+  try {
+    const fd = listenFds(b, hostPort, 5353, "127.0.0.1")[0]!;
+    client.sendTo(enc.encode("q1"), "127.0.0.1", hostPort);
+    assert.ok(b.pump(2000, () => b.parsed().length === 1));
+    assert.equal(udpFlows(b).length, 1);
+    const i = udpFlows(b)[0]!;
+    assert.equal(b.flows.pif[2 * i], nat.PIF_HOST, "initiated on the host");
+    assert.equal(b.flows.pif[2 * i + 1], nat.PIF_TAP);
+    const own = b.udp.sock[2 * i]!;
+    assert.ok(own >= 0 && own !== fd, "a socket of its own, beside the listener");
+    client.sendTo(enc.encode("q2"), "127.0.0.1", hostPort);
+    other.sendTo(enc.encode("q3"), "127.0.0.1", hostPort);
+    assert.ok(b.pump(2000, () => b.parsed().length === 3));
+    assert.equal(udpFlows(b).length, 2, "another client, another flow");
+    const bySport = b.parsed().map((f) => `${dec.decode(f.payload)}<${f.sport === client.port}`);
+    assert.deepEqual(bySport.sort(), ["q1<true", "q2<true", "q3<false"]);
+    // The listener goes away (a rule removed): the flow and its replies go on.
+    b.udp.closeListener(fd);
+    b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("a1"))]);
+    let d: Datagram | null = null;
+    b.pump(2000, () => d !== null, () => d ??= client.recv());
+    assert.ok(d, "the reply reached the client");
+    assert.equal((d as Datagram).port, hostPort);
+    assert.equal(dec.decode((d as Datagram).data), "a1");
+  } finally {
+    client.close();
+    other.close();
     b.close();
   }
 });
