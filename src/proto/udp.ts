@@ -85,7 +85,9 @@ import { sumWords } from "./udp_csum.ts";
 import {
   EPOLLERR,
   EPOLLIN,
+  IP_FREEBIND,
   IPPROTO_IPV6,
+  IPV6_FREEBIND,
   IPV6_V6ONLY,
   MMSG_WORDS,
   MSG_DONTWAIT,
@@ -97,6 +99,8 @@ import {
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
+  SOL_IP,
+  SOL_IPV6,
   SOL_SOCKET,
 } from "../../ffi/sys.ts";
 
@@ -339,9 +343,10 @@ export class Udp {
 
   /**
    * A socket of `pif` bound to the scratch address (`len` bytes); `lo`: its
-   * peer is loopback (no `SO_BINDTODEVICE`). Returns the fd or -errno.
+   * peer is loopback, `dup`: beside a listener (no `SO_BINDTODEVICE` for
+   * either). Returns the fd or -errno.
    */
-  #bound(pif: number, v6: boolean, len: number, lo: boolean): number {
+  #bound(pif: number, v6: boolean, len: number, lo: boolean, dup: boolean): number {
     const ffi = lib();
     const af = v6 ? sa.AF_INET6 : sa.AF_INET;
     const type = SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
@@ -354,7 +359,11 @@ export class Udp {
     if (fd < 0) return fd;
     if (v6) ffi.pf_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
     ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-    const ifname = lo ? null : v6 ? this.#ifOut6 : this.#ifOut4;
+    // Beside a listener on an address that may not be local (--freebind).
+    if (dup && this.c.conf.freebind) {
+      ffi.pf_setsockopt_int(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, 1);
+    }
+    const ifname = lo || dup ? null : v6 ? this.#ifOut6 : this.#ifOut4;
     let rc = 0;
     if (ifname !== null) {
       rc = ffi.pf_setsockopt_buf(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, ifname.length);
@@ -384,12 +393,14 @@ export class Udp {
     const lo = nat.isLoopback(s, o + nat.EADDR);
     let fd: number;
     if (dup) {
-      // Where the listener is: no outbound interface, as the listener has none.
+      // Where the listener is.
       for (let j = 0; j < this.#lsaLen; j++) this.#saU8[j] = this.#lsaU8[j]!;
-      fd = this.#bound(pif, v6, this.#lsaLen, true);
+      fd = this.#bound(pif, v6, this.#lsaLen, lo, true);
     } else {
-      fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, s[o + nat.OPORT]!, 0), lo);
-      if (fd === -EADDRINUSE) fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, 0, 0), lo);
+      fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, s[o + nat.OPORT]!, 0), lo, false);
+      if (fd === -EADDRINUSE) {
+        fd = this.#bound(pif, v6, this.#sa(s, o + nat.OADDR, 0, 0), lo, false);
+      }
     }
     if (fd < 0) return fd;
     if (fd > SOCKET_MAX) {
