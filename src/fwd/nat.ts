@@ -38,9 +38,9 @@
  * - {@linkcode natFromSplice}: from the namespace's loopback (`-T`, `-U`) to
  *   the host's loopback, addresses kept, the rule's target port.
  *
- * Replies never need translating: they follow the flow's sides swapped.
- * {@linkcode natInbound} alone is also what a host datagram on a socket with no
- * flow of its own is shown as (UDP's per-port sockets).
+ * Replies never need translating: they follow the flow's sides swapped (a
+ * DNS answer comes back from the `--dns-forward` address the guest asked,
+ * since that is the flow's address on the tap).
  *
  * All functions are pure over `(Ctx, words)`: no allocation, no exceptions.
  *
@@ -263,36 +263,6 @@ export function defaultGuestAddr(
   if (isV4(t, to)) setV4(w, o, c.ip4AddrSeen);
   else if (isLinkLocal6(t, to)) setV6(w, o, c.ip6AddrLlSeen);
   else setV6(w, o, c.ip6AddrSeen);
-}
-
-/**
- * Source of a datagram from host address `s[so]`, port `port`, shown to the
- * guest, into `w[o]`: the `--dns-forward` address for replies of `--dns-host`
- * at port 53 or 853, else {@linkcode natInbound}, else our tap address. False
- * if no address can be used (IPv4 without a gateway).
- */
-export function natReplySource(
-  c: Ctx,
-  proto: number,
-  s: Uint32Array,
-  so: number,
-  port: number,
-  w: Uint32Array,
-  o: number,
-): boolean {
-  const ip4 = c.conf.ip4, ip6 = c.conf.ip6;
-  if (isDnsFlow(proto, port)) {
-    if (ip4.dnsMatch !== 0 && ip4.dnsHost !== 0 && equals4(s, so, ip4.dnsHost)) {
-      setV4(w, o, ip4.dnsMatch);
-      return true;
-    }
-    if (!zero6(ip6.dnsMatch) && !zero6(ip6.dnsHost) && equals6(s, so, ip6.dnsHost)) {
-      setV6(w, o, ip6.dnsMatch);
-      return true;
-    }
-  }
-  if (natInbound(c, s, so, w, o)) return true;
-  return ourTapAddr(c, isV4(s, so), w, o);
 }
 
 /**

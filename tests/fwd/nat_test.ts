@@ -563,26 +563,6 @@ Deno.test("nat from splice: loopback to loopback, the rule's port, TCP picks its
   assert.equal(nat.natFromSplice(rule, TCP, f, 0, f, nat.SIDE_WORDS), nat.PIF_NONE);
 });
 
-// -- replies shown to the guest ----------------------------------------------
-
-Deno.test("nat reply source: DNS host answers as the --dns-forward address, on 53 and 853 only", () => {
-  const c = ctx("passt", dns);
-  const out = new Uint32Array(4);
-  for (
-    const [a, port, want] of [
-      ["127.0.0.53", 53, "192.0.2.53"],
-      ["127.0.0.53", 853, "192.0.2.53"],
-      ["127.0.0.53", 54, "192.0.2.1"], // not 127.0.0.1: our tap address
-      ["::1", 53, "2001:db8:1:2::53"],
-      ["::1", 54, "fe80::1"],
-      ["203.0.113.9", 53, "203.0.113.9"],
-    ] as const
-  ) {
-    assert.ok(nat.natReplySource(c, UDP, words(a), 0, port, out, 0));
-    assert.equal(fmt(out, 0), want, `${a}:${port}`);
-  }
-});
-
 Deno.test("nat inbound: 127.0.0.1 only, guest's own address only with --map-guest-addr", () => {
   const c = ctx("passt", mapGa);
   const out = new Uint32Array(4);
