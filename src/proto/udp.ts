@@ -49,10 +49,15 @@
  *   queued from another peer before the socket was connected is dropped.
  *   EPOLLERR only clears the socket error, without receiving.
  *
- * Aging: {@linkcode Udp.timer} (every second) walks the table and closes flows
- * idle for {@linkcode UDP_CONN_TIMEOUT} seconds, and their sockets. Tests
- * shorten that with {@linkcode setUdpTimeout}, or the environment variable
- * `PASST_UDP_TIMEOUT_MS` read when a {@linkcode Udp} is created. When the
+ * Aging, as upstream 2026: {@linkcode Udp.timer} (every second) walks the
+ * table and closes idle flows, and their sockets. Each side counts the
+ * batches it sent; a flow with replies and more than one batch on either side
+ * is a stream. The idle timeouts are the kernel's connection tracking ones
+ * (`nf_conntrack_udp_timeout`, `nf_conntrack_udp_timeout_stream`), else
+ * {@linkcode UDP_TIMEOUT_DEFAULT} and {@linkcode UDP_TIMEOUT_STREAM_DEFAULT}
+ * seconds. Tests set one timeout for both with {@linkcode setUdpTimeout}, or
+ * the environment variable `PASST_UDP_TIMEOUT_MS` read when a
+ * {@linkcode Udp} is created. When the
  * table is full, new flows are refused (the datagram is dropped, with a
  * rate-limited debug line); existing flows go on.
  *
@@ -70,6 +75,7 @@ import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
 import { listenSocket, targetPort } from "../fwd/listen.ts";
 import { FLOW_UDP, type FlowTable } from "../flow/flow.ts";
 import { debugRatelimit, RateLimit } from "../log.ts";
+import { readSysFileOr } from "../sysfile.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
@@ -104,8 +110,13 @@ import {
   SOL_SOCKET,
 } from "../../ffi/sys.ts";
 
-/** Seconds after which an idle flow is closed (upstream UDP_CONN_TIMEOUT). */
-export const UDP_CONN_TIMEOUT = 180;
+/** Seconds after which an idle flow is closed, unless the kernel says (upstream UDP_TIMEOUT_DEFAULT). */
+export const UDP_TIMEOUT_DEFAULT = 30;
+/** The same for a stream of datagrams both ways (upstream UDP_TIMEOUT_STREAM_DEFAULT). */
+export const UDP_TIMEOUT_STREAM_DEFAULT = 120;
+/** The kernel's idle timeouts of UDP connection tracking, in seconds. */
+const TIMEOUT_SYSCTL = "/proc/sys/net/netfilter/nf_conntrack_udp_timeout";
+const TIMEOUT_STREAM_SYSCTL = "/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream";
 /** Datagrams per `recvmmsg()` call (upstream UDP_MAX_FRAMES). */
 export const UDP_MAX_FRAMES = 32;
 /** Frame slots per family towards the guest. */
@@ -132,14 +143,18 @@ const SW = nat.SIDE_WORDS;
 
 let timeoutOverride = -1;
 
-/** Sets the idle timeout of flows in milliseconds (tests); a negative value restores 180 s. */
+/**
+ * Sets one idle timeout for every flow, in milliseconds (tests); a negative
+ * value restores the kernel's or the default ones.
+ */
 export function setUdpTimeout(ms: number): void {
   timeoutOverride = ms;
 }
 
-/** The idle timeout in use, in milliseconds. */
-export function udpTimeoutMs(): number {
-  return timeoutOverride >= 0 ? timeoutOverride : UDP_CONN_TIMEOUT * 1000;
+/** Seconds in the sysctl file at `path`, or `fallback`. */
+function sysctlSeconds(path: string, fallback: number): number {
+  const t = readSysFileOr(path).trim();
+  return /^\d{1,9}$/.test(t) ? Number(t) : fallback;
 }
 
 /** Namespace descriptors, for sockets on the {@linkcode nat.PIF_SPLICE} side (pasta). */
@@ -199,6 +214,11 @@ export class Udp {
   readonly sock: Int32Array;
   /** Last activity per flow, milliseconds. */
   readonly ts: Float64Array;
+  /** Batches per flow side (sidx), saturating at 255: what makes a stream. */
+  readonly activity: Uint8Array;
+  /** Idle timeouts, milliseconds: a flow, and a stream. */
+  readonly timeoutMs: number;
+  readonly streamTimeoutMs: number;
   /** The rule of a `-u` listener from its slot (`fwd/fwd.ts`); null: no target address. */
   ruleAt: ((slot: number) => FwdRule | null) | null = null;
   /** The namespace, for spliced flows (pasta); null: nothing is spliced. */
@@ -251,6 +271,9 @@ export class Udp {
   ) {
     this.sock = new Int32Array(2 * flows.capacity).fill(-1);
     this.ts = new Float64Array(flows.capacity);
+    this.activity = new Uint8Array(2 * flows.capacity);
+    this.timeoutMs = 1000 * sysctlSeconds(TIMEOUT_SYSCTL, UDP_TIMEOUT_DEFAULT);
+    this.streamTimeoutMs = 1000 * sysctlSeconds(TIMEOUT_STREAM_SYSCTL, UDP_TIMEOUT_STREAM_DEFAULT);
     this.#u8 = arena.u8;
     this.#dv = arena.dv;
     this.#u32 = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset, arena.u8.length >>> 2);
@@ -447,7 +470,15 @@ export class Udp {
     this.sock[2 * i] = -1;
     this.sock[2 * i + 1] = -1;
     this.ts[i] = now;
+    this.activity[2 * i] = 1;
+    this.activity[2 * i + 1] = 0;
     return i;
+  }
+
+  /** Records a batch from side `sidx` at `now`. */
+  #active(sidx: number, now: number): void {
+    this.ts[sidx >> 1] = now;
+    if (this.activity[sidx]! < 255) this.activity[sidx]!++;
   }
 
   /**
@@ -566,8 +597,9 @@ export class Udp {
       }
       sidx = this.#fromTap(now);
       if (sidx < 0) return count - start;
+    } else {
+      this.#active(sidx, now);
     }
-    this.ts[sidx >> 1] = now;
     const fd = this.sock[sidx ^ 1]!;
     if (fd < 0) return count - start;
 
@@ -659,7 +691,7 @@ export class Udp {
     const n = this.#recv(fd, f);
     if (n === 0) return;
     const slot0 = this.#slotNext[f]!;
-    this.ts[i] = now;
+    this.#active(sidx, now);
     const tw = (this.#tabOff[f]! + slot0 * MMSG_BYTES) >>> 2;
     const u32 = this.#u32;
     if (ft.pif[to] === nat.PIF_TAP) {
@@ -754,8 +786,9 @@ export class Udp {
         }
         sidx = this.#fromListener(pif, target, listenSlot(index), now);
         if (sidx < 0) continue;
+      } else {
+        this.#active(sidx, now);
       }
-      this.ts[sidx >> 1] = now;
       const to = sidx ^ 1;
       if (ft.pif[to] === nat.PIF_TAP) {
         if (nat.isV4(ft.side, to * SW + nat.EADDR) === v6) {
@@ -855,10 +888,17 @@ export class Udp {
 
   /** Closes flows idle for the timeout (run every second). */
   timer(now: number): void {
-    const limit = udpTimeoutMs();
     const ft = this.flows;
+    const act = this.activity;
     for (let i = 0; i < ft.high; i++) {
-      if (ft.type[i] === FLOW_UDP && now - this.ts[i]! >= limit) this.#close(i);
+      if (ft.type[i] !== FLOW_UDP) continue;
+      const stream = act[2 * i + 1]! > 0 && (act[2 * i]! > 1 || act[2 * i + 1]! > 1);
+      const limit = timeoutOverride >= 0
+        ? timeoutOverride
+        : stream
+        ? this.streamTimeoutMs
+        : this.timeoutMs;
+      if (now - this.ts[i]! > limit) this.#close(i);
     }
   }
 

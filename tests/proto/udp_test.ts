@@ -536,3 +536,34 @@ Deno.test("udp: -u: a client's later datagrams and the guest's replies use the f
     b.close();
   }
 });
+
+Deno.test("udp: a query and its answer age out after the short timeout, a stream after the long one", () => {
+  setUdpTimeout(-1);
+  const b = new UdpBench();
+  const echo = new HostSock(false, "127.0.0.1");
+  try {
+    const short = b.udp.timeoutMs, long = b.udp.streamTimeoutMs;
+    assert.ok(short > 0 && long > short, `timeouts ${short} and ${long} ms`);
+    // One query, one answer: port 40050. Two queries and their answers: port 40051.
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40050, echo.port, enc.encode("q"))]);
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s1"))]);
+    assert.ok(b.pump(2000, () => b.parsed().length === 2, () => echo.echo()));
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s2"))]);
+    assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
+    const last = performance.now();
+    assert.equal(b.udp.tracked, 2);
+    b.udp.timer(last + short + 10);
+    assert.deepEqual(
+      udpFlows(b).map((i) => b.flows.side[b.flows.sideOff(2 * i) + nat.EPORT]),
+      [40051],
+      "the one-off exchange is gone, the stream stays",
+    );
+    b.udp.timer(last + long - 1000);
+    assert.equal(b.udp.tracked, 1);
+    b.udp.timer(last + long + 10);
+    assert.equal(b.udp.tracked, 0);
+  } finally {
+    echo.close();
+    b.close();
+  }
+});
