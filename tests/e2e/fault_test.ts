@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
+import { freePort, have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
 import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
   cpuTicks,
@@ -63,14 +63,6 @@ async function startPasst(args: string[]): Promise<{
       return new TextDecoder().decode(out.stderr);
     },
   };
-}
-
-/** A free TCP port on the host's loopback. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 Deno.test({

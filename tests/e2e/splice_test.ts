@@ -13,7 +13,15 @@
  */
 
 import assert from "node:assert/strict";
-import { bash, have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
+import {
+  bash,
+  freePort,
+  have,
+  isRoot,
+  PASTA_UNDER_TEST,
+  prepareRootless,
+  TESTER,
+} from "../_helpers/e2e.ts";
 
 const bin = PASTA_UNDER_TEST;
 
@@ -158,11 +166,12 @@ function size(): { dir: string; peer: string; file: string; sum: string } | null
   return ignore ? null : scratch(SIZE);
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-
 function asUser(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
 }
+
+/** Pairs run so far: names each one's readiness file. */
+let pairs = 0;
 
 /**
  * Runs `nsScript` in pasta with `args` and `hostScript` on the host at the same time
@@ -179,7 +188,7 @@ async function pair(
   prefix = "",
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const d = S!.dir;
-  const ready = `/tmp/splice_ready_${Deno.pid}_${nextPort}`;
+  const ready = `/tmp/splice_ready_${Deno.pid}_${++pairs}`;
   const start = waitNs
     ? `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done; rm -f ${ready}`
     : "true";
@@ -213,7 +222,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         // Host to namespace: the namespace hashes and sends the digest back.
         let r = await pair(
           rl,
@@ -223,7 +232,7 @@ for (const rl of [false, true]) {
         );
         assert.equal(r.host.trim(), s.sum, `host -> ns: ${r.pasta}`);
         // Namespace to host.
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -241,7 +250,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-T ${p}`,
@@ -250,7 +259,7 @@ for (const rl of [false, true]) {
           false,
         );
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `ns -> host: ${r.pasta}`);
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-T ${p}`,
@@ -269,7 +278,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -277,7 +286,7 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
         );
         assert.equal(r.host.trim(), "reset", "namespace reset reaches the host client");
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -285,7 +294,7 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} rst`,
         );
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace server");
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-T ${p}`,
@@ -305,7 +314,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-u ${p} --host-lo-to-ns-lo`,
@@ -313,7 +322,7 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} udp`,
         );
         assert.equal(r.host.trim(), "ping0 ping1 ping2", `-u: ${r.pasta}`);
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-U ${p}`,
@@ -332,7 +341,7 @@ for (const rl of [false, true]) {
     sanitizeResources: false,
     async fn(): Promise<void> {
       const s = S!;
-      const p = nextPort++;
+      const p = freePort();
       // An echo server in the namespace (socat would fork; a shell loop is enough here).
       const ns = `${PY} -c "
 import socket, threading
