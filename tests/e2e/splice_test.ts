@@ -176,8 +176,10 @@ let pairs = 0;
 /**
  * Runs `nsScript` in pasta with `args` and `hostScript` on the host at the same time
  * (pasta runs as `rl`); returns both outputs. With `waitNs`, the host part starts once
- * the namespace's server is listening (the peer creates `$SPLICE_READY`), not after a
- * fixed time: a loaded machine starts pasta slower than any guess.
+ * the namespace's server is listening (the peer creates `$SPLICE_READY`); without, the
+ * namespace's part starts once the host's server is: never after a fixed time, as a
+ * loaded machine starts pasta or python slower than any guess, and a client that
+ * comes first is refused and leaves the server waiting for ever.
  */
 async function pair(
   rl: boolean,
@@ -189,19 +191,22 @@ async function pair(
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const d = S!.dir;
   const ready = `/tmp/splice_ready_${Deno.pid}_${++pairs}`;
-  const start = waitNs
-    ? `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done; rm -f ${ready}`
-    : "true";
+  const waitReady = `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done`;
+  // The side that serves announces itself; the other side waits for it.
+  const hostPart = waitNs ? `${waitReady}; ${hostScript}` : `SPLICE_READY=${ready} ${hostScript}`;
+  const nsPasta = waitNs ? `SPLICE_READY=${ready} ${bin}` : bin;
+  const nsPart = waitNs ? nsScript : `${waitReady}; ${nsScript}`;
   const out = await bash(`
     cd ${d}
     rm -f ${ready}
-    ( ${start}; ${hostScript} ) > ${d}/host.out 2>&1 &
+    ( ${hostPart} ) > ${d}/host.out 2>&1 &
     H=$!
     ${prefix}${
-    asUser(`env SPLICE_READY=${ready} ${bin} -q -f --config-net ${args} -- sh -c '${nsScript}'`, rl)
+    asUser(`env ${nsPasta} -q -f --config-net ${args} -- sh -c '${nsPart}'`, rl)
   } > ${d}/ns.out 2> ${d}/pasta.err
     echo "status $?" >> ${d}/ns.out
     wait $H
+    rm -f ${ready}
     echo ===; cat ${d}/ns.out; echo ===; cat ${d}/host.out; echo ===; cat ${d}/pasta.err
   `);
   const [, ns, host, pasta] = out.split("===\n");
@@ -298,9 +303,7 @@ for (const rl of [false, true]) {
         r = await pair(
           rl,
           `-T ${p}`,
-          // After the host server is up: a refused connect is also a reset, but
-          // then the server waits forever for its connection.
-          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
+          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
           `${PY} ${s.peer} serve ${lo} ${p} rst`,
           false,
         );
@@ -326,7 +329,7 @@ for (const rl of [false, true]) {
         r = await pair(
           rl,
           `-U ${p}`,
-          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} udp`,
+          `${PY} ${s.peer} conn ${lo} ${p} udp`,
           `${PY} ${s.peer} serve ${lo} ${p} udp`,
           false,
         );
