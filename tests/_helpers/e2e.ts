@@ -157,12 +157,61 @@ export function pastaSh(args: string[], script: string, opts: RunOptions = {}): 
   return run([PASTA, "-f", ...args, "--", "sh", "-c", script], opts);
 }
 
-/** A free TCP port on the host's loopback, chosen by the kernel. */
+/** The first port the kernel hands out for implicit binds (connect() without bind()). */
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").split(/\s+/)[0],
+    ) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+
+let nextFreePort = 10000 + Math.floor(Math.random() * Math.max(1, EPHEMERAL_LOW - 10000 - 4096));
+
+/** Local ports of every TCP and UDP socket on the host, either family, in any state. */
+function portsInUse(): Set<number> {
+  const used = new Set<number>();
+  for (const table of ["tcp", "tcp6", "udp", "udp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(`/proc/net/${table}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (local) used.add(parseInt(local.slice(local.lastIndexOf(":") + 1), 16));
+    }
+  }
+  return used;
+}
+
+/**
+ * A port free on the host for TCP and UDP, both families. Ports come in order
+ * from a random start below the ephemeral range: a port the kernel picked
+ * (port 0) would be one it may hand to any outgoing connection a moment later,
+ * which once made a forwarding test fail with "Address already in use".
+ */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  const used = portsInUse();
+  for (let tries = 0; tries < 1000; tries++) {
+    if (nextFreePort >= EPHEMERAL_LOW) nextFreePort = 10000;
+    const port = nextFreePort++;
+    if (!used.has(port)) return port;
+  }
+  throw new Error("no free port below the ephemeral range");
+}
+
+/** `n` consecutive ports, each as {@linkcode freePort} gives them (for ranges like `-t A-B`). */
+export function freePorts(n: number): number[] {
+  for (let tries = 0; tries < 1000; tries++) {
+    const run = [freePort()];
+    while (run.length < n && freePort() === run[0]! + run.length) run.push(run[0]! + run.length);
+    if (run.length === n) return run;
+  }
+  throw new Error(`no ${n} consecutive free ports below the ephemeral range`);
 }
 
 /** How a case runs, for test names: `"root"`, or `"rootless"` (as {@linkcode TESTER}). */

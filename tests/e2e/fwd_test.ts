@@ -19,7 +19,7 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import { freePort, have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
 import { GATEWAYS, label } from "../_helpers/e2e.ts";
 
 let bin = PASTA;
@@ -36,10 +36,7 @@ const ignore = !isRoot() || !have("socat") || !have("ip") || !have("python3");
 const modes = rootToo ? [false, true] : [true];
 const PY = "/usr/bin/python3";
 
-let nextPort = 41000 + Math.floor(Math.random() * 8000);
-function port(): number {
-  return nextPort++;
-}
+const port = freePort;
 
 /** Python: echo servers, "tcp ADDR PORT" / "udp ADDR PORT", printing each peer to stderr. */
 const ECHO = `

@@ -13,7 +13,15 @@
  */
 
 import assert from "node:assert/strict";
-import { bash, have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
+import {
+  bash,
+  freePort,
+  have,
+  isRoot,
+  PASTA_UNDER_TEST,
+  prepareRootless,
+  TESTER,
+} from "../_helpers/e2e.ts";
 
 const bin = PASTA_UNDER_TEST;
 
@@ -158,17 +166,20 @@ function size(): { dir: string; peer: string; file: string; sum: string } | null
   return ignore ? null : scratch(SIZE);
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-
 function asUser(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
 }
 
+/** Pairs run so far: names each one's readiness file. */
+let pairs = 0;
+
 /**
  * Runs `nsScript` in pasta with `args` and `hostScript` on the host at the same time
  * (pasta runs as `rl`); returns both outputs. With `waitNs`, the host part starts once
- * the namespace's server is listening (the peer creates `$SPLICE_READY`), not after a
- * fixed time: a loaded machine starts pasta slower than any guess.
+ * the namespace's server is listening (the peer creates `$SPLICE_READY`); without, the
+ * namespace's part starts once the host's server is: never after a fixed time, as a
+ * loaded machine starts pasta or python slower than any guess, and a client that
+ * comes first is refused and leaves the server waiting for ever.
  */
 async function pair(
   rl: boolean,
@@ -179,20 +190,23 @@ async function pair(
   prefix = "",
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const d = S!.dir;
-  const ready = `/tmp/splice_ready_${Deno.pid}_${nextPort}`;
-  const start = waitNs
-    ? `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done; rm -f ${ready}`
-    : "true";
+  const ready = `/tmp/splice_ready_${Deno.pid}_${++pairs}`;
+  const waitReady = `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done`;
+  // The side that serves announces itself; the other side waits for it.
+  const hostPart = waitNs ? `${waitReady}; ${hostScript}` : `SPLICE_READY=${ready} ${hostScript}`;
+  const nsPasta = waitNs ? `SPLICE_READY=${ready} ${bin}` : bin;
+  const nsPart = waitNs ? nsScript : `${waitReady}; ${nsScript}`;
   const out = await bash(`
     cd ${d}
     rm -f ${ready}
-    ( ${start}; ${hostScript} ) > ${d}/host.out 2>&1 &
+    ( ${hostPart} ) > ${d}/host.out 2>&1 &
     H=$!
     ${prefix}${
-    asUser(`env SPLICE_READY=${ready} ${bin} -q -f --config-net ${args} -- sh -c '${nsScript}'`, rl)
+    asUser(`env ${nsPasta} -q -f --config-net ${args} -- sh -c '${nsPart}'`, rl)
   } > ${d}/ns.out 2> ${d}/pasta.err
     echo "status $?" >> ${d}/ns.out
     wait $H
+    rm -f ${ready}
     echo ===; cat ${d}/ns.out; echo ===; cat ${d}/host.out; echo ===; cat ${d}/pasta.err
   `);
   const [, ns, host, pasta] = out.split("===\n");
@@ -213,7 +227,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         // Host to namespace: the namespace hashes and sends the digest back.
         let r = await pair(
           rl,
@@ -223,7 +237,7 @@ for (const rl of [false, true]) {
         );
         assert.equal(r.host.trim(), s.sum, `host -> ns: ${r.pasta}`);
         // Namespace to host.
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -241,7 +255,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-T ${p}`,
@@ -250,7 +264,7 @@ for (const rl of [false, true]) {
           false,
         );
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `ns -> host: ${r.pasta}`);
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-T ${p}`,
@@ -269,7 +283,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -277,7 +291,7 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
         );
         assert.equal(r.host.trim(), "reset", "namespace reset reaches the host client");
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-t ${p} --host-lo-to-ns-lo`,
@@ -285,13 +299,11 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} rst`,
         );
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace server");
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-T ${p}`,
-          // After the host server is up: a refused connect is also a reset, but
-          // then the server waits forever for its connection.
-          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
+          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
           `${PY} ${s.peer} serve ${lo} ${p} rst`,
           false,
         );
@@ -305,7 +317,7 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = nextPort++;
+        let p = freePort();
         let r = await pair(
           rl,
           `-u ${p} --host-lo-to-ns-lo`,
@@ -313,11 +325,11 @@ for (const rl of [false, true]) {
           `${PY} ${s.peer} conn ${lo} ${p} udp`,
         );
         assert.equal(r.host.trim(), "ping0 ping1 ping2", `-u: ${r.pasta}`);
-        p = nextPort++;
+        p = freePort();
         r = await pair(
           rl,
           `-U ${p}`,
-          `sleep 1; ${PY} ${s.peer} conn ${lo} ${p} udp`,
+          `${PY} ${s.peer} conn ${lo} ${p} udp`,
           `${PY} ${s.peer} serve ${lo} ${p} udp`,
           false,
         );
@@ -332,7 +344,7 @@ for (const rl of [false, true]) {
     sanitizeResources: false,
     async fn(): Promise<void> {
       const s = S!;
-      const p = nextPort++;
+      const p = freePort();
       // An echo server in the namespace (socat would fork; a shell loop is enough here).
       const ns = `${PY} -c "
 import socket, threading

@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
-import { bash as hostBash, GATEWAYS, label, scratch } from "../_helpers/e2e.ts";
+import { bash as hostBash, freePorts, GATEWAYS, label, scratch } from "../_helpers/e2e.ts";
 
 const bin = PASTA_UNDER_TEST;
 
@@ -32,12 +32,7 @@ function hostAddr(v6: boolean): string {
 }
 
 // Below the ephemeral range (32768 and up on Linux), which `auto` leaves out (upstream 2026).
-let nextPort = 10000 + Math.floor(Math.random() * 20000);
-function ports(n: number): number[] {
-  const p = [];
-  for (let i = 0; i < n; i++) p.push(nextPort++);
-  return p;
-}
+const ports = freePorts;
 
 function wrapRootless(cmd: string, rl: boolean): string {
   return rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ${cmd}` : cmd;
