@@ -210,7 +210,7 @@ function msgStray(): string {
 
 /** UDP flows: the guest's datagrams, the sockets' handlers and the listeners of `-u`. */
 export class Udp {
-  /** Socket per flow side (sidx), -1 if none. */
+  /** Socket per flow side (sidx), -1 if none (set when a flow is created). */
   readonly sock: Int32Array;
   /** Last activity per flow, milliseconds. */
   readonly ts: Float64Array;
@@ -269,7 +269,7 @@ export class Udp {
     readonly flows: FlowTable,
     slots = UDP_SLOTS,
   ) {
-    this.sock = new Int32Array(2 * flows.capacity).fill(-1);
+    this.sock = new Int32Array(2 * flows.capacity); // set when a flow is created
     this.ts = new Float64Array(flows.capacity);
     this.activity = new Uint8Array(2 * flows.capacity);
     this.timeoutMs = 1000 * sysctlSeconds(TIMEOUT_SYSCTL, UDP_TIMEOUT_DEFAULT);
