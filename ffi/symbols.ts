@@ -178,6 +178,15 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_recv_err: {
+    parameters: [
+      "i32", // int32_t fd
+      "buffer", // uint8_t *buf
+      "u32", // uint32_t len
+      "buffer", // uint8_t *info
+    ],
+    result: "i32",
+  },
   pf_sendmsg: {
     parameters: [
       "i32", // int32_t fd

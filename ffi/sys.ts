@@ -89,6 +89,10 @@ export const TCP_QUICKACK = 12;
 export const IP_FREEBIND = 15;
 /** Restrict an AF_INET6 socket to IPv6 */
 export const IPV6_V6ONLY = 26;
+/** Queue ICMP errors of an IPv4 socket on its error queue */
+export const IP_RECVERR = 11;
+/** Queue ICMPv6 errors of an IPv6 socket on its error queue */
+export const IPV6_RECVERR = 25;
 /** Bind IPv6 sockets to non-local addresses */
 export const IPV6_FREEBIND = 78;
 
@@ -228,6 +232,8 @@ export const MMSG_MSG_FLAGS = 5;
 export const EPOLL_WORDS = 3;
 /** Words written by `pf_tcp_info()` */
 export const TCPI_WORDS = 14;
+/** Words written by `pf_recv_err()`: origin, ICMP type, code, info, family, address (4 words) */
+export const RECVERR_WORDS = 9;
 /** tcpInfo word: TCP state */
 export const TCPI_STATE = 0;
 /** tcpInfo word: sending MSS */

@@ -27,6 +27,8 @@
 #define PF_EPOLL_WORDS		3
 /* Words written by pf_tcp_info() */
 #define PF_TCP_INFO_WORDS	14
+/* Words written by pf_recv_err(): origin, type, code, info, family, address */
+#define PF_RECVERR_WORDS	9
 /* Upper bound for iovec and mmsg batches (UIO_MAXIOV) */
 #define PF_BATCH_MAX		1024
 
@@ -57,6 +59,7 @@ int32_t pf_recv_discard(int32_t fd, uint32_t len, int32_t flags);
 int32_t pf_recvmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
 		   uint32_t namelen);
+int32_t pf_recv_err(int32_t fd, uint8_t *buf, uint32_t len, uint8_t *info);
 int32_t pf_sendmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
 		   uint32_t namelen);

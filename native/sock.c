@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
+#include <linux/errqueue.h>
 
 #include "passt_ffi.h"
 
@@ -442,6 +443,68 @@ int32_t pf_recvmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 
 	n = recvmsg(fd, &mh, flags);
 	return n < 0 ? -errno : (int32_t)n;
+}
+
+/**
+ * pf_recv_err() - Read one error from a socket's error queue (IP_RECVERR)
+ * @fd:		Socket with IP_RECVERR or IPV6_RECVERR set
+ * @buf:	Receives the start of the datagram the error is about
+ * @len:	Room in @buf
+ * @info:	PF_RECVERR_WORDS uint32_t words out: origin, ICMP type, code,
+ *		info (MTU), offender's family, then its address (IPv4 in the
+ *		first word, IPv6 in four, network byte order as received)
+ *
+ * Return: bytes of the datagram in @buf, -EAGAIN if the queue is empty,
+ *	   -ENOMSG if the error carries no extended error, or -errno
+ */
+int32_t pf_recv_err(int32_t fd, uint8_t *buf, uint32_t len, uint8_t *info)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in6))];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in6 from;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	const struct sock_extended_err *ee;
+	const struct sockaddr *off;
+	struct cmsghdr *h;
+	uint32_t w[PF_RECVERR_WORDS] = { 0 };
+	ssize_t n;
+
+	n = recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		if ((h->cmsg_level == IPPROTO_IP && h->cmsg_type == IP_RECVERR) ||
+		    (h->cmsg_level == IPPROTO_IPV6 &&
+		     h->cmsg_type == IPV6_RECVERR))
+			break;
+	}
+	if (!h)
+		return -ENOMSG;
+
+	ee = (const struct sock_extended_err *)(const void *)CMSG_DATA(h);
+	off = SO_EE_OFFENDER(ee);
+	w[0] = ee->ee_origin;
+	w[1] = ee->ee_type;
+	w[2] = ee->ee_code;
+	w[3] = ee->ee_info;
+	w[4] = off->sa_family;
+	if (off->sa_family == AF_INET)
+		memcpy(&w[5], &((const struct sockaddr_in *)(const void *)off)
+				       ->sin_addr, 4);
+	else if (off->sa_family == AF_INET6)
+		memcpy(&w[5], &((const struct sockaddr_in6 *)(const void *)off)
+				       ->sin6_addr, 16);
+	memcpy(info, w, sizeof(w));
+	return (int32_t)n;
 }
 
 /**

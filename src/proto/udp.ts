@@ -68,7 +68,7 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { EADDRINUSE, EAFNOSUPPORT, EINVAL, EMFILE } from "../../ffi/errno.ts";
+import { EADDRINUSE, EAFNOSUPPORT, EINVAL, EMFILE, ENOMSG } from "../../ffi/errno.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
 import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
@@ -82,6 +82,7 @@ import type { Arena } from "../tap/arena.ts";
 import type { Pool } from "../tap/pool.ts";
 import type { Tap } from "../tap/tap.ts";
 import * as csum from "../wire/checksum.ts";
+import * as icmp from "../wire/icmp.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
@@ -92,13 +93,16 @@ import {
   EPOLLERR,
   EPOLLIN,
   IP_FREEBIND,
+  IP_RECVERR,
   IPPROTO_IPV6,
   IPV6_FREEBIND,
+  IPV6_RECVERR,
   IPV6_V6ONLY,
   MMSG_WORDS,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   MSG_TRUNC,
+  RECVERR_WORDS,
   SO_BINDTODEVICE,
   SO_ERROR,
   SO_REUSEADDR,
@@ -131,6 +135,20 @@ export const UDP_ARENA_BYTES = 2 * UDP_SLOTS * (UDP_SLOT_SIZE + 64) + UDP_SEND_B
 export const UDP_LISTEN_SPLICE = 1 << 17;
 /** Bit of a listener's epoll index: IPv6. */
 export const UDP_LISTEN_V6 = 1 << 16;
+
+/** Bytes of the original datagram quoted in an ICMP error to the guest (upstream). */
+const ICMP4_MAX_DLEN = 8;
+/** The same for ICMPv6: what fits the IPv6 minimum MTU. */
+const ICMP6_MAX_DLEN = 1280 - 40 - 8;
+/** Errors read from an error queue per event at most. */
+const ERRQUEUE_MAX = 64;
+/** `ee_origin` of errors from ICMP and ICMPv6 messages. */
+const SO_EE_ORIGIN_ICMP = 2;
+const SO_EE_ORIGIN_ICMP6 = 3;
+/** ICMP "fragmentation needed" (destination unreachable), ICMPv6 "packet too big". */
+const ICMP_DEST_UNREACH = 3;
+const ICMP_FRAG_NEEDED = 4;
+const ICMP6_PACKET_TOO_BIG = 2;
 
 /** Offsets inside a slot: the UDP header is 8-aligned, the payload follows. */
 const SLOT_L4 = 72;
@@ -171,6 +189,8 @@ export interface UdpTap {
   readonly dv: DataView;
   /** Queues the frame at `off` of `len` bytes (four writable bytes precede it). */
   queue(off: number, len: number): void;
+  /** A free output slot for one frame (its Ethernet offset), or -1. */
+  slot(): number;
   /** Sends everything queued. */
   flush(): void;
   /** Frames queued and not yet sent. */
@@ -183,6 +203,11 @@ const rlMalformed = new RateLimit();
 const rlRecv = new RateLimit();
 const rlFull = new RateLimit();
 const rlStray = new RateLimit();
+const rlIcmp = new RateLimit();
+
+function msgIcmp(): string {
+  return "UDP: ICMP error from the host's side relayed to the guest";
+}
 
 function msgSock(): string {
   return "UDP: cannot open, bind or connect the socket of a new flow, dropping datagrams";
@@ -252,6 +277,15 @@ export class Udp {
   readonly #any6 = new Uint32Array(4);
   /** Scratch flowside of a lookup. */
   readonly #key = new Uint32Array(SW);
+  /** Error queue: the start of the datagram in error, and what the kernel says of it. */
+  readonly #errBuf = new Uint8Array(ICMP6_MAX_DLEN);
+  readonly #errInfo = new Uint8Array(4 * RECVERR_WORDS);
+  readonly #errW = new Uint32Array(this.#errInfo.buffer);
+  readonly #errDv = new DataView(this.#errInfo.buffer);
+  readonly #off = new Uint32Array(4);
+  readonly #otap = new Uint32Array(4);
+  readonly #src6 = new Uint32Array(4);
+  readonly #dst6 = new Uint32Array(4);
   /** Outbound interface names, NUL-terminated, or null. */
   readonly #ifOut4: Uint8Array | null;
   readonly #ifOut6: Uint8Array | null;
@@ -382,6 +416,8 @@ export class Udp {
     if (fd < 0) return fd;
     if (v6) ffi.pf_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
     ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    // ICMP errors from the network, for the guest (see #errors).
+    ffi.pf_setsockopt_int(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVERR : IP_RECVERR, 1);
     // Beside a listener on an address that may not be local (--freebind).
     if (dup && this.c.conf.freebind) {
       ffi.pf_setsockopt_int(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, 1);
@@ -681,8 +717,7 @@ export class Udp {
     const i = sidx >> 1;
     if (ft.type[i] !== FLOW_UDP || this.sock[sidx] !== fd) return;
     if (events & EPOLLERR) {
-      // Reading SO_ERROR clears it (an ICMP error from the peer); nothing to receive for it.
-      ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_ERROR);
+      this.#errors(fd, sidx, now);
       if (!(events & EPOLLIN)) return;
     }
     const to = sidx ^ 1;
@@ -732,6 +767,117 @@ export class Udp {
     if (m === 0) return;
     const rc = ffi.pf_sendmmsg(out, this.#u8, st << 2, m, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (rc < m) debugRatelimit(rlSend, now, msgSend);
+  }
+
+  /**
+   * Empties the error queue of the socket of side `sidx` (`IP_RECVERR`) and
+   * clears its error: an ICMP error about a datagram from the guest goes to
+   * the guest, from the address that sent it as the guest sees it (the
+   * flow's address if it is the peer), quoting the datagram as the guest sent
+   * it, as upstream; other errors are only read.
+   */
+  #errors(fd: number, sidx: number, now: number): void {
+    const ffi = lib();
+    const ft = this.flows;
+    const toTap = ft.pif[sidx] === nat.PIF_HOST && ft.pif[sidx ^ 1] === nat.PIF_TAP;
+    for (let k = 0; k < ERRQUEUE_MAX; k++) {
+      const n = ffi.pf_recv_err(fd, this.#errBuf, this.#errBuf.length, this.#errInfo);
+      if (n === -ENOMSG) continue;
+      if (n < 0) break;
+      if (toTap) this.#icmpToTap(sidx, n, now);
+    }
+    ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_ERROR);
+  }
+
+  /** Sends the guest the ICMP error in `#errInfo` about `dlen` bytes it sent through `sidx`. */
+  #icmpToTap(sidx: number, dlen: number, now: number): void {
+    const s = this.flows.side;
+    const w = this.#errW;
+    const edv = this.#errDv;
+    const t = (sidx ^ 1) * SW;
+    const v4 = nat.isV4(s, t + nat.EADDR);
+    if (w[0] !== (v4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6)) return;
+    // The node that sent the error, as the guest sees it.
+    const off = this.#off;
+    if (w[4] === sa.AF_INET) nat.setV4(off, 0, edv.getUint32(20));
+    else if (w[4] === sa.AF_INET6) {
+      for (let j = 0; j < 4; j++) {
+        off[j] = edv.getUint32(20 + 4 * j);
+      }
+    } else return;
+    if (nat.isV4(off, 0) !== v4) return;
+    const otap = this.#otap;
+    let peer = true;
+    for (let j = 0; j < 4; j++) if (off[j] !== s[sidx * SW + nat.EADDR + j]) peer = false;
+    if (peer) nat.copyAddr(otap, 0, s, t + nat.OADDR);
+    else if (!nat.natInbound(this.c, off, 0, otap, 0)) return;
+    const tap = this.tap;
+    const l2 = tap.slot();
+    if (l2 < 0) return;
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    const c = this.c;
+    const l3 = l2 + eth.HEADER_LEN;
+    if (v4) {
+      const n = Math.min(dlen, ICMP4_MAX_DLEN);
+      const l4 = l3 + ipv4.MIN_HEADER_LEN;
+      const in3 = l4 + icmp.HEADER_LEN;
+      const in4 = in3 + ipv4.MIN_HEADER_LEN;
+      const len = icmp.HEADER_LEN + ipv4.MIN_HEADER_LEN + 8 + n;
+      const guest = s[t + nat.EADDR + 3]!;
+      eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IP);
+      ipv4.push(u8, dv, l3, otap[3]!, guest, nat.IPPROTO_ICMP, len);
+      dv.setUint8(l4, w[1]!);
+      dv.setUint8(l4 + 1, w[2]!);
+      const mtu = w[1] === ICMP_DEST_UNREACH && w[2] === ICMP_FRAG_NEEDED ? w[3]! & 0xffff : 0;
+      dv.setUint32(l4 + 4, mtu);
+      ipv4.push(u8, dv, in3, guest, s[t + nat.OADDR + 3]!, ipv4.PROTO_UDP, 8 + dlen);
+      dv.setUint16(in4, s[t + nat.EPORT]!);
+      dv.setUint16(in4 + 2, s[t + nat.OPORT]!);
+      dv.setUint16(in4 + 4, 8 + dlen);
+      dv.setUint16(in4 + 6, 0);
+      for (let j = 0; j < n; j++) u8[in4 + 8 + j] = this.#errBuf[j]!;
+      icmp.setChecksum(dv, l4, 0);
+      icmp.setChecksum(dv, l4, csum.csumFold(csum.sum16(u8, l4, len, 0)));
+      tap.queue(l2, eth.HEADER_LEN + ipv4.MIN_HEADER_LEN + len);
+    } else {
+      const n = Math.min(dlen, ICMP6_MAX_DLEN);
+      const l4 = l3 + ipv6.HEADER_LEN;
+      const in3 = l4 + icmp.HEADER_LEN;
+      const in4 = in3 + ipv6.HEADER_LEN;
+      const len = icmp.HEADER_LEN + ipv6.HEADER_LEN + 8 + n;
+      const src = this.#src6, dst = this.#dst6;
+      for (let j = 0; j < 4; j++) {
+        src[j] = s[t + nat.EADDR + j]!;
+        dst[j] = s[t + nat.OADDR + j]!;
+      }
+      eth.writeHeader(u8, dv, l2, c.macGuest, c.conf.mac, eth.ETH_P_IPV6);
+      ipv6.push(u8, dv, l3, otap, src, nat.IPPROTO_ICMPV6, len);
+      dv.setUint8(l4, w[1]!);
+      dv.setUint8(l4 + 1, w[2]!);
+      dv.setUint32(l4 + 4, w[1] === ICMP6_PACKET_TOO_BIG ? w[3]! : 0);
+      ipv6.push(u8, dv, in3, src, dst, ipv4.PROTO_UDP, 8 + dlen);
+      dv.setUint16(in4, s[t + nat.EPORT]!);
+      dv.setUint16(in4 + 2, s[t + nat.OPORT]!);
+      dv.setUint16(in4 + 4, 8 + dlen);
+      dv.setUint16(in4 + 6, 0);
+      for (let j = 0; j < n; j++) u8[in4 + 8 + j] = this.#errBuf[j]!;
+      const sum = sumWords(u8, this.#u32, in4, 8 + n) +
+        csum.pseudo6(u8, in3 + ipv6.SRC_OFF, in3 + ipv6.DST_OFF, ipv4.PROTO_UDP, 8 + n);
+      dv.setUint16(in4 + 6, csum.udpCsumFinal(sum));
+      icmp.setChecksum(dv, l4, 0);
+      const icsum = csum.l4Checksum6(
+        u8,
+        l4,
+        len,
+        l3 + ipv6.SRC_OFF,
+        l3 + ipv6.DST_OFF,
+        nat.IPPROTO_ICMPV6,
+      );
+      icmp.setChecksum(dv, l4, icsum);
+      tap.queue(l2, eth.HEADER_LEN + ipv6.HEADER_LEN + len);
+    }
+    debugRatelimit(rlIcmp, now, msgIcmp);
   }
 
   /**

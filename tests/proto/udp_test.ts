@@ -16,6 +16,7 @@ import { FLOW_UDP } from "../../src/flow/flow.ts";
 import * as nat from "../../src/fwd/nat.ts";
 import { type FwdRule, parseAddr } from "../../src/fwd/fwd_rule.ts";
 import { Pool } from "../../src/tap/pool.ts";
+import { l4Checksum6 } from "../../src/wire/checksum.ts";
 
 /** Opens the `-u` listener of `port` forwarded to `target` on `addr`; its descriptors. */
 function listenFds(b: UdpBench, port: number, target: number, addr: string): Int32Array {
@@ -564,6 +565,63 @@ Deno.test("udp: a query and its answer age out after the short timeout, a stream
     assert.equal(b.udp.tracked, 0);
   } finally {
     echo.close();
+    b.close();
+  }
+});
+
+Deno.test("udp: an ICMP port unreachable from the host reaches the guest, quoting its datagram", () => {
+  const b = new UdpBench();
+  // Ports with nothing bound on the host's loopback.
+  const p4 = new HostSock(false, "127.0.0.1"), p6 = new HostSock(true, "::1");
+  const closed4 = p4.port, closed6 = p6.port;
+  p4.close();
+  p6.close();
+  try {
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40070, closed4, enc.encode("anyone?"))]);
+    b.fromGuest([guestUdp6(GUEST6_LL, GW6, 40071, closed6, enc.encode("anyone6?"))]);
+    const icmps = (): DataView[] =>
+      b.out.map((f) => new DataView(f.buffer, f.byteOffset, f.length)).filter((d) =>
+        (d.getUint16(12) === 0x0800 && d.getUint8(23) === 1) ||
+        (d.getUint16(12) === 0x86dd && d.getUint8(20) === 58)
+      );
+    assert.ok(b.pump(2000, () => icmps().length === 2), `got ${icmps().length} ICMP errors`);
+    const d4 = icmps().find((d) => d.getUint16(12) === 0x0800)!;
+    assert.equal(d4.getUint32(26), GW4, "from the address the guest sent to");
+    assert.equal(d4.getUint32(30), GUEST4);
+    assert.deepEqual([d4.getUint8(34), d4.getUint8(35)], [3, 3], "port unreachable");
+    let sum = 0;
+    const end4 = 14 + d4.getUint16(16);
+    for (let i = 34; i < end4; i += 2) sum += i + 1 < end4 ? d4.getUint16(i) : d4.getUint8(i) << 8;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    assert.equal(sum, 0xffff, "ICMP checksum");
+    // The quoted datagram: the guest's own addresses and ports.
+    assert.equal(d4.getUint32(42 + 12), GUEST4);
+    assert.equal(d4.getUint32(42 + 16), GW4);
+    assert.equal(d4.getUint16(62), 40070);
+    assert.equal(d4.getUint16(64), closed4);
+    assert.equal(
+      dec.decode(new Uint8Array(d4.buffer, d4.byteOffset + 70, 7)),
+      "anyone?".slice(0, 7),
+    );
+    const d6 = icmps().find((d) => d.getUint16(12) === 0x86dd)!;
+    const words = (o: number) => Uint32Array.from([0, 1, 2, 3], (j) => d6.getUint32(o + 4 * j));
+    assert.ok(sameWords(words(22), GW6), "from the gateway");
+    assert.ok(sameWords(words(38), GUEST6_LL));
+    assert.deepEqual([d6.getUint8(54), d6.getUint8(55)], [1, 4], "ICMPv6 port unreachable");
+    const f6 = new Uint8Array(d6.buffer, d6.byteOffset, d6.byteLength).slice();
+    const stored = d6.getUint16(56);
+    new DataView(f6.buffer).setUint16(56, 0);
+    assert.equal(l4Checksum6(f6, 54, d6.getUint16(18), 22, 38, 58), stored, "ICMPv6 checksum");
+    assert.ok(sameWords(words(62 + 8), GUEST6_LL), "quoted source: the guest");
+    assert.equal(d6.getUint16(102), 40071);
+    assert.equal(d6.getUint16(104), closed6);
+    assert.equal(dec.decode(new Uint8Array(d6.buffer, d6.byteOffset + 110, 8)), "anyone6?");
+    // The flows stay, and the error is cleared: the loop doesn't spin on EPOLLERR.
+    assert.equal(b.udp.tracked, 2);
+    const before = b.loop.eventCounts.reduce((x, y) => x + y, 0);
+    b.pump(100, () => false);
+    assert.equal(b.loop.eventCounts.reduce((x, y) => x + y, 0), before, "no events while idle");
+  } finally {
     b.close();
   }
 });
