@@ -47,7 +47,13 @@
  *   checksum is 0 (none); the IPv6 one is always computed. Towards the other
  *   socket of a spliced flow they leave with one `sendmmsg()`. A datagram
  *   queued from another peer before the socket was connected is dropped.
- *   EPOLLERR only clears the socket error, without receiving.
+ * - Errors (`IP_RECVERR`, as upstream): host sockets queue the ICMP errors
+ *   the network sends about our datagrams; on EPOLLERR the queue is emptied
+ *   and an error about a datagram from the guest goes to the guest as an
+ *   ICMP or ICMPv6 error, from the sender as the guest sees it, quoting the
+ *   datagram as the guest sent it (so a closed port on the host is "port
+ *   unreachable" in the guest); the rest is only read, never received as
+ *   data.
  *
  * Aging, as upstream 2026: {@linkcode Udp.timer} (every second) walks the
  * table and closes idle flows, and their sockets. Each side counts the

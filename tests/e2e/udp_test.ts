@@ -245,6 +245,30 @@ for (const rl of modes) {
   });
 
   Deno.test({
+    name: `udp e2e: a closed port on the host answers port unreachable, IPv4 and IPv6 (${
+      label(rl)
+    })`,
+    ignore: ignore || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const p4 = new HostSock(false, "127.0.0.1"), p6 = new HostSock(true, "::1");
+      const closed4 = p4.port, closed6 = p6.port;
+      p4.close();
+      p6.close();
+      // socat's connected socket reads the ICMP error as ECONNREFUSED and fails; without
+      // the error it would wait out -t and succeed.
+      const r = await pastaPoll(
+        ["--config-net"],
+        GATEWAYS +
+          `echo x | socat -t 3 - UDP4:$GW4:${closed4} 2>/dev/null; echo "v4 $?"; ` +
+          `echo x | socat -t 3 - UDP6:[$GW6]:${closed6} 2>/dev/null; echo "v6 $?"`,
+        rl,
+        () => {},
+      );
+      assert.equal(r.stdout, "v4 1\nv6 1\n", r.stderr);
+    },
+  });
+
+  Deno.test({
     name: `udp e2e: --dns-forward reaches a resolver on 127.0.0.1:53, reply from the address (${
       label(rl)
     })`,
