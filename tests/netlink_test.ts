@@ -16,14 +16,13 @@ import assert from "node:assert/strict";
 import {
   AF_INET,
   AF_INET6,
-  discoverHost,
-  fixPrefix4,
   MAX_IDLE_READS,
   Netlink,
   NetlinkError,
   NLBUFSIZ,
   type NlTransport,
 } from "../src/netlink.ts";
+import { discoverHost, fixPrefix4 } from "../src/conf/host_info.ts";
 import { concat as cat } from "./_helpers/frames.ts";
 
 // ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@
  */
 
 import type { Mode } from "../context.ts";
+import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
   ip4IsLoopback,
@@ -40,10 +41,7 @@ import {
   ip6IsUnspecified,
   ip6IsV4Compat,
   ip6IsV4Mapped,
-  parseIp4,
-  parseIp6,
-  parseMac,
-} from "../ip.ts";
+} from "../wire/inany.ts";
 import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "./options.ts";

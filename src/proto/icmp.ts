@@ -39,6 +39,7 @@ import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
 import { FLOW_PING4, FLOW_PING6, type FlowTable } from "../flow/flow.ts";
 import {
   EPOLLIN,
@@ -185,13 +186,13 @@ export class Icmp {
         k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
       }
     } else {
-      nat.setV4(k, nat.EADDR, ipv4.src(dv, l3));
-      nat.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
+      inany.setV4(k, nat.EADDR, ipv4.src(dv, l3));
+      inany.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
     }
     k[nat.EPORT] = id;
     k[nat.OPORT] = id;
     // Both ends must be unicast (upstream).
-    if (!nat.isUnicast(k, nat.EADDR) || !nat.isUnicast(k, nat.OADDR)) {
+    if (!inany.isUnicast(k, nat.EADDR) || !inany.isUnicast(k, nat.OADDR)) {
       debugRatelimit(rlInvalid, now, msgInvalid);
       return;
     }
@@ -207,7 +208,7 @@ export class Icmp {
     if (v6) {
       const w = this.#words;
       for (let j = 0; j < 4; j++) w[j] = ft.side[tgt + nat.EADDR + j]!;
-      salen = sa.writeIn6(dv, this.#saOff, w, 0, nat.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
+      salen = sa.writeIn6(dv, this.#saOff, w, 0, inany.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
     } else {
       salen = sa.writeIn4(dv, this.#saOff, ft.side[tgt + nat.EADDR + 3]!, 0);
     }

@@ -52,6 +52,9 @@ import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
 import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
+import * as ipv4 from "../wire/ipv4.ts";
+import * as ipv6 from "../wire/ipv6.ts";
 import { listenSlot } from "../fwd/fwd.ts";
 import type { FlowTable } from "../flow/flow.ts";
 import type { FwdRule } from "../fwd/fwd_rule.ts";
@@ -867,19 +870,13 @@ export class Tcp {
     const tapPort = tcph.srcPort(dv, th);
     const sockPort = tcph.dstPort(dv, th);
     const w = this.#w;
-    if (v6) {
-      for (let j = 0; j < 4; j++) w[j] = dv.getUint32(l3 + 24 + j * 4);
-    } else {
-      w[0] = 0;
-      w[1] = 0;
-      w[2] = 0xffff;
-      w[3] = dv.getUint32(l3 + 16);
-    }
     const g = this.#guest;
     if (v6) {
-      for (let j = 0; j < 4; j++) g[j] = dv.getUint32(l3 + 8 + j * 4);
+      ipv6.readDst(dv, l3, w);
+      ipv6.readSrc(dv, l3, g);
     } else {
-      nat.setV4(g, 0, dv.getUint32(l3 + 12));
+      inany.setV4(w, 0, ipv4.dst(dv, l3));
+      inany.setV4(g, 0, ipv4.src(dv, l3));
     }
     const t = this.conns;
     const i = t.lookup(g, 0, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
@@ -1150,14 +1147,14 @@ export class Tcp {
     if (v6) {
       for (let j = 0; j < 4; j++) f[nat.EADDR + j] = dv.getUint32(l3 + 8 + j * 4);
     } else {
-      nat.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
+      inany.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
     }
-    nat.copyAddr(f, nat.OADDR, w, 0);
+    inany.copyAddr(f, nat.OADDR, w, 0);
     f[nat.EPORT] = tapPort;
     f[nat.OPORT] = sockPort;
     if (
-      sockPort === 0 || tapPort === 0 || !nat.isUnicast(f, nat.EADDR) ||
-      !nat.isUnicast(f, nat.OADDR)
+      sockPort === 0 || tapPort === 0 || !inany.isUnicast(f, nat.EADDR) ||
+      !inany.isUnicast(f, nat.OADDR)
     ) {
       debugRatelimit(rlInvalid, now, msgInvalid);
       return;
@@ -1191,13 +1188,13 @@ export class Tcp {
     // Destination: the target side of the translation (fwd/nat.ts).
     const sad = this.#sadv;
     let salen: number;
-    const local = nat.isLoopback(f, T + nat.EADDR);
+    const local = inany.isLoopback(f, T + nat.EADDR);
     let outbound = !local;
     if (!v6) {
       salen = sa.writeIn4(sad, 0, f[T + nat.EADDR + 3]!, sockPort);
     } else {
       let scope = 0;
-      if (nat.isLinkLocal6(f, T + nat.EADDR)) {
+      if (inany.isLinkLocal6(f, T + nat.EADDR)) {
         scope = c.conf.ifindex6;
         outbound = false;
       }
@@ -1258,7 +1255,7 @@ export class Tcp {
     const d = new DataView(sad.buffer);
     if (v6) {
       const a = c.conf.ip6.addrOut;
-      if ((a[0]! | a[1]! | a[2]! | a[3]!) === 0) return;
+      if (inany.ip6IsZero(a)) return;
       ffi.pf_bind(fd, sad, sa.writeIn6(d, 0, a, 0));
     } else {
       if (!c.conf.ip4.addrOut) return;
@@ -1340,22 +1337,19 @@ export class Tcp {
       let v6 = sa.family(sad, 0) === sa.AF_INET6;
       if (v6) {
         sa.readAddr6(sad, 0, w);
-        if ((w[0]! | w[1]!) === 0 && w[2] === 0xffff) v6 = false;
+        if (inany.isV4(w, 0)) v6 = false;
       } else {
-        w[0] = 0;
-        w[1] = 0;
-        w[2] = 0xffff;
-        w[3] = sa.addr4(sad, 0);
+        inany.setV4(w, 0, sa.addr4(sad, 0));
       }
       const peerPort = sa.port(sad, 0);
       // The initiating side: the peer, and us as it sees us (only loopback
       // matters to the translation: a loopback peer reached a loopback address).
       const f = this.#sides;
       const T = nat.SIDE_WORDS;
-      nat.copyAddr(f, nat.EADDR, w, 0);
-      if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, w, 0);
+      inany.copyAddr(f, nat.EADDR, w, 0);
+      if (inany.isLoopback(f, nat.EADDR)) inany.copyAddr(f, nat.OADDR, w, 0);
       else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
-      else nat.setV4(f, nat.OADDR, 0);
+      else inany.setV4(f, nat.OADDR, 0);
       f[nat.EPORT] = peerPort;
       f[nat.OPORT] = port;
       if (outbound) {

@@ -38,6 +38,7 @@ import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
 import * as tcp from "../wire/tcp.ts";
+import { ip6IsZero } from "../wire/inany.ts";
 import type { Arena } from "./arena.ts";
 import { Pool } from "./pool.ts";
 import type { Pcap } from "./pcap.ts";
@@ -351,7 +352,7 @@ export class Tap implements TapOut {
         if (this.onGuestChange) this.onGuestChange();
       }
       const s = c.ip6AddrSeen;
-      if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) ipv6.readSrc(dv, l3, s);
+      if (ip6IsZero(s)) ipv6.readSrc(dv, l3, s);
     } else if (!ipv6.addrEqualsWords(dv, srcOff, c.ip6AddrSeen)) {
       ipv6.readSrc(dv, l3, c.ip6AddrSeen);
       if (this.onGuestChange) this.onGuestChange();

@@ -14,7 +14,8 @@ import {
 import type { HostInfo, HostRequest } from "../../src/conf/host_info.ts";
 import { formatRule } from "../../src/fwd/fwd_rule.ts";
 import { OPTIONS } from "../../src/conf/options.ts";
-import { formatIp4, formatIp6, formatMac, ip6IsZero } from "../../src/ip.ts";
+import { formatIp4, formatIp6, formatMac } from "../../src/ip.ts";
+import { ip6IsZero } from "../../src/wire/inany.ts";
 import { testHost as host } from "../_helpers/host.ts";
 
 const SYS: ConfOptions = {
