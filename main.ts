@@ -260,7 +260,7 @@ function run(
   }
   // Started in our own mount namespace (the daemon, or the foreground through
   // passt-helper): empty root, no capabilities
-  isolate(mode, true, conf.chrootFallback);
+  isolate(true, conf.chrootFallback);
   applySeccomp(mode);
   notifyParent(readyFd);
   state.notified = true;

@@ -502,6 +502,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+
+  // ns_server.c
   pf_ns_server_start: {
     parameters: [
       "buffer", // uint8_t *helper
@@ -511,6 +513,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+
+  // spawn.c
   pf_spawn_ns: {
     parameters: [
       "buffer", // uint8_t *argv_buf
