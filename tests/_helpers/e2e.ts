@@ -214,6 +214,9 @@ export function freePorts(n: number): number[] {
   throw new Error(`no ${n} consecutive free ports below the ephemeral range`);
 }
 
+/** pasta options for no port forwarding at all (a spawned command gets `auto` otherwise). */
+export const NO_FORWARDS = ["-t", "none", "-u", "none", "-T", "none", "-U", "none"];
+
 /** How a case runs, for test names: `"root"`, or `"rootless"` (as {@linkcode TESTER}). */
 export function label(rootless: boolean): string {
   return rootless ? "rootless" : "root";

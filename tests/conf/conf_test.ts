@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 import assert from "node:assert/strict";
+import { ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
 import type { Conf, Mode } from "../../src/context.ts";
 import {
   ConfError,
@@ -154,15 +155,7 @@ Deno.test("Podman's argument lists parse", () => {
 
 Deno.test("RootlessKit's argument list parses", () => {
   const c = conf("pasta", [
-    "--stderr",
-    "--ns-ifname=tap0",
-    "--mtu=65520",
-    "--config-net",
-    "--address=10.0.2.100",
-    "--netmask=24",
-    "--gateway=10.0.2.2",
-    "--dns-forward=10.0.2.3",
-    "--ipv4-only",
+    ...ROOTLESSKIT_ARGS,
     "--tcp-ports=auto",
     "--udp-ports=auto",
     "12345",
