@@ -280,6 +280,25 @@ export function scratch(
   return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
 }
 
+/** The `KEY=value` lines of a script's output, by key (a later line wins). */
+export function keyValues(text: string): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const l of text.split("\n")) {
+    const i = l.indexOf("=");
+    if (i > 0) r[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return r;
+}
+
+/** A socat server on 127.0.0.1:`port` that sends `text` to every connection; kill it when done. */
+export function serveText(port: number, text: string): Deno.ChildProcess {
+  return new Deno.Command("socat", {
+    args: [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `SYSTEM:echo ${text}`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
 /** Whether a path exists (a dangling link does not). */
 export function exists(path: string): boolean {
   try {

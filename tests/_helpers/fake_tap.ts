@@ -12,7 +12,9 @@
  * @module
  */
 
+import type { Ctx } from "../../src/context.ts";
 import type { TapOut } from "../../src/tap/tap_out.ts";
+import { place, testCtx } from "./frames.ts";
 
 /** Size of one frame slot. */
 export const SLOT_SIZE = 65536;
@@ -65,4 +67,25 @@ export class FakeTap implements TapOut {
     this.frames.length = 0;
     this.u8.fill(0xa5);
   }
+}
+
+/** A handler of frames from the guest that answers inline (ARP, DHCP, DHCPv6, NDP). */
+export type InlineHandler = (
+  c: Ctx,
+  tap: TapOut,
+  u8: Uint8Array,
+  dv: DataView,
+  off: number,
+  len: number,
+) => boolean;
+
+/** Runs `handler` on frame `f` (placed at offset 100) with a fresh {@linkcode FakeTap}. */
+export function runInline(
+  handler: InlineHandler,
+  f: Uint8Array,
+  c: Ctx = testCtx(),
+): { tap: FakeTap; ret: boolean } {
+  const tap = new FakeTap();
+  const p = place(f);
+  return { tap, ret: handler(c, tap, p.u8, p.dv, p.off, p.len) };
 }

@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
 import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
 import { alive, exists, sha256, sleep, waitFor } from "../_helpers/e2e.ts";
 import {
@@ -28,8 +29,6 @@ import {
 const PEER = `${REPO}/tests/e2e/passt_peer.py`;
 const QRAP = `${REPO}/qrap`;
 const DEBIAN_PASST = "/usr/bin/passt";
-/** Upstream 2026's passt: a `make` of its 2026_07 release (`$UPSTREAM_PASST` to point elsewhere). */
-const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 const BLOB_LEN = 16 << 20;
 const FWD_LEN = 4 << 20;
 /** Advertised when the host has no IPv4 resolver of its own (checked in the guest). */
@@ -46,13 +45,7 @@ const noDebianPasst = (() => {
   }
 })();
 const noPython = !have("python3");
-const noUpstream = !(() => {
-  try {
-    return Deno.statSync(UPSTREAM_PASST).isFile;
-  } catch {
-    return false;
-  }
-})();
+const noUpstream = !haveUpstream();
 /**
  * libvirt and QEMU start passt as the virtual machine's user: as root, the
  * daemon cases run as the unprivileged test user.

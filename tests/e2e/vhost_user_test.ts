@@ -14,23 +14,17 @@
  */
 
 import assert from "node:assert/strict";
+import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
 import { have, isRoot, PASST, prepareRootless, REPO, run, spawn } from "../_helpers/e2e.ts";
 import { exists, sleep, waitFor } from "../_helpers/e2e.ts";
 
 const FRONTEND = `${REPO}/tests/e2e/vu_frontend.py`;
-const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 /** passt answers ARP for any address but the guest's: its default gateway stand-in. */
 const TARGET = "10.0.2.2";
 const ARP_REPLY = /^arp-reply ([0-9a-f:]{17}) 10\.0\.2\.2$/m;
 
 const noPython = !have("python3");
-const noUpstream = !(() => {
-  try {
-    return Deno.statSync(UPSTREAM_PASST).isFile;
-  } catch {
-    return false;
-  }
-})();
+const noUpstream = !haveUpstream();
 
 function tmpDir(): string {
   const dir = Deno.makeTempDirSync({ prefix: "passt-vu-" });

@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { arp } from "../../src/proto/arp.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import type { Ctx } from "../../src/context.ts";
+import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -43,11 +44,8 @@ function request(spa: number, tpa: number): Uint8Array {
   return ether(BCAST, GUEST_MAC, 0x0806, arpPacket(1, GUEST_MAC, spa, new Uint8Array(6), tpa));
 }
 
-function run(frame: Uint8Array, c = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(frame);
-  const ret = arp(c, tap, p.u8, p.dv, p.off, p.len);
-  return { tap, ret };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(arp, f, c);
 }
 
 Deno.test("arp() answers a request for the gateway with our MAC, addressed to the requester", () => {

@@ -14,14 +14,13 @@ import {
 } from "../../src/proto/dhcp.ts";
 import { encodeNameAsUpstream, writeDomainName } from "../../src/wire/dns_name.ts";
 import { ipv4HeaderChecksum } from "../../src/wire/checksum.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
 import {
   ether,
   GUEST_MAC,
   HOST_MAC,
   ip4,
   ipv4Packet,
-  place,
   rng,
   testCtx,
   udp4,
@@ -66,10 +65,8 @@ function request(type: number, extra: number[] = [], o: ReqOpts = {}): Uint8Arra
   return frame(bootp([53, 1, type, ...extra, 255], o), o.ciaddr ?? 0);
 }
 
-function run(f: Uint8Array, c: Ctx = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(f);
-  return { tap, ret: dhcp(c, tap, p.u8, p.dv, p.off, p.len) };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(dhcp, f, c);
 }
 
 interface Reply {

@@ -18,7 +18,7 @@ import {
 } from "../../src/proto/dhcpv6.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -27,7 +27,6 @@ import {
   ip6,
   ip6Bytes,
   ipv6Packet,
-  place,
   rng,
   testCtx,
 } from "../_helpers/frames.ts";
@@ -66,10 +65,8 @@ function msg(type: number, ...opts: Uint8Array[]): Uint8Array {
   return ether(SERVERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(GUEST_LL, SERVERS, 17, u, 6));
 }
 
-function run(f: Uint8Array, c: Ctx = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(f);
-  return { tap, ret: dhcpv6(c, tap, p.u8, p.dv, p.off, p.len) };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(dhcpv6, f, c);
 }
 
 interface Reply {
