@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Mode } from "../context.ts";
+import type { Mode, ProtoSwitches } from "../context.ts";
 import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
@@ -69,17 +69,6 @@ export const HOSTNAME_MAX = 253;
 const UNIX_PATH_MAX = 107;
 /** Longest path for the PID file and capture file (PATH_MAX - 1). */
 const PATH_MAX = 4095;
-
-/** The protocol switches (`--no-tcp` ...), all off by default. */
-export interface ArgFlags {
-  noTcp: boolean;
-  noUdp: boolean;
-  noIcmp: boolean;
-  noDhcp: boolean;
-  noNdp: boolean;
-  noDhcpv6: boolean;
-  noRa: boolean;
-}
 
 /** What the options asked for, before the host is looked at. */
 export interface Args {
@@ -133,7 +122,7 @@ export interface Args {
   dnsFwd6: Uint32Array | null;
   dhcpDns: boolean;
   dhcpSearch: boolean;
-  flags: ArgFlags;
+  flags: ProtoSwitches;
   v4Only: boolean;
   v6Only: boolean;
   /** -t/-u/-T/-U in command-line order, parsed later. */

@@ -569,6 +569,20 @@ export class Tcp {
     return mss > max ? max : mss;
   }
 
+  /**
+   * Takes the guest's MSS (default 536, at most what our frames carry) and window scale
+   * (at most 14; none: no scaling either way) from its SYN or SYN-ACK at `th`.
+   */
+  #synOptions(i: number, v6: boolean, dv: DataView, th: number, hlen: number): void {
+    const t = this.conns;
+    const mssOpt = tcph.optMss(dv, th, hlen);
+    const max = v6 ? MSS6 : MSS4;
+    t.tapMss[i] = mssOpt > 0 ? (mssOpt > max ? max : mssOpt) : 536;
+    const wsOpt = tcph.optWscale(dv, th, hlen);
+    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
+    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+  }
+
   /** Whether the guest-facing address of `i` is in the low-RTT table. */
   #isLowRtt(i: number): boolean {
     const a = this.conns.addr;
@@ -1204,14 +1218,7 @@ export class Tcp {
     if (local || this.#isLowRtt(i)) t.flags[i] = t.flags[i]! | LOCAL;
 
     // Options from the guest's SYN.
-    const mssOpt = tcph.optMss(dv, th, hlen);
-    let mss = mssOpt > 0 ? mssOpt : 536;
-    const max = v6 ? MSS6 : MSS4;
-    if (mss > max) mss = max;
-    t.tapMss[i] = mss;
-    const wsOpt = tcph.optWscale(dv, th, hlen);
-    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
-    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+    this.#synOptions(i, v6, dv, th, hlen);
     const seq = tcph.seq(dv, th);
     t.seqInitFromTap[i] = seq;
     t.seqFromTap[i] = (seq + 1) >>> 0;
@@ -1223,7 +1230,7 @@ export class Tcp {
     t.wndToTap[i] = WINDOW_DEFAULT;
 
     this.#sockBufs(fd);
-    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, mss);
+    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, t.tapMss[i]!);
     if (outbound) this.#bindOutbound(fd, v6);
     t.sndbuf[i] = ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
     this.#usePeekOff(fd);
@@ -1287,14 +1294,7 @@ export class Tcp {
       return;
     }
     const v6 = (t.flags[i]! & V6) !== 0;
-    const mssOpt = tcph.optMss(dv, th, hlen);
-    let mss = mssOpt > 0 ? mssOpt : 536;
-    const max = v6 ? MSS6 : MSS4;
-    if (mss > max) mss = max;
-    t.tapMss[i] = mss;
-    const wsOpt = tcph.optWscale(dv, th, hlen);
-    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
-    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+    this.#synOptions(i, v6, dv, th, hlen);
     const seq = tcph.seq(dv, th);
     // bytes_acked of an accepted socket doesn't count the handshake: start after the SYN.
     t.seqInitFromTap[i] = (seq + 1) >>> 0;

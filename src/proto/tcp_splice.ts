@@ -669,16 +669,7 @@ export function setupTcpSplice(
   flows?: FlowTable,
 ): TcpSplice {
   const splice = new TcpSplice(loop, ns, nofile, flows ? { flows } : {});
-  const hook = (
-    _c: Ctx,
-    fd: number,
-    port: number,
-    v6: boolean,
-    outbound: boolean,
-    sides: Uint32Array,
-    now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, sides, now);
-  tcp.spliceAccept = hook;
+  tcp.spliceAccept = (_ctx, ...args): boolean => splice.accept(...args);
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));
   return splice;

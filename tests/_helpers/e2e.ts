@@ -237,8 +237,8 @@ export function alive(pid: number): boolean {
 }
 
 /** SHA-256 of `data` in lower-case hex, as `sha256sum` prints it. */
-export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+export async function sha256(data: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -520,9 +520,3 @@ export function countFds(): number {
   for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
   return n;
 }
-
-/** Hex SHA-256 of `data`. */
-export async function sha256(data: Uint8Array): Promise<string> {
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
-}

@@ -450,13 +450,23 @@ async function peer(args: string[], rootless = false): Promise<{
 
 const ARP_REPLY = /^arp-reply ([0-9a-f:]{17}) (\S+)$/m;
 
-Deno.test({
-  name: "passt e2e: a second client is accepted and closed while the first stays connected",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+/**
+ * A test with the python peer (skipped without python3), given the host's view of
+ * the network; it leaves the ops and resources of the children it spawns alone.
+ */
+function peerTest(name: string, fn: (hv: HostView) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: noPython,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => fn(hostView()),
+  });
+}
+
+peerTest(
+  "passt e2e: a second client is accepted and closed while the first stays connected",
+  async (hv) => {
     const { dir, sock } = tmpSock("second");
     const p = new Passt(PASST, sock, []);
     try {
@@ -477,15 +487,11 @@ Deno.test({
       assert.match(log, /already connected/);
     }
   },
-});
+);
 
-Deno.test({
-  name: "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
+  async (hv) => {
     const dir = Deno.makeTempDirSync({ prefix: "passt-fd-" });
     Deno.chmodSync(dir, 0o777);
     try {
@@ -505,56 +511,38 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
+);
+
+peerTest("passt e2e: --fd 3 in the foreground exits 0 when the peer closes", async (hv) => {
+  const r = await peer(["spawn", hv.router, PASST, "-f", "--quiet", "--fd", "3"]);
+  assert.match(r.out, ARP_REPLY, r.out + r.err);
+  assert.match(r.out, /^exit 0$/m, r.out + r.err);
 });
 
-Deno.test({
-  name: "passt e2e: --fd 3 in the foreground exits 0 when the peer closes",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
-    const r = await peer(["spawn", hv.router, PASST, "-f", "--quiet", "--fd", "3"]);
+peerTest("passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid)", async (hv) => {
+  const { dir, sock } = tmpSock("libvirt");
+  try {
+    const pidFile = `${dir}/pid`;
+    const args = ["--one-off", "--socket", sock, "--mac-addr", "52:54:00:f8:03:a6"];
+    const start = spawn([PASST, ...args, "--pid", pidFile], { rootless: asVmUser });
+    const st = await start.output();
+    const errText = new TextDecoder().decode(st.stderr);
+    assert.equal(st.code, 0, errText);
+    assert.ok(exists(sock), "socket not there when the parent returned");
+    const pid = Number(Deno.readTextFileSync(pidFile).trim());
+    assert.ok(alive(pid), "daemon not running");
+    // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
+    const r = await peer(["connect", sock, hv.router]);
     assert.match(r.out, ARP_REPLY, r.out + r.err);
-    assert.match(r.out, /^exit 0$/m, r.out + r.err);
-  },
+    assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
-Deno.test({
-  name: "passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid)",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
-    const { dir, sock } = tmpSock("libvirt");
-    try {
-      const pidFile = `${dir}/pid`;
-      const args = ["--one-off", "--socket", sock, "--mac-addr", "52:54:00:f8:03:a6"];
-      const start = spawn([PASST, ...args, "--pid", pidFile], { rootless: asVmUser });
-      const st = await start.output();
-      const errText = new TextDecoder().decode(st.stderr);
-      assert.equal(st.code, 0, errText);
-      assert.ok(exists(sock), "socket not there when the parent returned");
-      const pid = Number(Deno.readTextFileSync(pidFile).trim());
-      assert.ok(alive(pid), "daemon not running");
-      // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
-      const r = await peer(["connect", sock, hv.router]);
-      assert.match(r.out, ARP_REPLY, r.out + r.err);
-      assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
+  async (hv) => {
     const { dir, sock } = tmpSock("qrap");
     const p = new Passt(PASST, sock, []);
     try {
@@ -572,15 +560,11 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "qrap: finds passt at the default /tmp/passt_N.socket; fails cleanly with none",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "qrap: finds passt at the default /tmp/passt_N.socket; fails cleanly with none",
+  async (hv) => {
     const c = spawn([PASST, "-f"]);
     const output = c.output();
     try {
@@ -612,4 +596,4 @@ Deno.test({
     assert.equal(o.code, 1);
     assert.match(new TextDecoder().decode(o.stderr), /Probe of passt instances failed/);
   },
-});
+);
