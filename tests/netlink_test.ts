@@ -146,104 +146,97 @@ class FakeTransport implements NlTransport {
 // ---------------------------------------------------------------------------
 // Request building
 
-Deno.test("addAddr4() sends RTM_NEWADDR with IFA_LOCAL and IFA_ADDRESS, CREATE|EXCL|ACK", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  const nl = new Netlink(t);
-  assert.equal(nl.addAddr4(3, 0xc0000202, 24), true);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+/** Checks the request `call` sends first, answered by `reply`: its bytes are `want` (hex). */
+function sends(
+  reply: (seq: number) => Uint8Array,
+  call: (nl: Netlink) => unknown,
+  want: string,
+): void {
+  const t = new FakeTransport([(_r, seq) => [reply(seq)]]);
+  call(new Netlink(t));
+  assert.deepEqual(t.sent[0], hex(want));
+}
+
+Deno.test("addAddr4() sends RTM_NEWADDR with IFA_LOCAL and IFA_ADDRESS, CREATE|EXCL|ACK", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => assert.equal(nl.addAddr4(3, 0xc0000202, 24), true),
+    `
       28 00 00 00  14 00  05 06  01 00 00 00  00 00 00 00
       02 18 00 00  03 00 00 00
       08 00 02 00  c0 00 02 02
-      08 00 01 00  c0 00 02 02`),
-  );
-});
+      08 00 01 00  c0 00 02 02`,
+  ));
 
-Deno.test("addAddr6() sends IFA_F_NODAD and a 16-byte IFA_ADDRESS", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  const nl = new Netlink(t);
-  nl.addAddr6(7, v6words("2001:db8::2"), 64);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addAddr6() sends IFA_F_NODAD and a 16-byte IFA_ADDRESS", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.addAddr6(7, v6words("2001:db8::2"), 64),
+    `
       2c 00 00 00  14 00  05 06  01 00 00 00  00 00 00 00
       0a 40 02 00  07 00 00 00
-      14 00 01 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02`),
-  );
-});
+      14 00 01 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02`,
+  ));
 
-Deno.test("addDefaultRoute4() sends RTM_NEWROUTE in the main table, RTPROT_BOOT, OIF and gateway", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).addDefaultRoute4(3, 0xc0000201);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addDefaultRoute4() sends RTM_NEWROUTE in the main table, RTPROT_BOOT, OIF and gateway", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.addDefaultRoute4(3, 0xc0000201),
+    `
       2c 00 00 00  18 00  05 06  01 00 00 00  00 00 00 00
       02 00 00 00 fe 03 00 01  00 00 00 00
       08 00 04 00  03 00 00 00
-      08 00 05 00  c0 00 02 01`),
-  );
-});
+      08 00 05 00  c0 00 02 01`,
+  ));
 
-Deno.test("linkUp() sets IFF_UP in flags and change mask, with IFLA_MTU, ACK only", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).linkUp(5, 65520);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("linkUp() sets IFF_UP in flags and change mask, with IFLA_MTU, ACK only", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.linkUp(5, 65520),
+    `
       28 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  05 00 00 00  01 00 00 00  01 00 00 00
-      08 00 04 00  f0 ff 00 00`),
-  );
-});
+      08 00 04 00  f0 ff 00 00`,
+  ));
 
-Deno.test("linkSetMac() sends IFLA_ADDRESS padded to 4 bytes", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).linkSetMac(5, hex("9a 55 9a 55 9a 55"));
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("linkSetMac() sends IFLA_ADDRESS padded to 4 bytes", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.linkSetMac(5, hex("9a 55 9a 55 9a 55")),
+    `
       2c 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  05 00 00 00  00 00 00 00  00 00 00 00
-      0a 00 01 00  9a 55 9a 55 9a 55 00 00`),
-  );
-});
+      0a 00 01 00  9a 55 9a 55 9a 55 00 00`,
+  ));
 
-Deno.test("addresses() dumps with the family and ifindex filter set for strict checking", () => {
-  const t = new FakeTransport([(_r, seq) => [done(seq)]]);
-  new Netlink(t).addresses(4, AF_INET6);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addresses() dumps with the family and ifindex filter set for strict checking", () =>
+  sends(
+    (seq) => done(seq),
+    (nl) => nl.addresses(4, AF_INET6),
+    `
       18 00 00 00  16 00  01 03  01 00 00 00  00 00 00 00
-      0a 00 00 00  04 00 00 00`),
-  );
-});
+      0a 00 00 00  04 00 00 00`,
+  ));
 
-Deno.test("defaultGateway() dumps the main table with an RTA_OIF filter", () => {
-  const t = new FakeTransport([(_r, seq) => [done(seq)]]);
-  assert.equal(new Netlink(t).defaultGateway(9, AF_INET), 0);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("defaultGateway() dumps the main table with an RTA_OIF filter", () =>
+  sends(
+    (seq) => done(seq),
+    (nl) => assert.equal(nl.defaultGateway(9, AF_INET), 0),
+    `
       24 00 00 00  1a 00  01 03  01 00 00 00  00 00 00 00
       02 00 00 00 fe 00 00 00  00 00 00 00
-      08 00 04 00  09 00 00 00`),
-  );
-});
+      08 00 04 00  09 00 00 00`,
+  ));
 
-Deno.test("ifindexByName() sends IFLA_IFNAME NUL-terminated", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, -19)]]);
-  assert.equal(new Netlink(t).ifindexByName("eth0"), 0);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("ifindexByName() sends IFLA_IFNAME NUL-terminated", () =>
+  sends(
+    (seq) => nlerr(seq, -19),
+    (nl) => assert.equal(nl.ifindexByName("eth0"), 0),
+    `
       2c 00 00 00  12 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00
-      09 00 03 00  65 74 68 30 00 00 00 00`),
-  );
-});
+      09 00 03 00  65 74 68 30 00 00 00 00`,
+  ));
 
 Deno.test("sequence numbers increase with every request", () => {
   const ack: Responder = (_r, seq) => [nlerr(seq, 0)];

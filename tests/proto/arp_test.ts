@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { arp } from "../../src/proto/arp.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -51,13 +51,8 @@ function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
 Deno.test("arp() answers a request for the gateway with our MAC, addressed to the requester", () => {
   const { tap, ret } = run(request(ip4("192.0.2.10"), ip4("192.0.2.1")));
   assert.equal(ret, true);
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
+  const { f, dv } = onlyFrame(tap, 0x0806);
   assert.equal(f.length, 42);
-  assert.deepEqual(f.subarray(0, 6), GUEST_MAC);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x0806);
   assert.equal(dv.getUint16(14), 1); // Ethernet
   assert.equal(dv.getUint16(16), 0x0800);
   assert.equal(f[18], 6);

@@ -18,7 +18,7 @@ import {
 } from "../../src/proto/dhcpv6.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -96,12 +96,7 @@ function walk(b: Uint8Array, from: number): { opts: Map<number, Uint8Array>; ord
 }
 
 function reply(tap: FakeTap): Reply {
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
-  assert.deepEqual(f.subarray(0, 6), GUEST_MAC);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x86dd);
+  const { f, dv } = onlyFrame(tap, 0x86dd);
   assert.equal(dv.getUint32(14) >>> 0, (0x60000000 | (0xabcdef & 0xfffff)) >>> 0, "flow label");
   assert.equal(dv.getUint16(18), f.length - 54);
   assert.equal(f[20], 17);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ndp, ndpTimer } from "../../src/proto/ndp.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap, runInline } from "../_helpers/fake_tap.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -47,12 +47,7 @@ interface Icmp6 {
 
 /** Checks framing and checksum of a reply and indexes its ND options from `optStart`. */
 function parse(tap: FakeTap, optStart: number, dstMac: Uint8Array, dst: Uint32Array): Icmp6 {
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
-  assert.deepEqual(f.subarray(0, 6), dstMac);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x86dd);
+  const { f, dv } = onlyFrame(tap, 0x86dd, dstMac);
   assert.equal(f[14]! >> 4, 6);
   assert.equal(dv.getUint16(18), f.length - 54, "payload length");
   assert.equal(f[20], 58);
