@@ -14,10 +14,12 @@ import {
   HostConn,
   HostListener,
   mapped,
+  openToGateway,
   PSH,
   RST,
   SYN,
   TcpBench,
+  withBench,
 } from "../_helpers/tcp_frames.ts";
 import { ip4 } from "../_helpers/frames.ts";
 
@@ -30,59 +32,9 @@ function randomBytes(n: number): Uint8Array {
   return b;
 }
 
-/** Opens a guest connection to the gateway (host loopback) and completes both handshakes. */
-function open(
-  b: TcpBench,
-  v6: boolean,
-  l: HostListener,
-  gport = 40000,
-): { g: GuestConn; h: HostConn } {
-  const gaddr = v6 ? b.c.conf.ip6.addr : mapped(GUEST4);
-  const raddr = v6 ? b.c.conf.ip6.gw : mapped(GW4);
-  const g = new GuestConn(b, v6, gaddr, gport, raddr, l.port);
-  g.syn();
-  let h: HostConn | null = null;
-  b.spin(2000, () => {
-    h ??= l.accept();
-    return h !== null && b.tap.segs.length > 0;
-  });
-  const segs = b.tap.take();
-  assert.equal(segs.length, 1, "one SYN-ACK");
-  const sa = segs[0]!;
-  assert.equal(sa.flags, SYN | ACK);
-  assert.ok(sa.csumOk);
-  assert.equal(sa.ack, g.sndNxt);
-  assert.equal(sa.sport, l.port);
-  assert.equal(sa.dport, gport);
-  assert.deepEqual(sa.src, raddr, "SYN-ACK comes from the address the guest connected to");
-  assert.ok(sa.mss > 0 && sa.ws === 8);
-  g.rcvNxt = (sa.seq + 1) >>> 0;
-  g.peerWs = sa.ws;
-  g.sndUna = sa.ack;
-  g.peerWnd = sa.wnd;
-  g.ack();
-  assert.ok(h, "host side accepted");
-  return { g, h: h! };
-}
-
-/** Runs `body` with a fresh bench and a host listener (IPv6 if `v6`), closing both afterwards. */
-async function withBench(
-  v6: boolean,
-  body: (b: TcpBench, l: HostListener) => void | Promise<void>,
-): Promise<void> {
-  const b = new TcpBench();
-  const l = new HostListener(v6);
-  try {
-    await body(b, l);
-  } finally {
-    b.close();
-    l.close();
-  }
-}
-
 Deno.test("tcp: guest SYN to the gateway reaches a loopback server, SYN-ACK only after connect", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     assert.equal(b.tcp.count, 1);
     g.rst();
     h.close();
@@ -110,7 +62,7 @@ Deno.test("tcp: SYN to a closed port gets RST from the gateway address", () => {
 
 function transfer(v6: boolean): Promise<void> {
   return withBench(v6, async (b, l) => {
-    const { g, h } = open(b, v6, l);
+    const { g, h } = openToGateway(b, v6, l);
     const up = randomBytes(1 << 20);
     const down = randomBytes(1 << 20);
     let upOff = 0, downOff = 0;
@@ -143,7 +95,7 @@ Deno.test("tcp: 1 MiB both ways over IPv6, sha256 equal", () => transfer(true));
 
 Deno.test("tcp: data to the guest never exceeds its window or MSS", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     // Guest advertises 10000 bytes (scale 7: field 78 -> 9984), MSS was 65460.
     g.wndField = 78;
     g.mss = 1000;
@@ -169,7 +121,7 @@ Deno.test("tcp: data to the guest never exceeds its window or MSS", () =>
 
 Deno.test("tcp: guest RST resets the host socket", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     g.rst();
     b.spin(20);
     h.poll();
@@ -180,7 +132,7 @@ Deno.test("tcp: guest RST resets the host socket", () =>
 
 Deno.test("tcp: host RST (SO_LINGER 0) becomes RST to the guest", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     h.reset();
     b.spin(500, () => b.tap.segs.length > 0);
     g.absorb(b.tap.take());
@@ -191,7 +143,7 @@ Deno.test("tcp: host RST (SO_LINGER 0) becomes RST to the guest", () =>
 
 Deno.test("tcp: half-close from the guest, then from the host", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     g.send(new TextEncoder().encode("request"), FIN);
     g.sndNxt = (g.sndNxt + 1) >>> 0;
     b.spin(200, () => {
@@ -219,7 +171,7 @@ Deno.test("tcp: half-close from the guest, then from the host", () =>
 
 Deno.test("tcp: half-close from the host first, guest keeps sending", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("bye"), 0);
     h.shutdownWrite();
     b.spin(500, () => {
@@ -247,7 +199,7 @@ Deno.test("tcp: half-close from the host first, guest keeps sending", () =>
 
 Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("hello"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     const first = b.tap.take().filter((s) => s.payload.length);
@@ -267,7 +219,7 @@ Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout"
 
 Deno.test("tcp: duplicate ACKs make data go again from the socket", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("abcdef"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     const first = b.tap.take().filter((s) => s.payload.length);
@@ -331,7 +283,7 @@ Deno.test("tcp: no descriptor leak after connections close", () =>
   withBench(false, (b, l) => {
     const before = countFds();
     for (let k = 0; k < 20; k++) {
-      const { g, h } = open(b, false, l, 41000 + k);
+      const { g, h } = openToGateway(b, false, l, 41000 + k);
       g.send(new TextEncoder().encode("x"));
       b.spin(20);
       g.absorb(b.tap.take());
@@ -370,7 +322,7 @@ Deno.test("tcp: ISN differs per tuple and grows with time", () => {
 
 Deno.test("tcp: guest data carrying an ACK that opens the window reaches the host intact", () =>
   withBench(false, (b, l) => {
-    const { g, h } = open(b, false, l);
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("abc"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     g.absorb(b.tap.take());
