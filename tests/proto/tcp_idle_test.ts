@@ -6,13 +6,7 @@
 import assert from "node:assert/strict";
 import { EpollType } from "../../src/loop/loop.ts";
 import { INACTIVITY_INTERVAL } from "../../src/proto/tcp.ts";
-import {
-  countFds,
-  FIN,
-  openToGateway,
-  TcpBench,
-  withBench,
-} from "../_helpers/tcp_frames.ts";
+import { countFds, FIN, openToGateway, TcpBench, withBench } from "../_helpers/tcp_frames.ts";
 
 /** Socket events handled per second over `ms` of real time, the loop blocking as in production. */
 function idleRate(b: TcpBench, ms: number): number {
