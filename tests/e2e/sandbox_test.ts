@@ -251,29 +251,6 @@ Deno.test({
 });
 
 Deno.test({
-  name: "sandbox: a set-up failure (port already bound) gives status 1 and the error",
-  ignore: !canRun,
-  async fn(): Promise<void> {
-    const name = `sbf${Deno.pid}`;
-    await run(["ip", "netns", "add", name]);
-    const busy = Deno.listen({ hostname: "::", port: 0 });
-    const port = (busy.addr as Deno.NetAddr).port;
-    try {
-      const r = await run([PASTA, "--config-net", "--netns", name, "-t", String(port)]);
-      assert.equal(r.code, 1);
-      assert.match(
-        r.stderr,
-        new RegExp(`^Listen failed for HOST TCP port \\*/${port}: Address already in use$`, "m"),
-        "the daemon's error, naming the rule, reaches the parent",
-      );
-    } finally {
-      busy.close();
-      await run(["ip", "netns", "del", name]);
-    }
-  },
-});
-
-Deno.test({
   name: "sandbox: rootless pasta --netns daemon inside the user's namespaces",
   ignore: !canRun || !prepareRootless(),
   async fn(): Promise<void> {
