@@ -745,13 +745,8 @@ function fmtNum(x: number | null | undefined): string {
   return x.toFixed(2);
 }
 
-interface Row {
-  id: string;
-  what: string;
-  unit: string;
-  higher: boolean;
-  ref: Prog;
-  target: number | null;
+/** A case's line of the table: its definition (but the programs), values and ratios. */
+interface Row extends Omit<CaseDef, "progs"> {
   values: Partial<Record<Prog, number | null>>;
   /** ours ÷ ref per run. */
   ratios: (number | null)[];
