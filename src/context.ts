@@ -86,6 +86,17 @@ export interface ProtoSwitches {
   noRa: boolean;
 }
 
+/** No protocol switched off: the default. */
+export const ALL_PROTOCOLS: Readonly<ProtoSwitches> = {
+  noTcp: false,
+  noUdp: false,
+  noIcmp: false,
+  noDhcp: false,
+  noNdp: false,
+  noDhcpv6: false,
+  noRa: false,
+};
+
 /** Everything decided at start-up by the command line and host discovery. */
 export interface Conf extends ProtoSwitches {
   mode: Mode;

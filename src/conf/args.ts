@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Mode, ProtoSwitches } from "../context.ts";
+import { ALL_PROTOCOLS, type Mode, type ProtoSwitches } from "../context.ts";
 import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
@@ -223,15 +223,7 @@ export function defaultArgs(mode: Mode): Args {
     dnsFwd6: null,
     dhcpDns: mode === "passt",
     dhcpSearch: mode === "passt",
-    flags: {
-      noTcp: false,
-      noUdp: false,
-      noIcmp: false,
-      noDhcp: false,
-      noNdp: false,
-      noDhcpv6: false,
-      noRa: false,
-    },
+    flags: { ...ALL_PROTOCOLS },
     v4Only: false,
     v6Only: false,
     ports: [],
