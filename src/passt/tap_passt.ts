@@ -29,7 +29,7 @@
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, ECONNREFUSED, EINTR, ENOENT, strerror } from "../../ffi/errno.ts";
-import { debug, debugRatelimit, err, info, RateLimit, warnRatelimit } from "../log.ts";
+import { debug, err, info, LimitedMessage } from "../log.ts";
 import { EpollType, type Loop, outOfResources } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Tap, TapBackend } from "../tap/tap.ts";
@@ -59,15 +59,13 @@ const PENDING_BYTES = 8 * 1024 * 1024;
 /** Reads per wake-up before yielding to other descriptors. */
 const READS_PER_EVENT = 8;
 
-const rlDrop = new RateLimit();
-const rlAccept = new RateLimit(1, 10_000);
-function msgAccept(): string {
-  return "Can't accept guest connection: out of descriptors, retrying";
-}
+const ACCEPT = new LimitedMessage(
+  "Can't accept guest connection: out of descriptors, retrying",
+  1,
+  10_000,
+);
 
-function msgDrop(): string {
-  return "passt: socket send buffer and pending area full, dropping frames";
-}
+const DROP = new LimitedMessage("passt: socket send buffer and pending area full, dropping frames");
 
 /** Builds a `struct sockaddr_un` for `path`. */
 export function sockaddrUn(path: string): Uint8Array {
@@ -174,7 +172,7 @@ export class PasstStream implements TapBackend {
     const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (outOfResources(fd)) {
-        warnRatelimit(rlAccept, performance.now(), msgAccept);
+        ACCEPT.warn(performance.now());
         this.loop.rest(this.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
       }
       return;
@@ -306,7 +304,7 @@ export class PasstStream implements TapBackend {
       this.#pendingStart = 0;
     }
     if (this.#pendingLen + len > PENDING_BYTES) {
-      debugRatelimit(rlDrop, performance.now(), msgDrop);
+      DROP.debug(performance.now());
       return;
     }
     const dst = this.#pendingOff + this.#pendingStart + this.#pendingLen;

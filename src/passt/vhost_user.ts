@@ -38,7 +38,7 @@
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, EINTR, EIO, strerror } from "../../ffi/errno.ts";
-import { debug, debugRatelimit, err, info, RateLimit, warn } from "../log.ts";
+import { debug, err, info, LimitedMessage, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import { type Tap, TAP_MSGS, type TapBackend } from "../tap/tap.ts";
@@ -119,16 +119,11 @@ const TX_ROUNDS = 64;
 const PENDING_FRAMES = 16384;
 const PENDING_BYTES = 16 * 1024 * 1024;
 
-const rlDrop = new RateLimit();
-const rlBad = new RateLimit();
+const DROP = new LimitedMessage(
+  "vhost-user: no receive buffers and pending area full, dropping frames",
+);
 
-function msgDrop(): string {
-  return "vhost-user: no receive buffers and pending area full, dropping frames";
-}
-
-function msgBad(): string {
-  return "vhost-user: dropped malformed descriptor chains from guest";
-}
+const BAD = new LimitedMessage("vhost-user: dropped malformed descriptor chains from guest");
 
 /** passt's vhost-user back end: listener, single front end, the two queues. */
 export class VhostUser implements TapBackend {
@@ -475,7 +470,7 @@ export class VhostUser implements TapBackend {
   }
 
   #checkDropped(now: number): void {
-    if (this.#ffi.pf_vu_dropped() > 0) debugRatelimit(rlBad, now, msgBad);
+    if (this.#ffi.pf_vu_dropped() > 0) BAD.debug(now);
   }
 
   /** Writes `count` frames described at `descOff` to the guest; the rest waits or is dropped. */
@@ -509,7 +504,7 @@ export class VhostUser implements TapBackend {
       ) this.#compact();
       const slot = this.#pendStart + this.#pendCount;
       if (slot >= PENDING_FRAMES || this.#pendBytes + len > PENDING_BYTES) {
-        debugRatelimit(rlDrop, performance.now(), msgDrop);
+        DROP.debug(performance.now());
         return;
       }
       const dst = this.#pendOff + this.#pendBytes;

@@ -41,7 +41,7 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { debug, debugRatelimit, RateLimit } from "../log.ts";
+import { debug, LimitedMessage } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
@@ -179,11 +179,9 @@ export type SpliceAccept = (
   now: number,
 ) => boolean;
 
-const rlInvalid = new RateLimit();
-
-function msgInvalid(): string {
-  return "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)";
-}
+const INVALID = new LimitedMessage(
+  "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)",
+);
 
 /** What the TCP module needs from the tap: frame queue plus an explicit flush. */
 export interface TcpTap extends TapOut {
@@ -201,16 +199,11 @@ export interface TcpOptions {
   flows?: FlowTable;
 }
 
-const rlConn = new RateLimit();
-const rlSock = new RateLimit();
+const NO_CONN = new LimitedMessage(
+  "TCP: connection table full or socket unavailable, dropping SYN",
+);
 
-function msgNoConn(): string {
-  return "TCP: connection table full or socket unavailable, dropping SYN";
-}
-
-function msgSock(): string {
-  return "TCP: socket error, resetting connection";
-}
+const SOCK = new LimitedMessage("TCP: socket error, resetting connection");
 
 /**
  * Initial sequence number (RFC 6528): SipHash-2-4 under `secret` of the 36 bytes at `off` in
@@ -788,7 +781,7 @@ export class Tcp {
     let len = lib().pf_recvmsg(fd, this.#u8, this.#iovOff, n, MSG_PEEK | MSG_DONTWAIT, 0, 0);
     if (len < 0) {
       if (len !== -EAGAIN) {
-        debugRatelimit(rlSock, performance.now(), msgSock);
+        SOCK.debug(performance.now());
         this.#rst(i);
       } else if (inflight > 0) {
         // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
@@ -1170,11 +1163,11 @@ export class Tcp {
       sockPort === 0 || tapPort === 0 || !inany.isUnicast(f, nat.EADDR) ||
       !inany.isUnicast(f, nat.OADDR)
     ) {
-      debugRatelimit(rlInvalid, now, msgInvalid);
+      INVALID.debug(now);
       return;
     }
     if (t.count >= t.capacity) {
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
     const T = nat.SIDE_WORDS;
@@ -1186,13 +1179,13 @@ export class Tcp {
     );
     if (fd < 0 || fd > SOCKET_MAX) {
       if (fd >= 0) ffi.pf_close(fd);
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
     const i = t.alloc(f, nat.EADDR, w, 0, tapPort, sockPort);
     if (i < 0) {
       ffi.pf_close(fd);
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
     t.sock[i] = fd;
