@@ -130,6 +130,15 @@ function caseDefs(quick: boolean): CaseDef[] {
   }
   d.push(
     {
+      id: "tap_slow_rcv",
+      what: "256 MiB namespace→host to a slow receiver (256 KiB per 2 ms), tap path",
+      unit: "s",
+      higher: false,
+      ref: "upstream",
+      target: 1.0,
+      progs: TAPREFS,
+    },
+    {
       id: "tap_rr",
       what: "TCP request/response, tap path",
       unit: "trans/s",
@@ -375,6 +384,11 @@ function pastaCmd(env: Env, p: Prog): string {
 
 const LO: Record<string, string> = { "4": "127.0.0.1", "6": "::1" };
 
+/** The slow receiver: 256 MiB read 256 KiB at a time, 2 ms apart (at most 128 MiB/s). */
+const SLOW_BYTES = 256 << 20;
+const SLOW_CHUNK = 256 << 10;
+const SLOW_PAUSE_MS = 2;
+
 /** Throughput and latency of one pasta-like program (ours, upstream, Debian's). */
 async function pastaCases(
   env: Env,
@@ -410,6 +424,16 @@ async function pastaCases(
         run("", `iperf3 -J -u -b 0 -l 8000 -c ${env.gw[f]} -p 5201 -t ${T} | ${GBPS}`),
       );
     }
+  }
+  if (ids.has("tap_slow_rcv")) {
+    r.tap_slow_rcv = num(
+      shT(
+        `timeout -s KILL 120 ${P} -q -f --config-net -- python3 ${PEERS} send ${
+          env.gw["4"]
+        } 5601 ${SLOW_BYTES}`,
+        130,
+      ),
+    );
   }
   if (ids.has("tap_rr") || ids.has("tap_crr")) {
     const v = run("", `python3 ${PEERS} rr-client ${env.gw["4"]} 5301 ${T / 2}`).trim().split(
@@ -470,16 +494,16 @@ async function holdNs(
 
 /**
  * The namespace→host cases from inside a namespace (`IN` enters it, `run` runs the command):
- * TCP and UDP towards `host` per family, then request-response latencies towards `rrHost`.
+ * TCP and UDP towards `host` per family, then (IPv4) the slow receiver and request-response
+ * latencies.
  */
 async function nsToHostCases(
   ids: Set<string>,
   r: Record<string, number | null>,
   IN: string,
   host: Record<string, string>,
-  rrHost: string,
   T: number,
-  run: (script: string) => string,
+  run: (script: string, timeoutS?: number) => string,
 ): Promise<void> {
   for (const f of ["4", "6"]) {
     if (ids.has(`tap_ns2host_tcp${f}`)) {
@@ -494,8 +518,13 @@ async function nsToHostCases(
       );
     }
   }
+  if (ids.has("tap_slow_rcv")) {
+    r.tap_slow_rcv = num(run(`${IN} python3 ${PEERS} send ${host["4"]} 5601 ${SLOW_BYTES}`, 120));
+  }
   if (ids.has("tap_rr") || ids.has("tap_crr")) {
-    const v = run(`${IN} python3 ${PEERS} rr-client ${rrHost} 5301 ${T / 2}`).trim().split(/\s+/);
+    const v = run(`${IN} python3 ${PEERS} rr-client ${host["4"]} 5301 ${T / 2}`).trim().split(
+      /\s+/,
+    );
     r.tap_rr = num(v[0]);
     r.tap_crr = num(v[1]);
   }
@@ -521,7 +550,7 @@ async function slirpCases(ids: Set<string>, o: Opts): Promise<Record<string, num
   await sleep(1500); // IPv6 duplicate address detection in the namespace
   const IN = `nsenter -t ${pid} -U -n --preserve-credentials`;
   const host = { "4": "10.0.2.2", "6": "fd00::2" };
-  await nsToHostCases(ids, r, IN, host, "10.0.2.2", o.t, (c) => shT(c));
+  await nsToHostCases(ids, r, IN, host, o.t, shT);
   await stop(sl);
   await stop(ns);
   return r;
@@ -548,7 +577,7 @@ nsenter -t ${pid} -n sh -c 'ip link set lo up; ip addr add 10.199.0.2/24 dev vB;
     }
   }
   const host = { "4": "10.199.0.1", "6": "fd99::1" };
-  await nsToHostCases(ids, r, IN, host, "10.199.0.1", T, (c) => sh(c));
+  await nsToHostCases(ids, r, IN, host, T, sh);
   sh("ip link del vA");
   await stop(ns);
   return r;
@@ -685,9 +714,14 @@ async function runOnce(
   const iperf = bg("exec iperf3 -s -p 5201", false, 3600);
   const rrs = bg(`exec python3 ${PEERS} rr-server 5301`, false, 3600);
   const cs = bg(`exec python3 ${PEERS} conn-server 5401`, false, 3600);
+  const slow = bg(
+    `exec python3 ${PEERS} slow-sink 5601 ${SLOW_CHUNK} ${SLOW_PAUSE_MS}`,
+    false,
+    3600,
+  );
   for (let k = 0; k < 200; k++) {
     const l = sh("ss -Hltn");
-    if ([5201, 5301, 5302, 5401].every((p) => l.includes(`:${p} `))) break;
+    if ([5201, 5301, 5302, 5401, 5601].every((p) => l.includes(`:${p} `))) break;
     await sleep(50);
   }
   // Case by case, each program in turn: the programs of one case run seconds apart, so a
@@ -729,6 +763,7 @@ async function runOnce(
     await stop(iperf);
     await stop(rrs);
     await stop(cs);
+    await stop(slow);
   }
   return v;
 }

@@ -9,6 +9,11 @@
                                      writes DIR/idle, opens N connections and keeps them, writes
                                      DIR/opened (seconds it took), waits for DIR/done, exits
   peers.py udp-sink PORT SECS        counts datagrams for SECS after the first; prints "N BYTES SECS"
+  peers.py slow-sink PORT CHUNK PAUSE_MS
+                                     for each connection: reads CHUNK bytes at a time with a pause
+                                     after each read until EOF, then sends back the byte count
+  peers.py send HOST PORT BYTES      sends BYTES bytes, half-closes, waits for the count; prints
+                                     the seconds from connect to the count
   peers.py passt-peer SOCK PAYLOAD SECS SRC DST PORT
                                      a synthetic guest on passt's AF_UNIX socket: UDP frames of
                                      PAYLOAD bytes from SRC to DST:PORT as fast as it can
@@ -138,6 +143,39 @@ def udp_sink(port, secs):
     print(count, total, "%.3f" % (time.monotonic() - t0))
 
 
+def slow_sink(port, chunk, pause):
+    def serve(c):
+        n = 0
+        buf = bytearray(chunk)
+        while True:
+            k = c.recv_into(buf)
+            if not k:
+                break
+            n += k
+            time.sleep(pause)
+        c.sendall(str(n).encode())
+        c.close()
+
+    l = listener(port, 16)
+    while True:
+        c, _ = l.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def send(host, port, total):
+    block = bytes(1 << 20)
+    t0 = time.monotonic()
+    c = socket.create_connection((host, port))
+    left = total
+    while left > 0:
+        left -= c.send(block[: min(left, len(block))])
+    c.shutdown(socket.SHUT_WR)
+    got = c.recv(64).decode()
+    if got != str(total):
+        sys.exit("peers.py send: the receiver counted %s of %d bytes" % (got or "none", total))
+    print("%.3f" % (time.monotonic() - t0))
+
+
 def csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -196,6 +234,10 @@ def main():
         conn_client(a[1], int(a[2]), int(a[3]), a[4])
     elif cmd == "udp-sink":
         udp_sink(int(a[1]), float(a[2]))
+    elif cmd == "slow-sink":
+        slow_sink(int(a[1]), int(a[2]), float(a[3]) / 1000)
+    elif cmd == "send":
+        send(a[1], int(a[2]), int(a[3]))
     elif cmd == "passt-peer":
         passt_peer(a[1], int(a[2]), float(a[3]), a[4], a[5], int(a[6]))
     else:

@@ -445,3 +445,83 @@ Deno.test({
     }
   },
 });
+
+/** Host side: reads 256 KiB at a time, 2 ms apart, until EOF; sends back sha256 and count. */
+const SLOW_SINK = `
+import hashlib, socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', int(sys.argv[1]))); l.listen(1)
+open(sys.argv[2], 'w').close()
+c, _ = l.accept(); h = hashlib.sha256(); n = 0; buf = bytearray(256 << 10)
+while True:
+    k = c.recv_into(buf)
+    if not k: break
+    h.update(memoryview(buf)[:k]); n += k; time.sleep(0.002)
+c.sendall(('%s %d' % (h.hexdigest(), n)).encode()); c.close()
+`;
+
+/** Namespace side: sends FILE, half-closes, prints the receiver's answer. */
+const SENDER = `
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+with open(sys.argv[3], 'rb') as f:
+    while True:
+        b = f.read(1 << 20)
+        if not b: break
+        c.sendall(b)
+c.shutdown(socket.SHUT_WR); print(c.recv(100).decode())
+`;
+
+Deno.test({
+  name:
+    "fault: 256 MiB from the namespace through the tap to a slow host receiver: intact, no spin",
+  ignore: !isRoot() || !have("python3") || !have("sha256sum"),
+  async fn(): Promise<void> {
+    const dir = Deno.makeTempDirSync();
+    Deno.chmodSync(dir, 0o777); // the command runs as the namespace's root
+    try {
+      Deno.writeTextFileSync(`${dir}/sink.py`, SLOW_SINK);
+      Deno.writeTextFileSync(`${dir}/send.py`, SENDER);
+      const port = freePort();
+      const gw = "$(ip -4 route show default | cut -d' ' -f3)";
+      const r = await run([
+        "sh",
+        "-c",
+        [
+          `head -c ${256 << 20} /dev/urandom > ${dir}/data; chmod 644 ${dir}/data`,
+          `python3 ${dir}/sink.py ${port} ${dir}/listening & S=$!`,
+          `while [ ! -e ${dir}/listening ]; do sleep 0.05; done`,
+          // The namespace's side reports when it is done; pasta's CPU time is read then
+          `${PASTA} -q -f --config-net -- sh -c "python3 ${dir}/send.py ${gw} ${port} ${dir}/data; ` +
+          `touch ${dir}/sent; while [ ! -e ${dir}/quit ]; do sleep 0.05; done" & P=$!`,
+          `while [ ! -e ${dir}/sent ] && kill -0 $P 2>/dev/null; do sleep 0.05; done`,
+          `T0=$(cut -d' ' -f22 /proc/$P/stat)`, // started, in ticks since boot
+          `NOW=$(cut -d' ' -f1 /proc/uptime)`,
+          `echo "cpu $(cut -d')' -f2 /proc/$P/stat | awk '{print $12 + $13}') ` +
+          `$(awk -v n=$NOW -v t=$T0 -v hz=$(getconf CLK_TCK) 'BEGIN{print int(n*hz - t)}')"`,
+          `touch ${dir}/quit; wait $P; echo "pasta $?"; wait $S`,
+          `echo "want $(sha256sum < ${dir}/data | cut -d' ' -f1) ${256 << 20}"`,
+        ].join("\n"),
+      ], { timeoutMs: 180_000 });
+      const out = r.stdout + r.stderr;
+      const want = /^want (\S+ \d+)$/m.exec(out);
+      assert.ok(want, out);
+      assert.match(
+        r.stdout,
+        new RegExp(`^${want[1]}$`, "m"),
+        `every byte arrived, in order: ${out}`,
+      );
+      assert.match(out, /^pasta 0$/m, out);
+      const cpu = /^cpu (\d+) (\d+)$/m.exec(out);
+      assert.ok(cpu, out);
+      // pasta waits for the receiver most of the time: a loop that spins on a full
+      // socket would burn a whole core for the transfer's length
+      assert.ok(
+        Number(cpu[1]) < 0.6 * Number(cpu[2]),
+        `pasta's CPU ticks ${cpu[1]} over its ${cpu[2]} ticks of life: ${out}`,
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

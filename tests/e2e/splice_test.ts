@@ -169,8 +169,10 @@ let pairs = 0;
 /**
  * Runs `nsScript` in pasta with `args` and `hostScript` on the host at the same time
  * (pasta runs as `rl`); returns both outputs. With `waitNs`, the host part starts once
- * the namespace's server is listening (the peer creates `$SPLICE_READY`), not after a
- * fixed time: a loaded machine starts pasta slower than any guess.
+ * the namespace's server is listening (the peer creates `$SPLICE_READY`); without, the
+ * namespace's part starts once the host's server is: never after a fixed time, as a
+ * loaded machine starts pasta or python slower than any guess, and a client that
+ * comes first is refused and leaves the server waiting for ever.
  */
 async function pair(
   rl: boolean,
@@ -182,19 +184,22 @@ async function pair(
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const d = S!.dir;
   const ready = `/tmp/splice_ready_${Deno.pid}_${++pairs}`;
-  const start = waitNs
-    ? `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done; rm -f ${ready}`
-    : "true";
+  const waitReady = `for i in $(seq 600); do [ -e ${ready} ] && break; sleep 0.05; done`;
+  // The side that serves announces itself; the other side waits for it.
+  const hostPart = waitNs ? `${waitReady}; ${hostScript}` : `SPLICE_READY=${ready} ${hostScript}`;
+  const nsPasta = waitNs ? `SPLICE_READY=${ready} ${bin}` : bin;
+  const nsPart = waitNs ? nsScript : `${waitReady}; ${nsScript}`;
   const out = await bash(`
     cd ${d}
     rm -f ${ready}
-    ( ${start}; ${hostScript} ) > ${d}/host.out 2>&1 &
+    ( ${hostPart} ) > ${d}/host.out 2>&1 &
     H=$!
     ${prefix}${
-    asUser(`env SPLICE_READY=${ready} ${bin} -q -f --config-net ${args} -- sh -c '${nsScript}'`, rl)
+    asUser(`env ${nsPasta} -q -f --config-net ${args} -- sh -c '${nsPart}'`, rl)
   } > ${d}/ns.out 2> ${d}/pasta.err
     echo "status $?" >> ${d}/ns.out
     wait $H
+    rm -f ${ready}
     echo ===; cat ${d}/ns.out; echo ===; cat ${d}/host.out; echo ===; cat ${d}/pasta.err
   `);
   const [, ns, host, pasta] = out.split("===\n");
@@ -206,7 +211,7 @@ const PY = "python3";
 /**
  * One connection through pasta (as `rl`) on a fresh port: with `-t`/`-u` the namespace serves
  * and the host connects once the server listens; with `-T`/`-U` the other way round. `ns` and
- * `host` are what the peer script does on each side (`nsFirst` runs before the namespace's).
+ * `host` are what the peer script does on each side.
  */
 function through(
   rl: boolean,
@@ -214,7 +219,6 @@ function through(
   lo: string,
   ns: string,
   host: string,
-  nsFirst = "",
 ): Promise<{ ns: string; host: string; pasta: string }> {
   const p = freePort();
   const inbound = opt === "-t" || opt === "-u";
@@ -223,7 +227,7 @@ function through(
   return pair(
     rl,
     inbound ? `${opt} ${p} --host-lo-to-ns-lo` : `${opt} ${p}`,
-    nsFirst + peer(inbound ? "serve" : "conn", ns),
+    peer(inbound ? "serve" : "conn", ns),
     peer(inbound ? "conn" : "serve", host),
     inbound,
   );
@@ -274,9 +278,7 @@ for (const rl of [false, true]) {
         assert.equal(r.host.trim(), "reset", "namespace reset reaches the host client");
         r = await through(rl, "-t", lo, "expect_rst", "rst");
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace server");
-        // After the host server is up: a refused connect is also a reset, but
-        // then the server waits forever for its connection.
-        r = await through(rl, "-T", lo, "expect_rst", "rst", "sleep 1; ");
+        r = await through(rl, "-T", lo, "expect_rst", "rst");
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace client (-T)");
       },
     });
@@ -288,7 +290,7 @@ for (const rl of [false, true]) {
       async fn(): Promise<void> {
         let r = await through(rl, "-u", lo, "udp", "udp");
         assert.equal(r.host.trim(), "ping0 ping1 ping2", `-u: ${r.pasta}`);
-        r = await through(rl, "-U", lo, "udp", "udp", "sleep 1; ");
+        r = await through(rl, "-U", lo, "udp", "udp");
         assert.match(r.ns, /^ping0 ping1 ping2$/m, `-U: ${r.pasta}`);
       },
     });
