@@ -65,7 +65,33 @@ const ACCEPT = new LimitedMessage(
   10_000,
 );
 
+/** The peer's address from accept4(), unused. */
+const ACCEPT_SA = new Uint8Array(128);
 const DROP = new LimitedMessage("passt: socket send buffer and pending area full, dropping frames");
+
+/**
+ * Accepts a connection on passt's listening socket `listenFd` (the stream socket, or
+ * vhost-user's): the new descriptor, or -1. A second client while one is `connected` is
+ * closed at once, as upstream's; out of descriptors or memory, the listener rests
+ * (`Loop.rest`) instead of waking the loop at once, forever.
+ */
+export function acceptClient(loop: Loop, listenFd: number, connected: boolean): number {
+  const ffi = lib();
+  const fd = ffi.pf_accept4(listenFd, ACCEPT_SA, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) {
+    if (outOfResources(fd)) {
+      ACCEPT.warn(performance.now());
+      loop.rest(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+    }
+    return -1;
+  }
+  if (connected) {
+    info("Another client is already connected: closing the new one");
+    ffi.pf_close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 /** Builds a `struct sockaddr_un` for `path`. */
 export function sockaddrUn(path: string): Uint8Array {
@@ -168,20 +194,8 @@ export class PasstStream implements TapBackend {
   }
 
   #accept(): void {
-    const sa = new Uint8Array(128);
-    const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
-      if (outOfResources(fd)) {
-        ACCEPT.warn(performance.now());
-        this.loop.rest(this.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
-      }
-      return;
-    }
-    if (this.client >= 0) {
-      info("Another client is already connected: closing the new one");
-      this.#ffi.pf_close(fd);
-      return;
-    }
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
+    if (fd < 0) return;
     info("passt: connection from guest");
     this.adopt(fd);
   }

@@ -42,6 +42,7 @@ import { debug, err, info, LimitedMessage, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import { type Tap, TAP_MSGS, type TapBackend } from "../tap/tap.ts";
+import { acceptClient } from "./tap_passt.ts";
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -49,7 +50,6 @@ import {
   EPOLLRDHUP,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
-  SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from "../../ffi/sys.ts";
 
@@ -183,14 +183,8 @@ export class VhostUser implements TapBackend {
   }
 
   #accept(): void {
-    const sa = new Uint8Array(128);
-    const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
     if (fd < 0) return;
-    if (this.client >= 0) {
-      info("Another client is already connected: closing the new one");
-      this.#ffi.pf_close(fd);
-      return;
-    }
     info("vhost-user: connection from front end");
     this.adopt(fd);
   }
