@@ -13,9 +13,9 @@
  * falls back to local mode for it. The questions go over rtnetlink
  * (`../netlink.ts`), which knows the protocol but not what the answers mean.
  *
- * {@linkcode discoverHost} is called by the configuration (`conf.ts`) through
- * a {@linkcode HostDiscovery} function, once the options that steer it are
- * known, so that tests can hand it made-up host facts. Addresses follow
+ * `parseConf()` (`conf.ts`) asks through a {@linkcode HostDiscovery} function
+ * once the options that steer it are known: `main.ts` hands it
+ * {@linkcode discover}, tests hand it made-up host facts. Addresses follow
  * `src/context.ts`: IPv4 as an unsigned 32-bit number (192.0.2.1 is
  * 0xc0000201), IPv6 as a `Uint32Array(4)` of big-endian words.
  *
