@@ -19,8 +19,7 @@
 
 import type { Conf, Mode } from "./src/context.ts";
 import { ConfError, type ConfResult, formatConfSummary, parseConf } from "./src/conf/conf.ts";
-import type { HostInfo, HostRequest } from "./src/conf/host_info.ts";
-import { discoverHost, Netlink } from "./src/netlink.ts";
+import { discover } from "./src/conf/host_info.ts";
 import {
   debug,
   debugEnabled,
@@ -85,20 +84,6 @@ function vhostUserGiven(argv: string[]): boolean {
 
 function write(out: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
   out.writeSync(new TextEncoder().encode(text));
-}
-
-function discover(req: HostRequest): HostInfo {
-  let nl: Netlink;
-  try {
-    nl = Netlink.open();
-  } catch {
-    return { v4: null, v6: null };
-  }
-  try {
-    return discoverHost(nl, req);
-  } finally {
-    nl.close();
-  }
 }
 
 /** Points standard input, output and error, and the runtime's copies of them, at /dev/null. */
@@ -275,7 +260,7 @@ function run(
   }
   // Started in our own mount namespace (the daemon, or the foreground through
   // passt-helper): empty root, no capabilities
-  isolate(mode, true, conf.chrootFallback);
+  isolate(true, conf.chrootFallback);
   applySeccomp(mode);
   notifyParent(readyFd);
   state.notified = true;

@@ -474,17 +474,68 @@ async function inbound(P: string, dst: string, T: number): Promise<number | null
   return v;
 }
 
-/** slirp4netns: the namespace→host cases and latency. */
-async function slirpCases(ids: Set<string>, o: Opts): Promise<Record<string, number | null>> {
-  const r: Record<string, number | null> = {};
-  const T = o.t;
-  const pidf = `${WORK}/slirp_ns.pid`;
+/**
+ * Starts a process that holds new namespaces (`unshare` with `flags`, as tester if `tester`);
+ * returns it and its PID, or null if it didn't report one.
+ */
+async function holdNs(
+  name: string,
+  flags: string,
+  tester: boolean,
+): Promise<{ ns: Deno.ChildProcess; pid: number } | null> {
+  const pidf = `${WORK}/${name}_ns.pid`;
   try {
     Deno.removeSync(pidf);
   } catch { /* none */ }
-  const ns = bg(`unshare -rn sh -c 'echo $$ > ${pidf}; exec sleep 600'`, true, 600);
+  const ns = bg(`unshare ${flags} sh -c 'echo $$ > ${pidf}; exec sleep 600'`, tester, 600);
   const pid = num((await waitFile(pidf, 5000)) ?? undefined);
-  if (pid === null) return r;
+  return pid === null ? null : { ns, pid };
+}
+
+/**
+ * The namespace→host cases from inside a namespace (`IN` enters it, `run` runs the command):
+ * TCP and UDP towards `host` per family, then (IPv4) the slow receiver and request-response
+ * latencies.
+ */
+async function nsToHostCases(
+  ids: Set<string>,
+  r: Record<string, number | null>,
+  IN: string,
+  host: Record<string, string>,
+  T: number,
+  run: (script: string, timeoutS?: number) => string,
+): Promise<void> {
+  for (const f of ["4", "6"]) {
+    if (ids.has(`tap_ns2host_tcp${f}`)) {
+      r[`tap_ns2host_tcp${f}`] = num(
+        run(`${IN} iperf3 -J -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`),
+      );
+    }
+    if (ids.has(`tap_ns2host_udp${f}`)) {
+      await sleep(500);
+      r[`tap_ns2host_udp${f}`] = num(
+        run(`${IN} iperf3 -J -u -b 0 -l 8000 -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`),
+      );
+    }
+  }
+  if (ids.has("tap_slow_rcv")) {
+    r.tap_slow_rcv = num(run(`${IN} python3 ${PEERS} send ${host["4"]} 5601 ${SLOW_BYTES}`, 120));
+  }
+  if (ids.has("tap_rr") || ids.has("tap_crr")) {
+    const v = run(`${IN} python3 ${PEERS} rr-client ${host["4"]} 5301 ${T / 2}`).trim().split(
+      /\s+/,
+    );
+    r.tap_rr = num(v[0]);
+    r.tap_crr = num(v[1]);
+  }
+}
+
+/** slirp4netns: the namespace→host cases and latency. */
+async function slirpCases(ids: Set<string>, o: Opts): Promise<Record<string, number | null>> {
+  const r: Record<string, number | null> = {};
+  const held = await holdNs("slirp", "-rn", true);
+  if (held === null) return r;
+  const { ns, pid } = held;
   const sl = bg(
     `exec slirp4netns --configure --mtu=65520 --enable-ipv6 --ready-fd=3 ${pid} tap0 3>${WORK}/slirp_ready`,
     true,
@@ -498,28 +549,8 @@ async function slirpCases(ids: Set<string>, o: Opts): Promise<Record<string, num
   }
   await sleep(1500); // IPv6 duplicate address detection in the namespace
   const IN = `nsenter -t ${pid} -U -n --preserve-credentials`;
-  const host: Record<string, string> = { "4": "10.0.2.2", "6": "fd00::2" };
-  for (const f of ["4", "6"]) {
-    if (ids.has(`tap_ns2host_tcp${f}`)) {
-      r[`tap_ns2host_tcp${f}`] = num(
-        shT(`${IN} iperf3 -J -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`),
-      );
-    }
-    if (ids.has(`tap_ns2host_udp${f}`)) {
-      await sleep(500);
-      r[`tap_ns2host_udp${f}`] = num(
-        shT(`${IN} iperf3 -J -u -b 0 -l 8000 -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`),
-      );
-    }
-  }
-  if (ids.has("tap_slow_rcv")) {
-    r.tap_slow_rcv = num(shT(`${IN} python3 ${PEERS} send 10.0.2.2 5601 ${SLOW_BYTES}`, 120));
-  }
-  if (ids.has("tap_rr") || ids.has("tap_crr")) {
-    const v = shT(`${IN} python3 ${PEERS} rr-client 10.0.2.2 5301 ${T / 2}`).trim().split(/\s+/);
-    r.tap_rr = num(v[0]);
-    r.tap_crr = num(v[1]);
-  }
+  const host = { "4": "10.0.2.2", "6": "fd00::2" };
+  await nsToHostCases(ids, r, IN, host, o.t, shT);
   await stop(sl);
   await stop(ns);
   return r;
@@ -529,44 +560,24 @@ async function slirpCases(ids: Set<string>, o: Opts): Promise<Record<string, num
 async function vethCases(ids: Set<string>, o: Opts): Promise<Record<string, number | null>> {
   const r: Record<string, number | null> = {};
   const T = o.t;
-  const pidf = `${WORK}/veth_ns.pid`;
-  try {
-    Deno.removeSync(pidf);
-  } catch { /* none */ }
-  const ns = bg(`unshare -n sh -c 'echo $$ > ${pidf}; exec sleep 600'`, false, 600);
-  const pid = num((await waitFile(pidf, 5000)) ?? undefined);
-  if (pid === null) return r;
+  const held = await holdNs("veth", "-n", false);
+  if (held === null) return r;
+  const { ns, pid } = held;
   sh(`ip link add vA mtu 65520 type veth peer name vB mtu 65520 netns ${pid}
 ip addr add 10.199.0.1/24 dev vA; ip -6 addr add fd99::1/64 dev vA nodad; ip link set vA up
 nsenter -t ${pid} -n sh -c 'ip link set lo up; ip addr add 10.199.0.2/24 dev vB; ip -6 addr add fd99::2/64 dev vB nodad; ip link set vB up'`);
   const IN = `nsenter -t ${pid} -n`;
-  const host: Record<string, string> = { "4": "10.199.0.1", "6": "fd99::1" };
   const peer: Record<string, string> = { "4": "10.199.0.2", "6": "fd99::2" };
   for (const f of ["4", "6"]) {
-    if (ids.has(`tap_ns2host_tcp${f}`)) {
-      r[`tap_ns2host_tcp${f}`] = num(sh(`${IN} iperf3 -J -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`));
-    }
     if (ids.has(`tap_host2ns_tcp${f}`)) {
       const s = bg(`${IN} iperf3 -s -1 -p 5202`, false, T + 20);
       await sleep(300);
       r[`tap_host2ns_tcp${f}`] = num(sh(`iperf3 -J -c ${peer[f]} -p 5202 -t ${T} | ${GBPS}`));
       await stop(s);
     }
-    if (ids.has(`tap_ns2host_udp${f}`)) {
-      await sleep(500);
-      r[`tap_ns2host_udp${f}`] = num(
-        sh(`${IN} iperf3 -J -u -b 0 -l 8000 -c ${host[f]} -p 5201 -t ${T} | ${GBPS}`),
-      );
-    }
   }
-  if (ids.has("tap_slow_rcv")) {
-    r.tap_slow_rcv = num(sh(`${IN} python3 ${PEERS} send 10.199.0.1 5601 ${SLOW_BYTES}`, 120));
-  }
-  if (ids.has("tap_rr") || ids.has("tap_crr")) {
-    const v = sh(`${IN} python3 ${PEERS} rr-client 10.199.0.1 5301 ${T / 2}`).trim().split(/\s+/);
-    r.tap_rr = num(v[0]);
-    r.tap_crr = num(v[1]);
-  }
+  const host = { "4": "10.199.0.1", "6": "fd99::1" };
+  await nsToHostCases(ids, r, IN, host, T, sh);
   sh("ip link del vA");
   await stop(ns);
   return r;
@@ -769,13 +780,8 @@ function fmtNum(x: number | null | undefined): string {
   return x.toFixed(2);
 }
 
-interface Row {
-  id: string;
-  what: string;
-  unit: string;
-  higher: boolean;
-  ref: Prog;
-  target: number | null;
+/** A case's line of the table: its definition (but the programs), values and ratios. */
+interface Row extends Omit<CaseDef, "progs"> {
   values: Partial<Record<Prog, number | null>>;
   /** ours ÷ ref per run. */
   ratios: (number | null)[];

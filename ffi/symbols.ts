@@ -511,6 +511,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+
+  // ns_server.c
   pf_ns_server_start: {
     parameters: [
       "buffer", // uint8_t *helper
@@ -520,6 +522,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+
+  // spawn.c
   pf_spawn_ns: {
     parameters: [
       "buffer", // uint8_t *argv_buf

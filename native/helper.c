@@ -15,7 +15,8 @@
  *	terminal and its parent, and the runtime then starts inside.
  *
  * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS
- *	The namespace socket server (see pf_ns_server_start()): join the
+ *	The namespace socket server (why, and its protocol: ns_server.c,
+ *	which starts it and sends the requests): join the
  *	namespaces, then, before serving anything, its own sandbox: a new mount
  *	namespace whose root is an empty read-only tmpfs, only the capabilities
  *	CAPS (CAP_NET_BIND_SERVICE at most), no new privileges, and a seccomp

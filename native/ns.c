@@ -1,45 +1,44 @@
 /* SPDX-FileCopyrightText: 2026 passt-deno developers */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
-/* ns.c - work inside other namespaces, and spawning a command in new ones
+/* ns.c - one call inside another namespace: socket, tap device, file
  *
  * The Deno process is multithreaded, so it can neither setns() into a user
  * namespace nor move all its threads into a network namespace. Instead, each
  * operation runs in a short-lived child made with clone(CLONE_VM |
  * CLONE_VFORK | CLONE_FILES): the child shares our memory and file table,
  * joins the user and network namespaces given by file descriptor, performs
- * one call (socket, tap device, file open), stores the result in ns_req and
- * exits. A file descriptor it creates stays in our table, bound to the
- * namespace it was made in. CLONE_VFORK suspends the calling thread until
- * the child exits, so the child may use a static stack; a mutex keeps other
- * threads from sharing it.
+ * one call (socket, bound socket, tap device, interface index, file open or
+ * write), stores the result in ns_req and exits. A file descriptor it creates
+ * stays in our table, bound to the namespace it was made in. CLONE_VFORK
+ * suspends the calling thread until the child exits, so the child may use a
+ * static stack; a mutex keeps other threads from sharing it. The child shares
+ * our thread pointer too, so it runs with every signal blocked: no handler of
+ * ours may ever run on it.
  *
- * pf_spawn_ns() is different: it starts a command in new namespaces with a
- * fork-like clone() (no shared memory), waiting for one byte on a pipe
- * before exec so that the caller can first write the user namespace's ID
- * maps and configure the network namespace.
+ * Joining a namespace needs capabilities in it. Once pasta has set up, the
+ * sockets it keeps opening in the namespace at run time (spliced connections,
+ * -T and -U listeners) come from the namespace socket server instead, which
+ * joined once (ns_server.c); netlink sockets never do, as the kernel checks
+ * the capabilities of their opener. Starting a command in new namespaces is
+ * spawn.c.
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "passt_ffi.h"
 
 #define NS_STACK_SIZE	(256 * 1024)
-#define SPAWN_ARGS_MAX	4096
 
 /* Operations run in a namespace */
 enum ns_op {
@@ -86,8 +85,6 @@ struct ns_req {
 static char ns_stack[NS_STACK_SIZE] __attribute__((aligned(64)));
 static struct ns_req ns_req;
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static char *spawn_argv[SPAWN_ARGS_MAX + 1];
 
 /**
  * same_userns() - Check if a namespace fd is our current user namespace
@@ -302,21 +299,16 @@ static void ns_start(enum ns_op op, int32_t userns_fd, int32_t netns_fd)
  *
  * Return: the operation's result
  */
-static int32_t srv_call(void);
-static int srv_fd = -1;
-static int srv_netns = -1;
-
 static int32_t ns_finish(void)
 {
+	const struct ns_req *r = &ns_req;
 	int32_t rc;
 
-	/* Netlink checks the opener's capabilities: those sockets don't come
-	 * from the (capability-less) server
-	 */
-	if (srv_fd >= 0 && ns_req.netns_fd == srv_netns &&
-	    ns_req.domain != AF_NETLINK &&
-	    (ns_req.op == NS_SOCKET || ns_req.op == NS_BIND_SOCKET))
-		rc = srv_call();
+	if ((r->op == NS_SOCKET || r->op == NS_BIND_SOCKET) &&
+	    r->domain != AF_NETLINK && ns_server_serves(r->netns_fd))
+		rc = ns_server_socket(r->domain, r->type, r->protocol,
+				      r->op == NS_BIND_SOCKET ? r->sa : NULL,
+				      r->len, r->backlog);
 	else
 		rc = ns_call();
 
@@ -440,346 +432,4 @@ int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 	ns_req.len = salen;
 	ns_req.backlog = backlog;
 	return ns_finish();
-}
-
-/**
- * spawn_fail() - Report a failed exec on stderr and exit with status 127
- * @err:	errno from execvp()
- *
- * Only async-signal-safe calls: this runs in a child of a threaded process.
- */
-static void __attribute__((noreturn)) spawn_fail(int err)
-{
-	static const char pfx[] = "Failed to start command: ";
-	const char *msg = strerrordesc_np(err);
-
-	if (!msg)
-		msg = "Unknown error";
-
-	if (write(STDERR_FILENO, pfx, sizeof(pfx) - 1) < 0 ||
-	    write(STDERR_FILENO, msg, strlen(msg)) < 0 ||
-	    write(STDERR_FILENO, "\n", 1) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-/**
- * close_cloexec() - Close descriptors that exec would close anyway
- * @keep:	Descriptor to keep open (the start pipe)
- *
- * Our copy of the start pipe's write end, if the caller made it
- * close-on-exec, goes too, so that the child sees end of file if the caller
- * goes away without releasing it. Uses getdents64 on /proc/self/fd directly:
- * opendir() would allocate.
- */
-static void close_cloexec(int keep)
-{
-	char buf[4096] __attribute__((aligned(8)));
-	long n;
-	int dfd;
-
-	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-		long off = 0;
-
-		while (off < n) {
-			const struct dirent64 *d;
-			const char *c;
-			int fd = 0, fl;
-
-			d = (const struct dirent64 *)(const void *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
-				fd = fd * 10 + (*c - '0');
-
-			if (fd <= STDERR_FILENO || fd == keep || fd == dfd)
-				continue;
-			fl = fcntl(fd, F_GETFD);
-			if (fl >= 0 && (fl & FD_CLOEXEC))
-				close(fd);
-		}
-	}
-	close(dfd);
-}
-
-/**
- * spawn_child() - Child side of pf_spawn_ns(): wait, prepare, exec
- * @sync_fd:	Read end of the start pipe
- */
-static void __attribute__((noreturn)) spawn_child(int sync_fd)
-{
-	static const char grp[] = "0 0";
-	const char *file = spawn_argv[0];
-	struct sigaction sa;
-	sigset_t set;
-	char b;
-	int fd, sig;
-
-	/* Don't outlive the caller while waiting for it */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close_cloexec(sync_fd);
-	while (read(sync_fd, &b, 1) != 1) {
-		if (errno != EINTR)
-			_exit(1);
-	}
-	(void)prctl(PR_SET_PDEATHSIG, 0);
-
-	/* Let gid 0 of the new user namespace open ping sockets */
-	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		/* Not fatal: ping sockets just won't work unprivileged */
-		ssize_t n = write(fd, grp, sizeof(grp) - 1);
-
-		(void)n;
-		close(fd);
-	}
-
-	/* Our set-up capabilities are ambient ones (isolation.c): the command
-	 * doesn't inherit them. Root in our user namespace, it gets all of
-	 * that namespace's on exec anyway, as upstream's command does.
-	 */
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-
-	/* Caught signals would otherwise run our handlers until exec */
-	memset(&sa, 0, sizeof(sa));
-	for (sig = 1; sig < NSIG; sig++) {
-		struct sigaction old;
-
-		if (sig == SIGKILL || sig == SIGSTOP ||
-		    sigaction(sig, NULL, &old))
-			continue;
-		if (sig == SIGPIPE || sig == SIGCHLD ||
-		    old.sa_handler != SIG_IGN)
-			(void)sigaction(sig, &sa, NULL);
-	}
-	sigemptyset(&set);
-	(void)sigprocmask(SIG_SETMASK, &set, NULL);
-
-	if (file[0] == '-')
-		file++;
-	execvp(file, spawn_argv);
-	spawn_fail(errno);
-}
-
-/**
- * pf_spawn_ns() - Start a command in new namespaces, held until released
- * @argv_buf:	Argument count, then the arguments (see argv_unpack());
- *		an argv[0] of "-name" runs "name" as a login shell
- * @clone_flags:	CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC,
- *		CLONE_NEWPID etc.
- * @sync_fd:	Read end of a pipe: the child execs after reading one byte,
- *		and exits with status 1 on end of file. Make the write end
- *		close-on-exec: the child closes such descriptors at once
- *
- * Before releasing the child, the caller may write /proc/PID/uid_map and
- * gid_map and configure the namespaces. The child then writes "0 0" to
- * ping_group_range, restores default signal handling and execs; if that
- * fails it prints "Failed to start command: <error>" and exits with 127.
- *
- * Return: child's process ID, or -errno (-E2BIG for more than 4096
- *	   arguments, -EINVAL for none)
- */
-int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
-{
-	sigset_t all, old;
-	long pid;
-	int rc;
-
-	rc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
-	if (rc < 0)
-		return rc;
-
-	/* The child starts with all signals blocked, until it's ready */
-	sigfillset(&all);
-	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (rc)
-		return -rc;
-
-	pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
-		      NULL, NULL, NULL, 0UL);
-	if (pid == 0)
-		spawn_child(sync_fd);
-	rc = pid < 0 ? -errno : 0;
-
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc ? rc : (int32_t)pid;
-}
-
-/* The socket server: after set-up, sockets inside the namespace come from a
- * small child process that joined it once and then dropped its capabilities,
- * so that we need none to enter namespaces at run time. Requests and replies
- * go over a SOCK_SEQPACKET pair; new descriptors come back with SCM_RIGHTS.
- */
-
-/**
- * struct srv_start - What the server's exec child needs, and its result
- * @path:	passt-helper program
- * @argv:	Its arguments
- * @sock:	Server end of the pair
- * @userns_fd:	User namespace to join, or -1
- * @netns_fd:	Network namespace to join
- * @rc:		Result: -errno if exec failed
- */
-struct srv_start {
-	const char *path;
-	char *const *argv;
-	int sock;
-	int userns_fd;
-	int netns_fd;
-	int rc;
-};
-
-/**
- * srv_exec_child() - Child that execs the server with our descriptors
- * @arg:	struct srv_start
- *
- * Shares our memory (CLONE_VM), not our descriptor table: clearing
- * close-on-exec here touches only the child's copies.
- *
- * Return: 0 (unused: exec, or _exit())
- */
-static int srv_exec_child(void *arg)
-{
-	struct srv_start *st = (struct srv_start *)arg;
-	char *const envp[] = { NULL };
-
-	(void)fcntl(st->sock, F_SETFD, 0);
-	(void)fcntl(st->netns_fd, F_SETFD, 0);
-	if (st->userns_fd >= 0)
-		(void)fcntl(st->userns_fd, F_SETFD, 0);
-	execve(st->path, st->argv, envp);
-	st->rc = -errno;
-	_exit(127);
-}
-
-/**
- * fmt_int() - Format an int into a small buffer (no stdio in the child)
- * @buf:	At least 12 bytes
- * @v:		Value, may be negative
- */
-static void fmt_int(char *buf, int v)
-{
-	(void)snprintf(buf, 12, "%d", v);
-}
-
-/**
- * pf_ns_server_start() - Start the socket server for a namespace
- * @helper:	NUL-terminated path of the passt-helper program
- * @userns_fd:	User namespace to join first, or -1
- * @netns_fd:	Network namespace; later pf_ns_socket() and
- *		pf_ns_bind_socket() calls with this descriptor use the server
- * @keep_caps:	Capabilities the server keeps (bit mask): at most
- *		CAP_NET_BIND_SERVICE, for low ports in the namespace
- *
- * The server is the small passt-helper program, not a copy of this process:
- * it sandboxes itself (empty root, seccomp, no new privileges) before it
- * serves, see helper.c.
- *
- * Return: 0, or -errno
- */
-int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd,
-			   int32_t netns_fd, uint32_t keep_caps)
-{
-	static char a_sock[12], a_user[12], a_net[12], a_caps[12];
-	static char *argv[] = { "passt-helper", "ns-server", a_sock, a_user,
-				a_net, a_caps, NULL };
-	static struct srv_start st;
-	sigset_t all, old;
-	int sp[2], rc;
-	pid_t pid;
-
-	if (srv_fd >= 0)
-		return -EALREADY;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
-		return -errno;
-
-	pthread_mutex_lock(&ns_lock);
-	fmt_int(a_sock, sp[1]);
-	fmt_int(a_user, userns_fd);
-	fmt_int(a_net, netns_fd);
-	fmt_int(a_caps, (int)keep_caps);
-	st.path = (const char *)helper;
-	st.argv = argv;
-	st.sock = sp[1];
-	st.userns_fd = userns_fd;
-	st.netns_fd = netns_fd;
-	st.rc = 0;
-
-	sigfillset(&all);
-	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!rc) {
-		pid = clone(srv_exec_child, ns_stack + sizeof(ns_stack),
-			    CLONE_VM | CLONE_VFORK | SIGCHLD, &st);
-		rc = pid < 0 ? -errno : st.rc;
-		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (pid > 0 && rc)
-			(void)waitpid(pid, NULL, 0);
-	} else {
-		rc = -rc;
-	}
-	pthread_mutex_unlock(&ns_lock);
-	close(sp[1]);
-	if (rc) {
-		close(sp[0]);
-		return rc;
-	}
-	srv_fd = sp[0];
-	srv_netns = netns_fd;
-	return 0;
-}
-
-/**
- * srv_call() - Run the socket request in ns_req through the server
- *
- * The caller holds ns_lock.
- *
- * Return: new descriptor, or -errno
- */
-static int32_t srv_call(void)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct srv_msg m = { .op = ns_req.op == NS_BIND_SOCKET ? SRV_OP_BIND :
-				   SRV_OP_SOCKET,
-			     .domain = ns_req.domain,
-			     .type = ns_req.type, .protocol = ns_req.protocol,
-			     .backlog = ns_req.backlog, .rc = -EIO };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
-	ssize_t n;
-
-	if (ns_req.op == NS_BIND_SOCKET) {
-		if (ns_req.len > sizeof(m.sa))
-			return -EINVAL;
-		memcpy(m.sa, ns_req.sa, ns_req.len);
-		m.len = ns_req.len;
-	}
-	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -EPIPE;
-	do
-		n = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m))
-		return -EPIPE;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (m.rc < 0) {
-		if (fd >= 0)
-			close(fd);
-		return m.rc;
-	}
-	if (fd < 0)	/* MSG_CTRUNC: no descriptor left for it here */
-		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
-	if (ns_req.type & SOCK_NONBLOCK)
-		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
-	return fd;
 }

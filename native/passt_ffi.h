@@ -127,11 +127,15 @@ int32_t pf_ns_open(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 		   int32_t flags);
 int32_t pf_ns_write_file(int32_t userns_fd, int32_t netns_fd, uint8_t *path,
 			 uint8_t *data, uint32_t len);
-int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd, int32_t netns_fd,
-			   uint32_t keep_caps);
 int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 			  int32_t domain, int32_t type, int32_t protocol,
 			  uint8_t *sa, uint32_t salen, int32_t backlog);
+
+/* ns_server.c */
+int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd, int32_t netns_fd,
+			   uint32_t keep_caps);
+
+/* spawn.c */
 int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);
 
 /* proc.c: exec, process watching, IDs, stdio */
@@ -203,7 +207,12 @@ struct iso_req {
 PF_INTERNAL int sandbox_enter(const struct iso_req *r, const char **step);
 PF_INTERNAL int pivot_empty_root(void);
 
-/* Requests to the namespace socket server (ns.c, helper.c) */
+PF_INTERNAL int ns_server_serves(int netns_fd);
+PF_INTERNAL int32_t ns_server_socket(int domain, int type, int protocol,
+				     const uint8_t *sa, uint32_t salen,
+				     int backlog);
+
+/* Requests to the namespace socket server (ns_server.c, helper.c) */
 #define SRV_OP_SOCKET	0
 #define SRV_OP_BIND	1
 

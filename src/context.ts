@@ -75,8 +75,30 @@ export interface Ip6Conf {
   ifnameOut: string;
 }
 
+/** The protocol switches (`--no-tcp` ...), all off by default. */
+export interface ProtoSwitches {
+  noTcp: boolean;
+  noUdp: boolean;
+  noIcmp: boolean;
+  noDhcp: boolean;
+  noNdp: boolean;
+  noDhcpv6: boolean;
+  noRa: boolean;
+}
+
+/** No protocol switched off: the default. */
+export const ALL_PROTOCOLS: Readonly<ProtoSwitches> = {
+  noTcp: false,
+  noUdp: false,
+  noIcmp: false,
+  noDhcp: false,
+  noNdp: false,
+  noDhcpv6: false,
+  noRa: false,
+};
+
 /** Everything decided at start-up by the command line and host discovery. */
-export interface Conf {
+export interface Conf extends ProtoSwitches {
   mode: Mode;
   debug: boolean;
   trace: boolean;
@@ -125,13 +147,6 @@ export interface Conf {
   /** Whether DHCP/NDP/DHCPv6 advertise resolvers and search domains. */
   dhcpDns: boolean;
   dhcpSearch: boolean;
-  noTcp: boolean;
-  noUdp: boolean;
-  noIcmp: boolean;
-  noDhcp: boolean;
-  noNdp: boolean;
-  noDhcpv6: boolean;
-  noRa: boolean;
   /** No loopback fast path (--no-splice; always in passt). */
   noSplice: boolean;
   /** pasta: only the loopback fast path (--splice-only). */

@@ -2,12 +2,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /**
- * `ip.ts` - textual forms and classification of IPv4, IPv6 and MAC addresses
+ * `ip.ts` - textual forms of IPv4, IPv6 and MAC addresses
  *
  * Cold path only: the parsers and formatters build strings and arrays. The
  * numeric forms are those of `context.ts`: IPv4 is an unsigned 32-bit number
  * of the dotted quad (192.0.2.1 is 0xc0000201), IPv6 a `Uint32Array(4)` of
- * big-endian words (2001:db8::1 is [0x20010db8, 0, 0, 1]).
+ * big-endian words (2001:db8::1 is [0x20010db8, 0, 0, 1]). Comparisons and
+ * address classes are in `wire/inany.ts`.
  *
  * The parsers are strict, as glibc's `inet_pton()`: IPv4 is exactly four
  * decimal octets without leading zeroes; IPv6 follows RFC 4291 section 2.2,
@@ -130,71 +131,6 @@ export function formatIp6(w: Uint32Array): string {
     out += formatIp4(w[3]!);
   }
   return out;
-}
-
-/** Whether two IPv6 addresses are equal. */
-export function ip6Equal(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
-/** Whether an IPv6 address is all zeroes (also used for "unset"). */
-export function ip6IsZero(a: Uint32Array): boolean {
-  return (a[0]! | a[1]! | a[2]! | a[3]!) === 0;
-}
-
-/** Whether an IPv4 address is in 127.0.0.0/8. */
-export function ip4IsLoopback(a: number): boolean {
-  return a >>> 24 === 127;
-}
-
-/** Whether an IPv4 address is 0.0.0.0. */
-export function ip4IsUnspecified(a: number): boolean {
-  return a >>> 0 === 0;
-}
-
-/** Whether an IPv4 address is in 224.0.0.0/4. */
-export function ip4IsMulticast(a: number): boolean {
-  return a >>> 28 === 0xe;
-}
-
-/** Whether an IPv4 address is the limited broadcast 255.255.255.255. */
-export function ip4IsBroadcast(a: number): boolean {
-  return a >>> 0 === 0xffffffff;
-}
-
-/** Whether an IPv4 address is in 169.254.0.0/16. */
-export function ip4IsLinkLocal(a: number): boolean {
-  return a >>> 16 === 0xa9fe;
-}
-
-/** Whether an IPv6 address is ::1. */
-export function ip6IsLoopback(a: Uint32Array): boolean {
-  return a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3] === 1;
-}
-
-/** Whether an IPv6 address is ::. */
-export function ip6IsUnspecified(a: Uint32Array): boolean {
-  return ip6IsZero(a);
-}
-
-/** Whether an IPv6 address is in ff00::/8. */
-export function ip6IsMulticast(a: Uint32Array): boolean {
-  return a[0]! >>> 24 === 0xff;
-}
-
-/** Whether an IPv6 address is in fe80::/10. */
-export function ip6IsLinkLocal(a: Uint32Array): boolean {
-  return (a[0]! >>> 22) === (0xfe80 >>> 6);
-}
-
-/** Whether an IPv6 address is v4-mapped (::ffff:0:0/96). */
-export function ip6IsV4Mapped(a: Uint32Array): boolean {
-  return a[0] === 0 && a[1] === 0 && a[2] === 0xffff;
-}
-
-/** Whether an IPv6 address is v4-compatible (::/96 except :: and ::1), as glibc's macro. */
-export function ip6IsV4Compat(a: Uint32Array): boolean {
-  return a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3]! > 1;
 }
 
 /** Parse a MAC address "xx:xx:xx:xx:xx:xx" (two hex digits per byte); null if invalid. */

@@ -24,8 +24,8 @@
  * 3. {@linkcode isolate}: after set-up, with every file, socket and namespace
  *    descriptor open, the root of our private mount namespace becomes an
  *    empty read-only tmpfs, and every thread drops its capabilities (pasta's
- *    loop thread keeps CAP_SYS_ADMIN if something enters namespaces at run
- *    time, see {@linkcode needNamespacesAtRunTime}).
+ *    sockets in the namespace at run time come from the namespace socket
+ *    server, `native/ns_server.c`, which keeps at most CAP_NET_BIND_SERVICE).
  * 4. {@linkcode applySeccomp}: PR_SET_NO_NEW_PRIVS, not dumpable, and the
  *    allow-list for all threads (SECCOMP_FILTER_FLAG_TSYNC), just before the
  *    main loop. Anything else kills the process. The list is generated at
@@ -215,25 +215,14 @@ export function execSandboxed(argv: string[], plan: SandboxPlan): string {
   return `Couldn't start ${args[0]}: ${strerror(-rc)}`;
 }
 
-let runtimeNs = false;
-
-/**
- * Called during set-up by code that enters pasta's namespaces at run time
- * (the native namespace helper): the loop thread then keeps CAP_SYS_ADMIN.
- */
-export function needNamespacesAtRunTime(): void {
-  runtimeNs = true;
-}
-
 /**
  * After set-up, in the daemon: empty read-only root (when `pivot`, i.e. in
  * our own mount namespace; with `chrootFallback`, by chroot() where
  * pivot_root() fails) and capabilities dropped in every thread.
  */
-export function isolate(mode: "passt" | "pasta", pivot: boolean, chrootFallback = false): void {
-  const keep = mode === "pasta" && runtimeNs ? 1 << CAP_SYS_ADMIN : 0;
+export function isolate(pivot: boolean, chrootFallback = false): void {
   const how = pivot ? ISOLATE_PIVOT | (chrootFallback ? ISOLATE_CHROOT : 0) : 0;
-  const rc = lib().pf_isolate(how, keep);
+  const rc = lib().pf_isolate(how, 0);
   if (rc < 0) throw new Error(`Failed to sandbox process: ${strerror(-rc)}`);
   if (rc === 1) info("Failed to pivot_root(), fallback to chroot()...");
 }

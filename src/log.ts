@@ -237,6 +237,27 @@ export class RateLimit {
 }
 
 /**
+ * A fixed message with a rate limit of its own, one per call site: nothing is
+ * built when it is suppressed, so the packet path may log it.
+ */
+export class LimitedMessage extends RateLimit {
+  /** `text`, at most `burst` times per `intervalMs`. */
+  constructor(readonly text: string, burst = 5, intervalMs = 1000) {
+    super(burst, intervalMs);
+  }
+
+  /** Logs the message at debug level, unless rate-limited. */
+  debug(now: number): void {
+    if (this.allow(now, Level.DEBUG)) emit(Level.DEBUG, this.text);
+  }
+
+  /** Logs the message as a warning, unless rate-limited. */
+  warn(now: number): void {
+    if (this.allow(now, Level.WARN)) emit(Level.WARN, this.text);
+  }
+}
+
+/**
  * Logs a debug message through a rate limit; `make` runs only when the message
  * is printed, so nothing is built for a suppressed or disabled message.
  */

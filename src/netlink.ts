@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /**
- * `netlink.ts` - rtnetlink queries for host discovery and namespace set-up
+ * `netlink.ts` - rtnetlink client: link, address and route queries and changes
  *
  * Theory of operation: a {@linkcode Netlink} object owns one NETLINK_ROUTE
  * socket, in the init namespace ({@linkcode Netlink.open}) or in a target
@@ -31,6 +31,10 @@
  * {@linkcode MAX_IDLE_READS} datagrams. This is start-up code: results are
  * small objects, and errors are exceptions that name the request.
  *
+ * What the answers mean for the configuration (which interface is the
+ * template, whether a family is usable) is `conf/host_info.ts`'s business;
+ * pasta's set-up of the namespace's interface (`--config-net`) is `run.ts`'s.
+ *
  * Addresses are numbers as in `context.ts`: IPv4 as a u32 (192.0.2.1 is
  * 0xc0000201), IPv6 as a `Uint32Array(4)` of big-endian words.
  *
@@ -40,8 +44,8 @@
 
 import { EEXIST, EINTR, EINVAL, ENODEV, EPROTO, errnoName, strerror } from "../ffi/errno.ts";
 import { lib } from "../ffi/lib.ts";
-import * as log from "./log.ts";
-import type { HostInfo, HostInfo4, HostInfo6 } from "./conf/host_info.ts";
+import { formatIp4, formatIp6 } from "./ip.ts";
+import { ip6IsZero } from "./wire/inany.ts";
 import { AF_NETLINK, MSG_DONTWAIT, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW } from "../ffi/sys.ts";
 
 /** Size of the request and reply buffer (upstream: 8192 netlink headers). */
@@ -199,17 +203,6 @@ export interface LinkInfo {
 /** Rounds up to the 4-byte alignment of netlink messages and attributes. */
 function align4(n: number): number {
   return (n + 3) & ~3;
-}
-
-/** Whether all words of an IPv6 address are zero. */
-function isZero6(a: Uint32Array): boolean {
-  return (a[0]! | a[1]! | a[2]! | a[3]!) === 0;
-}
-
-/** Whether all bytes of a MAC address are zero. */
-function isZeroMac(mac: Uint8Array): boolean {
-  for (const b of mac) if (b !== 0) return false;
-  return true;
 }
 
 /** An rtnetlink socket with request building and reply parsing over one buffer. */
@@ -598,7 +591,7 @@ export class Netlink {
       if (scope === RT_SCOPE_LINK && !haveLl) {
         this.#rtaAddr6(addrAt, addrLen, a6.addrLl);
         haveLl = true;
-      } else if (scope === RT_SCOPE_UNIVERSE && !a6.prefixLen && isZero6(a6.addr)) {
+      } else if (scope === RT_SCOPE_UNIVERSE && !a6.prefixLen && ip6IsZero(a6.addr)) {
         this.#rtaAddr6(addrAt, addrLen, a6.addr);
         a6.prefixLen = prefixLen;
       }
@@ -720,7 +713,7 @@ export class Netlink {
   /** Adds `addr`/`prefixLen` to `ifindex`; false if it was already there. */
   addAddr4(ifindex: number, addr: number, prefixLen: number): boolean {
     checkPrefix(prefixLen, 32);
-    const what = `add IPv4 address ${fmt4(addr)}/${prefixLen} to link ${ifindex}`;
+    const what = `add IPv4 address ${formatIp4(addr)}/${prefixLen} to link ${ifindex}`;
     const i = this.#begin(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, IFADDRMSG_LEN, what);
     this.#buf[i] = AF_INET;
     this.#buf[i + 1] = prefixLen;
@@ -734,7 +727,7 @@ export class Netlink {
   /** Adds `addr`/`prefixLen` to `ifindex` without duplicate address detection. */
   addAddr6(ifindex: number, addr: Uint32Array, prefixLen: number): boolean {
     checkPrefix(prefixLen, 128);
-    const what = `add IPv6 address ${fmt6(addr)}/${prefixLen} to link ${ifindex}`;
+    const what = `add IPv6 address ${formatIp6(addr)}/${prefixLen} to link ${ifindex}`;
     const i = this.#begin(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, IFADDRMSG_LEN, what);
     this.#buf[i] = AF_INET6;
     this.#buf[i + 1] = prefixLen;
@@ -751,7 +744,7 @@ export class Netlink {
    * nl_addr_set_ll_nodad(): it is usable at once and stays so.
    */
   setLinkLocalNodad(ifindex: number, addr: Uint32Array): void {
-    const what = `set nodad on ${fmt6(addr)} of link ${ifindex}`;
+    const what = `set nodad on ${formatIp6(addr)} of link ${ifindex}`;
     const i = this.#begin(RTM_NEWADDR, NLM_F_REPLACE | NLM_F_ACK, IFADDRMSG_LEN, what);
     this.#buf[i] = AF_INET6;
     this.#buf[i + 1] = 64;
@@ -776,14 +769,14 @@ export class Netlink {
 
   /** Adds an IPv4 default route via `gw` on `ifindex`; false if one already existed. */
   addDefaultRoute4(ifindex: number, gw: number): boolean {
-    this.#routeReq(AF_INET, ifindex, `add IPv4 default route via ${fmt4(gw)}`);
+    this.#routeReq(AF_INET, ifindex, `add IPv4 default route via ${formatIp4(gw)}`);
     this.#attrAddr4(RTA_GATEWAY, gw);
     return this.#create();
   }
 
   /** Adds an IPv6 default route via `gw` on `ifindex`; false if one already existed. */
   addDefaultRoute6(ifindex: number, gw: Uint32Array): boolean {
-    this.#routeReq(AF_INET6, ifindex, `add IPv6 default route via ${fmt6(gw)}`);
+    this.#routeReq(AF_INET6, ifindex, `add IPv6 default route via ${formatIp6(gw)}`);
     this.#attrAddr6(RTA_GATEWAY, gw);
     return this.#create();
   }
@@ -797,130 +790,6 @@ function checkPrefix(p: number, max: number): void {
 }
 
 /** "IPv4" or "IPv6". */
-function famName(family: Family): string {
+export function famName(family: Family): string {
   return family === AF_INET ? "IPv4" : "IPv6";
-}
-
-/** Dotted quad of a u32 IPv4 address (messages only). */
-function fmt4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
-/** Uncompressed colon-hex text of an IPv6 address (messages only). */
-function fmt6(a: Uint32Array): string {
-  const g: string[] = [];
-  for (let i = 0; i < 4; i++) g.push((a[i]! >>> 16).toString(16), (a[i]! & 0xffff).toString(16));
-  return g.join(":");
-}
-
-/**
- * Shortens an IPv4 prefix until `gw` is on the same subnet as `addr`.
- * A prefix of 0 is first replaced by the classful default (A: 8, B: 16, C: 24).
- */
-export function fixPrefix4(addr: number, prefixLen: number, gw: number): number {
-  let p = prefixLen;
-  if (!p) {
-    if (addr >>> 31 === 0) p = 8;
-    else if (addr >>> 30 === 2) p = 16;
-    else if (addr >>> 29 === 6) p = 24;
-    else p = 32;
-  }
-  while (p > 0 && ((addr ^ gw) >>> (32 - p)) !== 0) p--;
-  return p;
-}
-
-/** What {@linkcode discoverHost} is asked for. */
-export interface DiscoverOpts {
-  /** Template interface for IPv4 (-i / --outbound-if4 style), else the default route's. */
-  ifname4?: string;
-  /** Template interface for IPv6, else the default route's. */
-  ifname6?: string;
-  /** Whether IPv4 is wanted at all. */
-  v4: boolean;
-  /** Whether IPv6 is wanted at all. */
-  v6: boolean;
-}
-
-/**
- * Index of the template interface for `family`: `name` if given, else the
- * default route's; 0 if there is none (noted in `info`).
- */
-function templateIf(nl: Netlink, family: Family, name: string | undefined, info: HostInfo): number {
-  if (name) {
-    const ifindex = nl.ifindexByName(name);
-    if (!ifindex) info.noSuchIf = name;
-    return ifindex;
-  }
-  const ifindex = nl.defaultRouteIf(family);
-  if (!ifindex) (info.notes ??= []).push(`No interfaces with usable ${famName(family)} routes`);
-  return ifindex;
-}
-
-/** IPv4 facts of the template interface, or null if IPv4 isn't usable. */
-function discover4(nl: Netlink, name: string | undefined, info: HostInfo): HostInfo4 | null {
-  const ifindex = templateIf(nl, AF_INET, name, info);
-  if (!ifindex) return null;
-  const gw = nl.defaultGateway(ifindex, AF_INET);
-  const { addr, prefixLen } = nl.addresses(ifindex, AF_INET);
-  const link = nl.link(ifindex);
-  if (!gw || !addr || isZeroMac(link.mac)) {
-    log.debug(`IPv4: interface ${link.name} lacks a gateway, an address or a MAC address`);
-    return null;
-  }
-  const p = fixPrefix4(addr, prefixLen, gw);
-  return { ifname: link.name, ifindex, addr, prefixLen: p, gw, mac: link.mac, mtu: link.mtu };
-}
-
-/** IPv6 facts of the template interface, or null if IPv6 isn't usable. */
-function discover6(nl: Netlink, name: string | undefined, host: HostInfo): HostInfo6 | null {
-  const ifindex = templateIf(nl, AF_INET6, name, host);
-  if (!ifindex) return null;
-  const gw = nl.defaultGateway(ifindex, AF_INET6);
-  const { addr, prefixLen, addrLl } = nl.addresses(ifindex, AF_INET6);
-  const link = nl.link(ifindex);
-  if (isZero6(gw) || isZero6(addr) || isZero6(addrLl)) {
-    log.debug(`IPv6: interface ${link.name} lacks a gateway, a global or a link-local address`);
-    return null;
-  }
-  const info: HostInfo6 = {
-    ifname: link.name,
-    ifindex,
-    addr,
-    prefixLen,
-    addrLl,
-    gw,
-    mtu: link.mtu,
-  };
-  if (!isZeroMac(link.mac)) info.mac = link.mac;
-  return info;
-}
-
-/**
- * Discovers the template interfaces and their addresses, gateways, MAC and MTU,
- * as upstream's conf_ip4() and conf_ip6(): a family is null when not wanted or
- * when its address, gateway and MAC (IPv4) or link-local address (IPv6) aren't
- * all found.
- */
-export function discoverHost(nl: Netlink, opts: DiscoverOpts): HostInfo {
-  const info: HostInfo = { v4: null, v6: null, notes: [] };
-  // A kernel without the family, or a namespace without a routing table yet
-  // (lo down: ENOENT), is a family without template, not an error.
-  const tryFamily = <T>(fam: string, fn: () => T | null): T | null => {
-    try {
-      return fn();
-    } catch (e) {
-      if (!(e instanceof NetlinkError)) throw e;
-      (info.notes ??= []).push(`No interfaces with usable ${fam} routes`);
-      log.debug(e.message);
-      return null;
-    }
-  };
-  if (opts.v4) info.v4 = tryFamily("IPv4", () => discover4(nl, opts.ifname4, info));
-  if (opts.v6) info.v6 = tryFamily("IPv6", () => discover6(nl, opts.ifname6, info));
-  try {
-    info.loopbackUp = (nl.link(LOOPBACK_IFINDEX).flags & IFF_UP) !== 0;
-  } catch (e) {
-    if (!(e instanceof NetlinkError)) throw e;
-  }
-  return info;
 }

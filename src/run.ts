@@ -30,7 +30,7 @@ import { Icmp } from "./proto/icmp.ts";
 import { ndpTimer } from "./proto/ndp.ts";
 import { AF_INET6, FdTransport, IFF_NOARP, IFF_UP, Netlink, NetlinkError } from "./netlink.ts";
 import { EAFNOSUPPORT, EOPNOTSUPP, errorText, strerror } from "../ffi/errno.ts";
-import { ip6IsZero } from "./ip.ts";
+import { ip6IsZero } from "./wire/inany.ts";
 import { joinNs, NsError, type NsTarget, reap, spawnNs } from "./pasta/pasta.ts";
 import { listenUnix, logSocketHints, PasstStream, removeSocket } from "./passt/tap_passt.ts";
 import { logVhostUserHints, VhostUser } from "./passt/vhost_user.ts";

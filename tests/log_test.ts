@@ -89,6 +89,29 @@ Deno.test("rate limit: a burst per interval, then suppressed, builds nothing whe
   assert.equal(off, 0, "nothing is built when debug is off");
 });
 
+Deno.test("limited message: its own burst per interval at its level, then the suppressed count", () => {
+  const debugMsg = new log.LimitedMessage("limited debug line", 2, 1000);
+  const warnMsg = new log.LimitedMessage("limited warning line", 1, 1000);
+  const path = Deno.makeTempFileSync();
+  try {
+    log.setLevel(log.Level.INFO);
+    log.openLogFile(path, 1 << 20, "x", "0");
+    for (let i = 0; i < 10; i++) debugMsg.debug(10);
+    for (let i = 0; i < 10; i++) warnMsg.warn(10);
+    log.setLevel(log.Level.DEBUG);
+    for (let i = 0; i < 10; i++) debugMsg.debug(20);
+    warnMsg.warn(1011);
+    log.closeLogFile();
+    const text = Deno.readTextFileSync(path);
+    assert.equal(text.match(/limited debug line/g)?.length, 2, "debug: a burst of 2, once enabled");
+    assert.equal(text.match(/limited warning line/g)?.length, 2, "warning: one per interval, two");
+    assert.match(text, /suppressed 9 similar messages/);
+  } finally {
+    log.setLevel(log.Level.INFO);
+    Deno.removeSync(path);
+  }
+});
+
 Deno.test("syslog sink sends <priority>ident: message datagrams to the log socket", () => {
   const ffi = lib();
   const dir = Deno.makeTempDirSync();

@@ -16,14 +16,13 @@ import assert from "node:assert/strict";
 import {
   AF_INET,
   AF_INET6,
-  discoverHost,
-  fixPrefix4,
   MAX_IDLE_READS,
   Netlink,
   NetlinkError,
   NLBUFSIZ,
   type NlTransport,
 } from "../src/netlink.ts";
+import { discoverHost, fixPrefix4 } from "../src/conf/host_info.ts";
 import { concat as cat } from "./_helpers/frames.ts";
 
 // ---------------------------------------------------------------------------
@@ -147,104 +146,97 @@ class FakeTransport implements NlTransport {
 // ---------------------------------------------------------------------------
 // Request building
 
-Deno.test("addAddr4() sends RTM_NEWADDR with IFA_LOCAL and IFA_ADDRESS, CREATE|EXCL|ACK", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  const nl = new Netlink(t);
-  assert.equal(nl.addAddr4(3, 0xc0000202, 24), true);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+/** Checks the request `call` sends first, answered by `reply`: its bytes are `want` (hex). */
+function sends(
+  reply: (seq: number) => Uint8Array,
+  call: (nl: Netlink) => unknown,
+  want: string,
+): void {
+  const t = new FakeTransport([(_r, seq) => [reply(seq)]]);
+  call(new Netlink(t));
+  assert.deepEqual(t.sent[0], hex(want));
+}
+
+Deno.test("addAddr4() sends RTM_NEWADDR with IFA_LOCAL and IFA_ADDRESS, CREATE|EXCL|ACK", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => assert.equal(nl.addAddr4(3, 0xc0000202, 24), true),
+    `
       28 00 00 00  14 00  05 06  01 00 00 00  00 00 00 00
       02 18 00 00  03 00 00 00
       08 00 02 00  c0 00 02 02
-      08 00 01 00  c0 00 02 02`),
-  );
-});
+      08 00 01 00  c0 00 02 02`,
+  ));
 
-Deno.test("addAddr6() sends IFA_F_NODAD and a 16-byte IFA_ADDRESS", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  const nl = new Netlink(t);
-  nl.addAddr6(7, v6words("2001:db8::2"), 64);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addAddr6() sends IFA_F_NODAD and a 16-byte IFA_ADDRESS", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.addAddr6(7, v6words("2001:db8::2"), 64),
+    `
       2c 00 00 00  14 00  05 06  01 00 00 00  00 00 00 00
       0a 40 02 00  07 00 00 00
-      14 00 01 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02`),
-  );
-});
+      14 00 01 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02`,
+  ));
 
-Deno.test("addDefaultRoute4() sends RTM_NEWROUTE in the main table, RTPROT_BOOT, OIF and gateway", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).addDefaultRoute4(3, 0xc0000201);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addDefaultRoute4() sends RTM_NEWROUTE in the main table, RTPROT_BOOT, OIF and gateway", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.addDefaultRoute4(3, 0xc0000201),
+    `
       2c 00 00 00  18 00  05 06  01 00 00 00  00 00 00 00
       02 00 00 00 fe 03 00 01  00 00 00 00
       08 00 04 00  03 00 00 00
-      08 00 05 00  c0 00 02 01`),
-  );
-});
+      08 00 05 00  c0 00 02 01`,
+  ));
 
-Deno.test("linkUp() sets IFF_UP in flags and change mask, with IFLA_MTU, ACK only", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).linkUp(5, 65520);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("linkUp() sets IFF_UP in flags and change mask, with IFLA_MTU, ACK only", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.linkUp(5, 65520),
+    `
       28 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  05 00 00 00  01 00 00 00  01 00 00 00
-      08 00 04 00  f0 ff 00 00`),
-  );
-});
+      08 00 04 00  f0 ff 00 00`,
+  ));
 
-Deno.test("linkSetMac() sends IFLA_ADDRESS padded to 4 bytes", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, 0)]]);
-  new Netlink(t).linkSetMac(5, hex("9a 55 9a 55 9a 55"));
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("linkSetMac() sends IFLA_ADDRESS padded to 4 bytes", () =>
+  sends(
+    (seq) => nlerr(seq, 0),
+    (nl) => nl.linkSetMac(5, hex("9a 55 9a 55 9a 55")),
+    `
       2c 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  05 00 00 00  00 00 00 00  00 00 00 00
-      0a 00 01 00  9a 55 9a 55 9a 55 00 00`),
-  );
-});
+      0a 00 01 00  9a 55 9a 55 9a 55 00 00`,
+  ));
 
-Deno.test("addresses() dumps with the family and ifindex filter set for strict checking", () => {
-  const t = new FakeTransport([(_r, seq) => [done(seq)]]);
-  new Netlink(t).addresses(4, AF_INET6);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("addresses() dumps with the family and ifindex filter set for strict checking", () =>
+  sends(
+    (seq) => done(seq),
+    (nl) => nl.addresses(4, AF_INET6),
+    `
       18 00 00 00  16 00  01 03  01 00 00 00  00 00 00 00
-      0a 00 00 00  04 00 00 00`),
-  );
-});
+      0a 00 00 00  04 00 00 00`,
+  ));
 
-Deno.test("defaultGateway() dumps the main table with an RTA_OIF filter", () => {
-  const t = new FakeTransport([(_r, seq) => [done(seq)]]);
-  assert.equal(new Netlink(t).defaultGateway(9, AF_INET), 0);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("defaultGateway() dumps the main table with an RTA_OIF filter", () =>
+  sends(
+    (seq) => done(seq),
+    (nl) => assert.equal(nl.defaultGateway(9, AF_INET), 0),
+    `
       24 00 00 00  1a 00  01 03  01 00 00 00  00 00 00 00
       02 00 00 00 fe 00 00 00  00 00 00 00
-      08 00 04 00  09 00 00 00`),
-  );
-});
+      08 00 04 00  09 00 00 00`,
+  ));
 
-Deno.test("ifindexByName() sends IFLA_IFNAME NUL-terminated", () => {
-  const t = new FakeTransport([(_r, seq) => [nlerr(seq, -19)]]);
-  assert.equal(new Netlink(t).ifindexByName("eth0"), 0);
-  assert.deepEqual(
-    t.sent[0],
-    hex(`
+Deno.test("ifindexByName() sends IFLA_IFNAME NUL-terminated", () =>
+  sends(
+    (seq) => nlerr(seq, -19),
+    (nl) => assert.equal(nl.ifindexByName("eth0"), 0),
+    `
       2c 00 00 00  12 00  05 00  01 00 00 00  00 00 00 00
       00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00
-      09 00 03 00  65 74 68 30 00 00 00 00`),
-  );
-});
+      09 00 03 00  65 74 68 30 00 00 00 00`,
+  ));
 
 Deno.test("sequence numbers increase with every request", () => {
   const ack: Responder = (_r, seq) => [nlerr(seq, 0)];
@@ -558,6 +550,34 @@ async function nsNetlink(name: string): Promise<Netlink> {
   }
 }
 
+/**
+ * A test in a network namespace of its own (tagged `tag`), deleted afterwards; `n` is
+ * `ip`'s option to work in it.
+ */
+function nsTest(name: string, tag: string, fn: (ns: string, n: string[]) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: nsIgnore,
+    async fn(): Promise<void> {
+      const ns = makeNs(tag);
+      try {
+        await fn(ns, ["-n", ns]);
+      } finally {
+        ip("netns", "delete", ns);
+      }
+    },
+  });
+}
+
+/** Default routes from `ip -d -j route show default`: gateway, device, protocol. */
+function defaultRoutes(json: string): string[][] {
+  return JSON.parse(json).map((r: { gateway: string; dev: string; protocol: string }) => [
+    r.gateway,
+    r.dev,
+    r.protocol,
+  ]);
+}
+
 Deno.test({
   name: "Netlink.open() queries the init namespace: lo is interface 1",
   ignore: !haveLib,
@@ -570,149 +590,119 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "discoverHost() finds address, prefix, gateway, MAC and MTU in a namespace",
-  ignore: nsIgnore,
-  async fn(): Promise<void> {
-    const ns = makeNs("disc");
-    try {
-      const n = ["-n", ns];
-      ip(...n, ..."link add other0 type veth peer name otherpeer0".split(" "));
-      ip(...n, ..."link add ext0 address 02:00:5e:00:53:07 mtu 1400 type veth".split(" "), "peer");
-      ip(...n, "link", "set", "veth0", "name", "extpeer0");
-      for (const dev of ["other0", "otherpeer0", "ext0", "extpeer0"]) {
-        ip(...n, "link", "set", dev, "up");
-      }
-      ip(...n, "addr", "add", "192.0.2.2/24", "dev", "ext0");
-      ip(...n, "addr", "add", "198.51.100.9/24", "dev", "other0");
-      ip(...n, "-6", "addr", "add", "2001:db8::2/64", "dev", "ext0", "nodad");
-      ip(...n, "-6", "addr", "add", "fe80::99/64", "dev", "ext0", "nodad");
-      ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
-      ip(...n, "-6", "route", "add", "default", "via", "fe80::1", "dev", "ext0");
-      const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "ext0"))[0].ifindex);
-      // The kernel's own link-local address comes first; take what it reports.
-      const ll = (JSON.parse(ip(...n, "-j", "-6", "addr", "show", "dev", "ext0"))[0]
-        .addr_info as { local?: string; scope?: string }[])
-        .find((a) => a.scope === "link")?.local ?? "";
-
-      using nl = await nsNetlink(ns);
-      assert.equal(nl.ifindexByName("ext0"), ifindex);
-      assert.equal(nl.ifindexByName("nonexistent0"), 0);
-      const host = discoverHost(nl, { v4: true, v6: true });
-      assert.deepEqual(host.v4, {
-        ifname: "ext0",
-        ifindex,
-        addr: 0xc0000202,
-        prefixLen: 24,
-        gw: 0xc0000201,
-        mac: hex("02 00 5e 00 53 07"),
-        mtu: 1400,
-      });
-      assert.deepEqual(host.v6, {
-        ifname: "ext0",
-        ifindex,
-        addr: v6words("2001:db8::2"),
-        prefixLen: 64,
-        addrLl: v6words(ll),
-        gw: v6words("fe80::1"),
-        mtu: 1400,
-        mac: hex("02 00 5e 00 53 07"),
-      });
-
-      // An explicit template interface without a default route isn't usable.
-      const other = discoverHost(nl, { ifname4: "other0", v4: true, v6: false });
-      assert.equal(other.v4, null);
-    } finally {
-      ip("netns", "delete", ns);
+nsTest(
+  "discoverHost() finds address, prefix, gateway, MAC and MTU in a namespace",
+  "disc",
+  async (ns, n) => {
+    ip(...n, ..."link add other0 type veth peer name otherpeer0".split(" "));
+    ip(...n, ..."link add ext0 address 02:00:5e:00:53:07 mtu 1400 type veth".split(" "), "peer");
+    ip(...n, "link", "set", "veth0", "name", "extpeer0");
+    for (const dev of ["other0", "otherpeer0", "ext0", "extpeer0"]) {
+      ip(...n, "link", "set", dev, "up");
     }
+    ip(...n, "addr", "add", "192.0.2.2/24", "dev", "ext0");
+    ip(...n, "addr", "add", "198.51.100.9/24", "dev", "other0");
+    ip(...n, "-6", "addr", "add", "2001:db8::2/64", "dev", "ext0", "nodad");
+    ip(...n, "-6", "addr", "add", "fe80::99/64", "dev", "ext0", "nodad");
+    ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
+    ip(...n, "-6", "route", "add", "default", "via", "fe80::1", "dev", "ext0");
+    const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "ext0"))[0].ifindex);
+    // The kernel's own link-local address comes first; take what it reports.
+    const ll = (JSON.parse(ip(...n, "-j", "-6", "addr", "show", "dev", "ext0"))[0]
+      .addr_info as { local?: string; scope?: string }[])
+      .find((a) => a.scope === "link")?.local ?? "";
+
+    using nl = await nsNetlink(ns);
+    assert.equal(nl.ifindexByName("ext0"), ifindex);
+    assert.equal(nl.ifindexByName("nonexistent0"), 0);
+    const host = discoverHost(nl, { v4: true, v6: true });
+    assert.deepEqual(host.v4, {
+      ifname: "ext0",
+      ifindex,
+      addr: 0xc0000202,
+      prefixLen: 24,
+      gw: 0xc0000201,
+      mac: hex("02 00 5e 00 53 07"),
+      mtu: 1400,
+    });
+    assert.deepEqual(host.v6, {
+      ifname: "ext0",
+      ifindex,
+      addr: v6words("2001:db8::2"),
+      prefixLen: 64,
+      addrLl: v6words(ll),
+      gw: v6words("fe80::1"),
+      mtu: 1400,
+      mac: hex("02 00 5e 00 53 07"),
+    });
+
+    // An explicit template interface without a default route isn't usable.
+    const other = discoverHost(nl, { ifname4: "other0", v4: true, v6: false });
+    assert.equal(other.v4, null);
   },
-});
+);
 
-Deno.test({
-  name: "discoverHost() shortens a /32 prefix until the gateway is on-link",
-  ignore: nsIgnore,
-  async fn(): Promise<void> {
-    const ns = makeNs("p32");
-    try {
-      const n = ["-n", ns];
-      ip(...n, "link", "add", "ext0", "type", "veth", "peer", "name", "extpeer0");
-      ip(...n, "link", "set", "ext0", "up");
-      ip(...n, "link", "set", "extpeer0", "up");
-      ip(...n, "addr", "add", "192.0.2.130/32", "dev", "ext0");
-      ip(...n, "route", "add", "192.0.2.1", "dev", "ext0");
-      ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
-      using nl = await nsNetlink(ns);
-      const host = discoverHost(nl, { v4: true, v6: true });
-      assert.equal(host.v4?.addr, 0xc0000282);
-      assert.equal(host.v4?.prefixLen, 24);
-      assert.equal(host.v6, null, "no IPv6 default route");
-    } finally {
-      ip("netns", "delete", ns);
-    }
+nsTest(
+  "discoverHost() shortens a /32 prefix until the gateway is on-link",
+  "p32",
+  async (ns, n) => {
+    ip(...n, "link", "add", "ext0", "type", "veth", "peer", "name", "extpeer0");
+    ip(...n, "link", "set", "ext0", "up");
+    ip(...n, "link", "set", "extpeer0", "up");
+    ip(...n, "addr", "add", "192.0.2.130/32", "dev", "ext0");
+    ip(...n, "route", "add", "192.0.2.1", "dev", "ext0");
+    ip(...n, "route", "add", "default", "via", "192.0.2.1", "dev", "ext0");
+    using nl = await nsNetlink(ns);
+    const host = discoverHost(nl, { v4: true, v6: true });
+    assert.equal(host.v4?.addr, 0xc0000282);
+    assert.equal(host.v4?.prefixLen, 24);
+    assert.equal(host.v6, null, "no IPv6 default route");
   },
-});
+);
 
-Deno.test({
-  name: "setters configure a namespace interface as pasta --config-net does",
-  ignore: nsIgnore,
-  async fn(): Promise<void> {
-    const ns = makeNs("set");
-    try {
-      const n = ["-n", ns];
-      ip(...n, "tuntap", "add", "dev", "tap0", "mode", "tap");
-      const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "tap0"))[0].ifindex);
+nsTest(
+  "setters configure a namespace interface as pasta --config-net does",
+  "set",
+  async (ns, n) => {
+    ip(...n, "tuntap", "add", "dev", "tap0", "mode", "tap");
+    const ifindex = Number(JSON.parse(ip(...n, "-j", "link", "show", "tap0"))[0].ifindex);
 
-      using nl = await nsNetlink(ns);
-      nl.linkSetMac(ifindex, hex("9a 55 9a 55 9a 55"));
-      nl.linkSetMtu(ifindex, 1280);
-      nl.linkUp(ifindex, 65520);
-      assert.equal(nl.addAddr4(ifindex, 0xc0000202, 24), true);
-      assert.equal(nl.addAddr6(ifindex, v6words("2001:db8::2"), 64), true);
-      assert.equal(nl.addDefaultRoute4(ifindex, 0xc0000201), true);
-      assert.equal(nl.addDefaultRoute6(ifindex, v6words("2001:db8::1")), true);
-      // Again: already there.
-      assert.equal(nl.addAddr4(ifindex, 0xc0000202, 24), false);
-      assert.equal(nl.addDefaultRoute4(ifindex, 0xc0000201), false);
-      assert.deepEqual(nl.linkGetMac(ifindex), hex("9a 55 9a 55 9a 55"));
+    using nl = await nsNetlink(ns);
+    nl.linkSetMac(ifindex, hex("9a 55 9a 55 9a 55"));
+    nl.linkSetMtu(ifindex, 1280);
+    nl.linkUp(ifindex, 65520);
+    assert.equal(nl.addAddr4(ifindex, 0xc0000202, 24), true);
+    assert.equal(nl.addAddr6(ifindex, v6words("2001:db8::2"), 64), true);
+    assert.equal(nl.addDefaultRoute4(ifindex, 0xc0000201), true);
+    assert.equal(nl.addDefaultRoute6(ifindex, v6words("2001:db8::1")), true);
+    // Again: already there.
+    assert.equal(nl.addAddr4(ifindex, 0xc0000202, 24), false);
+    assert.equal(nl.addDefaultRoute4(ifindex, 0xc0000201), false);
+    assert.deepEqual(nl.linkGetMac(ifindex), hex("9a 55 9a 55 9a 55"));
 
-      const link = JSON.parse(ip(...n, "-j", "link", "show", "tap0"))[0];
-      assert.equal(link.address, "9a:55:9a:55:9a:55");
-      assert.equal(link.mtu, 65520);
-      assert.ok(link.flags.includes("UP"));
+    const link = JSON.parse(ip(...n, "-j", "link", "show", "tap0"))[0];
+    assert.equal(link.address, "9a:55:9a:55:9a:55");
+    assert.equal(link.mtu, 65520);
+    assert.ok(link.flags.includes("UP"));
 
-      const addrs = JSON.parse(ip(...n, "-j", "addr", "show", "tap0"))[0].addr_info
-        .map((a: { local: string; prefixlen: number; family: string; scope: string }) =>
-          `${a.family} ${a.local}/${a.prefixlen} ${a.scope}`
-        );
-      assert.ok(addrs.includes("inet 192.0.2.2/24 global"), addrs.join(", "));
-      assert.ok(addrs.includes("inet6 2001:db8::2/64 global"), addrs.join(", "));
-      const a6 = JSON.parse(ip(...n, "-j", "-6", "addr", "show", "tap0", "scope", "global"))[0]
-        .addr_info[0];
-      assert.equal(a6.tentative, undefined, "no DAD (nodad)");
-
-      const r4 = JSON.parse(ip(...n, "-d", "-j", "route", "show", "default"));
-      assert.deepEqual(
-        r4.map((r: { gateway: string; dev: string; protocol: string }) => [
-          r.gateway,
-          r.dev,
-          r.protocol,
-        ]),
-        [["192.0.2.1", "tap0", "boot"]],
+    const addrs = JSON.parse(ip(...n, "-j", "addr", "show", "tap0"))[0].addr_info
+      .map((a: { local: string; prefixlen: number; family: string; scope: string }) =>
+        `${a.family} ${a.local}/${a.prefixlen} ${a.scope}`
       );
-      const r6 = JSON.parse(ip(...n, "-d", "-j", "-6", "route", "show", "default"));
-      assert.deepEqual(
-        r6.map((r: { gateway: string; dev: string; protocol: string }) => [
-          r.gateway,
-          r.dev,
-          r.protocol,
-        ]),
-        [["2001:db8::1", "tap0", "boot"]],
-      );
+    assert.ok(addrs.includes("inet 192.0.2.2/24 global"), addrs.join(", "));
+    assert.ok(addrs.includes("inet6 2001:db8::2/64 global"), addrs.join(", "));
+    const a6 = JSON.parse(ip(...n, "-j", "-6", "addr", "show", "tap0", "scope", "global"))[0]
+      .addr_info[0];
+    assert.equal(a6.tentative, undefined, "no DAD (nodad)");
 
-      // Errors name the request and the errno.
-      assert.throws(() => nl.linkSetMtu(9999, 1500), /Cannot set MTU of link 9999: ENODEV/);
-    } finally {
-      ip("netns", "delete", ns);
-    }
+    assert.deepEqual(defaultRoutes(ip(...n, "-d", "-j", "route", "show", "default")), [
+      ["192.0.2.1", "tap0", "boot"],
+    ]);
+    assert.deepEqual(defaultRoutes(ip(...n, "-d", "-j", "-6", "route", "show", "default")), [
+      ["2001:db8::1", "tap0", "boot"],
+    ]);
+
+    // Errors name the request and the errno.
+    assert.throws(() => nl.linkSetMtu(9999, 1500), /Cannot set MTU of link 9999: ENODEV/);
   },
-});
+);

@@ -29,7 +29,8 @@
  * @module
  */
 
-import type { Mode } from "../context.ts";
+import { ALL_PROTOCOLS, type Mode, type ProtoSwitches } from "../context.ts";
+import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
   ip4IsLoopback,
@@ -40,10 +41,7 @@ import {
   ip6IsUnspecified,
   ip6IsV4Compat,
   ip6IsV4Mapped,
-  parseIp4,
-  parseIp6,
-  parseMac,
-} from "../ip.ts";
+} from "../wire/inany.ts";
 import { ConfError } from "./conf_error.ts";
 import { Getopt, GetoptError } from "./getopt.ts";
 import { findOption, modeMismatch, OPTIONS, OPTSTRING } from "./options.ts";
@@ -71,17 +69,6 @@ export const HOSTNAME_MAX = 253;
 const UNIX_PATH_MAX = 107;
 /** Longest path for the PID file and capture file (PATH_MAX - 1). */
 const PATH_MAX = 4095;
-
-/** The protocol switches (`--no-tcp` ...), all off by default. */
-export interface ArgFlags {
-  noTcp: boolean;
-  noUdp: boolean;
-  noIcmp: boolean;
-  noDhcp: boolean;
-  noNdp: boolean;
-  noDhcpv6: boolean;
-  noRa: boolean;
-}
 
 /** What the options asked for, before the host is looked at. */
 export interface Args {
@@ -135,7 +122,7 @@ export interface Args {
   dnsFwd6: Uint32Array | null;
   dhcpDns: boolean;
   dhcpSearch: boolean;
-  flags: ArgFlags;
+  flags: ProtoSwitches;
   v4Only: boolean;
   v6Only: boolean;
   /** -t/-u/-T/-U in command-line order, parsed later. */
@@ -236,15 +223,7 @@ export function defaultArgs(mode: Mode): Args {
     dnsFwd6: null,
     dhcpDns: mode === "passt",
     dhcpSearch: mode === "passt",
-    flags: {
-      noTcp: false,
-      noUdp: false,
-      noIcmp: false,
-      noDhcp: false,
-      noNdp: false,
-      noDhcpv6: false,
-      noRa: false,
-    },
+    flags: { ...ALL_PROTOCOLS },
     v4Only: false,
     v6Only: false,
     ports: [],

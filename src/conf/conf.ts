@@ -30,7 +30,7 @@
  */
 
 import type { Conf, Ip4Conf, Ip6Conf, Mode } from "../context.ts";
-import { ip6IsZero } from "../ip.ts";
+import { ip6IsZero } from "../wire/inany.ts";
 import {
   type Args,
   classfulPrefix,

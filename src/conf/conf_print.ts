@@ -8,7 +8,8 @@
  */
 
 import type { Conf } from "../context.ts";
-import { formatIp4, formatIp6, formatMac, ip6IsZero } from "../ip.ts";
+import { formatIp4, formatIp6, formatMac } from "../ip.ts";
+import { ip6IsZero } from "../wire/inany.ts";
 
 /** Start-up summary lines, as upstream's conf_print() (printed unless --quiet). */
 export function formatConfSummary(conf: Conf): string[] {

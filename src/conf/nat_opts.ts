@@ -19,6 +19,7 @@
  */
 
 import type { Ip4Conf, Ip6Conf, Mode } from "../context.ts";
+import { parseIp4, parseIp6 } from "../ip.ts";
 import {
   ip4IsBroadcast,
   ip4IsLoopback,
@@ -30,9 +31,7 @@ import {
   ip6IsMulticast,
   ip6IsUnspecified,
   ip6IsZero,
-  parseIp4,
-  parseIp6,
-} from "../ip.ts";
+} from "../wire/inany.ts";
 import { ConfError } from "./conf_error.ts";
 
 /** What the options asked for (0 and all-zero words: not given). */

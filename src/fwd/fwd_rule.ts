@@ -37,6 +37,7 @@
 
 import { formatIp4, formatIp6, parseIp4, parseIp6 } from "../ip.ts";
 import * as nat from "./nat.ts";
+import * as inany from "../wire/inany.ts";
 
 /** Rule flag: any address, IPv4 and IPv6 (the address is ::). */
 export const FWD_DUAL_STACK_ANY = 1;
@@ -111,25 +112,16 @@ export function parsePortRange(text: string): [number, number] | null {
   return [min, max];
 }
 
-function zero(a: Uint32Array): boolean {
-  return (a[0]! | a[1]! | a[2]! | a[3]!) === 0;
-}
-
-/** Whether two inany addresses are equal. */
-export function addrEqual(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
 /** Whether two rules are the same rule (every field). */
 export function ruleEqual(a: FwdRule, b: FwdRule): boolean {
   return a.proto === b.proto && a.first === b.first && a.last === b.last && a.to === b.to &&
-    a.flags === b.flags && a.ifname === b.ifname && addrEqual(a.addr, b.addr) &&
-    addrEqual(a.taddr, b.taddr);
+    a.flags === b.flags && a.ifname === b.ifname && inany.ip6Equal(a.addr, b.addr) &&
+    inany.ip6Equal(a.taddr, b.taddr);
 }
 
 /** Formats an inany address (IPv4-mapped as a dotted quad). */
 export function formatAddr(a: Uint32Array): string {
-  if (nat.isV4(a, 0)) return formatIp4(a[3]!);
+  if (inany.isV4(a, 0)) return formatIp4(a[3]!);
   return formatIp6(a);
 }
 
@@ -141,7 +133,7 @@ export function parseAddr(s: string): Uint32Array | null {
   const a4 = parseIp4(t);
   if (a4 === null) return null;
   const w = new Uint32Array(4);
-  nat.setV4(w, 0, a4);
+  inany.setV4(w, 0, a4);
   return w;
 }
 
@@ -159,7 +151,7 @@ export function formatRule(r: FwdRule): string {
   const a = ruleAddr(r);
   const addr = a === null ? "*" : formatAddr(a);
   const ifs = r.ifname ? `%${r.ifname}` : "";
-  const taddr = zero(r.taddr) ? "" : `${formatAddr(r.taddr)}:`;
+  const taddr = inany.ip6IsZero(r.taddr) ? "" : `${formatAddr(r.taddr)}:`;
   const weak = r.flags & FWD_WEAK ? " (best effort)" : "";
   const scan = r.flags & FWD_SCAN ? " (auto-scan)" : "";
   const src = r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`;
@@ -171,20 +163,20 @@ export function formatRule(r: FwdRule): string {
 export function addrMatches(r: FwdRule, w: Uint32Array, o: number): boolean {
   if (r.flags & FWD_DUAL_STACK_ANY) return true;
   const a = r.addr;
-  if (nat.isUnspecified(a, 0)) {
+  if (inany.isUnspecified(a, 0)) {
     // 0.0.0.0 matches IPv4 addresses, :: every IPv6 one.
-    return nat.isV4(a, 0) === nat.isV4(w, o);
+    return inany.isV4(a, 0) === inany.isV4(w, o);
   }
-  return nat.equals6(w, o, a);
+  return inany.equals6(w, o, a);
 }
 
 function conflicts(a: FwdRule, b: FwdRule): boolean {
   if (a.proto !== b.proto) return false;
   const aa = ruleAddr(a), ba = ruleAddr(b);
   if (aa !== null && ba !== null) {
-    const au = nat.isUnspecified(aa, 0), bu = nat.isUnspecified(ba, 0);
-    if (!au && !bu && !addrEqual(aa, ba)) return false;
-    if (nat.isV4(aa, 0) !== nat.isV4(ba, 0)) return false;
+    const au = inany.isUnspecified(aa, 0), bu = inany.isUnspecified(ba, 0);
+    if (!au && !bu && !inany.ip6Equal(aa, ba)) return false;
+    if (inany.isV4(aa, 0) !== inany.isV4(ba, 0)) return false;
   }
   return !(a.last < b.first || b.last < a.first);
 }
@@ -204,12 +196,14 @@ export function checkRule(caps: FwdCaps, table: readonly FwdRule[], r: FwdRule):
     return `Rule has invalid flags 0x${(r.flags & ~7).toString(16)}`;
   }
   if (r.flags & FWD_DUAL_STACK_ANY) {
-    if (!zero(r.addr)) return `Dual stack rule has non-wildcard address ${formatAddr(r.addr)}`;
+    if (!inany.ip6IsZero(r.addr)) {
+      return `Dual stack rule has non-wildcard address ${formatAddr(r.addr)}`;
+    }
     if (!caps.v4) return "Dual stack forward, but IPv4 not enabled";
     if (!caps.v6) return "Dual stack forward, but IPv6 not enabled";
-  } else if (nat.isV4(r.addr, 0) && !caps.v4) {
+  } else if (inany.isV4(r.addr, 0) && !caps.v4) {
     return "IPv4 forward, but IPv4 not enabled";
-  } else if (!nat.isV4(r.addr, 0) && !caps.v6) {
+  } else if (!inany.isV4(r.addr, 0) && !caps.v6) {
     return "IPv6 forward, but IPv6 not enabled";
   }
   if (r.proto === nat.IPPROTO_TCP) {
@@ -223,16 +217,16 @@ export function checkRule(caps: FwdCaps, table: readonly FwdRule[], r: FwdRule):
   if (r.ifname.length > 15 || r.ifname.includes("/")) {
     return `Invalid interface name: ${r.ifname}`;
   }
-  if (!zero(r.taddr)) {
+  if (!inany.ip6IsZero(r.taddr)) {
     const t = formatAddr(r.taddr);
-    if (nat.isMulticast(r.taddr, 0)) return `Multicast target address ${t} for forwarding rule`;
+    if (inany.isMulticast(r.taddr, 0)) return `Multicast target address ${t} for forwarding rule`;
     if (r.flags & FWD_DUAL_STACK_ANY) {
-      const v4 = nat.isV4(r.taddr, 0);
+      const v4 = inany.isV4(r.taddr, 0);
       return `Dual stack forward to ${v4 ? "IPv4" : "IPv6"} address ${t} unsupported` +
         ` (did you mean ${v4 ? "0.0.0.0" : "[::]"}/... instead?)`;
     }
-    if (nat.isV4(r.addr, 0) !== nat.isV4(r.taddr, 0)) {
-      const fam = (a: Uint32Array): string => nat.isV4(a, 0) ? "IPv4" : "IPv6";
+    if (inany.isV4(r.addr, 0) !== inany.isV4(r.taddr, 0)) {
+      const fam = (a: Uint32Array): string => inany.isV4(a, 0) ? "IPv4" : "IPv6";
       return `Forward from ${fam(r.addr)} (${formatAddr(r.addr)}) to ${fam(r.taddr)} (${t})` +
         " unsupported";
     }
@@ -364,7 +358,7 @@ export function parseFwdSpec(opt: FwdOpt, spec: string, caps: FwdCaps, table: Fw
   if (addr === null && !caps.v4) addr = new Uint32Array(4);
   else if (addr === null && !caps.v6) {
     addr = new Uint32Array(4);
-    nat.setV4(addr, 0, 0);
+    inany.setV4(addr, 0, 0);
   }
 
   const chunks: Chunk[] = [];

@@ -45,7 +45,7 @@ import * as sa from "../wire/sockaddr.ts";
 import type { ListenBackend } from "./fwd.ts";
 import { withSlot } from "./fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "./fwd_rule.ts";
-import * as nat from "./nat.ts";
+import * as inany from "../wire/inany.ts";
 
 /** Backlog of listening sockets (upstream). */
 export const LISTEN_BACKLOG = 128;
@@ -74,7 +74,7 @@ export function listenSocket(
   type = SOCK_STREAM,
 ): number {
   const ffi = lib();
-  const v6 = dual || !nat.isV4(addr, 0);
+  const v6 = dual || !inany.isV4(addr, 0);
   const fd = ffi.pf_socket(v6 ? sa.AF_INET6 : sa.AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fd;
   if (fd > SOCKET_MAX) {
@@ -124,11 +124,11 @@ export function tcpHostBackend(c: Ctx, loop: Loop): ListenBackend {
       let addr = rule.addr;
       if (anyRule && !dual) {
         addr = new Uint32Array(4);
-        if (conf.v4) nat.setV4(addr, 0, 0);
+        if (conf.v4) inany.setV4(addr, 0, 0);
       }
       const fd = listenSocket(addr, dual, rule.ifname, port, conf.freebind);
       if (fd < 0) return fd;
-      const v6only = !dual && !nat.isV4(addr, 0);
+      const v6only = !dual && !inany.isV4(addr, 0);
       const index = withSlot(targetPort(rule, port) | (v6only ? LISTEN_V6 : 0), slot);
       const rc = loop.add(fd, EpollType.TCP_LISTEN, index, EPOLLIN);
       if (rc < 0) {
@@ -159,7 +159,7 @@ export function tcpSpliceBackend(c: Ctx, loop: Loop, ns: ListenNs): ListenBacken
       for (let f = 0; f < 2; f++) {
         const v6 = f === 1;
         if (v6 ? !conf.v6 : !conf.v4) continue;
-        if (!anyRule && nat.isV4(rule.addr, 0) === v6) continue;
+        if (!anyRule && inany.isV4(rule.addr, 0) === v6) continue;
         const len = v6 ? sa.writeIn6(d, 0, lo6, port) : sa.writeIn4(d, 0, 0x7f000001, port);
         const fd = ffi.pf_ns_bind_socket(
           ns.userns,

@@ -13,8 +13,9 @@
  *
  *     [eaddr0..3, oaddr0..3, eport, oport]
  *
- * Addresses are "inany": IPv6 as four big-endian words, IPv4 as the
- * IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, words `[0, 0, 0xffff, a]`).
+ * Addresses are "inany" (`wire/inany.ts`): IPv6 as four big-endian words,
+ * IPv4 as the IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, words
+ * `[0, 0, 0xffff, a]`).
  *
  * The initiating side of a new flow is filled from the packet or the accepted
  * socket; one of the `natFrom*` functions then fills the target side and says
@@ -48,6 +49,19 @@
  */
 
 import type { Ctx } from "../context.ts";
+import {
+  copyAddr,
+  equals4,
+  equals6,
+  ip6IsZero,
+  isLinkLocal6,
+  isLoopback,
+  isMulticast,
+  isUnspecified,
+  isV4,
+  setV4,
+  setV6,
+} from "../wire/inany.ts";
 
 /** Words of one flowside. */
 export const SIDE_WORDS = 10;
@@ -90,81 +104,6 @@ export interface NatRule {
   readonly taddr: Uint32Array;
 }
 
-// -- inany helpers over (words, offset) ------------------------------------
-
-/** Whether the address at `o` is IPv4-mapped. */
-export function isV4(w: Uint32Array, o: number): boolean {
-  return w[o] === 0 && w[o + 1] === 0 && w[o + 2] === 0xffff;
-}
-
-/** Writes IPv4 `a` (host-order number) at `o` as an IPv4-mapped address. */
-export function setV4(w: Uint32Array, o: number, a: number): void {
-  w[o] = 0;
-  w[o + 1] = 0;
-  w[o + 2] = 0xffff;
-  w[o + 3] = a;
-}
-
-/** Writes the IPv6 words `a` at `o`. */
-export function setV6(w: Uint32Array, o: number, a: Uint32Array): void {
-  w[o] = a[0]!;
-  w[o + 1] = a[1]!;
-  w[o + 2] = a[2]!;
-  w[o + 3] = a[3]!;
-}
-
-/** Copies the address at `so` in `s` to `o` in `w`. */
-export function copyAddr(w: Uint32Array, o: number, s: Uint32Array, so: number): void {
-  w[o] = s[so]!;
-  w[o + 1] = s[so + 1]!;
-  w[o + 2] = s[so + 2]!;
-  w[o + 3] = s[so + 3]!;
-}
-
-/** Whether the address at `o` is IPv4 `a` (mapped). */
-export function equals4(w: Uint32Array, o: number, a: number): boolean {
-  return isV4(w, o) && w[o + 3] === (a >>> 0);
-}
-
-/** Whether the address at `o` is the IPv6 address `a` (and not IPv4-mapped). */
-export function equals6(w: Uint32Array, o: number, a: Uint32Array): boolean {
-  return w[o] === a[0] && w[o + 1] === a[1] && w[o + 2] === a[2] && w[o + 3] === a[3];
-}
-
-/** Whether the address at `o` is unspecified (0.0.0.0 mapped, or ::). */
-export function isUnspecified(w: Uint32Array, o: number): boolean {
-  return (w[o]! | w[o + 1]!) === 0 && (w[o + 2] === 0 || w[o + 2] === 0xffff) && w[o + 3] === 0;
-}
-
-/** Whether the address at `o` is loopback (127.0.0.0/8 mapped, or ::1). */
-export function isLoopback(w: Uint32Array, o: number): boolean {
-  if (isV4(w, o)) return w[o + 3]! >>> 24 === 127;
-  return (w[o]! | w[o + 1]! | w[o + 2]!) === 0 && w[o + 3] === 1;
-}
-
-/** Whether the address at `o` is multicast, or IPv4 limited broadcast. */
-export function isMulticast(w: Uint32Array, o: number): boolean {
-  if (isV4(w, o)) {
-    const a = w[o + 3]!;
-    return a >>> 28 === 0xe || a === 0xffffffff;
-  }
-  return w[o]! >>> 24 === 0xff;
-}
-
-/** Whether the address at `o` is specified and unicast (upstream `inany_is_unicast()`). */
-export function isUnicast(w: Uint32Array, o: number): boolean {
-  return !isUnspecified(w, o) && !isMulticast(w, o);
-}
-
-/** Whether the address at `o` is IPv6 link-local (fe80::/10). */
-export function isLinkLocal6(w: Uint32Array, o: number): boolean {
-  return w[o]! >>> 22 === 0x3fa;
-}
-
-function zero6(a: Uint32Array): boolean {
-  return (a[0]! | a[1]! | a[2]! | a[3]!) === 0;
-}
-
 /** Whether `proto` to `port` is DNS (TCP or UDP, port 53 or 853), as upstream's `is_dns_flow()`. */
 export function isDnsFlow(proto: number, port: number): boolean {
   return (proto === IPPROTO_TCP || proto === IPPROTO_UDP) && (port === 53 || port === 853);
@@ -180,11 +119,11 @@ export function natOutbound(c: Ctx, s: Uint32Array, so: number, w: Uint32Array, 
   const ip4 = c.conf.ip4, ip6 = c.conf.ip6;
   if (ip4.mapHostLoopback !== 0 && equals4(s, so, ip4.mapHostLoopback)) {
     setV4(w, o, 0x7f000001);
-  } else if (!zero6(ip6.mapHostLoopback) && equals6(s, so, ip6.mapHostLoopback)) {
+  } else if (!ip6IsZero(ip6.mapHostLoopback) && equals6(s, so, ip6.mapHostLoopback)) {
     w[o] = 0, w[o + 1] = 0, w[o + 2] = 0, w[o + 3] = 1;
   } else if (ip4.mapGuestAddr !== 0 && equals4(s, so, ip4.mapGuestAddr)) {
     setV4(w, o, ip4.addr);
-  } else if (!zero6(ip6.mapGuestAddr) && equals6(s, so, ip6.mapGuestAddr)) {
+  } else if (!ip6IsZero(ip6.mapGuestAddr) && equals6(s, so, ip6.mapGuestAddr)) {
     setV6(w, o, ip6.addr);
   } else if (s !== w || so !== o) {
     copyAddr(w, o, s, so);
@@ -203,7 +142,7 @@ export function guestAccessible(c: Ctx, w: Uint32Array, o: number): boolean {
     return a !== c.conf.ip4.addr && a !== c.ip4AddrSeen;
   }
   if (equals6(w, o, c.conf.ip6.addr)) return false;
-  if (!zero6(c.ip6AddrSeen) && equals6(w, o, c.ip6AddrSeen)) return false;
+  if (!ip6IsZero(c.ip6AddrSeen) && equals6(w, o, c.ip6AddrSeen)) return false;
   return true;
 }
 
@@ -219,12 +158,12 @@ export function natInbound(c: Ctx, s: Uint32Array, so: number, w: Uint32Array, o
     // Specifically 127.0.0.1, not 127.0.0.0/8.
     setV4(w, o, ip4.mapHostLoopback);
   } else if (
-    !zero6(ip6.mapHostLoopback) && (s[so]! | s[so + 1]! | s[so + 2]!) === 0 && s[so + 3] === 1
+    !ip6IsZero(ip6.mapHostLoopback) && (s[so]! | s[so + 1]! | s[so + 2]!) === 0 && s[so + 3] === 1
   ) {
     setV6(w, o, ip6.mapHostLoopback);
   } else if (ip4.mapGuestAddr !== 0 && equals4(s, so, ip4.addr)) {
     setV4(w, o, ip4.mapGuestAddr);
-  } else if (!zero6(ip6.mapGuestAddr) && equals6(s, so, ip6.addr)) {
+  } else if (!ip6IsZero(ip6.mapGuestAddr) && equals6(s, so, ip6.addr)) {
     setV6(w, o, ip6.mapGuestAddr);
   } else if (guestAccessible(c, s, so)) {
     if (s !== w || so !== o) copyAddr(w, o, s, so);
@@ -283,7 +222,7 @@ export function natFromTap(
   if (isDnsFlow(proto, oport) && ip4.dnsMatch !== 0 && equals4(ini, io + OADDR, ip4.dnsMatch)) {
     setV4(tgt, to + EADDR, ip4.dnsHost);
   } else if (
-    isDnsFlow(proto, oport) && !zero6(ip6.dnsMatch) && equals6(ini, io + OADDR, ip6.dnsMatch)
+    isDnsFlow(proto, oport) && !ip6IsZero(ip6.dnsMatch) && equals6(ini, io + OADDR, ip6.dnsMatch)
   ) {
     setV6(tgt, to + EADDR, ip6.dnsHost);
   } else {
@@ -333,7 +272,7 @@ export function natFromHost(
 ): number {
   const conf = c.conf;
   tgt[to + EPORT] = (rule.to + ini[io + OPORT]! - rule.first) & 0xffff;
-  const taddrSet = !zero6(rule.taddr);
+  const taddrSet = !ip6IsZero(rule.taddr);
   if (taddrSet) {
     setV6(tgt, to + EADDR, rule.taddr);
   } else if (

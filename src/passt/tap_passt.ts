@@ -29,7 +29,7 @@
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, ECONNREFUSED, EINTR, ENOENT, strerror } from "../../ffi/errno.ts";
-import { debug, debugRatelimit, err, info, RateLimit, warnRatelimit } from "../log.ts";
+import { debug, err, info, LimitedMessage } from "../log.ts";
 import { EpollType, type Loop, outOfResources } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import type { Tap, TapBackend } from "../tap/tap.ts";
@@ -59,14 +59,38 @@ const PENDING_BYTES = 8 * 1024 * 1024;
 /** Reads per wake-up before yielding to other descriptors. */
 const READS_PER_EVENT = 8;
 
-const rlDrop = new RateLimit();
-const rlAccept = new RateLimit(1, 10_000);
-function msgAccept(): string {
-  return "Can't accept guest connection: out of descriptors, retrying";
-}
+const ACCEPT = new LimitedMessage(
+  "Can't accept guest connection: out of descriptors, retrying",
+  1,
+  10_000,
+);
 
-function msgDrop(): string {
-  return "passt: socket send buffer and pending area full, dropping frames";
+/** The peer's address from accept4(), unused. */
+const ACCEPT_SA = new Uint8Array(128);
+const DROP = new LimitedMessage("passt: socket send buffer and pending area full, dropping frames");
+
+/**
+ * Accepts a connection on passt's listening socket `listenFd` (the stream socket, or
+ * vhost-user's): the new descriptor, or -1. A second client while one is `connected` is
+ * closed at once, as upstream's; out of descriptors or memory, the listener rests
+ * (`Loop.rest`) instead of waking the loop at once, forever.
+ */
+export function acceptClient(loop: Loop, listenFd: number, connected: boolean): number {
+  const ffi = lib();
+  const fd = ffi.pf_accept4(listenFd, ACCEPT_SA, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) {
+    if (outOfResources(fd)) {
+      ACCEPT.warn(performance.now());
+      loop.rest(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+    }
+    return -1;
+  }
+  if (connected) {
+    info("Another client is already connected: closing the new one");
+    ffi.pf_close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 /** Builds a `struct sockaddr_un` for `path`. */
@@ -170,20 +194,8 @@ export class PasstStream implements TapBackend {
   }
 
   #accept(): void {
-    const sa = new Uint8Array(128);
-    const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
-      if (outOfResources(fd)) {
-        warnRatelimit(rlAccept, performance.now(), msgAccept);
-        this.loop.rest(this.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
-      }
-      return;
-    }
-    if (this.client >= 0) {
-      info("Another client is already connected: closing the new one");
-      this.#ffi.pf_close(fd);
-      return;
-    }
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
+    if (fd < 0) return;
     info("passt: connection from guest");
     this.adopt(fd);
   }
@@ -306,7 +318,7 @@ export class PasstStream implements TapBackend {
       this.#pendingStart = 0;
     }
     if (this.#pendingLen + len > PENDING_BYTES) {
-      debugRatelimit(rlDrop, performance.now(), msgDrop);
+      DROP.debug(performance.now());
       return;
     }
     const dst = this.#pendingOff + this.#pendingStart + this.#pendingLen;

@@ -38,10 +38,11 @@
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, EINTR, EIO, strerror } from "../../ffi/errno.ts";
-import { debug, debugRatelimit, err, info, RateLimit, warn } from "../log.ts";
+import { debug, err, info, LimitedMessage, warn } from "../log.ts";
 import { EpollType, type Loop } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
 import { type Tap, TAP_MSGS, type TapBackend } from "../tap/tap.ts";
+import { acceptClient } from "./tap_passt.ts";
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -49,7 +50,6 @@ import {
   EPOLLRDHUP,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
-  SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from "../../ffi/sys.ts";
 
@@ -119,16 +119,11 @@ const TX_ROUNDS = 64;
 const PENDING_FRAMES = 16384;
 const PENDING_BYTES = 16 * 1024 * 1024;
 
-const rlDrop = new RateLimit();
-const rlBad = new RateLimit();
+const DROP = new LimitedMessage(
+  "vhost-user: no receive buffers and pending area full, dropping frames",
+);
 
-function msgDrop(): string {
-  return "vhost-user: no receive buffers and pending area full, dropping frames";
-}
-
-function msgBad(): string {
-  return "vhost-user: dropped malformed descriptor chains from guest";
-}
+const BAD = new LimitedMessage("vhost-user: dropped malformed descriptor chains from guest");
 
 /** passt's vhost-user back end: listener, single front end, the two queues. */
 export class VhostUser implements TapBackend {
@@ -188,14 +183,8 @@ export class VhostUser implements TapBackend {
   }
 
   #accept(): void {
-    const sa = new Uint8Array(128);
-    const fd = this.#ffi.pf_accept4(this.listenFd, sa, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
     if (fd < 0) return;
-    if (this.client >= 0) {
-      info("Another client is already connected: closing the new one");
-      this.#ffi.pf_close(fd);
-      return;
-    }
     info("vhost-user: connection from front end");
     this.adopt(fd);
   }
@@ -475,7 +464,7 @@ export class VhostUser implements TapBackend {
   }
 
   #checkDropped(now: number): void {
-    if (this.#ffi.pf_vu_dropped() > 0) debugRatelimit(rlBad, now, msgBad);
+    if (this.#ffi.pf_vu_dropped() > 0) BAD.debug(now);
   }
 
   /** Writes `count` frames described at `descOff` to the guest; the rest waits or is dropped. */
@@ -509,7 +498,7 @@ export class VhostUser implements TapBackend {
       ) this.#compact();
       const slot = this.#pendStart + this.#pendCount;
       if (slot >= PENDING_FRAMES || this.#pendBytes + len > PENDING_BYTES) {
-        debugRatelimit(rlDrop, performance.now(), msgDrop);
+        DROP.debug(performance.now());
         return;
       }
       const dst = this.#pendOff + this.#pendBytes;

@@ -48,7 +48,7 @@ import type { TapOut } from "../tap/tap_out.ts";
 import { l4Checksum6 } from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
-import { ip6IsLinkLocal } from "../ip.ts";
+import { ip6IsLinkLocal } from "../wire/inany.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
 import { encodeNameAsUpstream, writeDomainName } from "../wire/dns_name.ts";

@@ -26,7 +26,7 @@
 
 import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
-import { debugRatelimit, RateLimit, warnRatelimit } from "../log.ts";
+import { LimitedMessage } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import type { Arena } from "../tap/arena.ts";
@@ -39,6 +39,7 @@ import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
 import { FLOW_PING4, FLOW_PING6, type FlowTable } from "../flow/flow.ts";
 import {
   EPOLLIN,
@@ -56,28 +57,19 @@ import {
 /** Seconds after which an unused echo socket is closed (upstream ICMP_ECHO_TIMEOUT). */
 export const ICMP_ECHO_TIMEOUT = 60;
 
-const rlOpen = new RateLimit(1, 1000);
-const rlSend = new RateLimit();
+const OPEN = new LimitedMessage(
+  "Cannot open ping socket: check net.ipv4.ping_group_range includes your group",
+  1,
+  1000,
+);
 
-function msgOpen(): string {
-  return "Cannot open ping socket: check net.ipv4.ping_group_range includes your group";
-}
+const SEND = new LimitedMessage("ICMP: failed to send echo request");
 
-function msgSend(): string {
-  return "ICMP: failed to send echo request";
-}
+const INVALID = new LimitedMessage(
+  "ICMP: echo request from or to an unspecified, multicast or broadcast address, dropped",
+);
 
-const rlInvalid = new RateLimit();
-
-function msgInvalid(): string {
-  return "ICMP: echo request from or to an unspecified, multicast or broadcast address, dropped";
-}
-
-const rlFull = new RateLimit();
-
-function msgFull(): string {
-  return "ICMP: flow table full, echo request dropped";
-}
+const FULL = new LimitedMessage("ICMP: flow table full, echo request dropped");
 
 /** Echo flows in the flow table, and the socket handlers. */
 export class Icmp {
@@ -129,7 +121,7 @@ export class Icmp {
     const proto = v6 ? nat.IPPROTO_ICMPV6 : nat.IPPROTO_ICMP;
     const i = ft.alloc(v6 ? FLOW_PING6 : FLOW_PING4, proto);
     if (i < 0) {
-      debugRatelimit(rlFull, now, msgFull);
+      FULL.debug(now);
       return -1;
     }
     this.#sock[i] = -1;
@@ -144,7 +136,7 @@ export class Icmp {
       v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
     );
     if (fd < 0) {
-      warnRatelimit(rlOpen, now, msgOpen);
+      OPEN.warn(now);
       ft.free(i);
       return -1;
     }
@@ -185,14 +177,14 @@ export class Icmp {
         k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
       }
     } else {
-      nat.setV4(k, nat.EADDR, ipv4.src(dv, l3));
-      nat.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
+      inany.setV4(k, nat.EADDR, ipv4.src(dv, l3));
+      inany.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
     }
     k[nat.EPORT] = id;
     k[nat.OPORT] = id;
     // Both ends must be unicast (upstream).
-    if (!nat.isUnicast(k, nat.EADDR) || !nat.isUnicast(k, nat.OADDR)) {
-      debugRatelimit(rlInvalid, now, msgInvalid);
+    if (!inany.isUnicast(k, nat.EADDR) || !inany.isUnicast(k, nat.OADDR)) {
+      INVALID.debug(now);
       return;
     }
     const ft = this.flows;
@@ -207,7 +199,7 @@ export class Icmp {
     if (v6) {
       const w = this.#words;
       for (let j = 0; j < 4; j++) w[j] = ft.side[tgt + nat.EADDR + j]!;
-      salen = sa.writeIn6(dv, this.#saOff, w, 0, nat.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
+      salen = sa.writeIn6(dv, this.#saOff, w, 0, inany.isLinkLocal6(w, 0) ? c.conf.ifindex6 : 0);
     } else {
       salen = sa.writeIn4(dv, this.#saOff, ft.side[tgt + nat.EADDR + 3]!, 0);
     }
@@ -222,7 +214,7 @@ export class Icmp {
       this.#saOff,
       salen,
     );
-    if (rc < 0) debugRatelimit(rlSend, now, msgSend);
+    if (rc < 0) SEND.debug(now);
   }
 
   /**

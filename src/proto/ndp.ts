@@ -42,7 +42,7 @@ import { l4Checksum6 } from "../wire/checksum.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as icmpv6 from "../wire/icmpv6.ts";
 import * as ipv4 from "../wire/ipv4.ts";
-import { ip6IsLinkLocal, ip6IsUnspecified } from "../ip.ts";
+import { ip6IsLinkLocal, ip6IsUnspecified } from "../wire/inany.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import { writeDomainName } from "../wire/dns_name.ts";
 

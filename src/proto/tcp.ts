@@ -41,7 +41,7 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { debug, debugRatelimit, RateLimit } from "../log.ts";
+import { debug, LimitedMessage } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, outOfResources, SOCKET_MAX } from "../loop/loop.ts";
 import { sipHash24 } from "../siphash.ts";
@@ -52,6 +52,9 @@ import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as tcph from "../wire/tcp.ts";
 import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
+import * as ipv4 from "../wire/ipv4.ts";
+import * as ipv6 from "../wire/ipv6.ts";
 import { listenSlot } from "../fwd/fwd.ts";
 import type { FlowTable } from "../flow/flow.ts";
 import type { FwdRule } from "../fwd/fwd_rule.ts";
@@ -176,11 +179,9 @@ export type SpliceAccept = (
   now: number,
 ) => boolean;
 
-const rlInvalid = new RateLimit();
-
-function msgInvalid(): string {
-  return "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)";
-}
+const INVALID = new LimitedMessage(
+  "TCP: invalid endpoint in SYN (unspecified, multicast or broadcast address, or port 0)",
+);
 
 /** What the TCP module needs from the tap: frame queue plus an explicit flush. */
 export interface TcpTap extends TapOut {
@@ -198,16 +199,11 @@ export interface TcpOptions {
   flows?: FlowTable;
 }
 
-const rlConn = new RateLimit();
-const rlSock = new RateLimit();
+const NO_CONN = new LimitedMessage(
+  "TCP: connection table full or socket unavailable, dropping SYN",
+);
 
-function msgNoConn(): string {
-  return "TCP: connection table full or socket unavailable, dropping SYN";
-}
-
-function msgSock(): string {
-  return "TCP: socket error, resetting connection";
-}
+const SOCK = new LimitedMessage("TCP: socket error, resetting connection");
 
 /**
  * Initial sequence number (RFC 6528): SipHash-2-4 under `secret` of the 36 bytes at `off` in
@@ -566,6 +562,20 @@ export class Tcp {
     return mss > max ? max : mss;
   }
 
+  /**
+   * Takes the guest's MSS (default 536, at most what our frames carry) and window scale
+   * (at most 14; none: no scaling either way) from its SYN or SYN-ACK at `th`.
+   */
+  #synOptions(i: number, v6: boolean, dv: DataView, th: number, hlen: number): void {
+    const t = this.conns;
+    const mssOpt = tcph.optMss(dv, th, hlen);
+    const max = v6 ? MSS6 : MSS4;
+    t.tapMss[i] = mssOpt > 0 ? (mssOpt > max ? max : mssOpt) : 536;
+    const wsOpt = tcph.optWscale(dv, th, hlen);
+    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
+    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+  }
+
   /** Whether the guest-facing address of `i` is in the low-RTT table. */
   #isLowRtt(i: number): boolean {
     const a = this.conns.addr;
@@ -771,7 +781,7 @@ export class Tcp {
     let len = lib().pf_recvmsg(fd, this.#u8, this.#iovOff, n, MSG_PEEK | MSG_DONTWAIT, 0, 0);
     if (len < 0) {
       if (len !== -EAGAIN) {
-        debugRatelimit(rlSock, performance.now(), msgSock);
+        SOCK.debug(performance.now());
         this.#rst(i);
       } else if (inflight > 0) {
         // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
@@ -867,22 +877,16 @@ export class Tcp {
     const tapPort = tcph.srcPort(dv, th);
     const sockPort = tcph.dstPort(dv, th);
     const w = this.#w;
-    if (v6) {
-      for (let j = 0; j < 4; j++) w[j] = dv.getUint32(l3 + 24 + j * 4);
-    } else {
-      w[0] = 0;
-      w[1] = 0;
-      w[2] = 0xffff;
-      w[3] = dv.getUint32(l3 + 16);
-    }
     const g = this.#guest;
     if (v6) {
-      for (let j = 0; j < 4; j++) g[j] = dv.getUint32(l3 + 8 + j * 4);
+      ipv6.readDst(dv, l3, w);
+      ipv6.readSrc(dv, l3, g);
     } else {
-      nat.setV4(g, 0, dv.getUint32(l3 + 12));
+      inany.setV4(w, 0, ipv4.dst(dv, l3));
+      inany.setV4(g, 0, ipv4.src(dv, l3));
     }
     const t = this.conns;
-    const i = t.lookup(g, 0, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.lookup(g, 0, w, 0, tapPort, sockPort);
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
         this.#connFromTap(c, v6, l3, th, hlen, now);
@@ -1150,20 +1154,20 @@ export class Tcp {
     if (v6) {
       for (let j = 0; j < 4; j++) f[nat.EADDR + j] = dv.getUint32(l3 + 8 + j * 4);
     } else {
-      nat.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
+      inany.setV4(f, nat.EADDR, dv.getUint32(l3 + 12));
     }
-    nat.copyAddr(f, nat.OADDR, w, 0);
+    inany.copyAddr(f, nat.OADDR, w, 0);
     f[nat.EPORT] = tapPort;
     f[nat.OPORT] = sockPort;
     if (
-      sockPort === 0 || tapPort === 0 || !nat.isUnicast(f, nat.EADDR) ||
-      !nat.isUnicast(f, nat.OADDR)
+      sockPort === 0 || tapPort === 0 || !inany.isUnicast(f, nat.EADDR) ||
+      !inany.isUnicast(f, nat.OADDR)
     ) {
-      debugRatelimit(rlInvalid, now, msgInvalid);
+      INVALID.debug(now);
       return;
     }
     if (t.count >= t.capacity) {
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
     const T = nat.SIDE_WORDS;
@@ -1175,13 +1179,13 @@ export class Tcp {
     );
     if (fd < 0 || fd > SOCKET_MAX) {
       if (fd >= 0) ffi.pf_close(fd);
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
-    const i = t.alloc(f, nat.EADDR, w[0]!, w[1]!, w[2]!, w[3]!, tapPort, sockPort);
+    const i = t.alloc(f, nat.EADDR, w, 0, tapPort, sockPort);
     if (i < 0) {
       ffi.pf_close(fd);
-      debugRatelimit(rlConn, now, msgNoConn);
+      NO_CONN.debug(now);
       return;
     }
     t.sock[i] = fd;
@@ -1191,13 +1195,13 @@ export class Tcp {
     // Destination: the target side of the translation (fwd/nat.ts).
     const sad = this.#sadv;
     let salen: number;
-    const local = nat.isLoopback(f, T + nat.EADDR);
+    const local = inany.isLoopback(f, T + nat.EADDR);
     let outbound = !local;
     if (!v6) {
       salen = sa.writeIn4(sad, 0, f[T + nat.EADDR + 3]!, sockPort);
     } else {
       let scope = 0;
-      if (nat.isLinkLocal6(f, T + nat.EADDR)) {
+      if (inany.isLinkLocal6(f, T + nat.EADDR)) {
         scope = c.conf.ifindex6;
         outbound = false;
       }
@@ -1207,14 +1211,7 @@ export class Tcp {
     if (local || this.#isLowRtt(i)) t.flags[i] = t.flags[i]! | LOCAL;
 
     // Options from the guest's SYN.
-    const mssOpt = tcph.optMss(dv, th, hlen);
-    let mss = mssOpt > 0 ? mssOpt : 536;
-    const max = v6 ? MSS6 : MSS4;
-    if (mss > max) mss = max;
-    t.tapMss[i] = mss;
-    const wsOpt = tcph.optWscale(dv, th, hlen);
-    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
-    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+    this.#synOptions(i, v6, dv, th, hlen);
     const seq = tcph.seq(dv, th);
     t.seqInitFromTap[i] = seq;
     t.seqFromTap[i] = (seq + 1) >>> 0;
@@ -1226,7 +1223,7 @@ export class Tcp {
     t.wndToTap[i] = WINDOW_DEFAULT;
 
     this.#sockBufs(fd);
-    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, mss);
+    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, t.tapMss[i]!);
     if (outbound) this.#bindOutbound(fd, v6);
     t.sndbuf[i] = ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
     this.#usePeekOff(fd);
@@ -1258,7 +1255,7 @@ export class Tcp {
     const d = new DataView(sad.buffer);
     if (v6) {
       const a = c.conf.ip6.addrOut;
-      if ((a[0]! | a[1]! | a[2]! | a[3]!) === 0) return;
+      if (inany.ip6IsZero(a)) return;
       ffi.pf_bind(fd, sad, sa.writeIn6(d, 0, a, 0));
     } else {
       if (!c.conf.ip4.addrOut) return;
@@ -1290,14 +1287,7 @@ export class Tcp {
       return;
     }
     const v6 = (t.flags[i]! & V6) !== 0;
-    const mssOpt = tcph.optMss(dv, th, hlen);
-    let mss = mssOpt > 0 ? mssOpt : 536;
-    const max = v6 ? MSS6 : MSS4;
-    if (mss > max) mss = max;
-    t.tapMss[i] = mss;
-    const wsOpt = tcph.optWscale(dv, th, hlen);
-    t.wsFromTap[i] = wsOpt >= 0 ? (wsOpt > 14 ? 14 : wsOpt) : 0;
-    t.wsToTap[i] = wsOpt >= 0 ? MAX_WS : 0;
+    this.#synOptions(i, v6, dv, th, hlen);
     const seq = tcph.seq(dv, th);
     // bytes_acked of an accepted socket doesn't count the handshake: start after the SYN.
     t.seqInitFromTap[i] = (seq + 1) >>> 0;
@@ -1340,22 +1330,19 @@ export class Tcp {
       let v6 = sa.family(sad, 0) === sa.AF_INET6;
       if (v6) {
         sa.readAddr6(sad, 0, w);
-        if ((w[0]! | w[1]!) === 0 && w[2] === 0xffff) v6 = false;
+        if (inany.isV4(w, 0)) v6 = false;
       } else {
-        w[0] = 0;
-        w[1] = 0;
-        w[2] = 0xffff;
-        w[3] = sa.addr4(sad, 0);
+        inany.setV4(w, 0, sa.addr4(sad, 0));
       }
       const peerPort = sa.port(sad, 0);
       // The initiating side: the peer, and us as it sees us (only loopback
       // matters to the translation: a loopback peer reached a loopback address).
       const f = this.#sides;
       const T = nat.SIDE_WORDS;
-      nat.copyAddr(f, nat.EADDR, w, 0);
-      if (nat.isLoopback(f, nat.EADDR)) nat.copyAddr(f, nat.OADDR, w, 0);
+      inany.copyAddr(f, nat.EADDR, w, 0);
+      if (inany.isLoopback(f, nat.EADDR)) inany.copyAddr(f, nat.OADDR, w, 0);
       else if (v6) f.fill(0, nat.OADDR, nat.OADDR + 4);
-      else nat.setV4(f, nat.OADDR, 0);
+      else inany.setV4(f, nat.OADDR, 0);
       f[nat.EPORT] = peerPort;
       f[nat.OPORT] = port;
       if (outbound) {
@@ -1400,8 +1387,8 @@ export class Tcp {
     const w = this.#w;
     // The guest side's address: the translation's target (the guest, or the rule's).
     const g = this.#sides, go = nat.SIDE_WORDS + nat.EADDR;
-    if (t.lookup(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort) >= 0) return false;
-    const i = t.alloc(g, go, w[0]!, w[1]!, w[2]!, w[3]!, port, peerPort);
+    if (t.lookup(g, go, w, 0, port, peerPort) >= 0) return false;
+    const i = t.alloc(g, go, w, 0, port, peerPort);
     if (i < 0) return false;
     t.sock[i] = fd;
     t.events[i] = SOCK_ACCEPTED;

@@ -19,16 +19,14 @@
  *
  * {@linkcode writeHeaders} fills the Ethernet, IP and TCP headers of a frame
  * whose payload is already in place, computing both checksums. The payload
- * checksum is the hot spot of the whole socket-to-guest path, so
- * {@linkcode csumFast} sums 32-bit words through a `Uint32Array` view (on
- * little-endian hosts) and byte-swaps the folded result (RFC 1071 §2(B)).
+ * checksum is the hot spot of the whole socket-to-guest path: it is summed as
+ * 32-bit words (`sum32` of `wire/checksum.ts`).
  *
  * @module
  */
 
 import type { Arena } from "../tap/arena.ts";
-import { sum16 } from "../wire/checksum.ts";
-import { HOST_LE } from "../wire/sockaddr.ts";
+import { csumFold, sum16, sum32 } from "../wire/checksum.ts";
 
 /** Data frames per batch (upstream TCP_FRAMES in passt). */
 export const TCP_FRAMES = 128;
@@ -87,37 +85,6 @@ export class TcpBufs {
 }
 
 /**
- * One's complement sum of `u8[off, off+len)` as big-endian 16-bit words, added to `acc`
- * (same contract as `sum16`), using 32-bit loads when `off` is 4-aligned on little-endian hosts.
- */
-export function csumFast(
-  u8: Uint8Array,
-  u32: Uint32Array,
-  off: number,
-  len: number,
-  acc: number,
-): number {
-  if (!HOST_LE || ((off + u8.byteOffset) & 3) !== 0 || len < 64) return sum16(u8, off, len, acc);
-  const words = len >>> 2;
-  let s = 0;
-  let i = (off + u8.byteOffset) >>> 2;
-  const end = i + words;
-  for (; i < end; i++) s += u32[i]!;
-  // Fold the little-endian word sum to 16 bits, then swap bytes.
-  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
-  s = ((s & 0xff) << 8) | (s >>> 8);
-  const rest = len & 3;
-  if (rest) s = sum16(u8, off + (words << 2), rest, s);
-  return acc + s;
-}
-
-/** Folds a sum to 16 bits and complements it. */
-function fold(s: number): number {
-  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
-}
-
-/**
  * Writes Ethernet, IP and TCP headers (with `optLen` option bytes already at
  * `l2 + hdr`, hdr 54 or 74) for a payload of `plen` bytes already in place, and both
  * checksums; the IPv6 addresses come from `src6`/`dst6` words. Returns the frame length.
@@ -161,7 +128,7 @@ export function writeHeaders(
     dv.setUint32(l3 + 16, dst4 >>> 0);
     let h = 0x4500 + 20 + l4len + 0x4000 + 0xff06;
     h += (src4 >>> 16) + (src4 & 0xffff) + (dst4 >>> 16) + (dst4 & 0xffff);
-    dv.setUint16(l3 + 10, fold(h));
+    dv.setUint16(l3 + 10, csumFold(h));
     l4 = l3 + 20;
     acc = (src4 >>> 16) + (src4 & 0xffff) + (dst4 >>> 16) + (dst4 & 0xffff) + 6 + l4len;
   } else {
@@ -186,7 +153,7 @@ export function writeHeaders(
   dv.setUint16(l4 + 14, wnd);
   dv.setUint32(l4 + 16, 0);
   acc = sum16(u8, l4, 20 + optLen, acc);
-  if (plen) acc = csumFast(u8, u32, l4 + 20 + optLen, plen, acc);
-  dv.setUint16(l4 + 16, fold(acc));
+  if (plen) acc = sum32(u8, u32, l4 + 20 + optLen, plen, acc);
+  dv.setUint16(l4 + 16, csumFold(acc));
   return (v6 ? 54 : 34) + l4len;
 }

@@ -19,6 +19,7 @@
  */
 
 import { FLOW_TCP, FlowTable } from "../flow/flow.ts";
+import { copyAddr } from "../wire/inany.ts";
 import {
   EADDR,
   EPORT,
@@ -186,22 +187,14 @@ export class ConnTable {
   #setKey(
     guest: Uint32Array,
     go: number,
-    a0: number,
-    a1: number,
-    a2: number,
-    a3: number,
+    remote: Uint32Array,
+    ro: number,
     tapPort: number,
     sockPort: number,
   ): void {
     const k = this.#key;
-    k[EADDR] = guest[go]!;
-    k[EADDR + 1] = guest[go + 1]!;
-    k[EADDR + 2] = guest[go + 2]!;
-    k[EADDR + 3] = guest[go + 3]!;
-    k[OADDR] = a0;
-    k[OADDR + 1] = a1;
-    k[OADDR + 2] = a2;
-    k[OADDR + 3] = a3;
+    copyAddr(k, EADDR, guest, go);
+    copyAddr(k, OADDR, remote, ro);
     k[EPORT] = tapPort;
     k[OPORT] = sockPort;
   }
@@ -213,14 +206,12 @@ export class ConnTable {
   lookup(
     guest: Uint32Array,
     go: number,
-    a0: number,
-    a1: number,
-    a2: number,
-    a3: number,
+    remote: Uint32Array,
+    ro: number,
     tapPort: number,
     sockPort: number,
   ): number {
-    this.#setKey(guest, go, a0, a1, a2, a3, tapPort, sockPort);
+    this.#setKey(guest, go, remote, ro, tapPort, sockPort);
     const sidx = this.flows.lookup(IPPROTO_TCP, PIF_TAP, this.#key, 0);
     return sidx >= 0 && this.flows.type[sidx >> 1] === FLOW_TCP ? sidx >> 1 : -1;
   }
@@ -233,10 +224,8 @@ export class ConnTable {
   alloc(
     guest: Uint32Array,
     go: number,
-    a0: number,
-    a1: number,
-    a2: number,
-    a3: number,
+    remote: Uint32Array,
+    ro: number,
     tapPort: number,
     sockPort: number,
   ): number {
@@ -245,17 +234,14 @@ export class ConnTable {
     const i = ft.alloc(FLOW_TCP, IPPROTO_TCP);
     if (i < 0) return -1;
     this.count++;
-    this.#setKey(guest, go, a0, a1, a2, a3, tapPort, sockPort);
+    this.#setKey(guest, go, remote, ro, tapPort, sockPort);
     ft.side.set(this.#key, ft.sideOff(2 * i));
     ft.pif[2 * i] = PIF_TAP;
     ft.pif[2 * i + 1] = PIF_HOST;
     ft.hashInsert(2 * i);
     const k = i << 2;
-    this.addr[k] = a0;
-    this.addr[k + 1] = a1;
-    this.addr[k + 2] = a2;
-    this.addr[k + 3] = a3;
-    this.guest.set(this.#key.subarray(EADDR, EADDR + 4), k);
+    copyAddr(this.addr, k, remote, ro);
+    copyAddr(this.guest, k, guest, go);
     this.tapPort[i] = tapPort;
     this.sockPort[i] = sockPort;
     this.sock[i] = -1;

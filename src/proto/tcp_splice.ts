@@ -49,7 +49,7 @@
 
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../context.ts";
-import { debugRatelimit, RateLimit, warnRatelimit } from "../log.ts";
+import { LimitedMessage } from "../log.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
@@ -135,21 +135,17 @@ export interface TcpSpliceOptions {
   flows?: FlowTable;
 }
 
-const rlRefuse = new RateLimit();
-const rlBig = new RateLimit();
-const rlErr = new RateLimit();
+const REFUSE = new LimitedMessage(
+  "TCP (spliced): too many open files or connections, refusing connection",
+);
 
-function msgRefuse(): string {
-  return "TCP (spliced): too many open files or connections, refusing connection";
-}
+const BIG = new LimitedMessage(
+  `TCP (spliced): socket number above ${SOCKET_MAX}, refusing connection`,
+);
 
-function msgBig(): string {
-  return `TCP (spliced): socket number above ${SOCKET_MAX}, refusing connection`;
-}
-
-function msgErr(): string {
-  return "TCP (spliced): cannot connect in the other namespace, resetting connection";
-}
+const ERR = new LimitedMessage(
+  "TCP (spliced): cannot connect in the other namespace, resetting connection",
+);
 
 /**
  * Finds the pipe size as upstream: the largest of {@linkcode MAX_PIPE_SIZE} and its
@@ -285,14 +281,14 @@ export class TcpSplice {
     const dst = sides, dstOff = nat.SIDE_WORDS + nat.EADDR;
     const ffi = lib();
     if (fd > SOCKET_MAX) {
-      warnRatelimit(rlBig, now, msgBig);
+      BIG.warn(now);
       this.#reset(fd);
       return true;
     }
     if (
       this.#count >= this.#cap || fd >= this.nofile - FD_RESERVE || (!outbound && !this.#ns)
     ) {
-      debugRatelimit(rlRefuse, now, msgRefuse);
+      REFUSE.debug(now);
       this.#reset(fd);
       return true;
     }
@@ -302,16 +298,16 @@ export class TcpSplice {
       : this.#nsSocket(v6);
     if (b < 0 || b > SOCKET_MAX) {
       if (b > SOCKET_MAX) {
-        warnRatelimit(rlBig, now, msgBig);
+        BIG.warn(now);
         ffi.pf_close(b);
-      } else debugRatelimit(rlRefuse, now, msgRefuse);
+      } else REFUSE.debug(now);
       this.#reset(fd);
       return true;
     }
     const ft = this.flows;
     const i = ft.alloc(FLOW_TCP_SPLICE, nat.IPPROTO_TCP);
     if (i < 0) {
-      debugRatelimit(rlRefuse, now, msgRefuse);
+      REFUSE.debug(now);
       ffi.pf_close(b);
       this.#reset(fd);
       return true;
@@ -338,7 +334,7 @@ export class TcpSplice {
         0;
     this.ev[i] = (v6 ? SPLICE_V6 : 0) | (outbound ? SPLICE_OUTBOUND : 0);
     if (!this.#pipes(i)) {
-      debugRatelimit(rlRefuse, now, msgRefuse);
+      REFUSE.debug(now);
       this.#destroy(i, true);
       return true;
     }
@@ -350,7 +346,7 @@ export class TcpSplice {
       : sa.writeIn4(this.#sadv, 0, d6[3]!, port);
     const rc = ffi.pf_connect(b, this.#sa, len);
     if (rc < 0 && rc !== -EINPROGRESS) {
-      debugRatelimit(rlErr, now, msgErr);
+      ERR.debug(now);
       this.#destroy(i, true);
       return true;
     }
@@ -669,16 +665,7 @@ export function setupTcpSplice(
   flows?: FlowTable,
 ): TcpSplice {
   const splice = new TcpSplice(loop, ns, nofile, flows ? { flows } : {});
-  const hook = (
-    _c: Ctx,
-    fd: number,
-    port: number,
-    v6: boolean,
-    outbound: boolean,
-    sides: Uint32Array,
-    now: number,
-  ): boolean => splice.accept(fd, port, v6, outbound, sides, now);
-  tcp.spliceAccept = hook;
+  tcp.spliceAccept = (_ctx, ...args): boolean => splice.accept(...args);
   splice.refill();
   loop.every(1000, (now) => splice.timer(now));
   return splice;

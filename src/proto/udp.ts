@@ -94,6 +94,7 @@ import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
 import { sumWords } from "./udp_csum.ts";
 import {
   EPOLLERR,
@@ -391,7 +392,7 @@ export class Udp {
    * scratch address (IPv4 for an IPv4-mapped address); returns its length.
    */
   #sa(w: Uint32Array, o: number, port: number, scope: number): number {
-    if (nat.isV4(w, o)) return sa.writeIn4(this.#saDv, 0, w[o + 3]!, port);
+    if (inany.isV4(w, o)) return sa.writeIn4(this.#saDv, 0, w[o + 3]!, port);
     const a = this.#w;
     a[0] = w[o]!, a[1] = w[o + 1]!, a[2] = w[o + 2]!, a[3] = w[o + 3]!;
     return sa.writeIn6(this.#saDv, 0, a, port, scope);
@@ -399,7 +400,7 @@ export class Udp {
 
   /** Reads the socket address at `dv[off]` into the address and port of side words `w[o]`. */
   #fromSa(dv: DataView, off: number, w: Uint32Array, ao: number, po: number): void {
-    if (sa.family(dv, off) === sa.AF_INET) nat.setV4(w, ao, sa.addr4(dv, off));
+    if (sa.family(dv, off) === sa.AF_INET) inany.setV4(w, ao, sa.addr4(dv, off));
     else for (let j = 0; j < 4; j++) w[ao + j] = dv.getUint32(off + 8 + j * 4);
     w[po] = sa.port(dv, off);
   }
@@ -454,8 +455,8 @@ export class Udp {
     const s = ft.side;
     const o = sidx * SW;
     const pif = ft.pif[sidx]!;
-    const v6 = !nat.isV4(s, o + nat.EADDR);
-    const lo = nat.isLoopback(s, o + nat.EADDR);
+    const v6 = !inany.isV4(s, o + nat.EADDR);
+    const lo = inany.isLoopback(s, o + nat.EADDR);
     let fd: number;
     if (dup) {
       // Where the listener is.
@@ -472,7 +473,7 @@ export class Udp {
       ffi.pf_close(fd);
       return -EMFILE;
     }
-    const scope = pif === nat.PIF_HOST && nat.isLinkLocal6(s, o + nat.EADDR)
+    const scope = pif === nat.PIF_HOST && inany.isLinkLocal6(s, o + nat.EADDR)
       ? this.c.conf.ifindex6
       : 0;
     let rc = ffi.pf_connect(fd, this.#saU8, this.#sa(s, o + nat.EADDR, s[o + nat.EPORT]!, scope));
@@ -532,9 +533,9 @@ export class Udp {
     const ft = this.flows;
     for (let sidx = 2 * i; sidx < 2 * i + 2; sidx++) {
       const o = sidx * SW + nat.EADDR;
-      if (ft.pif[sidx] === nat.PIF_TAP && nat.isUnspecified(ft.side, o)) {
-        if (nat.isV4(ft.side, o)) nat.setV4(ft.side, o, this.c.conf.ip4.addr);
-        else nat.setV6(ft.side, o, this.c.conf.ip6.addr);
+      if (ft.pif[sidx] === nat.PIF_TAP && inany.isUnspecified(ft.side, o)) {
+        if (inany.isV4(ft.side, o)) inany.setV4(ft.side, o, this.c.conf.ip4.addr);
+        else inany.setV6(ft.side, o, this.c.conf.ip6.addr);
       }
       ft.hashInsert(sidx);
     }
@@ -621,8 +622,8 @@ export class Udp {
         k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
       }
     } else {
-      nat.setV4(k, nat.EADDR, ipv4.src(dv, l3));
-      nat.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
+      inany.setV4(k, nat.EADDR, ipv4.src(dv, l3));
+      inany.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
     }
     k[nat.EPORT] = dv.getUint16(first);
     k[nat.OPORT] = dv.getUint16(first + 2);
@@ -631,8 +632,8 @@ export class Udp {
     if (sidx < 0) {
       // The source must be unicast and the destination specified (upstream); ports non-zero.
       if (
-        k[nat.EPORT] === 0 || k[nat.OPORT] === 0 || !nat.isUnicast(k, nat.EADDR) ||
-        nat.isUnspecified(k, nat.OADDR)
+        k[nat.EPORT] === 0 || k[nat.OPORT] === 0 || !inany.isUnicast(k, nat.EADDR) ||
+        inany.isUnspecified(k, nat.OADDR)
       ) {
         debugRatelimit(rlMalformed, now, msgMalformed);
         return count - start;
@@ -705,7 +706,7 @@ export class Udp {
     const o = sidx * SW;
     if (sa.port(dv, nameOff) !== s[o + nat.EPORT]) return false;
     if (sa.family(dv, nameOff) === sa.AF_INET) {
-      return nat.equals4(s, o + nat.EADDR, sa.addr4(dv, nameOff));
+      return inany.equals4(s, o + nat.EADDR, sa.addr4(dv, nameOff));
     }
     for (let j = 0; j < 4; j++) {
       if (dv.getUint32(nameOff + 8 + j * 4) !== s[o + nat.EADDR + j]) return false;
@@ -727,7 +728,7 @@ export class Udp {
       if (!(events & EPOLLIN)) return;
     }
     const to = sidx ^ 1;
-    const v6 = !nat.isV4(ft.side, sidx * SW + nat.EADDR);
+    const v6 = !inany.isV4(ft.side, sidx * SW + nat.EADDR);
     const f = v6 ? 1 : 0;
     const n = this.#recv(fd, f);
     if (n === 0) return;
@@ -736,7 +737,7 @@ export class Udp {
     const tw = (this.#tabOff[f]! + slot0 * MMSG_BYTES) >>> 2;
     const u32 = this.#u32;
     if (ft.pif[to] === nat.PIF_TAP) {
-      const tv6 = !nat.isV4(ft.side, to * SW + nat.EADDR);
+      const tv6 = !inany.isV4(ft.side, to * SW + nat.EADDR);
       this.#slotNext[f] = slot0 + n;
       for (let k = 0; k < n; k++) {
         const e = tw + k * MMSG_WORDS;
@@ -801,21 +802,21 @@ export class Udp {
     const w = this.#errW;
     const edv = this.#errDv;
     const t = (sidx ^ 1) * SW;
-    const v4 = nat.isV4(s, t + nat.EADDR);
+    const v4 = inany.isV4(s, t + nat.EADDR);
     if (w[0] !== (v4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6)) return;
     // The node that sent the error, as the guest sees it.
     const off = this.#off;
-    if (w[4] === sa.AF_INET) nat.setV4(off, 0, edv.getUint32(20));
+    if (w[4] === sa.AF_INET) inany.setV4(off, 0, edv.getUint32(20));
     else if (w[4] === sa.AF_INET6) {
       for (let j = 0; j < 4; j++) {
         off[j] = edv.getUint32(20 + 4 * j);
       }
     } else return;
-    if (nat.isV4(off, 0) !== v4) return;
+    if (inany.isV4(off, 0) !== v4) return;
     const otap = this.#otap;
     let peer = true;
     for (let j = 0; j < 4; j++) if (off[j] !== s[sidx * SW + nat.EADDR + j]) peer = false;
-    if (peer) nat.copyAddr(otap, 0, s, t + nat.OADDR);
+    if (peer) inany.copyAddr(otap, 0, s, t + nat.OADDR);
     else if (!nat.natInbound(this.c, off, 0, otap, 0)) return;
     const tap = this.tap;
     const l2 = tap.slot();
@@ -927,12 +928,12 @@ export class Udp {
       this.#fromSa(dv, nameOff, k, nat.EADDR, nat.EPORT);
       this.#fromSa(this.#lsaDv, 0, k, nat.OADDR, nat.OPORT);
       // Bound to any: what a loopback peer reached is loopback, the rest is unknown.
-      if (nat.isUnspecified(k, nat.OADDR) && nat.isLoopback(k, nat.EADDR)) {
-        nat.copyAddr(k, nat.OADDR, k, nat.EADDR);
+      if (inany.isUnspecified(k, nat.OADDR) && inany.isLoopback(k, nat.EADDR)) {
+        inany.copyAddr(k, nat.OADDR, k, nat.EADDR);
       }
       let sidx = ft.lookup(nat.IPPROTO_UDP, pif, k, 0);
       if (sidx < 0) {
-        if (k[nat.EPORT] === 0 || !nat.isUnicast(k, nat.EADDR)) {
+        if (k[nat.EPORT] === 0 || !inany.isUnicast(k, nat.EADDR)) {
           debugRatelimit(rlStray, now, msgStray);
           continue;
         }
@@ -943,7 +944,7 @@ export class Udp {
       }
       const to = sidx ^ 1;
       if (ft.pif[to] === nat.PIF_TAP) {
-        if (nat.isV4(ft.side, to * SW + nat.EADDR) === v6) {
+        if (inany.isV4(ft.side, to * SW + nat.EADDR) === v6) {
           debugRatelimit(rlStray, now, msgStray);
           continue;
         }
@@ -1099,8 +1100,8 @@ export class Udp {
       let addr = rule.addr;
       if (any) {
         addr = new Uint32Array(4);
-        if (!v6) nat.setV4(addr, 0, 0);
-      } else if (nat.isV4(addr, 0) === v6) {
+        if (!v6) inany.setV4(addr, 0, 0);
+      } else if (inany.isV4(addr, 0) === v6) {
         continue;
       }
       const fd = listenSocket(addr, false, rule.ifname, port, conf.freebind, SOCK_DGRAM);

@@ -7,8 +7,8 @@
  * Theory of operation: datagrams between the host's loopback and the
  * namespace's loopback on forwarded ports never go through the tap device.
  * They are UDP flows of the flow table like any other (`udp.ts`), whose two
- * sides are both sockets: one on the host ({@linkcode nat.PIF_HOST}) and one
- * in the namespace ({@linkcode nat.PIF_SPLICE}), each bound and connected, the
+ * sides are both sockets: one on the host (`PIF_HOST`) and one
+ * in the namespace (`PIF_SPLICE`), each bound and connected, the
  * datagrams going from one to the other with `recvmmsg()` and `sendmmsg()`.
  *
  * - Inbound (`-u`): a datagram from a loopback peer on a host listener is
@@ -39,7 +39,7 @@ import type { Ctx } from "../context.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
 import { targetPort } from "../fwd/listen.ts";
-import * as nat from "../fwd/nat.ts";
+import * as inany from "../wire/inany.ts";
 import * as sa from "../wire/sockaddr.ts";
 import { type Udp, UDP_LISTEN_SPLICE, UDP_LISTEN_V6, type UdpNs } from "./udp.ts";
 import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/sys.ts";
@@ -85,7 +85,7 @@ export class UdpSplice {
     for (let f = 0; f < 2; f++) {
       const v6 = f === 1;
       if (v6 ? !conf.v6 : !conf.v4) continue;
-      if (!any && nat.isV4(rule.addr, 0) === v6) continue;
+      if (!any && inany.isV4(rule.addr, 0) === v6) continue;
       const len = v6
         ? sa.writeIn6(this.#bindDv, 0, this.#lo6, port)
         : sa.writeIn4(this.#bindDv, 0, LOOPBACK4, port);

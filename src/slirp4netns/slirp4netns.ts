@@ -33,6 +33,9 @@ import { info } from "../log.ts";
 import type { Forwarder } from "../fwd/fwd.ts";
 import { bindApi, SlirpApi } from "./api.ts";
 
+/** pasta forwards no port at all: slirp4netns forwards only what its API asks for. */
+const NO_FORWARDS = ["-t", "none", "-u", "none", "-T", "none", "-U", "none"];
+
 /** slirp4netns's defaults. */
 export const DEFAULT_MTU = 1500;
 /** Default network. */
@@ -337,14 +340,7 @@ export function pastaArgs(o: SlirpOptions): string[] {
     String(o.prefix),
     "--gateway",
     formatIp4(a.gw),
-    "-t",
-    "none",
-    "-u",
-    "none",
-    "-T",
-    "none",
-    "-U",
-    "none",
+    ...NO_FORWARDS,
     "--map-host-loopback",
     o.disableHostLoopback ? "none" : formatIp4(a.gw),
   ];

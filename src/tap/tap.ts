@@ -32,12 +32,13 @@
  */
 
 import type { Ctx } from "../context.ts";
-import { debugRatelimit, RateLimit, traceEnabled, traceMsg } from "../log.ts";
+import { LimitedMessage, traceEnabled, traceMsg } from "../log.ts";
 import * as eth from "../wire/ethernet.ts";
 import * as ipv4 from "../wire/ipv4.ts";
 import * as ipv6 from "../wire/ipv6.ts";
 import * as udp from "../wire/udp.ts";
 import * as tcp from "../wire/tcp.ts";
+import { ip6IsZero } from "../wire/inany.ts";
 import type { Arena } from "./arena.ts";
 import { Pool } from "./pool.ts";
 import type { Pcap } from "./pcap.ts";
@@ -92,16 +93,9 @@ export interface TapBackend {
   send(descOff: number, count: number): number;
 }
 
-const rlMalformed = new RateLimit();
-const rlDropped = new RateLimit();
+const MALFORMED = new LimitedMessage("Dropping malformed frame from guest");
 
-function msgMalformed(): string {
-  return "Dropping malformed frame from guest";
-}
-
-function msgDropped(): string {
-  return "Output queue towards guest full, dropping frame";
-}
+const DROPPED = new LimitedMessage("Output queue towards guest full, dropping frame");
 
 /** The guest side: input batches, dispatch, and the output queue. */
 export class Tap implements TapOut {
@@ -172,7 +166,7 @@ export class Tap implements TapOut {
   queue(off: number, len: number): void {
     if (this.#qCount >= OUT_QUEUE) this.flush();
     if (this.#qCount >= OUT_QUEUE || len > FRAME_MAX || len < eth.HEADER_LEN) {
-      debugRatelimit(rlDropped, performance.now(), msgDropped);
+      DROPPED.debug(performance.now());
       return;
     }
     const i = this.#qCount++ * 2;
@@ -231,13 +225,13 @@ export class Tap implements TapOut {
       const len = frames.lenOf(i);
       const off = frames.get(i, 0, eth.HEADER_LEN);
       if (off < 0) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       this.#learnMac(off);
       const type = eth.etherType(dv, off);
       if (type === eth.ETH_P_ARP) {
-        if (!arp(c, this, u8, dv, off, len)) debugRatelimit(rlMalformed, now, msgMalformed);
+        if (!arp(c, this, u8, dv, off, len)) MALFORMED.debug(now);
       } else if (type === eth.ETH_P_IP) {
         if (c.conf.v4) this.#pool4.add(off, len);
       } else if (type === eth.ETH_P_IPV6) {
@@ -261,7 +255,7 @@ export class Tap implements TapOut {
       const l3 = l2 + eth.HEADER_LEN;
       const hlen = ipv4.validate(dv, l3, len - eth.HEADER_LEN);
       if (hlen < 0 || ipv4.isFragment(dv, l3)) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       const total = ipv4.totalLen(dv, l3);
@@ -306,13 +300,13 @@ export class Tap implements TapOut {
       const l3 = l2 + eth.HEADER_LEN;
       const avail = len - eth.HEADER_LEN;
       if (ipv6.validate(dv, l3, avail) < 0) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
       const l4 = ipv6.l4Offset(dv, l3, end - l3);
       if (l4 < 0) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       const proto = ipv6.l4Proto();
@@ -351,7 +345,7 @@ export class Tap implements TapOut {
         if (this.onGuestChange) this.onGuestChange();
       }
       const s = c.ip6AddrSeen;
-      if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) ipv6.readSrc(dv, l3, s);
+      if (ip6IsZero(s)) ipv6.readSrc(dv, l3, s);
     } else if (!ipv6.addrEqualsWords(dv, srcOff, c.ip6AddrSeen)) {
       ipv6.readSrc(dv, l3, c.ip6AddrSeen);
       if (this.onGuestChange) this.onGuestChange();

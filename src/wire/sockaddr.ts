@@ -41,11 +41,8 @@ export function writeIn6(
   port: number,
   scopeId = 0,
 ): number {
-  dv.setUint16(off, AF_INET6, HOST_LE);
-  dv.setUint16(off + 2, port);
-  dv.setUint32(off + 4, 0);
+  in6Fields(dv, off, port, scopeId);
   for (let i = 0; i < 4; i++) dv.setUint32(off + 8 + i * 4, words[i]!);
-  dv.setUint32(off + 24, scopeId, HOST_LE);
   return SIN6_LEN;
 }
 
@@ -57,12 +54,17 @@ export function writeIn6From(
   port: number,
   scopeId = 0,
 ): number {
+  in6Fields(dv, off, port, scopeId);
+  for (let i = 0; i < 16; i += 4) dv.setUint32(off + 8 + i, dv.getUint32(addrOff + i));
+  return SIN6_LEN;
+}
+
+/** Writes the family, port, flow information and scope of a `sockaddr_in6` at `off`. */
+function in6Fields(dv: DataView, off: number, port: number, scopeId: number): void {
   dv.setUint16(off, AF_INET6, HOST_LE);
   dv.setUint16(off + 2, port);
   dv.setUint32(off + 4, 0);
-  for (let i = 0; i < 16; i += 4) dv.setUint32(off + 8 + i, dv.getUint32(addrOff + i));
   dv.setUint32(off + 24, scopeId, HOST_LE);
-  return SIN6_LEN;
 }
 
 /** Family of the socket address at `off`. */

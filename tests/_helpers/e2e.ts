@@ -214,6 +214,9 @@ export function freePorts(n: number): number[] {
   throw new Error(`no ${n} consecutive free ports below the ephemeral range`);
 }
 
+/** pasta options for no port forwarding at all (a spawned command gets `auto` otherwise). */
+export const NO_FORWARDS = ["-t", "none", "-u", "none", "-T", "none", "-U", "none"];
+
 /** How a case runs, for test names: `"root"`, or `"rootless"` (as {@linkcode TESTER}). */
 export function label(rootless: boolean): string {
   return rootless ? "rootless" : "root";
@@ -234,8 +237,8 @@ export function alive(pid: number): boolean {
 }
 
 /** SHA-256 of `data` in lower-case hex, as `sha256sum` prints it. */
-export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+export async function sha256(data: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -275,6 +278,25 @@ export function scratch(
     stdout: "piped",
   }).outputSync();
   return { dir, file, sum: new TextDecoder().decode(r.stdout).trim() };
+}
+
+/** The `KEY=value` lines of a script's output, by key (a later line wins). */
+export function keyValues(text: string): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const l of text.split("\n")) {
+    const i = l.indexOf("=");
+    if (i > 0) r[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return r;
+}
+
+/** A socat server on 127.0.0.1:`port` that sends `text` to every connection; kill it when done. */
+export function serveText(port: number, text: string): Deno.ChildProcess {
+  return new Deno.Command("socat", {
+    args: [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `SYSTEM:echo ${text}`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
 }
 
 /** Whether a path exists (a dangling link does not). */

@@ -12,7 +12,11 @@
  * @module
  */
 
+import type { Ctx } from "../../src/context.ts";
+import type { arp } from "../../src/proto/arp.ts";
 import type { TapOut } from "../../src/tap/tap_out.ts";
+import assert from "node:assert/strict";
+import { GUEST_MAC, HOST_MAC, place, testCtx } from "./frames.ts";
 
 /** Size of one frame slot. */
 export const SLOT_SIZE = 65536;
@@ -65,4 +69,36 @@ export class FakeTap implements TapOut {
     this.frames.length = 0;
     this.u8.fill(0xa5);
   }
+}
+
+/** A handler of frames from the guest that answers inline, as `arp()` (DHCP, DHCPv6, NDP). */
+export type InlineHandler = typeof arp;
+
+/** Runs `handler` on frame `f` (placed at offset 100) with a fresh {@linkcode FakeTap}. */
+export function runInline(
+  handler: InlineHandler,
+  f: Uint8Array,
+  c: Ctx = testCtx(),
+): { tap: FakeTap; ret: boolean } {
+  const tap = new FakeTap();
+  const p = place(f);
+  return { tap, ret: handler(c, tap, p.u8, p.dv, p.off, p.len) };
+}
+
+/**
+ * The one frame queued on `tap`, checked to be Ethernet from us (`HOST_MAC`) to `dstMac`
+ * (the guest's by default) with `ethertype`.
+ */
+export function onlyFrame(
+  tap: FakeTap,
+  ethertype: number,
+  dstMac: Uint8Array = GUEST_MAC,
+): { f: Uint8Array; dv: DataView } {
+  assert.equal(tap.frames.length, 1);
+  const f = tap.frame(0);
+  const dv = new DataView(f.buffer);
+  assert.deepEqual(f.subarray(0, 6), dstMac);
+  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
+  assert.equal(dv.getUint16(12), ethertype);
+  return { f, dv };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Conf, Ctx } from "../../src/context.ts";
+import { ALL_PROTOCOLS, type Conf, type Ctx } from "../../src/context.ts";
 import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
 
 /** Our MAC in tests. */
@@ -106,13 +106,7 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     fqdn: "",
     dhcpDns: true,
     dhcpSearch: true,
-    noTcp: false,
-    noUdp: false,
-    noIcmp: false,
-    noDhcp: false,
-    noNdp: false,
-    noDhcpv6: false,
-    noRa: false,
+    ...ALL_PROTOCOLS,
     noSplice: false,
     spliceOnly: false,
     hostLoToNsLo: false,

@@ -16,6 +16,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../../src/context.ts";
 import { Loop } from "../../src/loop/loop.ts";
@@ -521,8 +522,52 @@ export function countFds(): number {
   return n;
 }
 
-/** Hex SHA-256 of `data`. */
-export async function sha256(data: Uint8Array): Promise<string> {
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
+/** Opens a guest connection to the gateway (host loopback) and completes both handshakes. */
+export function openToGateway(
+  b: TcpBench,
+  v6: boolean,
+  l: HostListener,
+  gport = 40000,
+): { g: GuestConn; h: HostConn } {
+  const gaddr = v6 ? b.c.conf.ip6.addr : mapped(b.c.conf.ip4.addr);
+  const raddr = v6 ? b.c.conf.ip6.gw : mapped(b.c.conf.ip4.gw);
+  const g = new GuestConn(b, v6, gaddr, gport, raddr, l.port);
+  g.syn();
+  let h: HostConn | null = null;
+  b.spin(2000, () => {
+    h ??= l.accept();
+    return h !== null && b.tap.segs.length > 0;
+  });
+  const segs = b.tap.take();
+  assert.equal(segs.length, 1, "one SYN-ACK");
+  const sa = segs[0]!;
+  assert.equal(sa.flags, SYN | ACK);
+  assert.ok(sa.csumOk);
+  assert.equal(sa.ack, g.sndNxt);
+  assert.equal(sa.sport, l.port);
+  assert.equal(sa.dport, gport);
+  assert.deepEqual(sa.src, raddr, "SYN-ACK comes from the address the guest connected to");
+  assert.ok(sa.mss > 0 && sa.ws === 8);
+  g.rcvNxt = (sa.seq + 1) >>> 0;
+  g.peerWs = sa.ws;
+  g.sndUna = sa.ack;
+  g.peerWnd = sa.wnd;
+  g.ack();
+  assert.ok(h, "host side accepted");
+  return { g, h: h! };
+}
+
+/** Runs `body` with a fresh bench and a host listener (IPv6 if `v6`), closing both afterwards. */
+export async function withBench(
+  v6: boolean,
+  body: (b: TcpBench, l: HostListener) => void | Promise<void>,
+): Promise<void> {
+  const b = new TcpBench();
+  const l = new HostListener(v6);
+  try {
+    await body(b, l);
+  } finally {
+    b.close();
+    l.close();
+  }
 }

@@ -7,7 +7,8 @@
  * Tests that run a caller's command line against upstream 2026 next to ours
  * look for its programs in `$UPSTREAM_PASST_DIR` (default
  * /tmp/passt-upstream/upstream, where a build of the 2026_07 release
- * puts them); without them, those cases are skipped.
+ * puts them), passt at `$UPSTREAM_PASST` if set; without them, those cases
+ * are skipped.
  *
  * @module
  */
@@ -17,7 +18,7 @@ export const UPSTREAM_DIR = Deno.env.get("UPSTREAM_PASST_DIR") ?? "/tmp/passt-up
 /** Upstream's pasta (a link to its passt). */
 export const UPSTREAM_PASTA = `${UPSTREAM_DIR}/pasta`;
 /** Upstream's passt. */
-export const UPSTREAM_PASST = `${UPSTREAM_DIR}/passt`;
+export const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? `${UPSTREAM_DIR}/passt`;
 
 /** Whether upstream's programs are there to run. */
 export function haveUpstream(): boolean {

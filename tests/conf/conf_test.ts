@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 import assert from "node:assert/strict";
+import { ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
 import type { Conf, Mode } from "../../src/context.ts";
 import {
   ConfError,
@@ -14,7 +15,8 @@ import {
 import type { HostInfo, HostRequest } from "../../src/conf/host_info.ts";
 import { formatRule } from "../../src/fwd/fwd_rule.ts";
 import { OPTIONS } from "../../src/conf/options.ts";
-import { formatIp4, formatIp6, formatMac, ip6IsZero } from "../../src/ip.ts";
+import { formatIp4, formatIp6, formatMac } from "../../src/ip.ts";
+import { ip6IsZero } from "../../src/wire/inany.ts";
 import { testHost as host } from "../_helpers/host.ts";
 
 const SYS: ConfOptions = {
@@ -153,15 +155,7 @@ Deno.test("Podman's argument lists parse", () => {
 
 Deno.test("RootlessKit's argument list parses", () => {
   const c = conf("pasta", [
-    "--stderr",
-    "--ns-ifname=tap0",
-    "--mtu=65520",
-    "--config-net",
-    "--address=10.0.2.100",
-    "--netmask=24",
-    "--gateway=10.0.2.2",
-    "--dns-forward=10.0.2.3",
-    "--ipv4-only",
+    ...ROOTLESSKIT_ARGS,
     "--tcp-ports=auto",
     "--udp-ports=auto",
     "12345",

@@ -22,10 +22,12 @@
  */
 
 import assert from "node:assert/strict";
+import { ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
 import {
   freePort,
   have,
   isRoot,
+  NO_FORWARDS,
   PASST,
   PASTA,
   prepareRootless,
@@ -265,14 +267,7 @@ vector(
       p.pasta,
       (ns) => [
         "--config-net",
-        "-t",
-        "none",
-        "-u",
-        "none",
-        "-T",
-        "none",
-        "-U",
-        "none",
+        ...NO_FORWARDS,
         "--no-map-gw",
         "--netns",
         ns,
@@ -292,15 +287,7 @@ vector(
 
 function rootlesskitArgs(hostLo: boolean, target: string[]): string[] {
   return [
-    "--stderr",
-    "--ns-ifname=tap0",
-    "--mtu=65520",
-    "--config-net",
-    "--address=10.0.2.100",
-    "--netmask=24",
-    "--gateway=10.0.2.2",
-    "--dns-forward=10.0.2.3",
-    "--ipv4-only",
+    ...ROOTLESSKIT_ARGS,
     "--tcp-ports=auto",
     "--udp-ports=auto",
     ...(hostLo ? ["--host-lo-to-ns-lo"] : []),

@@ -18,6 +18,7 @@
  */
 
 import assert from "node:assert/strict";
+import { ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
 import { isRoot, PASST, PASTA, prepareRootless, run } from "../_helpers/e2e.ts";
 import {
   haveUpstream,
@@ -92,15 +93,7 @@ const CASES: [Mode, string[], number][] = [
   [
     "pasta",
     [
-      "--stderr",
-      "--ns-ifname=tap0",
-      "--mtu=65520",
-      "--config-net",
-      "--address=10.0.2.100",
-      "--netmask=24",
-      "--gateway=10.0.2.2",
-      "--dns-forward=10.0.2.3",
-      "--ipv4-only",
+      ...ROOTLESSKIT_ARGS,
       "--version",
     ],
     0,

@@ -30,8 +30,15 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A passt in the foreground on a fresh socket, with `args`; stopped by `stop()`. */
-async function startPasst(args: string[]): Promise<{
+/**
+ * A passt in the foreground on a fresh socket, with `args` (and a descriptor
+ * limit of `ulimit`, an environment of `env`); stopped by `stop()`, which
+ * returns what it wrote to standard error.
+ */
+async function startPasst(
+  args: string[],
+  opts: { ulimit?: number; env?: Record<string, string> } = {},
+): Promise<{
   pid: number;
   sock: string;
   guest: PasstGuest;
@@ -40,11 +47,15 @@ async function startPasst(args: string[]): Promise<{
   const dir = Deno.makeTempDirSync();
   Deno.chmodSync(dir, 0o777); // root runs as nobody
   const sock = `${dir}/passt.sock`;
-  const child = new Deno.Command(PASST, {
-    args: ["-f", "-s", sock, ...GUEST_ARGS, ...args],
+  const argv = [PASST, "-f", "-s", sock, ...GUEST_ARGS, ...args];
+  const child = new Deno.Command(opts.ulimit ? "sh" : PASST, {
+    args: opts.ulimit
+      ? ["-c", `ulimit -n ${opts.ulimit} && exec "$0" "$@"`, ...argv]
+      : argv.slice(1),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    ...(opts.env ? { env: opts.env } : {}),
   }).spawn();
   const guest = await PasstGuest.connect(sock);
   return {
@@ -127,17 +138,8 @@ Deno.test({
   name: "fault: out of descriptors, passt's listeners don't spin and it serves all once freed",
   async fn(): Promise<void> {
     const fwd = freePort();
-    const dir = Deno.makeTempDirSync();
-    Deno.chmodSync(dir, 0o777); // root runs as nobody
-    const sock = `${dir}/passt.sock`;
-    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
-    const child = new Deno.Command("sh", {
-      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const guest = await PasstGuest.connect(sock);
+    const p = await startPasst(["-t", String(fwd)], { ulimit: 64 });
+    const { guest, sock } = p;
     const clients: Deno.TcpConn[] = [];
     let second: Deno.UnixConn | null = null;
     try {
@@ -164,9 +166,9 @@ Deno.test({
       // A second guest while out of descriptors: passt's own listener has one queued too
       second = await Deno.connect({ transport: "unix", path: sock });
       assert.ok(syns.size > 0 && syns.size < N, `${syns.size} of ${N} accepted before running out`);
-      const before = cpuTicks(child.pid);
+      const before = cpuTicks(p.pid);
       await new Promise((r) => setTimeout(r, 1000));
-      const used = cpuTicks(child.pid) - before;
+      const used = cpuTicks(p.pid) - before;
       assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s while out of descriptors`);
       // The guest refuses each connection: descriptors come back, and the
       // queued connections are accepted in turn
@@ -185,16 +187,8 @@ Deno.test({
       assert.equal(refused.size, N, "every queued connection reached the guest");
     } finally {
       second?.close();
-      guest.close();
       for (const c of clients) c.close();
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-      const out = await child.output();
-      Deno.removeSync(dir, { recursive: true });
-      const err = new TextDecoder().decode(out.stderr);
+      const err = await p.stop();
       assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
     }
   },
@@ -406,18 +400,11 @@ Deno.test({
     await new Promise<void>((r) => echo.bind(0, "127.0.0.1", r));
     const echoPort = echo.address().port;
     const fwd = freePort();
-    const dir = Deno.makeTempDirSync();
-    Deno.chmodSync(dir, 0o777); // root runs as nobody
-    const sock = `${dir}/passt.sock`;
-    const args = ["-f", "-s", sock, ...GUEST_ARGS, "-t", String(fwd)].join(" ");
-    const child = new Deno.Command("sh", {
-      args: ["-c", `ulimit -n 64 && exec ${PASST} ${args}`],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
+    const p = await startPasst(["-t", String(fwd)], {
+      ulimit: 64,
       env: { PASST_UDP_TIMEOUT_MS: "2000" },
-    }).spawn();
-    const guest = await PasstGuest.connect(sock);
+    });
+    const { guest, pid } = p;
     const te = new TextEncoder();
     /** Sends to the echo server from `sport`; whether the echo comes back. */
     const echoed = async (sport: number): Promise<boolean> => {
@@ -438,10 +425,10 @@ Deno.test({
       }
       await sleep(300);
       while (await guest.recv(200)) { /* drain the echoes */ }
-      assert.ok(fdCount(child.pid) >= 60, `out of descriptors: ${fdCount(child.pid)}`);
-      const before = cpuTicks(child.pid);
+      assert.ok(fdCount(pid) >= 60, `out of descriptors: ${fdCount(pid)}`);
+      const before = cpuTicks(pid);
       await sleep(1000);
-      const used = cpuTicks(child.pid) - before;
+      const used = cpuTicks(pid) - before;
       assert.ok(used < 15, `passt used ${used * 10} ms of CPU in 1 s out of descriptors`);
       // Still serving: TCP to the guest still gets its SYN across
       const c = await Deno.connect({ hostname: "127.0.0.1", port: fwd });
@@ -450,18 +437,10 @@ Deno.test({
       let ok = false;
       for (let t = 0; t < 10 && !ok; t++) ok = await echoed(51000 + t);
       assert.ok(ok, "UDP works again once the flows expired");
-      assert.ok(fdCount(child.pid) < 64, "descriptors came back");
+      assert.ok(fdCount(pid) < 64, "descriptors came back");
     } finally {
-      guest.close();
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // exited
-      }
-      const out = await child.output();
+      const err = await p.stop();
       echo.close();
-      Deno.removeSync(dir, { recursive: true });
-      const err = new TextDecoder().decode(out.stderr);
       assert.doesNotMatch(err, /^\s+at |panicked/m, "no stack trace");
     }
   },

@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
 import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
 import { alive, exists, sha256, sleep, waitFor } from "../_helpers/e2e.ts";
 import {
@@ -28,8 +29,6 @@ import {
 const PEER = `${REPO}/tests/e2e/passt_peer.py`;
 const QRAP = `${REPO}/qrap`;
 const DEBIAN_PASST = "/usr/bin/passt";
-/** Upstream 2026's passt: a `make` of its 2026_07 release (`$UPSTREAM_PASST` to point elsewhere). */
-const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 const BLOB_LEN = 16 << 20;
 const FWD_LEN = 4 << 20;
 /** Advertised when the host has no IPv4 resolver of its own (checked in the guest). */
@@ -46,13 +45,7 @@ const noDebianPasst = (() => {
   }
 })();
 const noPython = !have("python3");
-const noUpstream = !(() => {
-  try {
-    return Deno.statSync(UPSTREAM_PASST).isFile;
-  } catch {
-    return false;
-  }
-})();
+const noUpstream = !haveUpstream();
 /**
  * libvirt and QEMU start passt as the virtual machine's user: as root, the
  * daemon cases run as the unprivileged test user.
@@ -457,13 +450,23 @@ async function peer(args: string[], rootless = false): Promise<{
 
 const ARP_REPLY = /^arp-reply ([0-9a-f:]{17}) (\S+)$/m;
 
-Deno.test({
-  name: "passt e2e: a second client is accepted and closed while the first stays connected",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+/**
+ * A test with the python peer (skipped without python3), given the host's view of
+ * the network; it leaves the ops and resources of the children it spawns alone.
+ */
+function peerTest(name: string, fn: (hv: HostView) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: noPython,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => fn(hostView()),
+  });
+}
+
+peerTest(
+  "passt e2e: a second client is accepted and closed while the first stays connected",
+  async (hv) => {
     const { dir, sock } = tmpSock("second");
     const p = new Passt(PASST, sock, []);
     try {
@@ -484,15 +487,11 @@ Deno.test({
       assert.match(log, /already connected/);
     }
   },
-});
+);
 
-Deno.test({
-  name: "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
+  async (hv) => {
     const dir = Deno.makeTempDirSync({ prefix: "passt-fd-" });
     Deno.chmodSync(dir, 0o777);
     try {
@@ -512,56 +511,38 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
+);
+
+peerTest("passt e2e: --fd 3 in the foreground exits 0 when the peer closes", async (hv) => {
+  const r = await peer(["spawn", hv.router, PASST, "-f", "--quiet", "--fd", "3"]);
+  assert.match(r.out, ARP_REPLY, r.out + r.err);
+  assert.match(r.out, /^exit 0$/m, r.out + r.err);
 });
 
-Deno.test({
-  name: "passt e2e: --fd 3 in the foreground exits 0 when the peer closes",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
-    const r = await peer(["spawn", hv.router, PASST, "-f", "--quiet", "--fd", "3"]);
+peerTest("passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid)", async (hv) => {
+  const { dir, sock } = tmpSock("libvirt");
+  try {
+    const pidFile = `${dir}/pid`;
+    const args = ["--one-off", "--socket", sock, "--mac-addr", "52:54:00:f8:03:a6"];
+    const start = spawn([PASST, ...args, "--pid", pidFile], { rootless: asVmUser });
+    const st = await start.output();
+    const errText = new TextDecoder().decode(st.stderr);
+    assert.equal(st.code, 0, errText);
+    assert.ok(exists(sock), "socket not there when the parent returned");
+    const pid = Number(Deno.readTextFileSync(pidFile).trim());
+    assert.ok(alive(pid), "daemon not running");
+    // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
+    const r = await peer(["connect", sock, hv.router]);
     assert.match(r.out, ARP_REPLY, r.out + r.err);
-    assert.match(r.out, /^exit 0$/m, r.out + r.err);
-  },
+    assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
-Deno.test({
-  name: "passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid)",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
-    const { dir, sock } = tmpSock("libvirt");
-    try {
-      const pidFile = `${dir}/pid`;
-      const args = ["--one-off", "--socket", sock, "--mac-addr", "52:54:00:f8:03:a6"];
-      const start = spawn([PASST, ...args, "--pid", pidFile], { rootless: asVmUser });
-      const st = await start.output();
-      const errText = new TextDecoder().decode(st.stderr);
-      assert.equal(st.code, 0, errText);
-      assert.ok(exists(sock), "socket not there when the parent returned");
-      const pid = Number(Deno.readTextFileSync(pidFile).trim());
-      assert.ok(alive(pid), "daemon not running");
-      // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
-      const r = await peer(["connect", sock, hv.router]);
-      assert.match(r.out, ARP_REPLY, r.out + r.err);
-      assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
+  async (hv) => {
     const { dir, sock } = tmpSock("qrap");
     const p = new Passt(PASST, sock, []);
     try {
@@ -579,15 +560,11 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "qrap: finds passt at the default /tmp/passt_N.socket; fails cleanly with none",
-  ignore: noPython,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const hv = hostView();
+peerTest(
+  "qrap: finds passt at the default /tmp/passt_N.socket; fails cleanly with none",
+  async (hv) => {
     const c = spawn([PASST, "-f"]);
     const output = c.output();
     try {
@@ -619,4 +596,4 @@ Deno.test({
     assert.equal(o.code, 1);
     assert.match(new TextDecoder().decode(o.stderr), /Probe of passt instances failed/);
   },
-});
+);

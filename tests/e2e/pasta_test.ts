@@ -20,7 +20,7 @@ import {
   run,
   spawn,
 } from "../_helpers/e2e.ts";
-import { alive, label } from "../_helpers/e2e.ts";
+import { alive, keyValues, label } from "../_helpers/e2e.ts";
 import { formatIp6, parseIp6 } from "../../src/ip.ts";
 
 interface HostNet {
@@ -146,12 +146,7 @@ for (const rl of rootless) {
         if (mtu) args.push("-m", String(mtu), "-H", "box");
         const r = await pastaSh(args, script, { timeoutMs: 30_000, rootless: rl });
         assert.equal(r.code, 0, r.stdout + r.stderr);
-        const env = Object.fromEntries(
-          r.stdout.split("\n").filter((l) => l.includes("=")).map((l) => {
-            const i = l.indexOf("=");
-            return [l.slice(0, i), l.slice(i + 1)];
-          }),
-        );
+        const env = keyValues(r.stdout);
         assert.equal(env.ip, h.addr4);
         assert.equal(env.router, h.gw4);
         assert.equal(env.dns, "192.0.2.53");

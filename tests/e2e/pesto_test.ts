@@ -10,27 +10,22 @@
 
 import assert from "node:assert/strict";
 import {
+  exists,
   freePort,
   have,
   isRoot,
+  NO_FORWARDS,
   PASTA,
   prepareRootless,
   REPO,
   spawn,
   TESTER,
+  waitFor,
 } from "../_helpers/e2e.ts";
+import { UPSTREAM_DIR } from "../_helpers/upstream.ts";
 
-const UPSTREAM_PESTO = "/tmp/passt-upstream/upstream/pesto";
+const UPSTREAM_PESTO = `${UPSTREAM_DIR}/pesto`;
 const OUR_PESTO = `${REPO}/pesto`;
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ignore = !isRoot() || !have("socat") || !prepareRootless();
 
@@ -118,14 +113,7 @@ async function startPasta(): Promise<Pasta> {
     "-c",
     sock,
     "--config-net",
-    "-t",
-    "none",
-    "-u",
-    "none",
-    "-T",
-    "none",
-    "-U",
-    "none",
+    ...NO_FORWARDS,
     "--",
     "sh",
     "-c",
@@ -133,8 +121,7 @@ async function startPasta(): Promise<Pasta> {
   ], {
     rootless: true,
   });
-  for (let i = 0; i < 100 && !exists(sock); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(exists(sock), "control socket appears");
+  assert.ok(await waitFor(() => exists(sock), 10_000), "control socket appears");
   // wait for the servers in the namespace
   await new Promise((r) => setTimeout(r, 500));
   return {
@@ -217,14 +204,23 @@ for (const [who, bin] of CLIENTS) {
   });
 }
 
+/** Runs `body` against a fresh pasta with its echo port forwarded (added through our pesto). */
+async function withEchoRule(body: (p: Pasta) => Promise<void>): Promise<void> {
+  const p = await startPasta();
+  try {
+    const r = await pesto(OUR_PESTO, ["-A", "-t", `${p.echo}`, p.sock]);
+    assert.equal(r.code, 0, r.err);
+    await body(p);
+  } finally {
+    await p.stop();
+  }
+}
+
 Deno.test({
   name: "pesto: an open connection survives a change that keeps its rule",
   ignore,
-  async fn(): Promise<void> {
-    const p = await startPasta();
-    try {
-      let r = await pesto(OUR_PESTO, ["-A", "-t", `${p.echo}`, p.sock]);
-      assert.equal(r.code, 0, r.err);
+  fn: () =>
+    withEchoRule(async (p) => {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: p.echo });
       const buf = new Uint8Array(64);
       const roundTrip = async (s: string): Promise<string> => {
@@ -233,26 +229,20 @@ Deno.test({
         return new TextDecoder().decode(buf.subarray(0, n ?? 0));
       };
       assert.equal(await roundTrip("one"), "one");
-      r = await pesto(OUR_PESTO, ["-A", "-t", `${p.hello}`, p.sock]);
+      const r = await pesto(OUR_PESTO, ["-A", "-t", `${p.hello}`, p.sock]);
       assert.equal(r.code, 0, r.err);
       assert.equal(await roundTrip("two"), "two");
-      r = await pesto(OUR_PESTO, ["-D", "-t", `${p.hello}`, p.sock]);
+      await pesto(OUR_PESTO, ["-D", "-t", `${p.hello}`, p.sock]);
       assert.equal(await roundTrip("three"), "three");
       c.close();
-    } finally {
-      await p.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "pesto: garbage, truncated, huge and stalled control clients change nothing",
   ignore,
-  async fn(): Promise<void> {
-    const p = await startPasta();
-    try {
-      let r = await pesto(OUR_PESTO, ["-A", "-t", `${p.echo}`, p.sock]);
-      assert.equal(r.code, 0, r.err);
+  fn: () =>
+    withEchoRule(async (p) => {
       const before = (await pesto(OUR_PESTO, [p.sock])).out;
       const send = async (bytes: Uint8Array, hold = false): Promise<Deno.UnixConn> => {
         const c = await Deno.connect({ transport: "unix", path: p.sock });
@@ -278,13 +268,10 @@ Deno.test({
       const stalled = await send(Uint8Array.from([1, 0, 0, 0, 1, 0, 0]), true);
       assert.equal(await talk(p.echo, "busy"), "busy");
       // and the next client is served once the stalled one is dropped
-      r = await pesto(OUR_PESTO, [p.sock]);
+      const r = await pesto(OUR_PESTO, [p.sock]);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.out, before);
       stalled.close();
       assert.equal(await talk(p.echo, "alive"), "alive");
-    } finally {
-      await p.stop();
-    }
-  },
+    }),
 });

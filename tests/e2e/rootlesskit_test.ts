@@ -13,8 +13,10 @@ import {
   freePort,
   have,
   isRoot,
+  keyValues,
   prepareRootless,
   run,
+  serveText,
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
 
@@ -58,11 +60,7 @@ for (const [who, bin] of IMPLS) {
       Deno.chmodSync(dir, 0o777);
       const hostPort = freePort();
       const pubPort = freePort();
-      const server = new Deno.Command("socat", {
-        args: [`TCP-LISTEN:${hostPort},bind=127.0.0.1,reuseaddr,fork`, "SYSTEM:echo from-host"],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const server = serveText(hostPort, "from-host");
       try {
         await run(["sh", "-c", script(bin, dir, hostPort, pubPort)], {
           rootless: true,
@@ -71,11 +69,7 @@ for (const [who, bin] of IMPLS) {
         });
         const text = Deno.readTextFileSync(`${dir}/result`) +
           Deno.readTextFileSync(`${dir}/inner`);
-        const r: Record<string, string> = {};
-        for (const l of text.split("\n")) {
-          const i = l.indexOf("=");
-          if (i > 0) r[l.slice(0, i)] = l.slice(i + 1);
-        }
+        const r = keyValues(text);
         const log = (): string => {
           try {
             return Deno.readTextFileSync(`${dir}/rk.out`);

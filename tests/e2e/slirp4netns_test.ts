@@ -13,9 +13,11 @@ import {
   freePort,
   have,
   isRoot,
+  keyValues,
   prepareRootless,
   REPO,
   run,
+  serveText,
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
 
@@ -103,32 +105,19 @@ wait $NS 2>/dev/null
 `;
 }
 
-function parse(out: string): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (const l of out.split("\n")) {
-    const i = l.indexOf("=");
-    if (i > 0) r[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return r;
-}
-
 async function session(bin: string, extra = ""): Promise<Record<string, string>> {
   const dir = Deno.makeTempDirSync();
   Deno.chmodSync(dir, 0o777);
   const hostPort = freePort();
   const fwdPort = freePort();
-  const server = new Deno.Command("socat", {
-    args: [`TCP-LISTEN:${hostPort},bind=127.0.0.1,reuseaddr,fork`, "SYSTEM:echo from-host"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const server = serveText(hostPort, "from-host");
   try {
     await run(["sh", "-c", script(bin, dir, hostPort, fwdPort, extra)], {
       rootless: true,
       timeoutMs: 90_000,
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     });
-    return parse(Deno.readTextFileSync(`${dir}/result`));
+    return keyValues(Deno.readTextFileSync(`${dir}/result`));
   } finally {
     server.kill();
     await server.status;

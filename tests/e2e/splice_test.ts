@@ -20,6 +20,7 @@ import {
   isRoot,
   PASTA_UNDER_TEST,
   prepareRootless,
+  scratch,
   TESTER,
 } from "../_helpers/e2e.ts";
 
@@ -145,25 +146,17 @@ elif op == 'seq':
 `;
 
 /** A world-readable scratch directory with the peer and a random file; the file's sha256. */
-function scratch(size: number): { dir: string; peer: string; file: string; sum: string } {
-  const dir = Deno.makeTempDirSync({ prefix: "splice_e2e_" });
-  Deno.chmodSync(dir, 0o755);
-  const peer = `${dir}/peer.py`;
+function withPeer(size: number): { dir: string; peer: string; file: string; sum: string } {
+  const s = scratch(size, "splice_e2e_", 0o755);
+  const peer = `${s.dir}/peer.py`;
   Deno.writeTextFileSync(peer, PEER);
-  const file = `${dir}/data`;
-  const r = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `head -c ${size} /dev/urandom > ${file}; chmod 644 ${file} ${peer}; sha256sum < ${file}`,
-    ],
-    stdout: "piped",
-  }).outputSync();
-  return { dir, peer, file, sum: new TextDecoder().decode(r.stdout).split(" ")[0]! };
+  Deno.chmodSync(peer, 0o644);
+  return { ...s, peer };
 }
 
 const S = size();
 function size(): { dir: string; peer: string; file: string; sum: string } | null {
-  return ignore ? null : scratch(SIZE);
+  return ignore ? null : withPeer(SIZE);
 }
 
 function asUser(cmd: string, rl: boolean): string {
@@ -215,6 +208,31 @@ async function pair(
 
 const PY = "python3";
 
+/**
+ * One connection through pasta (as `rl`) on a fresh port: with `-t`/`-u` the namespace serves
+ * and the host connects once the server listens; with `-T`/`-U` the other way round. `ns` and
+ * `host` are what the peer script does on each side.
+ */
+function through(
+  rl: boolean,
+  opt: "-t" | "-u" | "-T" | "-U",
+  lo: string,
+  ns: string,
+  host: string,
+): Promise<{ ns: string; host: string; pasta: string }> {
+  const p = freePort();
+  const inbound = opt === "-t" || opt === "-u";
+  const peer = (role: string, what: string): string =>
+    `${PY} ${S!.peer} ${role} ${lo} ${p} ${what}`;
+  return pair(
+    rl,
+    inbound ? `${opt} ${p} --host-lo-to-ns-lo` : `${opt} ${p}`,
+    peer(inbound ? "serve" : "conn", ns),
+    peer(inbound ? "conn" : "serve", host),
+    inbound,
+  );
+}
+
 for (const rl of [false, true]) {
   const label = rl ? "rootless" : "root";
   for (const v6 of [false, true]) {
@@ -227,23 +245,11 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = freePort();
         // Host to namespace: the namespace hashes and sends the digest back.
-        let r = await pair(
-          rl,
-          `-t ${p} --host-lo-to-ns-lo`,
-          `${PY} ${s.peer} serve ${lo} ${p} recv`,
-          `${PY} ${s.peer} conn ${lo} ${p} send ${s.file}`,
-        );
+        let r = await through(rl, "-t", lo, "recv", `send ${s.file}`);
         assert.equal(r.host.trim(), s.sum, `host -> ns: ${r.pasta}`);
         // Namespace to host.
-        p = freePort();
-        r = await pair(
-          rl,
-          `-t ${p} --host-lo-to-ns-lo`,
-          `${PY} ${s.peer} serve ${lo} ${p} send ${s.file}`,
-          `${PY} ${s.peer} conn ${lo} ${p} recv`,
-        );
+        r = await through(rl, "-t", lo, `send ${s.file}`, "recv");
         assert.equal(r.host.trim(), s.sum, `ns -> host, client side: ${r.pasta}`);
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), "the digest came back after our FIN");
       },
@@ -255,23 +261,9 @@ for (const rl of [false, true]) {
       sanitizeResources: false,
       async fn(): Promise<void> {
         const s = S!;
-        let p = freePort();
-        let r = await pair(
-          rl,
-          `-T ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} send ${s.file}`,
-          `${PY} ${s.peer} serve ${lo} ${p} recv`,
-          false,
-        );
+        let r = await through(rl, "-T", lo, `send ${s.file}`, "recv");
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `ns -> host: ${r.pasta}`);
-        p = freePort();
-        r = await pair(
-          rl,
-          `-T ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} recv`,
-          `${PY} ${s.peer} serve ${lo} ${p} send ${s.file}`,
-          false,
-        );
+        r = await through(rl, "-T", lo, "recv", `send ${s.file}`);
         assert.match(r.ns, new RegExp(`^${s.sum}$`, "m"), `host -> ns: ${r.pasta}`);
         assert.equal(r.host.trim(), s.sum, "the digest came back after our FIN");
       },
@@ -282,31 +274,11 @@ for (const rl of [false, true]) {
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
       async fn(): Promise<void> {
-        const s = S!;
-        let p = freePort();
-        let r = await pair(
-          rl,
-          `-t ${p} --host-lo-to-ns-lo`,
-          `${PY} ${s.peer} serve ${lo} ${p} rst`,
-          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
-        );
+        let r = await through(rl, "-t", lo, "rst", "expect_rst");
         assert.equal(r.host.trim(), "reset", "namespace reset reaches the host client");
-        p = freePort();
-        r = await pair(
-          rl,
-          `-t ${p} --host-lo-to-ns-lo`,
-          `${PY} ${s.peer} serve ${lo} ${p} expect_rst`,
-          `${PY} ${s.peer} conn ${lo} ${p} rst`,
-        );
+        r = await through(rl, "-t", lo, "expect_rst", "rst");
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace server");
-        p = freePort();
-        r = await pair(
-          rl,
-          `-T ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} expect_rst`,
-          `${PY} ${s.peer} serve ${lo} ${p} rst`,
-          false,
-        );
+        r = await through(rl, "-T", lo, "expect_rst", "rst");
         assert.match(r.ns, /^reset$/m, "host reset reaches the namespace client (-T)");
       },
     });
@@ -316,23 +288,9 @@ for (const rl of [false, true]) {
       ignore: ignore || (rl && !prepareRootless()),
       sanitizeResources: false,
       async fn(): Promise<void> {
-        const s = S!;
-        let p = freePort();
-        let r = await pair(
-          rl,
-          `-u ${p} --host-lo-to-ns-lo`,
-          `${PY} ${s.peer} serve ${lo} ${p} udp`,
-          `${PY} ${s.peer} conn ${lo} ${p} udp`,
-        );
+        let r = await through(rl, "-u", lo, "udp", "udp");
         assert.equal(r.host.trim(), "ping0 ping1 ping2", `-u: ${r.pasta}`);
-        p = freePort();
-        r = await pair(
-          rl,
-          `-U ${p}`,
-          `${PY} ${s.peer} conn ${lo} ${p} udp`,
-          `${PY} ${s.peer} serve ${lo} ${p} udp`,
-          false,
-        );
+        r = await through(rl, "-U", lo, "udp", "udp");
         assert.match(r.ns, /^ping0 ping1 ping2$/m, `-U: ${r.pasta}`);
       },
     });

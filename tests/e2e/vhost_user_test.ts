@@ -14,23 +14,17 @@
  */
 
 import assert from "node:assert/strict";
+import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
 import { have, isRoot, PASST, prepareRootless, REPO, run, spawn } from "../_helpers/e2e.ts";
 import { exists, sleep, waitFor } from "../_helpers/e2e.ts";
 
 const FRONTEND = `${REPO}/tests/e2e/vu_frontend.py`;
-const UPSTREAM_PASST = Deno.env.get("UPSTREAM_PASST") ?? "/tmp/passt-upstream/upstream/passt";
 /** passt answers ARP for any address but the guest's: its default gateway stand-in. */
 const TARGET = "10.0.2.2";
 const ARP_REPLY = /^arp-reply ([0-9a-f:]{17}) 10\.0\.2\.2$/m;
 
 const noPython = !have("python3");
-const noUpstream = !(() => {
-  try {
-    return Deno.statSync(UPSTREAM_PASST).isFile;
-  } catch {
-    return false;
-  }
-})();
+const noUpstream = !haveUpstream();
 
 function tmpDir(): string {
   const dir = Deno.makeTempDirSync({ prefix: "passt-vu-" });
@@ -60,6 +54,28 @@ async function startPasst(
   return { child, stop };
 }
 
+/**
+ * Runs `body` against a passt (`bin`, `args`) in vhost-user mode on a fresh socket; returns
+ * passt's log, once it stopped and its directory is gone.
+ */
+async function withPasst(
+  bin: string,
+  args: string[],
+  body: (sock: string, child: Deno.ChildProcess) => Promise<void>,
+): Promise<string> {
+  const dir = tmpDir();
+  const sock = `${dir}/s`;
+  const p = await startPasst(bin, sock, args);
+  let log = "";
+  try {
+    await body(sock, p.child);
+  } finally {
+    log = await p.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  return log;
+}
+
 /** Runs the front end with `args`; returns its status and output. */
 async function frontend(
   args: string[],
@@ -77,20 +93,14 @@ for (const [who, bin] of [["upstream's", UPSTREAM_PASST], ["our", PASST]] as con
     sanitizeOps: false,
     sanitizeResources: false,
     async fn(): Promise<void> {
-      const dir = tmpDir();
-      const sock = `${dir}/s`;
-      const p = await startPasst(bin, sock);
-      try {
+      const log = await withPasst(bin, [], async (sock) => {
         for (const flags of [[], ["--indirect", "--split"], ["--no-event-idx", "--no-mrg"]]) {
           const r = await frontend([...flags, "arp", sock, TARGET]);
           assert.equal(r.code, 0, `${flags.join(" ")}: ${r.out}`);
           assert.match(r.stdout, ARP_REPLY);
         }
-      } finally {
-        const log = await p.stop();
-        Deno.removeSync(dir, { recursive: true });
-        if (bin === PASST) assert.match(log, /-netdev vhost-user,id=netdev0,chardev=chr0/);
-      }
+      });
+      if (bin === PASST) assert.match(log, /-netdev vhost-user,id=netdev0,chardev=chr0/);
     },
   });
 }
@@ -101,23 +111,17 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(): Promise<void> {
-    const dir = tmpDir();
-    const sock = `${dir}/s`;
-    const p = await startPasst(PASST, sock, ["-d"]);
-    try {
+    const log = await withPasst(PASST, ["-d"], async (sock, child) => {
       const r = await frontend(["malformed", sock, TARGET]);
       assert.equal(r.code, 0, r.out);
       // Two bad receive buffers came back empty, the next one held the reply
       assert.match(r.stdout, /^rx-dropped 2$/m);
       assert.match(r.stdout, /^survived$/m);
-      assert.equal(p.child.pid > 0 && exists(`/proc/${p.child.pid}`), true, "passt died");
-    } finally {
-      const log = await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-      assert.match(log, /dropped malformed descriptor chains/);
-      assert.match(log, /TX queue broken by the guest/);
-      assert.match(log, /kick descriptor of queue 1 unusable, dropped/);
-    }
+      assert.equal(child.pid > 0 && exists(`/proc/${child.pid}`), true, "passt died");
+    });
+    assert.match(log, /dropped malformed descriptor chains/);
+    assert.match(log, /TX queue broken by the guest/);
+    assert.match(log, /kick descriptor of queue 1 unusable, dropped/);
   },
 });
 
@@ -127,19 +131,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(): Promise<void> {
-    const dir = tmpDir();
-    const sock = `${dir}/s`;
-    const p = await startPasst(PASST, sock);
-    try {
+    const log = await withPasst(PASST, [], async (sock) => {
       const r = await frontend(["badmem", sock, TARGET]);
       assert.equal(r.code, 0, r.out);
       assert.equal(r.stdout.match(/^refused /gm)?.length, 2, r.out);
       assert.match(r.stdout, ARP_REPLY);
-    } finally {
-      const log = await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-      assert.match(log, /memory table refused/);
-    }
+    });
+    assert.match(log, /memory table refused/);
   },
 });
 
@@ -149,19 +147,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(): Promise<void> {
-    const dir = tmpDir();
-    const sock = `${dir}/s`;
-    const p = await startPasst(PASST, sock, ["--one-off"]);
-    try {
+    await withPasst(PASST, ["--one-off"], async (sock, child) => {
       const r = await frontend(["arp", sock, TARGET]);
       assert.equal(r.code, 0, r.out);
-      const status = await Promise.race([p.child.status, sleep(10_000).then(() => null)]);
+      const status = await Promise.race([child.status, sleep(10_000).then(() => null)]);
       assert.ok(status, "passt --one-off still running after its front end left");
       assert.equal(status.code, 0);
-    } finally {
-      await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -171,17 +163,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(): Promise<void> {
-    const dir = tmpDir();
-    const sock = `${dir}/s`;
-    const p = await startPasst(`${REPO}/pasta`, sock, ["--one-off"]);
-    try {
+    await withPasst(`${REPO}/pasta`, ["--one-off"], async (sock) => {
       const r = await frontend(["arp", sock, TARGET]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.stdout, ARP_REPLY);
-    } finally {
-      await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-    }
+    });
   },
 });
 

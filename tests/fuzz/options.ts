@@ -23,8 +23,7 @@ import { dhcp } from "../../src/proto/dhcp.ts";
 import { dhcpv6 } from "../../src/proto/dhcpv6.ts";
 import { ndp } from "../../src/proto/ndp.ts";
 import type { Ctx } from "../../src/context.ts";
-import type { TapOut } from "../../src/tap/tap_out.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import { FakeTap, type InlineHandler } from "../_helpers/fake_tap.ts";
 import { GUEST_MAC, testCtx } from "../_helpers/frames.ts";
 import { arpFrame, dhcpFrame, dhcpv6Frame, icmpv6Frame } from "./_gen.ts";
 import {
@@ -39,14 +38,7 @@ import {
   type Target,
 } from "./_lib.ts";
 
-type Handler = (
-  c: Ctx,
-  tap: TapOut,
-  u8: Uint8Array,
-  dv: DataView,
-  off: number,
-  len: number,
-) => boolean;
+type Handler = InlineHandler;
 
 const HANDLERS: [string, Handler][] = [
   ["arp", arp],

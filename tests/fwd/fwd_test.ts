@@ -22,6 +22,7 @@ import {
 } from "../../src/fwd/scan.ts";
 import { EpollType, Loop } from "../../src/loop/loop.ts";
 import { testCtx } from "../_helpers/frames.ts";
+import type { Ctx } from "../../src/context.ts";
 import { freePort } from "../_helpers/e2e.ts";
 
 const enc = new TextEncoder();
@@ -97,13 +98,18 @@ Deno.test("scan: a big table is read whole, and the buffer doesn't grow again pe
   }
 });
 
-Deno.test("forwarder: replace keeps listeners of unchanged rules, opens new, closes removed", async () => {
-  const c = testCtx();
-  const loop = new Loop();
-  const fwd = new Forwarder(
+/** A forwarder with TCP listeners on the host table only (no scanner). */
+function tcpForwarder(c: Ctx, loop: Loop): Forwarder {
+  return new Forwarder(
     { host: { caps: CAPS, backends: { tcp: tcpHostBackend(c, loop), udp: null } } },
     null,
   );
+}
+
+Deno.test("forwarder: replace keeps listeners of unchanged rules, opens new, closes removed", async () => {
+  const c = testCtx();
+  const loop = new Loop();
+  const fwd = tcpForwarder(c, loop);
   const [a, b, d] = [freePort(), freePort(), freePort()];
   try {
     fwd.replace("host", specRules("t", `127.0.0.1/${a}`, `127.0.0.1/${b}`));
@@ -125,10 +131,7 @@ Deno.test("forwarder: replace keeps listeners of unchanged rules, opens new, clo
 Deno.test("forwarder: a rule that can't be bound changes nothing, one line names it", async () => {
   const c = testCtx();
   const loop = new Loop();
-  const fwd = new Forwarder(
-    { host: { caps: CAPS, backends: { tcp: tcpHostBackend(c, loop), udp: null } } },
-    null,
-  );
+  const fwd = tcpForwarder(c, loop);
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const bp = (busy.addr as Deno.NetAddr).port;
   const a = freePort(), n = freePort();
@@ -167,10 +170,7 @@ Deno.test("forwarder: the listener reference carries the rule's slot and the tar
   const loop = new Loop();
   const seen: number[] = [];
   loop.on(EpollType.TCP_LISTEN, (_ev, _fd, index) => seen.push(index));
-  const fwd = new Forwarder(
-    { host: { caps: CAPS, backends: { tcp: tcpHostBackend(c, loop), udp: null } } },
-    null,
-  );
+  const fwd = tcpForwarder(c, loop);
   const p = freePort();
   try {
     fwd.replace("host", specRules("t", `127.0.0.1/${p}:127.0.0.1/9999`));

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import type { Ctx } from "../../src/context.ts";
 import * as nat from "../../src/fwd/nat.ts";
+import * as inany from "../../src/wire/inany.ts";
 import { formatIp4, formatIp6, parseIp4, parseIp6 } from "../../src/ip.ts";
 import { ip4, ip6, testCtx } from "../_helpers/frames.ts";
 
@@ -17,13 +18,13 @@ const PROTOS = [["TCP", TCP], ["UDP", UDP], ["ICMP", ICMP]] as const;
 function words(s: string): Uint32Array {
   const w = new Uint32Array(4);
   const a4 = parseIp4(s);
-  if (a4 !== null) nat.setV4(w, 0, a4);
+  if (a4 !== null) inany.setV4(w, 0, a4);
   else w.set(parseIp6(s)!);
   return w;
 }
 
 function fmt(w: Uint32Array, o: number): string {
-  if (nat.isV4(w, o)) return formatIp4(w[o + 3]!);
+  if (inany.isV4(w, o)) return formatIp4(w[o + 3]!);
   return formatIp6(w.subarray(o, o + 4));
 }
 
@@ -578,9 +579,9 @@ Deno.test("nat inbound: 127.0.0.1 only, guest's own address only with --map-gues
 
 Deno.test("unicast: unspecified, broadcast and multicast are not", () => {
   for (const a of ["0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.2.3", "::", "ff02::1"]) {
-    assert.equal(nat.isUnicast(words(a), 0), false, a);
+    assert.equal(inany.isUnicast(words(a), 0), false, a);
   }
   for (const a of ["192.0.2.1", "127.0.0.1", "10.255.255.255", "::1", "fe80::1", "2001:db8::1"]) {
-    assert.equal(nat.isUnicast(words(a), 0), true, a);
+    assert.equal(inany.isUnicast(words(a), 0), true, a);
   }
 });

@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { arp } from "../../src/proto/arp.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import type { Ctx } from "../../src/context.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -43,23 +44,15 @@ function request(spa: number, tpa: number): Uint8Array {
   return ether(BCAST, GUEST_MAC, 0x0806, arpPacket(1, GUEST_MAC, spa, new Uint8Array(6), tpa));
 }
 
-function run(frame: Uint8Array, c = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(frame);
-  const ret = arp(c, tap, p.u8, p.dv, p.off, p.len);
-  return { tap, ret };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(arp, f, c);
 }
 
 Deno.test("arp() answers a request for the gateway with our MAC, addressed to the requester", () => {
   const { tap, ret } = run(request(ip4("192.0.2.10"), ip4("192.0.2.1")));
   assert.equal(ret, true);
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
+  const { f, dv } = onlyFrame(tap, 0x0806);
   assert.equal(f.length, 42);
-  assert.deepEqual(f.subarray(0, 6), GUEST_MAC);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x0806);
   assert.equal(dv.getUint16(14), 1); // Ethernet
   assert.equal(dv.getUint16(16), 0x0800);
   assert.equal(f[18], 6);

@@ -14,18 +14,8 @@ import {
 } from "../../src/proto/dhcp.ts";
 import { encodeNameAsUpstream, writeDomainName } from "../../src/wire/dns_name.ts";
 import { ipv4HeaderChecksum } from "../../src/wire/checksum.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
-import {
-  ether,
-  GUEST_MAC,
-  HOST_MAC,
-  ip4,
-  ipv4Packet,
-  place,
-  rng,
-  testCtx,
-  udp4,
-} from "../_helpers/frames.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
+import { ether, GUEST_MAC, ip4, ipv4Packet, rng, testCtx, udp4 } from "../_helpers/frames.ts";
 import type { Ctx } from "../../src/context.ts";
 
 const BCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
@@ -66,10 +56,8 @@ function request(type: number, extra: number[] = [], o: ReqOpts = {}): Uint8Arra
   return frame(bootp([53, 1, type, ...extra, 255], o), o.ciaddr ?? 0);
 }
 
-function run(f: Uint8Array, c: Ctx = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(f);
-  return { tap, ret: dhcp(c, tap, p.u8, p.dv, p.off, p.len) };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(dhcp, f, c);
 }
 
 interface Reply {
@@ -84,12 +72,7 @@ interface Reply {
 
 /** Parses and checks the framing of the one reply a client would receive. */
 function reply(tap: FakeTap): Reply {
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
-  assert.deepEqual(f.subarray(0, 6), GUEST_MAC);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x0800);
+  const { f, dv } = onlyFrame(tap, 0x0800);
   assert.equal(f[14], 0x45);
   assert.equal(dv.getUint16(16), f.length - 14, "IPv4 total length");
   assert.equal(f[23], 17);

@@ -18,7 +18,7 @@ import {
 } from "../../src/proto/dhcpv6.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -27,7 +27,6 @@ import {
   ip6,
   ip6Bytes,
   ipv6Packet,
-  place,
   rng,
   testCtx,
 } from "../_helpers/frames.ts";
@@ -66,10 +65,8 @@ function msg(type: number, ...opts: Uint8Array[]): Uint8Array {
   return ether(SERVERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(GUEST_LL, SERVERS, 17, u, 6));
 }
 
-function run(f: Uint8Array, c: Ctx = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(f);
-  return { tap, ret: dhcpv6(c, tap, p.u8, p.dv, p.off, p.len) };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline(dhcpv6, f, c);
 }
 
 interface Reply {
@@ -99,12 +96,7 @@ function walk(b: Uint8Array, from: number): { opts: Map<number, Uint8Array>; ord
 }
 
 function reply(tap: FakeTap): Reply {
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
-  assert.deepEqual(f.subarray(0, 6), GUEST_MAC);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x86dd);
+  const { f, dv } = onlyFrame(tap, 0x86dd);
   assert.equal(dv.getUint32(14) >>> 0, (0x60000000 | (0xabcdef & 0xfffff)) >>> 0, "flow label");
   assert.equal(dv.getUint16(18), f.length - 54);
   assert.equal(f[20], 17);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ndp, ndpTimer } from "../../src/proto/ndp.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import type { Ctx } from "../../src/context.ts";
-import { FakeTap } from "../_helpers/fake_tap.ts";
+import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
@@ -14,7 +14,6 @@ import {
   ip6,
   ip6Bytes,
   ipv6Packet,
-  place,
   rng,
   testCtx,
 } from "../_helpers/frames.ts";
@@ -35,10 +34,8 @@ function ns(target: Uint32Array, src = GUEST_LL): Uint8Array {
   return ether(ALL_ROUTERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(src, dst, 58, icmp, 2));
 }
 
-function run(f: Uint8Array, c: Ctx = testCtx()): { tap: FakeTap; ret: boolean } {
-  const tap = new FakeTap();
-  const p = place(f);
-  return { tap, ret: ndp(c, tap, p.u8, p.dv, p.off, p.len, 0) };
+function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {
+  return runInline((c, tap, u8, dv, off, len) => ndp(c, tap, u8, dv, off, len, 0), f, c);
 }
 
 interface Icmp6 {
@@ -50,12 +47,7 @@ interface Icmp6 {
 
 /** Checks framing and checksum of a reply and indexes its ND options from `optStart`. */
 function parse(tap: FakeTap, optStart: number, dstMac: Uint8Array, dst: Uint32Array): Icmp6 {
-  assert.equal(tap.frames.length, 1);
-  const f = tap.frame(0);
-  const dv = new DataView(f.buffer);
-  assert.deepEqual(f.subarray(0, 6), dstMac);
-  assert.deepEqual(f.subarray(6, 12), HOST_MAC);
-  assert.equal(dv.getUint16(12), 0x86dd);
+  const { f, dv } = onlyFrame(tap, 0x86dd, dstMac);
   assert.equal(f[14]! >> 4, 6);
   assert.equal(dv.getUint16(18), f.length - 54, "payload length");
   assert.equal(f[20], 58);

@@ -6,45 +6,7 @@
 import assert from "node:assert/strict";
 import { EpollType } from "../../src/loop/loop.ts";
 import { INACTIVITY_INTERVAL } from "../../src/proto/tcp.ts";
-import { ip4 } from "../_helpers/frames.ts";
-import {
-  ACK,
-  countFds,
-  FIN,
-  GuestConn,
-  HostConn,
-  HostListener,
-  mapped,
-  SYN,
-  TcpBench,
-} from "../_helpers/tcp_frames.ts";
-
-/** A guest connection to the gateway (host loopback), both handshakes done. */
-function open(b: TcpBench, l: HostListener): { g: GuestConn; h: HostConn } {
-  const g = new GuestConn(
-    b,
-    false,
-    mapped(ip4("192.0.2.10")),
-    40000,
-    mapped(ip4("192.0.2.1")),
-    l.port,
-  );
-  g.syn();
-  let h: HostConn | null = null;
-  b.spin(2000, () => {
-    h ??= l.accept();
-    return h !== null && b.tap.segs.length > 0;
-  });
-  const sa = b.tap.take()[0]!;
-  assert.equal(sa.flags, SYN | ACK);
-  g.rcvNxt = (sa.seq + 1) >>> 0;
-  g.peerWs = sa.ws;
-  g.sndUna = sa.ack;
-  g.peerWnd = sa.wnd;
-  g.ack();
-  assert.ok(h, "host side accepted");
-  return { g, h: h! };
-}
+import { countFds, FIN, openToGateway, TcpBench, withBench } from "../_helpers/tcp_frames.ts";
 
 /** Socket events handled per second over `ms` of real time, the loop blocking as in production. */
 function idleRate(b: TcpBench, ms: number): number {
@@ -60,11 +22,9 @@ function idleRate(b: TcpBench, ms: number): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
-Deno.test("tcp: with all host data sent to the guest and not yet acknowledged, the loop sleeps", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, l);
+Deno.test("tcp: with all host data sent to the guest and not yet acknowledged, the loop sleeps", async () => {
+  await withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.write(new Uint8Array(3000).fill(7), 0);
     b.spin(2000, () => {
       g.absorb(b.tap.take());
@@ -81,18 +41,13 @@ Deno.test("tcp: with all host data sent to the guest and not yet acknowledged, t
     b.spin(20);
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
+  });
 });
 
-Deno.test("tcp: a connection idle on both sides for a whole inactivity interval is reset, an active one is kept", () => {
+Deno.test("tcp: a connection idle on both sides for a whole inactivity interval is reset, an active one is kept", async () => {
   const fds = countFds();
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, l);
+  await withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     // The host half-closes; the guest acknowledges our FIN, then forgets the connection.
     h.shutdownWrite();
     b.spin(2000, () => {
@@ -120,9 +75,6 @@ Deno.test("tcp: a connection idle on both sides for a whole inactivity interval 
     });
     assert.equal(h.error, -104, "the host peer sees the reset (ECONNRESET)");
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
+  });
   assert.equal(countFds(), fds);
 });

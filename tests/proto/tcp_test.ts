@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 import assert from "node:assert/strict";
+import { sha256 } from "../_helpers/e2e.ts";
 import { lib } from "../../ffi/lib.ts";
 import { tcpIsn } from "../../src/proto/tcp.ts";
 import { ACK_TIMEOUT, TCP_MAX_RETRANS } from "../../src/proto/tcp.ts";
@@ -13,11 +14,12 @@ import {
   HostConn,
   HostListener,
   mapped,
+  openToGateway,
   PSH,
   RST,
-  sha256,
   SYN,
   TcpBench,
+  withBench,
 } from "../_helpers/tcp_frames.ts";
 import { ip4 } from "../_helpers/frames.ts";
 
@@ -30,54 +32,13 @@ function randomBytes(n: number): Uint8Array {
   return b;
 }
 
-/** Opens a guest connection to the gateway (host loopback) and completes both handshakes. */
-function open(
-  b: TcpBench,
-  v6: boolean,
-  l: HostListener,
-  gport = 40000,
-): { g: GuestConn; h: HostConn } {
-  const gaddr = v6 ? b.c.conf.ip6.addr : mapped(GUEST4);
-  const raddr = v6 ? b.c.conf.ip6.gw : mapped(GW4);
-  const g = new GuestConn(b, v6, gaddr, gport, raddr, l.port);
-  g.syn();
-  let h: HostConn | null = null;
-  b.spin(2000, () => {
-    h ??= l.accept();
-    return h !== null && b.tap.segs.length > 0;
-  });
-  const segs = b.tap.take();
-  assert.equal(segs.length, 1, "one SYN-ACK");
-  const sa = segs[0]!;
-  assert.equal(sa.flags, SYN | ACK);
-  assert.ok(sa.csumOk);
-  assert.equal(sa.ack, g.sndNxt);
-  assert.equal(sa.sport, l.port);
-  assert.equal(sa.dport, gport);
-  assert.deepEqual(sa.src, raddr, "SYN-ACK comes from the address the guest connected to");
-  assert.ok(sa.mss > 0 && sa.ws === 8);
-  g.rcvNxt = (sa.seq + 1) >>> 0;
-  g.peerWs = sa.ws;
-  g.sndUna = sa.ack;
-  g.peerWnd = sa.wnd;
-  g.ack();
-  assert.ok(h, "host side accepted");
-  return { g, h: h! };
-}
-
-Deno.test("tcp: guest SYN to the gateway reaches a loopback server, SYN-ACK only after connect", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: guest SYN to the gateway reaches a loopback server, SYN-ACK only after connect", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     assert.equal(b.tcp.count, 1);
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
 Deno.test("tcp: SYN to a closed port gets RST from the gateway address", () => {
   const b = new TcpBench();
@@ -99,11 +60,9 @@ Deno.test("tcp: SYN to a closed port gets RST from the gateway address", () => {
   }
 });
 
-async function transfer(v6: boolean): Promise<void> {
-  const b = new TcpBench();
-  const l = new HostListener(v6);
-  try {
-    const { g, h } = open(b, v6, l);
+function transfer(v6: boolean): Promise<void> {
+  return withBench(v6, async (b, l) => {
+    const { g, h } = openToGateway(b, v6, l);
     const up = randomBytes(1 << 20);
     const down = randomBytes(1 << 20);
     let upOff = 0, downOff = 0;
@@ -128,20 +87,15 @@ async function transfer(v6: boolean): Promise<void> {
     assert.equal(await sha256(g.data()), await sha256(down));
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
+  });
 }
 
 Deno.test("tcp: 1 MiB both ways over IPv4, sha256 equal", () => transfer(false));
 Deno.test("tcp: 1 MiB both ways over IPv6, sha256 equal", () => transfer(true));
 
-Deno.test("tcp: data to the guest never exceeds its window or MSS", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: data to the guest never exceeds its window or MSS", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     // Guest advertises 10000 bytes (scale 7: field 78 -> 9984), MSS was 65460.
     g.wndField = 78;
     g.mss = 1000;
@@ -163,51 +117,33 @@ Deno.test("tcp: data to the guest never exceeds its window or MSS", () => {
     assert.ok(more.some((s) => s.payload.length > 0), "ACK opens the window again");
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: guest RST resets the host socket", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: guest RST resets the host socket", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     g.rst();
     b.spin(20);
     h.poll();
     assert.equal(h.error, -104, "ECONNRESET on the host side");
     assert.equal(b.tcp.count, 0);
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: host RST (SO_LINGER 0) becomes RST to the guest", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: host RST (SO_LINGER 0) becomes RST to the guest", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.reset();
     b.spin(500, () => b.tap.segs.length > 0);
     g.absorb(b.tap.take());
     assert.ok(g.rstRcvd);
     b.spin(5);
     assert.equal(b.tcp.count, 0);
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: half-close from the guest, then from the host", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: half-close from the guest, then from the host", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     g.send(new TextEncoder().encode("request"), FIN);
     g.sndNxt = (g.sndNxt + 1) >>> 0;
     b.spin(200, () => {
@@ -231,17 +167,11 @@ Deno.test("tcp: half-close from the guest, then from the host", () => {
     b.spin(5);
     assert.equal(b.tcp.count, 0, "closed once both FINs are acknowledged");
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: half-close from the host first, guest keeps sending", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: half-close from the host first, guest keeps sending", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("bye"), 0);
     h.shutdownWrite();
     b.spin(500, () => {
@@ -265,17 +195,11 @@ Deno.test("tcp: half-close from the host first, guest keeps sending", () => {
     b.spin(5);
     assert.equal(b.tcp.count, 0);
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("hello"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     const first = b.tap.take().filter((s) => s.payload.length);
@@ -291,17 +215,11 @@ Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout"
     assert.ok(TCP_MAX_RETRANS === 7);
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: duplicate ACKs make data go again from the socket", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: duplicate ACKs make data go again from the socket", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("abcdef"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     const first = b.tap.take().filter((s) => s.payload.length);
@@ -314,11 +232,7 @@ Deno.test("tcp: duplicate ACKs make data go again from the socket", () => {
     assert.equal(again[0]!.seq, first[0]!.seq);
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
 Deno.test("tcp: inbound connection from a forwarded port becomes a SYN from the gateway", () => {
   const b = new TcpBench();
@@ -365,13 +279,11 @@ Deno.test("tcp: inbound connection from a forwarded port becomes a SYN from the 
   }
 });
 
-Deno.test("tcp: no descriptor leak after connections close", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
+Deno.test("tcp: no descriptor leak after connections close", () =>
+  withBench(false, (b, l) => {
     const before = countFds();
     for (let k = 0; k < 20; k++) {
-      const { g, h } = open(b, false, l, 41000 + k);
+      const { g, h } = openToGateway(b, false, l, 41000 + k);
       g.send(new TextEncoder().encode("x"));
       b.spin(20);
       g.absorb(b.tap.take());
@@ -390,11 +302,7 @@ Deno.test("tcp: no descriptor leak after connections close", () => {
     }
     assert.equal(b.tcp.count, 0);
     assert.equal(countFds(), before);
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
 Deno.test("tcp: ISN differs per tuple and grows with time", () => {
   const key = Uint32Array.of(0x01234567, 0x89abcdef, 0x02468ace, 0x13579bdf);
@@ -412,11 +320,9 @@ Deno.test("tcp: ISN differs per tuple and grows with time", () => {
   assert.ok(lib());
 });
 
-Deno.test("tcp: guest data carrying an ACK that opens the window reaches the host intact", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
-    const { g, h } = open(b, false, l);
+Deno.test("tcp: guest data carrying an ACK that opens the window reaches the host intact", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
     h.write(new TextEncoder().encode("abc"), 0);
     b.spin(200, () => b.tap.segs.length > 0);
     g.absorb(b.tap.take());
@@ -430,16 +336,10 @@ Deno.test("tcp: guest data carrying an ACK that opens the window reaches the hos
     assert.equal(new TextDecoder().decode(h.data()), "xyz");
     g.rst();
     h.close();
-  } finally {
-    b.close();
-    l.close();
-  }
-});
+  }));
 
-Deno.test("tcp: a SYN to 0.0.0.0, broadcast or multicast, or from one, reaches nothing", () => {
-  const b = new TcpBench();
-  const l = new HostListener(false);
-  try {
+Deno.test("tcp: a SYN to 0.0.0.0, broadcast or multicast, or from one, reaches nothing", () =>
+  withBench(false, (b, l) => {
     const cases: [number, number][] = [
       [GUEST4, 0], // connect(0.0.0.0) would reach the host's loopback listener
       [GUEST4, 0xffffffff],
@@ -463,8 +363,4 @@ Deno.test("tcp: a SYN to 0.0.0.0, broadcast or multicast, or from one, reaches n
     let h: HostConn | null = null;
     b.spin(2000, () => (h ??= l.accept()) !== null);
     assert.ok(h, "a unicast SYN still gets through");
-  } finally {
-    l.close();
-    b.close();
-  }
-});
+  }));

@@ -14,6 +14,7 @@ import {
 import { setUdpTimeout } from "../../src/proto/udp.ts";
 import { FLOW_UDP } from "../../src/flow/flow.ts";
 import * as nat from "../../src/fwd/nat.ts";
+import * as inany from "../../src/wire/inany.ts";
 import { type FwdRule, parseAddr } from "../../src/fwd/fwd_rule.ts";
 import { Pool } from "../../src/tap/pool.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
@@ -93,7 +94,7 @@ Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from
     const tgt = b.flows.sideOff(2 * i + 1);
     assert.equal(b.flows.pif[2 * i], nat.PIF_TAP);
     assert.equal(b.flows.pif[2 * i + 1], nat.PIF_HOST);
-    assert.ok(nat.equals4(s, tgt + nat.EADDR, 0x7f000001));
+    assert.ok(inany.equals4(s, tgt + nat.EADDR, 0x7f000001));
     assert.equal(s[tgt + nat.EPORT], echo.port);
     assert.equal(s[tgt + nat.OPORT], 40001);
   } finally {

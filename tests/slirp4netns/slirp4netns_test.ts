@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { parseSlirpArgs, pastaArgs, type SlirpOptions } from "../../src/slirp4netns/slirp4netns.ts";
 import { SlirpApiState } from "../../src/slirp4netns/api.ts";
+import { NO_FORWARDS } from "../_helpers/e2e.ts";
 import { type Forwarder, FwdError } from "../../src/fwd/fwd.ts";
 import type { FwdRule } from "../../src/fwd/fwd_rule.ts";
 
@@ -46,14 +47,7 @@ Deno.test("slirp4netns: Podman 4.3.1's command line", () => {
     "24",
     "--gateway",
     "10.0.3.2",
-    "-t",
-    "none",
-    "-u",
-    "none",
-    "-T",
-    "none",
-    "-U",
-    "none",
+    ...NO_FORWARDS,
     "--map-host-loopback",
     "none",
     "--dns-forward",

@@ -45,9 +45,18 @@ function parse(b: Uint8Array): {
   };
 }
 
-Deno.test("Pcap writes a classic pcap header and one record per frame", () => {
+/** Runs `body` with the path of a fresh temporary `.pcap` file, removed afterwards. */
+async function withPcapFile(body: (path: string) => void | Promise<void>): Promise<void> {
   const path = Deno.makeTempFileSync({ suffix: ".pcap" });
   try {
+    await body(path);
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
+Deno.test("Pcap writes a classic pcap header and one record per frame", () =>
+  withPcapFile((path) => {
     const pcap = Pcap.open(path);
     const { u8, at } = arena();
     at.forEach(([off, f], i) => pcap.write(u8, off, f.length, 1700000000123.456 + i * 1000));
@@ -65,14 +74,10 @@ Deno.test("Pcap writes a classic pcap header and one record per frame", () => {
       assert.equal(r.len, at[i]![1].length);
       assert.deepEqual(r.data, at[i]![1]);
     });
-  } finally {
-    Deno.removeSync(path);
-  }
-});
+  }));
 
-Deno.test("Pcap output is read back by tcpdump", async () => {
-  const path = Deno.makeTempFileSync({ suffix: ".pcap" });
-  try {
+Deno.test("Pcap output is read back by tcpdump", () =>
+  withPcapFile(async (path) => {
     const pcap = Pcap.open(path);
     const { u8, at } = arena();
     for (const [off, f] of at) pcap.write(u8, off, f.length, 1700000000000);
@@ -89,14 +94,10 @@ Deno.test("Pcap output is read back by tcpdump", async () => {
     assert.match(lines[0]!, /ethertype ARP .*Request who-has 10\.0\.0\.2 tell 10\.0\.0\.1/);
     assert.match(lines[1]!, /IPv4.*10\.0\.0\.1\.40277 > 10\.0\.0\.2\.5353: /);
     assert.match(lines[2]!, /2001:db8::1\.37068 > 2001:db8::2\.80: Flags \[S\]/);
-  } finally {
-    Deno.removeSync(path);
-  }
-});
+  }));
 
-Deno.test("Pcap truncates frames longer than the snap length and keeps the original length", () => {
-  const path = Deno.makeTempFileSync({ suffix: ".pcap" });
-  try {
+Deno.test("Pcap truncates frames longer than the snap length and keeps the original length", () =>
+  withPcapFile((path) => {
     const pcap = Pcap.open(path);
     const big = new Uint8Array(70000).map((_, i) => i & 0xff);
     pcap.write(big, 0, 70000, 0);
@@ -106,23 +107,16 @@ Deno.test("Pcap truncates frames longer than the snap length and keeps the origi
     assert.equal(r[0]!.caplen, 65535);
     assert.equal(r[0]!.len, 70000);
     assert.deepEqual(r[0]!.data, big.slice(0, 65535));
-  } finally {
-    Deno.removeSync(path);
-  }
-});
+  }));
 
-Deno.test("Pcap.write() after close() is ignored", () => {
-  const path = Deno.makeTempFileSync({ suffix: ".pcap" });
-  try {
+Deno.test("Pcap.write() after close() is ignored", () =>
+  withPcapFile((path) => {
     const pcap = Pcap.open(path);
     pcap.close();
     pcap.write(UDP4, 0, UDP4.length);
     pcap.close();
     assert.equal(Deno.statSync(path).size, 24);
-  } finally {
-    Deno.removeSync(path);
-  }
-});
+  }));
 
 Deno.test("Pcap.open() throws when the file cannot be created", () => {
   assert.throws(() => Pcap.open("/nonexistent-dir/x.pcap"), Deno.errors.NotFound);

@@ -13,22 +13,11 @@ import {
   pseudo4,
   pseudo6,
   sum16,
+  sum32,
   udpCsumFinal,
 } from "../../src/wire/checksum.ts";
+import { rng } from "../_helpers/frames.ts";
 import { ICMP4_ECHO, ICMP6_ECHO, ICMP6_NS, TCP4_SYN, TCP6_SYN, UDP4, UDP6 } from "./fixtures.ts";
-
-/** Deterministic pseudo-random generator (xorshift32) for reproducible property tests. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** Straightforward reference: fold after every word, as RFC 1071 describes. */
 function refChecksum(b: Uint8Array, off: number, len: number): number {
@@ -167,4 +156,26 @@ Deno.test("csumUpdate32() equals recomputation when an IPv4 address changes", ()
     assert.equal(csumUpdate32(stored, oldAddr, newAddr), want);
     dv.setUint16(10, want);
   }
+});
+
+Deno.test("sum32: the 32-bit word loop agrees with the byte-wise sum", () => {
+  const buf = new ArrayBuffer(70008);
+  const u8 = new Uint8Array(buf);
+  const next = rng(11);
+  for (let i = 0; i < u8.length; i++) u8[i] = next() & 0xff;
+  const u32 = new Uint32Array(buf);
+  // Aligned, unaligned, short (byte-wise path), odd tails, a whole 64 KiB segment.
+  const cases = [[0, 65480], [64, 1], [128, 63], [256, 64], [4, 1001], [6, 4099], [72, 65507]];
+  for (const [off, len] of cases) {
+    const ref = csumFold(sum16(u8, off!, len!, 0x1234));
+    assert.equal(csumFold(sum32(u8, u32, off!, len!, 0x1234)), ref, `off ${off} len ${len}`);
+  }
+  // Views at other byte offsets of the same buffer.
+  const u8at = new Uint8Array(buf, 8);
+  assert.equal(csumFold(sum32(u8at, u32, 0, 4000)), csumFold(sum16(u8at, 0, 4000)));
+  assert.equal(csumFold(sum32(u8, new Uint32Array(buf, 4), 4, 4000)), csumFold(sum16(u8, 4, 4000)));
+  // All ones: every addition carries.
+  u8.fill(0xff, 0, 65536);
+  assert.equal(csumFold(sum32(u8, u32, 0, 65536)), csumFold(sum16(u8, 0, 65536)));
+  assert.equal(csumFold(sum32(u8, u32, 8, 999) + 0x1234), csumFold(sum16(u8, 8, 999, 0x1234)));
 });

@@ -1,0 +1,247 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* ns_server.c - the namespace socket server, our side
+ *
+ * Why: pasta keeps opening sockets inside the namespace while it runs (the
+ * namespace half of spliced connections and their socket pools, listeners
+ * for -T and -U). Each of ns.c's per-call helpers joins the namespace for
+ * that, which needs CAP_SYS_ADMIN in its user namespace; upstream, a single
+ * thread, switches namespaces itself. Here the sandbox drops every capability
+ * once set-up is over (isolation.c), and something else joins the namespace
+ * once, on our behalf, and keeps serving: the socket server.
+ *
+ * What it is: the small passt-helper program (helper.c, "ns-server"), not a
+ * copy of this multithreaded process. pf_ns_server_start() creates a
+ * SOCK_SEQPACKET socketpair and execs passt-helper from a vfork()-like
+ * child, handing it one end of the pair and the namespace descriptors. The
+ * server then, before serving anything: dies with us (PR_SET_PDEATHSIG),
+ * closes every other descriptor, joins the user and network namespaces and
+ * closes their descriptors, pivots into an empty read-only root in mount, IPC
+ * and UTS namespaces of its own, keeps no capability but, at most,
+ * CAP_NET_BIND_SERVICE (for low ports in the namespace), sets no_new_privs
+ * and a seccomp filter allowing the few system calls of its loop, socket()
+ * only for TCP and UDP over IPv4 and IPv6.
+ *
+ * The protocol: one struct srv_msg (passt_ffi.h) per request, the same struct
+ * back as the reply: SRV_OP_SOCKET (socket()) or SRV_OP_BIND (socket(),
+ * SO_REUSEADDR, bind(), listen() unless the backlog is negative). The reply's
+ * rc is 0 with the new descriptor attached (SCM_RIGHTS), or -errno. The server
+ * checks every request itself before the filter would: another family, type
+ * or protocol is answered with an error, never a crash. Requests are
+ * synchronous, one at a time (ns.c's lock serialises them).
+ *
+ * Once started, ns.c routes socket requests for that network namespace here
+ * (ns_server_serves(), ns_server_socket()); netlink sockets never come from
+ * the server, as the kernel checks the capabilities of their opener, and
+ * nothing else does (tap device, files: set-up only). When we exit, the
+ * server reads end of file and exits too; if it dies, requests fail with
+ * -EPIPE.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "passt_ffi.h"
+
+/* Stack of the child that only clears close-on-exec flags and execs */
+#define SRV_STACK_SIZE	(64 * 1024)
+
+static char srv_stack[SRV_STACK_SIZE] __attribute__((aligned(64)));
+static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
+static int srv_fd = -1;
+static int srv_netns = -1;
+
+/**
+ * struct srv_start - What the server's exec child needs, and its result
+ * @path:	passt-helper program
+ * @argv:	Its arguments
+ * @sock:	Server end of the pair
+ * @userns_fd:	User namespace to join, or -1
+ * @netns_fd:	Network namespace to join
+ * @rc:		Result: -errno if exec failed
+ */
+struct srv_start {
+	const char *path;
+	char *const *argv;
+	int sock;
+	int userns_fd;
+	int netns_fd;
+	int rc;
+};
+
+/**
+ * srv_exec_child() - Child that execs the server with our descriptors
+ * @arg:	struct srv_start
+ *
+ * Shares our memory (CLONE_VM), not our descriptor table: clearing
+ * close-on-exec here touches only the child's copies.
+ *
+ * Return: 0 (unused: exec, or _exit())
+ */
+static int srv_exec_child(void *arg)
+{
+	struct srv_start *st = (struct srv_start *)arg;
+	char *const envp[] = { NULL };
+
+	(void)fcntl(st->sock, F_SETFD, 0);
+	(void)fcntl(st->netns_fd, F_SETFD, 0);
+	if (st->userns_fd >= 0)
+		(void)fcntl(st->userns_fd, F_SETFD, 0);
+	execve(st->path, st->argv, envp);
+	st->rc = -errno;
+	_exit(127);
+}
+
+/**
+ * fmt_int() - Format an int into a small buffer (no stdio in the child)
+ * @buf:	At least 12 bytes
+ * @v:		Value, may be negative
+ */
+static void fmt_int(char *buf, int v)
+{
+	(void)snprintf(buf, 12, "%d", v);
+}
+
+/**
+ * pf_ns_server_start() - Start the socket server for a namespace
+ * @helper:	NUL-terminated path of the passt-helper program
+ * @userns_fd:	User namespace to join first, or -1
+ * @netns_fd:	Network namespace; later pf_ns_socket() and
+ *		pf_ns_bind_socket() calls with this descriptor use the server
+ * @keep_caps:	Capabilities the server keeps (bit mask): at most
+ *		CAP_NET_BIND_SERVICE, for low ports in the namespace
+ *
+ * The server is the small passt-helper program, not a copy of this process:
+ * it sandboxes itself (empty root, seccomp, no new privileges) before it
+ * serves, see helper.c.
+ *
+ * Return: 0, or -errno
+ */
+int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd,
+			   int32_t netns_fd, uint32_t keep_caps)
+{
+	static char a_sock[12], a_user[12], a_net[12], a_caps[12];
+	static char *argv[] = { "passt-helper", "ns-server", a_sock, a_user,
+				a_net, a_caps, NULL };
+	static struct srv_start st;
+	sigset_t all, old;
+	int sp[2], rc;
+	pid_t pid;
+
+	if (srv_fd >= 0)
+		return -EALREADY;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+		return -errno;
+
+	pthread_mutex_lock(&srv_lock);
+	fmt_int(a_sock, sp[1]);
+	fmt_int(a_user, userns_fd);
+	fmt_int(a_net, netns_fd);
+	fmt_int(a_caps, (int)keep_caps);
+	st.path = (const char *)helper;
+	st.argv = argv;
+	st.sock = sp[1];
+	st.userns_fd = userns_fd;
+	st.netns_fd = netns_fd;
+	st.rc = 0;
+
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!rc) {
+		pid = clone(srv_exec_child, srv_stack + sizeof(srv_stack),
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &st);
+		rc = pid < 0 ? -errno : st.rc;
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pid > 0 && rc)
+			(void)waitpid(pid, NULL, 0);
+	} else {
+		rc = -rc;
+	}
+	pthread_mutex_unlock(&srv_lock);
+	close(sp[1]);
+	if (rc) {
+		close(sp[0]);
+		return rc;
+	}
+	srv_fd = sp[0];
+	srv_netns = netns_fd;
+	return 0;
+}
+
+/**
+ * ns_server_serves() - Whether the socket server serves a network namespace
+ * @netns_fd:	Network namespace descriptor of a request
+ *
+ * Return: 1 if socket requests for @netns_fd go to the server, 0 otherwise
+ */
+int ns_server_serves(int netns_fd)
+{
+	return srv_fd >= 0 && netns_fd == srv_netns;
+}
+
+/**
+ * ns_server_socket() - Have the server create a (bound) socket
+ * @domain:	Address family: AF_INET or AF_INET6
+ * @type:	Socket type, may include SOCK_NONBLOCK and SOCK_CLOEXEC
+ * @protocol:	Protocol
+ * @sa:		Address to bind, or NULL for a plain socket()
+ * @salen:	Length of @sa
+ * @backlog:	listen() backlog, or negative not to listen
+ *
+ * The caller holds ns.c's lock: one request at a time.
+ *
+ * Return: new descriptor (close-on-exec), or -errno
+ */
+int32_t ns_server_socket(int domain, int type, int protocol,
+			 const uint8_t *sa, uint32_t salen, int backlog)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct srv_msg m = { .op = sa ? SRV_OP_BIND : SRV_OP_SOCKET,
+			     .domain = domain, .type = type,
+			     .protocol = protocol, .backlog = backlog,
+			     .rc = -EIO };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+	ssize_t n;
+
+	if (sa) {
+		if (salen > sizeof(m.sa))
+			return -EINVAL;
+		memcpy(m.sa, sa, salen);
+		m.len = salen;
+	}
+	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return -EPIPE;
+	do
+		n = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (m.rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return m.rc;
+	}
+	if (fd < 0)	/* MSG_CTRUNC: no descriptor left for it here */
+		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
+	if (type & SOCK_NONBLOCK)
+		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}

@@ -1,0 +1,203 @@
+/* SPDX-FileCopyrightText: 2026 passt-deno developers */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* spawn.c - start pasta's command in new namespaces, held until released
+ *
+ * pasta without a target namespace runs a command (the user's shell by
+ * default) in new user, network, UTS and IPC namespaces. Unlike the calls in
+ * ns.c, this child does not share our memory: pf_spawn_ns() makes it with a
+ * fork-like clone() that also creates the namespaces. It is born with every
+ * signal blocked and first waits for one byte on a pipe, dying with us
+ * meanwhile (PR_SET_PDEATHSIG), so that the caller can write the user
+ * namespace's ID maps, bring up the network namespace's interfaces and open
+ * its tap device before the command runs. Then, still in the copy of our
+ * process, it closes what exec would close anyway, lets gid 0 open ping
+ * sockets, drops our ambient capabilities, restores default signal handling
+ * and execs. Being a child of a multithreaded process, it makes only
+ * async-signal-safe calls, and none that allocate.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "passt_ffi.h"
+
+#define SPAWN_ARGS_MAX	4096
+
+static char *spawn_argv[SPAWN_ARGS_MAX + 1];
+
+/**
+ * spawn_fail() - Report a failed exec on stderr and exit with status 127
+ * @err:	errno from execvp()
+ *
+ * Only async-signal-safe calls: this runs in a child of a threaded process.
+ */
+static void __attribute__((noreturn)) spawn_fail(int err)
+{
+	static const char pfx[] = "Failed to start command: ";
+	const char *msg = strerrordesc_np(err);
+
+	if (!msg)
+		msg = "Unknown error";
+
+	if (write(STDERR_FILENO, pfx, sizeof(pfx) - 1) < 0 ||
+	    write(STDERR_FILENO, msg, strlen(msg)) < 0 ||
+	    write(STDERR_FILENO, "\n", 1) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/**
+ * close_cloexec() - Close descriptors that exec would close anyway
+ * @keep:	Descriptor to keep open (the start pipe)
+ *
+ * Our copy of the start pipe's write end, if the caller made it
+ * close-on-exec, goes too, so that the child sees end of file if the caller
+ * goes away without releasing it. Uses getdents64 on /proc/self/fd directly:
+ * opendir() would allocate.
+ */
+static void close_cloexec(int keep)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+	int dfd;
+
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			const struct dirent64 *d;
+			const char *c;
+			int fd = 0, fl;
+
+			d = (const struct dirent64 *)(const void *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
+				fd = fd * 10 + (*c - '0');
+
+			if (fd <= STDERR_FILENO || fd == keep || fd == dfd)
+				continue;
+			fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && (fl & FD_CLOEXEC))
+				close(fd);
+		}
+	}
+	close(dfd);
+}
+
+/**
+ * spawn_child() - Child side of pf_spawn_ns(): wait, prepare, exec
+ * @sync_fd:	Read end of the start pipe
+ */
+static void __attribute__((noreturn)) spawn_child(int sync_fd)
+{
+	static const char grp[] = "0 0";
+	const char *file = spawn_argv[0];
+	struct sigaction sa;
+	sigset_t set;
+	char b;
+	int fd, sig;
+
+	/* Don't outlive the caller while waiting for it */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close_cloexec(sync_fd);
+	while (read(sync_fd, &b, 1) != 1) {
+		if (errno != EINTR)
+			_exit(1);
+	}
+	(void)prctl(PR_SET_PDEATHSIG, 0);
+
+	/* Let gid 0 of the new user namespace open ping sockets */
+	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* Not fatal: ping sockets just won't work unprivileged */
+		ssize_t n = write(fd, grp, sizeof(grp) - 1);
+
+		(void)n;
+		close(fd);
+	}
+
+	/* Our set-up capabilities are ambient ones (isolation.c): the command
+	 * doesn't inherit them. Root in our user namespace, it gets all of
+	 * that namespace's on exec anyway, as upstream's command does.
+	 */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+
+	/* Caught signals would otherwise run our handlers until exec */
+	memset(&sa, 0, sizeof(sa));
+	for (sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &old))
+			continue;
+		if (sig == SIGPIPE || sig == SIGCHLD ||
+		    old.sa_handler != SIG_IGN)
+			(void)sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+
+	if (file[0] == '-')
+		file++;
+	execvp(file, spawn_argv);
+	spawn_fail(errno);
+}
+
+/**
+ * pf_spawn_ns() - Start a command in new namespaces, held until released
+ * @argv_buf:	Argument count, then the arguments (see argv_unpack());
+ *		an argv[0] of "-name" runs "name" as a login shell
+ * @clone_flags:	CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC,
+ *		CLONE_NEWPID etc.
+ * @sync_fd:	Read end of a pipe: the child execs after reading one byte,
+ *		and exits with status 1 on end of file. Make the write end
+ *		close-on-exec: the child closes such descriptors at once
+ *
+ * Before releasing the child, the caller may write /proc/PID/uid_map and
+ * gid_map and configure the namespaces. The child then writes "0 0" to
+ * ping_group_range, restores default signal handling and execs; if that
+ * fails it prints "Failed to start command: <error>" and exits with 127.
+ *
+ * Return: child's process ID, or -errno (-E2BIG for more than 4096
+ *	   arguments, -EINVAL for none)
+ */
+int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
+{
+	sigset_t all, old;
+	long pid;
+	int rc;
+
+	rc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
+	if (rc < 0)
+		return rc;
+
+	/* The child starts with all signals blocked, until it's ready */
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc)
+		return -rc;
+
+	pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
+		      NULL, NULL, NULL, 0UL);
+	if (pid == 0)
+		spawn_child(sync_fd);
+	rc = pid < 0 ? -errno : 0;
+
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc ? rc : (int32_t)pid;
+}
