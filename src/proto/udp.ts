@@ -95,7 +95,6 @@ import * as ipv6 from "../wire/ipv6.ts";
 import * as sa from "../wire/sockaddr.ts";
 import * as nat from "../fwd/nat.ts";
 import * as inany from "../wire/inany.ts";
-import { sumWords } from "./udp_csum.ts";
 import {
   EPOLLERR,
   EPOLLIN,
@@ -869,7 +868,7 @@ export class Udp {
       dv.setUint16(in4 + 4, 8 + dlen);
       dv.setUint16(in4 + 6, 0);
       for (let j = 0; j < n; j++) u8[in4 + 8 + j] = this.#errBuf[j]!;
-      const sum = sumWords(u8, this.#u32, in4, 8 + n) +
+      const sum = csum.sum32(u8, this.#u32, in4, 8 + n) +
         csum.pseudo6(u8, in3 + ipv6.SRC_OFF, in3 + ipv6.DST_OFF, ipv4.PROTO_UDP, 8 + n);
       dv.setUint16(in4 + 6, csum.udpCsumFinal(sum));
       icmp.setChecksum(dv, l4, 0);
@@ -1031,7 +1030,7 @@ export class Udp {
     dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
     dv.setUint16(l4 + 4, l4len);
     dv.setUint16(l4 + 6, 0);
-    const sum = sumWords(u8, this.#u32, l4, l4len) +
+    const sum = csum.sum32(u8, this.#u32, l4, l4len) +
       csum.pseudo6(u8, l3 + ipv6.SRC_OFF, l3 + ipv6.DST_OFF, ipv4.PROTO_UDP, l4len);
     dv.setUint16(l4 + 6, csum.udpCsumFinal(sum));
     return l2;
