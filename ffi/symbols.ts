@@ -561,13 +561,6 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_madvise_hugepage: {
-    parameters: [
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
   pf_spawn_isolated: {
     parameters: [
       "buffer", // uint8_t *argv_buf

@@ -142,7 +142,6 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);
 int32_t pf_execvp(uint8_t *argv_buf);
 int32_t pf_dup2(int32_t oldfd, int32_t newfd);
 int32_t pf_pidfd_open(int32_t pid);
-int32_t pf_madvise_hugepage(uint8_t *buf, uint32_t len);
 int32_t pf_getids(uint8_t *out);
 int32_t pf_detach_stdio(void);
 int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,

@@ -66,27 +66,6 @@ int32_t pf_pidfd_open(int32_t pid)
 }
 
 /**
- * pf_madvise_hugepage() - Ask for transparent huge pages over a buffer
- * @buf:	Buffer (the arena, allocated by the runtime)
- * @len:	Its length
- *
- * Only the page-aligned interior of @buf is advised.
- *
- * Return: 0, or -errno (callers may ignore failures)
- */
-int32_t pf_madvise_hugepage(uint8_t *buf, uint32_t len)
-{
-	uintptr_t start = ((uintptr_t)buf + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)buf + len) & ~(uintptr_t)4095;
-
-	if (end <= start)
-		return 0;
-	if (madvise((void *)start, end - start, MADV_HUGEPAGE))
-		return -errno;
-	return 0;
-}
-
-/**
  * pf_getids() - Real and effective user and group IDs
  * @out:	Four uint32_t words: uid, gid, euid, egid
  *

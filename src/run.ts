@@ -73,13 +73,14 @@ export class StartupError extends Error {
 }
 
 /**
- * Allocates the arena once and asks for transparent huge pages over it (the
- * runtime allocates it: a native mapping would need unscoped FFI permission).
+ * Allocates the arena once (the runtime allocates it: a native mapping would
+ * need unscoped FFI permission). Only the pages the data path touches become
+ * resident. No MADV_HUGEPAGE: it made the few pages touched at start-up cost
+ * 2 MiB each (12 MiB of an idle pasta's 34 MiB), and gave no throughput
+ * difference we could measure (docs/performance.md).
  */
 export function mapArena(size: number): Arena {
-  const buf = new ArrayBuffer(size);
-  lib().pf_madvise_hugepage(new Uint8Array(buf), size);
-  return new Arena(buf);
+  return new Arena(new ArrayBuffer(size));
 }
 
 /** Creates the execution context for `conf`. */
