@@ -55,18 +55,34 @@ export function passListener(fd: number, path: string): void {
 }
 
 /**
- * The command that starts a copy of this program as `mode`: the launcher
- * script of the tree (`passt`, `pasta`, beside `main.ts` at `treeDir`), or,
- * in a program built with `deno compile`, the executable itself, whose mode
- * is its first embedded argument.
+ * The command that starts a copy of this program as `mode`: Deno (`exe`) on
+ * the tree's `main.ts` at `treeDir` with the launcher's own flags and library
+ * `lib` (not the launcher script again: its shell start costs a few
+ * processes), or, in a program built with `deno compile`, the executable
+ * itself, whose mode is its first embedded argument.
  */
 export function selfCommand(
   mode: string,
   standalone: boolean,
   exe: string,
   treeDir: string,
+  lib: string,
 ): string[] {
-  return standalone ? [exe] : [`${treeDir}${mode}`];
+  if (standalone) return [exe];
+  return [
+    exe,
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--config",
+    `${treeDir}deno.json`,
+    `--allow-ffi=${lib}`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    `${treeDir}main.ts`,
+    mode,
+  ];
 }
 
 /** In the daemon: the readiness pipe's fd, or -1 when running in the foreground. */

@@ -100,8 +100,21 @@ Deno.test({
 });
 
 Deno.test("deno compile: the daemon re-executes the executable; the library sits next to it", () => {
-  assert.deepEqual(selfCommand("pasta", false, "/usr/bin/deno", "/opt/p/"), ["/opt/p/pasta"]);
-  assert.deepEqual(selfCommand("pasta", true, "/usr/local/bin/pasta", "/x/"), [
+  assert.deepEqual(selfCommand("pasta", false, "/usr/bin/deno", "/opt/p/", "/opt/p/lib.so"), [
+    "/usr/bin/deno",
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--config",
+    "/opt/p/deno.json",
+    "--allow-ffi=/opt/p/lib.so",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "/opt/p/main.ts",
+    "pasta",
+  ]);
+  assert.deepEqual(selfCommand("pasta", true, "/usr/local/bin/pasta", "/x/", "/x/lib.so"), [
     "/usr/local/bin/pasta",
   ]);
   assert.equal(defaultLibPath(true, "/usr/local/bin/pasta"), "/usr/local/bin/libpasst_ffi.so");
