@@ -43,6 +43,7 @@ import {
   FuzzFailure,
   hex,
   packParts,
+  Progress,
   quiet,
   Rng,
   type RunOptions,
@@ -391,8 +392,7 @@ export const framing: Target = {
     const st = new Stream();
     const fds = countFds();
     let inputs = 0, real = 0;
-    const t0 = performance.now();
-    let every = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "framing");
     try {
       while (inputs < opts.inputs) {
         for (const inp of gen(rng)) {
@@ -401,10 +401,7 @@ export const framing: Target = {
           check(inp, viaSocket ? st : null, (inputs & 3) === 1);
           if (viaSocket) real++;
           inputs++;
-          if (opts.progress && inputs >= every) {
-            every += Math.max(1, Math.floor(opts.inputs / 20));
-            opts.progress(`framing: ${inputs} inputs, ${Math.round(performance.now() - t0)} ms`);
-          }
+          progress.tick(inputs);
         }
       }
       if (countFds() !== fds) {
