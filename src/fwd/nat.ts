@@ -62,6 +62,8 @@ import {
   setV4,
   setV6,
 } from "../wire/inany.ts";
+import * as ipv4 from "../wire/ipv4.ts";
+import * as ipv6 from "../wire/ipv6.ts";
 
 /** Words of one flowside. */
 export const SIDE_WORDS = 10;
@@ -73,6 +75,22 @@ export const OADDR = 4;
 export const EPORT = 8;
 /** Our port, as the endpoint sees it. */
 export const OPORT = 9;
+
+/**
+ * Writes the addresses of a packet from the guest into the tap side of flow
+ * key `k`: its source as the endpoint, its destination as ours.
+ */
+export function keyFromGuest(k: Uint32Array, dv: DataView, l3: number, v6: boolean): void {
+  if (v6) {
+    for (let j = 0; j < 4; j++) {
+      k[EADDR + j] = ipv6.srcWord(dv, l3, j);
+      k[OADDR + j] = ipv6.dstWord(dv, l3, j);
+    }
+  } else {
+    setV4(k, EADDR, ipv4.src(dv, l3));
+    setV4(k, OADDR, ipv4.dst(dv, l3));
+  }
+}
 
 /** No interface: the flow is refused. */
 export const PIF_NONE = 0;
