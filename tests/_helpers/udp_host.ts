@@ -69,6 +69,13 @@ function writeAddr(dv: DataView, off: number, v6: boolean, addr: string, port: n
   return sa.writeIn6(dv, off, w, port);
 }
 
+/** A UDP port on IPv4 `addr` that the kernel considers free: it picks one for a socket we then close. */
+export function freeUdpPort(addr = "127.0.0.1"): number {
+  const probe = new HostSock(false, addr);
+  probe.close();
+  return probe.port;
+}
+
 /** A non-blocking UDP socket on the host, polled by the test. */
 export class HostSock {
   readonly fd: number;

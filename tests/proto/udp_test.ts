@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { ip4, ip6 } from "../_helpers/frames.ts";
 import {
   type Datagram,
+  freeUdpPort,
   guestUdp4,
   guestUdp6,
   HostSock,
@@ -175,9 +176,7 @@ Deno.test("udp: guest port also used by a host socket: two flows (v4 and v6) sti
 Deno.test("udp: binding is released after the idle timeout", () => {
   const b = new UdpBench();
   const echo = new HostSock(false, "127.0.0.1");
-  const probe = new HostSock(false, "127.0.0.1");
-  const port = probe.port; // a port the kernel considers free, for the guest to use
-  probe.close();
+  const port = freeUdpPort(); // a port the kernel considers free, for the guest to use
   setUdpTimeout(50);
   try {
     b.fromGuest([guestUdp4(GUEST4, GW4, port, echo.port, enc.encode("x"))]);
@@ -204,9 +203,7 @@ Deno.test("udp: binding is released after the idle timeout", () => {
 
 Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, reply returns", () => {
   const b = new UdpBench({ noSplice: true });
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   const client = new HostSock(false, "127.0.0.1");
   try {
     assert.equal(listenUdp(b, hostPort, 5353, "127.0.0.1"), 1);
@@ -364,9 +361,7 @@ Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still
 Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
   const b = new UdpBench({ noSplice: true });
   const client = new HostSock(false, "127.0.0.1");
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   try {
     const fd = listenFds(b, hostPort, 7000, "127.0.0.1")[0]!;
     assert.ok(fd >= 0);
@@ -503,9 +498,7 @@ Deno.test("udp: a full flow table refuses new flows, existing ones go on", () =>
 
 Deno.test("udp: -u: a client's later datagrams and the guest's replies use the flow's own socket", () => {
   const b = new UdpBench({ noSplice: true });
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   const client = new HostSock(false, "127.0.0.1");
   const other = new HostSock(false, "127.0.0.1");
   try {
