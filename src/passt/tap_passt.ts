@@ -141,9 +141,41 @@ export function listenUnix(path: string): { fd: number; path: string } {
   );
 }
 
-/** passt's stream to QEMU: listener, single client, framing both ways. */
-export class PasstStream implements TapBackend {
+/**
+ * What the passt stream and the vhost-user back end share: the listening
+ * socket (-1 with `--fd`), one client at a time, and how a new one is taken.
+ */
+export abstract class SocketBackend {
   client = -1;
+
+  /** Registers `listenFd` in the loop; `onGone` runs when the client goes away and we should exit. */
+  constructor(
+    readonly c: Ctx,
+    readonly loop: Loop,
+    readonly tap: Tap,
+    readonly listenFd: number,
+    readonly oneOff: boolean,
+    readonly onGone: () => void,
+    /** Logged when a client connects. */
+    readonly connectedMsg: string,
+  ) {
+    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
+    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+  }
+
+  /** Adopts an already connected socket (`--fd`, or an accepted client). */
+  abstract adopt(fd: number): void;
+
+  #accept(): void {
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
+    if (fd < 0) return;
+    info(this.connectedMsg);
+    this.adopt(fd);
+  }
+}
+
+/** passt's stream to QEMU: listener, single client, framing both ways. */
+export class PasstStream extends SocketBackend implements TapBackend {
   #carry = 0;
   readonly #iovOff: number;
   readonly #iov: Uint32Array;
@@ -159,14 +191,15 @@ export class PasstStream implements TapBackend {
    * client goes away and we should exit (one-off).
    */
   constructor(
-    readonly c: Ctx,
-    readonly loop: Loop,
-    readonly tap: Tap,
+    c: Ctx,
+    loop: Loop,
+    tap: Tap,
     arena: Arena,
-    readonly listenFd: number,
-    readonly oneOff: boolean,
-    readonly onGone: () => void,
+    listenFd: number,
+    oneOff: boolean,
+    onGone: () => void,
   ) {
+    super(c, loop, tap, listenFd, oneOff, onGone, "passt: connection from guest");
     this.#iovOff = arena.alloc(UIO_MAXIOV * 8, 64);
     this.#iov = new Uint32Array(
       arena.u8.buffer,
@@ -174,14 +207,12 @@ export class PasstStream implements TapBackend {
       UIO_MAXIOV * 2,
     );
     this.#pendingOff = arena.alloc(PENDING_BYTES, 64);
-    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
     loop.on(EpollType.TAP_PASST, (ev, fd, _i, now) => this.#event(ev, fd, now));
-    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
     tap.backend = this;
   }
 
   /** Adopts an already connected socket (`--fd`, or an accepted client). */
-  adopt(fd: number): void {
+  override adopt(fd: number): void {
     const ffi = this.#ffi;
     ffi.pf_fcntl(fd, 4, /* F_SETFL */ SOCK_NONBLOCK);
     ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 0x3fffffff);
@@ -191,13 +222,6 @@ export class PasstStream implements TapBackend {
     this.#pendingLen = 0;
     this.#pendingStart = 0;
     this.loop.add(fd, EpollType.TAP_PASST, 0, EPOLLIN | EPOLLRDHUP);
-  }
-
-  #accept(): void {
-    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
-    if (fd < 0) return;
-    info("passt: connection from guest");
-    this.adopt(fd);
   }
 
   #close(): void {
