@@ -141,26 +141,43 @@ export function listenUnix(path: string): { fd: number; path: string } {
   );
 }
 
+/** What a guest-facing back end (passt stream, vhost-user) is built from. */
+export interface SocketBackendArgs {
+  c: Ctx;
+  loop: Loop;
+  tap: Tap;
+  arena: Arena;
+  /** The listening socket, -1 with `--fd`. */
+  listenFd: number;
+  /** --one-off: exit when the client goes away. */
+  oneOff: boolean;
+  /** Runs when the client goes away and we should exit (one-off). */
+  onGone: () => void;
+}
+
 /**
  * What the passt stream and the vhost-user back end share: the listening
  * socket (-1 with `--fd`), one client at a time, and how a new one is taken.
  */
 export abstract class SocketBackend {
   client = -1;
+  readonly c: Ctx;
+  readonly loop: Loop;
+  readonly tap: Tap;
+  readonly listenFd: number;
+  readonly oneOff: boolean;
+  readonly onGone: () => void;
 
-  /** Registers `listenFd` in the loop; `onGone` runs when the client goes away and we should exit. */
-  constructor(
-    readonly c: Ctx,
-    readonly loop: Loop,
-    readonly tap: Tap,
-    readonly listenFd: number,
-    readonly oneOff: boolean,
-    readonly onGone: () => void,
-    /** Logged when a client connects. */
-    readonly connectedMsg: string,
-  ) {
-    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
-    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+  /** Registers `a.listenFd` in the loop; `connectedMsg` is logged when a client connects. */
+  constructor(a: SocketBackendArgs, readonly connectedMsg: string) {
+    this.c = a.c;
+    this.loop = a.loop;
+    this.tap = a.tap;
+    this.listenFd = a.listenFd;
+    this.oneOff = a.oneOff;
+    this.onGone = a.onGone;
+    a.loop.on(EpollType.TAP_LISTEN, () => this.#accept());
+    if (a.listenFd >= 0) a.loop.add(a.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
   }
 
   /** Adopts an already connected socket (`--fd`, or an accepted client). */
@@ -186,20 +203,10 @@ export class PasstStream extends SocketBackend implements TapBackend {
   #qView: Uint32Array | null = null;
   #qViewOff = -1;
 
-  /**
-   * Registers `listenFd` (or -1 with `--fd`) in the loop; `onGone` runs when the
-   * client goes away and we should exit (one-off).
-   */
-  constructor(
-    c: Ctx,
-    loop: Loop,
-    tap: Tap,
-    arena: Arena,
-    listenFd: number,
-    oneOff: boolean,
-    onGone: () => void,
-  ) {
-    super(c, loop, tap, listenFd, oneOff, onGone, "passt: connection from guest");
+  /** Takes its buffers from `a.arena` and registers the listener. */
+  constructor(a: SocketBackendArgs) {
+    super(a, "passt: connection from guest");
+    const { arena, loop, tap } = a;
     this.#iovOff = arena.alloc(UIO_MAXIOV * 8, 64);
     this.#iov = new Uint32Array(
       arena.u8.buffer,

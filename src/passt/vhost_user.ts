@@ -35,14 +35,12 @@
  * @module
  */
 
-import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, EINTR, EIO, strerror } from "../../ffi/errno.ts";
 import { debug, err, info, LimitedMessage, warn } from "../log.ts";
-import { EpollType, type Loop } from "../loop/loop.ts";
-import type { Arena } from "../tap/arena.ts";
-import { type Tap, TAP_MSGS, type TapBackend } from "../tap/tap.ts";
-import { SocketBackend } from "./tap_passt.ts";
+import { EpollType } from "../loop/loop.ts";
+import { TAP_MSGS, type TapBackend } from "../tap/tap.ts";
+import { SocketBackend, type SocketBackendArgs } from "./tap_passt.ts";
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -144,20 +142,10 @@ export class VhostUser extends SocketBackend implements TapBackend {
   #pendCount = 0;
   #pendBytes = 0;
 
-  /**
-   * Registers `listenFd` (or -1 with `--fd`) in the loop; `onGone` runs when the
-   * front end goes away and we should exit (one-off).
-   */
-  constructor(
-    c: Ctx,
-    loop: Loop,
-    tap: Tap,
-    arena: Arena,
-    listenFd: number,
-    oneOff: boolean,
-    onGone: () => void,
-  ) {
-    super(c, loop, tap, listenFd, oneOff, onGone, "vhost-user: connection from front end");
+  /** Takes its buffers from `a.arena` and registers the listener (the front end connects there). */
+  constructor(a: SocketBackendArgs) {
+    super(a, "vhost-user: connection from front end");
+    const { arena, loop, tap } = a;
     this.#msgOff = arena.alloc(MSG_BYTES, 64);
     this.#replyOff = arena.alloc(64, 64);
     this.#scratchOff = arena.alloc(64, 64);

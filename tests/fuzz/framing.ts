@@ -245,7 +245,15 @@ class Stream {
   #peer = -1;
 
   constructor() {
-    this.ps = new PasstStream(this.c, this.loop, this.tap, this.arena, -1, false, () => {});
+    this.ps = new PasstStream({
+      c: this.c,
+      loop: this.loop,
+      tap: this.tap,
+      arena: this.arena,
+      listenFd: -1,
+      oneOff: false,
+      onGone: () => {},
+    });
     const tap = this.tap;
     const process = tap.process.bind(tap);
     tap.process = (now: number): void => {
