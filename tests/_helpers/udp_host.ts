@@ -287,3 +287,19 @@ export class UdpBench extends TapBench {
     super.close();
   }
 }
+
+/** Runs `fn` with a fresh bench and a host socket on `addr` (IPv6 if `v6`) to echo from; closes both. */
+export function withEcho(
+  v6: boolean,
+  addr: string,
+  fn: (b: UdpBench, echo: HostSock) => void,
+): void {
+  const b = new UdpBench();
+  const echo = new HostSock(v6, addr);
+  try {
+    fn(b, echo);
+  } finally {
+    echo.close();
+    b.close();
+  }
+}
