@@ -92,6 +92,14 @@ export function keyFromGuest(k: Uint32Array, dv: DataView, l3: number, v6: boole
   }
 }
 
+/** Where a forwarding rule sends `port`: `to` plus its offset from `first`, in 16 bits. */
+export function targetPort(
+  rule: { readonly first: number; readonly to: number },
+  port: number,
+): number {
+  return (rule.to + port - rule.first) & 0xffff;
+}
+
 /** No interface: the flow is refused. */
 export const PIF_NONE = 0;
 /** The guest's interface (tap device, passt's socket, vhost-user). */
@@ -270,7 +278,7 @@ export function natFromSplice(
   copyAddr(tgt, to + OADDR, ini, io + EADDR);
   copyAddr(tgt, to + EADDR, ini, io + OADDR);
   tgt[to + OPORT] = proto === IPPROTO_UDP ? ini[io + EPORT]! : 0;
-  tgt[to + EPORT] = (rule.to + ini[io + OPORT]! - rule.first) & 0xffff;
+  tgt[to + EPORT] = targetPort(rule, ini[io + OPORT]!);
   return PIF_HOST;
 }
 
@@ -289,7 +297,7 @@ export function natFromHost(
   to: number,
 ): number {
   const conf = c.conf;
-  tgt[to + EPORT] = (rule.to + ini[io + OPORT]! - rule.first) & 0xffff;
+  tgt[to + EPORT] = targetPort(rule, ini[io + OPORT]!);
   const taddrSet = !ip6IsZero(rule.taddr);
   if (taddrSet) {
     setV6(tgt, to + EADDR, rule.taddr);

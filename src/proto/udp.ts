@@ -78,7 +78,7 @@ import { EADDRINUSE, EAFNOSUPPORT, EINVAL, EMFILE, ENOMSG } from "../../ffi/errn
 import type { ListenBackend } from "../fwd/fwd.ts";
 import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
-import { listenSocket, targetPort } from "../fwd/listen.ts";
+import { listenSocket } from "../fwd/listen.ts";
 import { FLOW_UDP, type FlowTable } from "../flow/flow.ts";
 import { LimitedMessage } from "../log.ts";
 import { readSysFileOr } from "../sysfile.ts";
@@ -1073,7 +1073,7 @@ export class Udp {
   ): number {
     const conf = this.c.conf;
     const any = (rule.flags & FWD_DUAL_STACK_ANY) !== 0;
-    const target = targetPort(rule, port);
+    const target = nat.targetPort(rule, port);
     let err = 0;
     for (let f = 0; f < 2; f++) {
       const v6 = f === 1;
