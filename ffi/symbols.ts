@@ -13,6 +13,105 @@
  * @module
  */
 
+/** Signature `(fd, sa, salen)`: pf_bind and pf_connect. */
+const SOCKADDR_CALL = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *sa
+    "u32", // uint32_t salen
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(fd, buf, off, len)`: pf_read and pf_write. */
+const BUF_IO = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *buf
+    "u32", // uint32_t off
+    "u32", // uint32_t len
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(fd, buf, off, len, flags)`: pf_recv and pf_send. */
+const BUF_MSG_IO = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *buf
+    "u32", // uint32_t off
+    "u32", // uint32_t len
+    "i32", // int32_t flags
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(fd, arena, iov_tab_off, iovcnt, flags, name_off, namelen)`: pf_recvmsg and pf_sendmsg. */
+const ARENA_MSG_IO = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *arena
+    "u32", // uint32_t iov_tab_off
+    "u32", // uint32_t iovcnt
+    "i32", // int32_t flags
+    "u32", // uint32_t name_off
+    "u32", // uint32_t namelen
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(fd, arena, iov_tab_off, iovcnt)`: pf_readv and pf_writev. */
+const ARENA_IOV_IO = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *arena
+    "u32", // uint32_t iov_tab_off
+    "u32", // uint32_t iovcnt
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(fd, arena, tab_off, vlen, flags)`: pf_recvmmsg and pf_sendmmsg. */
+const ARENA_MMSG_IO = {
+  parameters: [
+    "i32", // int32_t fd
+    "buffer", // uint8_t *arena
+    "u32", // uint32_t tab_off
+    "u32", // uint32_t vlen
+    "i32", // int32_t flags
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(errnum, out, len)`: pf_strerror and pf_errno_name. */
+const ERRNO_TEXT = {
+  parameters: [
+    "i32", // int32_t errnum
+    "buffer", // uint8_t *out
+    "u32", // uint32_t len
+  ],
+  result: "i32",
+} as const;
+
+/** Signature `(userns_fd, netns_fd, name)`: pf_ns_tap_open and pf_ns_ifindex. */
+const NS_IFNAME_CALL = {
+  parameters: [
+    "i32", // int32_t userns_fd
+    "i32", // int32_t netns_fd
+    "buffer", // uint8_t *name
+  ],
+  result: "i32",
+} as const;
+
+/** Parameters `(userns_fd, netns_fd, domain, type, protocol)`: pf_ns_socket, and how pf_ns_bind_socket starts. */
+const NS_SOCKET_PARAMS = [
+  "i32", // int32_t userns_fd
+  "i32", // int32_t netns_fd
+  "i32", // int32_t domain
+  "i32", // int32_t type
+  "i32", // int32_t protocol
+] as const;
+
 /** Table for `Deno.dlopen()`: every `pf_` function of the native library. */
 export const SYMBOLS = {
   // sock.c
@@ -33,22 +132,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_bind: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *sa
-      "u32", // uint32_t salen
-    ],
-    result: "i32",
-  },
-  pf_connect: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *sa
-      "u32", // uint32_t salen
-    ],
-    result: "i32",
-  },
+  pf_bind: SOCKADDR_CALL,
+  pf_connect: SOCKADDR_CALL,
   pf_listen: {
     parameters: [
       "i32", // int32_t fd
@@ -120,44 +205,10 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_read: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t off
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
-  pf_write: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t off
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
-  pf_recv: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t off
-      "u32", // uint32_t len
-      "i32", // int32_t flags
-    ],
-    result: "i32",
-  },
-  pf_send: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t off
-      "u32", // uint32_t len
-      "i32", // int32_t flags
-    ],
-    result: "i32",
-  },
+  pf_read: BUF_IO,
+  pf_write: BUF_IO,
+  pf_recv: BUF_MSG_IO,
+  pf_send: BUF_MSG_IO,
   pf_recv_discard: {
     parameters: [
       "i32", // int32_t fd
@@ -166,18 +217,7 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_recvmsg: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t iov_tab_off
-      "u32", // uint32_t iovcnt
-      "i32", // int32_t flags
-      "u32", // uint32_t name_off
-      "u32", // uint32_t namelen
-    ],
-    result: "i32",
-  },
+  pf_recvmsg: ARENA_MSG_IO,
   pf_recv_err: {
     parameters: [
       "i32", // int32_t fd
@@ -187,56 +227,11 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_sendmsg: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t iov_tab_off
-      "u32", // uint32_t iovcnt
-      "i32", // int32_t flags
-      "u32", // uint32_t name_off
-      "u32", // uint32_t namelen
-    ],
-    result: "i32",
-  },
-  pf_readv: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t iov_tab_off
-      "u32", // uint32_t iovcnt
-    ],
-    result: "i32",
-  },
-  pf_writev: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t iov_tab_off
-      "u32", // uint32_t iovcnt
-    ],
-    result: "i32",
-  },
-  pf_recvmmsg: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t tab_off
-      "u32", // uint32_t vlen
-      "i32", // int32_t flags
-    ],
-    result: "i32",
-  },
-  pf_sendmmsg: {
-    parameters: [
-      "i32", // int32_t fd
-      "buffer", // uint8_t *arena
-      "u32", // uint32_t tab_off
-      "u32", // uint32_t vlen
-      "i32", // int32_t flags
-    ],
-    result: "i32",
-  },
+  pf_sendmsg: ARENA_MSG_IO,
+  pf_readv: ARENA_IOV_IO,
+  pf_writev: ARENA_IOV_IO,
+  pf_recvmmsg: ARENA_MMSG_IO,
+  pf_sendmmsg: ARENA_MMSG_IO,
 
   // tap.c
   pf_tap_open: {
@@ -429,22 +424,8 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  pf_strerror: {
-    parameters: [
-      "i32", // int32_t errnum
-      "buffer", // uint8_t *out
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
-  pf_errno_name: {
-    parameters: [
-      "i32", // int32_t errnum
-      "buffer", // uint8_t *out
-      "u32", // uint32_t len
-    ],
-    result: "i32",
-  },
+  pf_strerror: ERRNO_TEXT,
+  pf_errno_name: ERRNO_TEXT,
 
   // netlink.c
   pf_netlink_open: {
@@ -454,31 +435,11 @@ export const SYMBOLS = {
 
   // ns.c
   pf_ns_socket: {
-    parameters: [
-      "i32", // int32_t userns_fd
-      "i32", // int32_t netns_fd
-      "i32", // int32_t domain
-      "i32", // int32_t type
-      "i32", // int32_t protocol
-    ],
+    parameters: NS_SOCKET_PARAMS,
     result: "i32",
   },
-  pf_ns_tap_open: {
-    parameters: [
-      "i32", // int32_t userns_fd
-      "i32", // int32_t netns_fd
-      "buffer", // uint8_t *name
-    ],
-    result: "i32",
-  },
-  pf_ns_ifindex: {
-    parameters: [
-      "i32", // int32_t userns_fd
-      "i32", // int32_t netns_fd
-      "buffer", // uint8_t *name
-    ],
-    result: "i32",
-  },
+  pf_ns_tap_open: NS_IFNAME_CALL,
+  pf_ns_ifindex: NS_IFNAME_CALL,
   pf_ns_open: {
     parameters: [
       "i32", // int32_t userns_fd
@@ -500,11 +461,7 @@ export const SYMBOLS = {
   },
   pf_ns_bind_socket: {
     parameters: [
-      "i32", // int32_t userns_fd
-      "i32", // int32_t netns_fd
-      "i32", // int32_t domain
-      "i32", // int32_t type
-      "i32", // int32_t protocol
+      ...NS_SOCKET_PARAMS,
       "buffer", // uint8_t *sa
       "u32", // uint32_t salen
       "i32", // int32_t backlog

@@ -418,6 +418,35 @@ static int32_t msg_load(struct msghdr *mh, uint8_t *arena,
 }
 
 /**
+ * msg_io() - Load a message from the arena and receive or send it
+ * @send:	Send with sendmsg(2) if set, receive with recvmsg(2) otherwise
+ * @fd:		Socket
+ * @arena:	Arena
+ * @iov_tab_off:	Offset of the iov table
+ * @iovcnt:	Number of iov entries, at most 1024
+ * @flags:	Flags for recvmsg(2) or sendmsg(2)
+ * @name_off:	Offset of the address, or 0
+ * @namelen:	Length of (room for) the address, or 0 for none
+ *
+ * Return: bytes transferred, or -errno
+ */
+static int32_t msg_io(int send, int32_t fd, uint8_t *arena,
+		      uint32_t iov_tab_off, uint32_t iovcnt, int32_t flags,
+		      uint32_t name_off, uint32_t namelen)
+{
+	struct msghdr mh;
+	int32_t rc;
+	ssize_t n;
+
+	rc = msg_load(&mh, arena, iov_tab_off, iovcnt, name_off, namelen);
+	if (rc)
+		return rc;
+
+	n = send ? sendmsg(fd, &mh, flags) : recvmsg(fd, &mh, flags);
+	return n < 0 ? -errno : (int32_t)n;
+}
+
+/**
  * pf_recvmsg() - Scatter-read a message into the arena
  * @fd:		Socket
  * @arena:	Arena
@@ -433,16 +462,8 @@ int32_t pf_recvmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
 		   uint32_t namelen)
 {
-	struct msghdr mh;
-	int32_t rc;
-	ssize_t n;
-
-	rc = msg_load(&mh, arena, iov_tab_off, iovcnt, name_off, namelen);
-	if (rc)
-		return rc;
-
-	n = recvmsg(fd, &mh, flags);
-	return n < 0 ? -errno : (int32_t)n;
+	return msg_io(0, fd, arena, iov_tab_off, iovcnt, flags, name_off,
+		      namelen);
 }
 
 /**
@@ -523,15 +544,31 @@ int32_t pf_sendmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		   uint32_t iovcnt, int32_t flags, uint32_t name_off,
 		   uint32_t namelen)
 {
-	struct msghdr mh;
-	int32_t rc;
+	return msg_io(1, fd, arena, iov_tab_off, iovcnt, flags, name_off,
+		      namelen);
+}
+
+/**
+ * iov_io() - Load the iov table and run readv(2) or writev(2) on it
+ * @io:		readv or writev
+ * @fd:		File descriptor
+ * @arena:	Arena
+ * @iov_tab_off:	Offset of the iov table
+ * @iovcnt:	Number of iov entries, at most 1024
+ *
+ * Return: bytes transferred, or -errno
+ */
+static int32_t iov_io(ssize_t (*io)(int, const struct iovec *, int),
+		      int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
+		      uint32_t iovcnt)
+{
+	int32_t rc = iov_load(arena, iov_tab_off, iovcnt, sg_iov);
 	ssize_t n;
 
-	rc = msg_load(&mh, arena, iov_tab_off, iovcnt, name_off, namelen);
 	if (rc)
 		return rc;
 
-	n = sendmsg(fd, &mh, flags);
+	n = io(fd, sg_iov, (int)iovcnt);
 	return n < 0 ? -errno : (int32_t)n;
 }
 
@@ -547,14 +584,7 @@ int32_t pf_sendmsg(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 int32_t pf_readv(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		 uint32_t iovcnt)
 {
-	int32_t rc = iov_load(arena, iov_tab_off, iovcnt, sg_iov);
-	ssize_t n;
-
-	if (rc)
-		return rc;
-
-	n = readv(fd, sg_iov, (int)iovcnt);
-	return n < 0 ? -errno : (int32_t)n;
+	return iov_io(readv, fd, arena, iov_tab_off, iovcnt);
 }
 
 /**
@@ -569,14 +599,7 @@ int32_t pf_readv(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 int32_t pf_writev(int32_t fd, uint8_t *arena, uint32_t iov_tab_off,
 		  uint32_t iovcnt)
 {
-	int32_t rc = iov_load(arena, iov_tab_off, iovcnt, sg_iov);
-	ssize_t n;
-
-	if (rc)
-		return rc;
-
-	n = writev(fd, sg_iov, (int)iovcnt);
-	return n < 0 ? -errno : (int32_t)n;
+	return iov_io(writev, fd, arena, iov_tab_off, iovcnt);
 }
 
 /**
@@ -635,6 +658,38 @@ static void mmsg_store(uint8_t *arena, uint32_t tab_off, int n, int names)
 }
 
 /**
+ * mmsg_io() - Receive or send a batch described by an mmsg table
+ * @send:	Send with sendmmsg(2) if set, receive with recvmmsg(2) otherwise
+ * @fd:		Socket
+ * @arena:	Arena
+ * @tab_off:	Offset of the mmsg table
+ * @vlen:	Number of entries, at most 1024
+ * @flags:	Flags for recvmmsg(2) or sendmmsg(2)
+ *
+ * Return: number of messages transferred, or -errno
+ */
+static int32_t mmsg_io(int send, int32_t fd, uint8_t *arena, uint32_t tab_off,
+		       uint32_t vlen, int32_t flags)
+{
+	int32_t rc = mmsg_load(arena, tab_off, vlen);
+	int n;
+
+	if (rc)
+		return rc;
+
+	if (send)
+		n = sendmmsg(fd, mm_hdr, vlen, flags);
+	else
+		n = recvmmsg(fd, mm_hdr, vlen, flags, NULL);
+	if (n < 0)
+		return -errno;
+
+	/* received names and flags go back; a send leaves them */
+	mmsg_store(arena, tab_off, n, !send);
+	return n;
+}
+
+/**
  * pf_recvmmsg() - Receive a batch of datagrams into the arena
  * @fd:		Socket
  * @arena:	Arena
@@ -649,18 +704,7 @@ static void mmsg_store(uint8_t *arena, uint32_t tab_off, int n, int names)
 int32_t pf_recvmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 		    uint32_t vlen, int32_t flags)
 {
-	int32_t rc = mmsg_load(arena, tab_off, vlen);
-	int n;
-
-	if (rc)
-		return rc;
-
-	n = recvmmsg(fd, mm_hdr, vlen, flags, NULL);
-	if (n < 0)
-		return -errno;
-
-	mmsg_store(arena, tab_off, n, 1);
-	return n;
+	return mmsg_io(0, fd, arena, tab_off, vlen, flags);
 }
 
 /**
@@ -676,16 +720,5 @@ int32_t pf_recvmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 int32_t pf_sendmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 		    uint32_t vlen, int32_t flags)
 {
-	int32_t rc = mmsg_load(arena, tab_off, vlen);
-	int n;
-
-	if (rc)
-		return rc;
-
-	n = sendmmsg(fd, mm_hdr, vlen, flags);
-	if (n < 0)
-		return -errno;
-
-	mmsg_store(arena, tab_off, n, 0);
-	return n;
+	return mmsg_io(1, fd, arena, tab_off, vlen, flags);
 }

@@ -97,15 +97,20 @@ export const ALL_PROTOCOLS: Readonly<ProtoSwitches> = {
   noRa: false,
 };
 
-/** Everything decided at start-up by the command line and host discovery. */
-export interface Conf extends ProtoSwitches {
-  mode: Mode;
+/** How we log and whether we stay in the foreground: as the options say, in `Args` and `Conf` alike. */
+export interface LogSwitches {
   debug: boolean;
   trace: boolean;
   quiet: boolean;
   foreground: boolean;
   logFile: string | null;
+  /** --log-size, 0 when not given. */
   logSize: number;
+}
+
+/** Everything decided at start-up by the command line and host discovery. */
+export interface Conf extends ProtoSwitches, LogSwitches {
+  mode: Mode;
   /** --stats: seconds between statistics lines in the foreground, 0 for none. */
   stats: number;
   /** Target user and group (--runas), resolved to numbers. */

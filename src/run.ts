@@ -247,7 +247,15 @@ function setupPasst(rt: Runtime): void {
     rt.atExit.push(() => removeSocket(path));
   }
   const Backend = conf.vhostUser ? VhostUser : PasstStream;
-  const front = new Backend(c, loop, tap, arena, listenFd, conf.oneOff, () => loop.stop(0));
+  const front = new Backend({
+    c,
+    loop,
+    tap,
+    arena,
+    listenFd,
+    oneOff: conf.oneOff,
+    onGone: () => loop.stop(0),
+  });
   if (conf.fd >= 0) front.adopt(conf.fd);
   else if (conf.vhostUser) logVhostUserHints(path);
   else logSocketHints(path);

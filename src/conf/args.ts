@@ -29,7 +29,7 @@
  * @module
  */
 
-import { ALL_PROTOCOLS, type Mode, type ProtoSwitches } from "../context.ts";
+import { ALL_PROTOCOLS, type LogSwitches, type Mode, type ProtoSwitches } from "../context.ts";
 import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
@@ -71,14 +71,7 @@ const UNIX_PATH_MAX = 107;
 const PATH_MAX = 4095;
 
 /** What the options asked for, before the host is looked at. */
-export interface Args {
-  debug: boolean;
-  trace: boolean;
-  quiet: boolean;
-  foreground: boolean;
-  logFile: string | null;
-  /** --log-size, 0 when not given. */
-  logSize: number;
+export interface Args extends LogSwitches {
   runas: string | null;
   /** --stats DELAY in seconds, 0 when not given. */
   stats: number;

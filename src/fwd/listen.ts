@@ -44,7 +44,8 @@ import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
 import * as sa from "../wire/sockaddr.ts";
 import type { ListenBackend } from "./fwd.ts";
 import { withSlot } from "./fwd.ts";
-import { FWD_DUAL_STACK_ANY, type FwdRule } from "./fwd_rule.ts";
+import { FWD_DUAL_STACK_ANY } from "./fwd_rule.ts";
+import { targetPort } from "./nat.ts";
 import * as inany from "../wire/inany.ts";
 
 /** Backlog of listening sockets (upstream). */
@@ -106,11 +107,6 @@ export function listenSocket(
     return rc;
   }
   return fd;
-}
-
-/** Target port of `port` under `rule`. */
-export function targetPort(rule: FwdRule, port: number): number {
-  return (rule.to + port - rule.first) & 0xffff;
 }
 
 /** TCP listeners on the host, for `-t` rules. */

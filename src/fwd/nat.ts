@@ -62,6 +62,8 @@ import {
   setV4,
   setV6,
 } from "../wire/inany.ts";
+import * as ipv4 from "../wire/ipv4.ts";
+import * as ipv6 from "../wire/ipv6.ts";
 
 /** Words of one flowside. */
 export const SIDE_WORDS = 10;
@@ -73,6 +75,30 @@ export const OADDR = 4;
 export const EPORT = 8;
 /** Our port, as the endpoint sees it. */
 export const OPORT = 9;
+
+/**
+ * Writes the addresses of a packet from the guest into the tap side of flow
+ * key `k`: its source as the endpoint, its destination as ours.
+ */
+export function keyFromGuest(k: Uint32Array, dv: DataView, l3: number, v6: boolean): void {
+  if (v6) {
+    for (let j = 0; j < 4; j++) {
+      k[EADDR + j] = ipv6.srcWord(dv, l3, j);
+      k[OADDR + j] = ipv6.dstWord(dv, l3, j);
+    }
+  } else {
+    setV4(k, EADDR, ipv4.src(dv, l3));
+    setV4(k, OADDR, ipv4.dst(dv, l3));
+  }
+}
+
+/** Where a forwarding rule sends `port`: `to` plus its offset from `first`, in 16 bits. */
+export function targetPort(
+  rule: { readonly first: number; readonly to: number },
+  port: number,
+): number {
+  return (rule.to + port - rule.first) & 0xffff;
+}
 
 /** No interface: the flow is refused. */
 export const PIF_NONE = 0;
@@ -252,7 +278,7 @@ export function natFromSplice(
   copyAddr(tgt, to + OADDR, ini, io + EADDR);
   copyAddr(tgt, to + EADDR, ini, io + OADDR);
   tgt[to + OPORT] = proto === IPPROTO_UDP ? ini[io + EPORT]! : 0;
-  tgt[to + EPORT] = (rule.to + ini[io + OPORT]! - rule.first) & 0xffff;
+  tgt[to + EPORT] = targetPort(rule, ini[io + OPORT]!);
   return PIF_HOST;
 }
 
@@ -271,7 +297,7 @@ export function natFromHost(
   to: number,
 ): number {
   const conf = c.conf;
-  tgt[to + EPORT] = (rule.to + ini[io + OPORT]! - rule.first) & 0xffff;
+  tgt[to + EPORT] = targetPort(rule, ini[io + OPORT]!);
   const taddrSet = !ip6IsZero(rule.taddr);
   if (taddrSet) {
     setV6(tgt, to + EADDR, rule.taddr);

@@ -141,9 +141,58 @@ export function listenUnix(path: string): { fd: number; path: string } {
   );
 }
 
-/** passt's stream to QEMU: listener, single client, framing both ways. */
-export class PasstStream implements TapBackend {
+/** What a guest-facing back end (passt stream, vhost-user) is built from. */
+export interface SocketBackendArgs {
+  c: Ctx;
+  loop: Loop;
+  tap: Tap;
+  arena: Arena;
+  /** The listening socket, -1 with `--fd`. */
+  listenFd: number;
+  /** --one-off: exit when the client goes away. */
+  oneOff: boolean;
+  /** Runs when the client goes away and we should exit (one-off). */
+  onGone: () => void;
+}
+
+/**
+ * What the passt stream and the vhost-user back end share: the listening
+ * socket (-1 with `--fd`), one client at a time, and how a new one is taken.
+ */
+export abstract class SocketBackend {
   client = -1;
+  readonly c: Ctx;
+  readonly loop: Loop;
+  readonly tap: Tap;
+  readonly listenFd: number;
+  readonly oneOff: boolean;
+  readonly onGone: () => void;
+
+  /** Registers `a.listenFd` in the loop; `connectedMsg` is logged when a client connects. */
+  constructor(a: SocketBackendArgs, readonly connectedMsg: string) {
+    this.c = a.c;
+    this.loop = a.loop;
+    this.tap = a.tap;
+    this.listenFd = a.listenFd;
+    this.oneOff = a.oneOff;
+    this.onGone = a.onGone;
+    a.loop.on(EpollType.TAP_LISTEN, () => this.#accept());
+    if (a.listenFd >= 0) a.loop.add(a.listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
+  }
+
+  /** Adopts an already connected socket (`--fd`, or an accepted client). */
+  abstract adopt(fd: number): void;
+
+  #accept(): void {
+    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
+    if (fd < 0) return;
+    info(this.connectedMsg);
+    this.adopt(fd);
+  }
+}
+
+/** passt's stream to QEMU: listener, single client, framing both ways. */
+export class PasstStream extends SocketBackend implements TapBackend {
   #carry = 0;
   readonly #iovOff: number;
   readonly #iov: Uint32Array;
@@ -154,19 +203,10 @@ export class PasstStream implements TapBackend {
   #qView: Uint32Array | null = null;
   #qViewOff = -1;
 
-  /**
-   * Registers `listenFd` (or -1 with `--fd`) in the loop; `onGone` runs when the
-   * client goes away and we should exit (one-off).
-   */
-  constructor(
-    readonly c: Ctx,
-    readonly loop: Loop,
-    readonly tap: Tap,
-    arena: Arena,
-    readonly listenFd: number,
-    readonly oneOff: boolean,
-    readonly onGone: () => void,
-  ) {
+  /** Takes its buffers from `a.arena` and registers the listener. */
+  constructor(a: SocketBackendArgs) {
+    super(a, "passt: connection from guest");
+    const { arena, loop, tap } = a;
     this.#iovOff = arena.alloc(UIO_MAXIOV * 8, 64);
     this.#iov = new Uint32Array(
       arena.u8.buffer,
@@ -174,14 +214,12 @@ export class PasstStream implements TapBackend {
       UIO_MAXIOV * 2,
     );
     this.#pendingOff = arena.alloc(PENDING_BYTES, 64);
-    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
     loop.on(EpollType.TAP_PASST, (ev, fd, _i, now) => this.#event(ev, fd, now));
-    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
     tap.backend = this;
   }
 
   /** Adopts an already connected socket (`--fd`, or an accepted client). */
-  adopt(fd: number): void {
+  override adopt(fd: number): void {
     const ffi = this.#ffi;
     ffi.pf_fcntl(fd, 4, /* F_SETFL */ SOCK_NONBLOCK);
     ffi.pf_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 0x3fffffff);
@@ -191,13 +229,6 @@ export class PasstStream implements TapBackend {
     this.#pendingLen = 0;
     this.#pendingStart = 0;
     this.loop.add(fd, EpollType.TAP_PASST, 0, EPOLLIN | EPOLLRDHUP);
-  }
-
-  #accept(): void {
-    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
-    if (fd < 0) return;
-    info("passt: connection from guest");
-    this.adopt(fd);
   }
 
   #close(): void {

@@ -35,14 +35,12 @@
  * @module
  */
 
-import type { Ctx } from "../context.ts";
 import { lib } from "../../ffi/lib.ts";
 import { EAGAIN, EINTR, EIO, strerror } from "../../ffi/errno.ts";
 import { debug, err, info, LimitedMessage, warn } from "../log.ts";
-import { EpollType, type Loop } from "../loop/loop.ts";
-import type { Arena } from "../tap/arena.ts";
-import { type Tap, TAP_MSGS, type TapBackend } from "../tap/tap.ts";
-import { acceptClient } from "./tap_passt.ts";
+import { EpollType } from "../loop/loop.ts";
+import { TAP_MSGS, type TapBackend } from "../tap/tap.ts";
+import { SocketBackend, type SocketBackendArgs } from "./tap_passt.ts";
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -126,8 +124,7 @@ const DROP = new LimitedMessage(
 const BAD = new LimitedMessage("vhost-user: dropped malformed descriptor chains from guest");
 
 /** passt's vhost-user back end: listener, single front end, the two queues. */
-export class VhostUser implements TapBackend {
-  client = -1;
+export class VhostUser extends SocketBackend implements TapBackend {
   readonly #ffi = lib();
   readonly #kick = [-1, -1];
   readonly #started = [false, false];
@@ -145,19 +142,10 @@ export class VhostUser implements TapBackend {
   #pendCount = 0;
   #pendBytes = 0;
 
-  /**
-   * Registers `listenFd` (or -1 with `--fd`) in the loop; `onGone` runs when the
-   * front end goes away and we should exit (one-off).
-   */
-  constructor(
-    readonly c: Ctx,
-    readonly loop: Loop,
-    readonly tap: Tap,
-    arena: Arena,
-    readonly listenFd: number,
-    readonly oneOff: boolean,
-    readonly onGone: () => void,
-  ) {
+  /** Takes its buffers from `a.arena` and registers the listener (the front end connects there). */
+  constructor(a: SocketBackendArgs) {
+    super(a, "vhost-user: connection from front end");
+    const { arena, loop, tap } = a;
     this.#msgOff = arena.alloc(MSG_BYTES, 64);
     this.#replyOff = arena.alloc(64, 64);
     this.#scratchOff = arena.alloc(64, 64);
@@ -168,25 +156,16 @@ export class VhostUser implements TapBackend {
       arena.u8.byteOffset + this.#pendTabOff,
       PENDING_FRAMES * 2,
     );
-    loop.on(EpollType.TAP_LISTEN, () => this.#accept());
     loop.on(EpollType.VHOST_CMD, (ev, fd) => this.#command(ev, fd));
     loop.on(EpollType.VHOST_KICK, (ev, fd, idx, now) => this.#kicked(ev, fd, idx, now));
-    if (listenFd >= 0) loop.add(listenFd, EpollType.TAP_LISTEN, 0, EPOLLIN);
     tap.backend = this;
   }
 
   /** Adopts an already connected socket (`--fd`, or an accepted front end). */
-  adopt(fd: number): void {
+  override adopt(fd: number): void {
     this.#ffi.pf_fcntl(fd, 4, /* F_SETFL */ SOCK_NONBLOCK);
     this.client = fd;
     this.loop.add(fd, EpollType.VHOST_CMD, 0, EPOLLIN | EPOLLRDHUP);
-  }
-
-  #accept(): void {
-    const fd = acceptClient(this.loop, this.listenFd, this.client >= 0);
-    if (fd < 0) return;
-    info("vhost-user: connection from front end");
-    this.adopt(fd);
   }
 
   /** Forgets the device: queues, memory, every descriptor the front end gave us. */

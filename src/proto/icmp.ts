@@ -171,15 +171,7 @@ export class Icmp {
     const id = icmp.id(dv, l4);
     // The tap side of the flow: the guest, the address it pinged, the identifier.
     const k = this.#key;
-    if (v6) {
-      for (let j = 0; j < 4; j++) {
-        k[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
-        k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
-      }
-    } else {
-      inany.setV4(k, nat.EADDR, ipv4.src(dv, l3));
-      inany.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
-    }
+    nat.keyFromGuest(k, dv, l3, v6);
     k[nat.EPORT] = id;
     k[nat.OPORT] = id;
     // Both ends must be unicast (upstream).

@@ -78,9 +78,9 @@ import { EADDRINUSE, EAFNOSUPPORT, EINVAL, EMFILE, ENOMSG } from "../../ffi/errn
 import type { ListenBackend } from "../fwd/fwd.ts";
 import { listenSlot, withSlot } from "../fwd/fwd.ts";
 import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
-import { listenSocket, targetPort } from "../fwd/listen.ts";
+import { listenSocket } from "../fwd/listen.ts";
 import { FLOW_UDP, type FlowTable } from "../flow/flow.ts";
-import { debugRatelimit, RateLimit } from "../log.ts";
+import { LimitedMessage } from "../log.ts";
 import { readSysFileOr } from "../sysfile.ts";
 import type { Loop } from "../loop/loop.ts";
 import { EpollType, SOCKET_MAX } from "../loop/loop.ts";
@@ -203,41 +203,17 @@ export interface UdpTap {
   readonly queued: number;
 }
 
-const rlSock = new RateLimit();
-const rlSend = new RateLimit();
-const rlMalformed = new RateLimit();
-const rlRecv = new RateLimit();
-const rlFull = new RateLimit();
-const rlStray = new RateLimit();
-const rlIcmp = new RateLimit();
-
-function msgIcmp(): string {
-  return "UDP: ICMP error from the host's side relayed to the guest";
-}
-
-function msgSock(): string {
-  return "UDP: cannot open, bind or connect the socket of a new flow, dropping datagrams";
-}
-
-function msgSend(): string {
-  return "UDP: sendmmsg() failed or sent part of a sequence, datagrams dropped";
-}
-
-function msgMalformed(): string {
-  return "UDP: dropping malformed datagram from guest";
-}
-
-function msgRecv(): string {
-  return "UDP: dropping truncated datagram from host";
-}
-
-function msgFull(): string {
-  return "UDP: flow table full, new flow refused, datagram dropped";
-}
-
-function msgStray(): string {
-  return "UDP: dropping datagram without a flow";
-}
+const SOCK = new LimitedMessage(
+  "UDP: cannot open, bind or connect the socket of a new flow, dropping datagrams",
+);
+const SEND = new LimitedMessage(
+  "UDP: sendmmsg() failed or sent part of a sequence, datagrams dropped",
+);
+const MALFORMED = new LimitedMessage("UDP: dropping malformed datagram from guest");
+const TRUNCATED = new LimitedMessage("UDP: dropping truncated datagram from host");
+const FULL = new LimitedMessage("UDP: flow table full, new flow refused, datagram dropped");
+const STRAY = new LimitedMessage("UDP: dropping datagram without a flow");
+const ICMP_ERROR = new LimitedMessage("UDP: ICMP error from the host's side relayed to the guest");
 
 /** UDP flows: the guest's datagrams, the sockets' handlers and the listeners of `-u`. */
 export class Udp {
@@ -506,7 +482,7 @@ export class Udp {
   #alloc(now: number): number {
     const i = this.flows.alloc(FLOW_UDP, nat.IPPROTO_UDP);
     if (i < 0) {
-      debugRatelimit(rlFull, now, msgFull);
+      FULL.debug(now);
       return -1;
     }
     this.sock[2 * i] = -1;
@@ -550,7 +526,7 @@ export class Udp {
     ft.pif[2 * i] = nat.PIF_TAP;
     ft.pif[2 * i + 1] = nat.natFromTap(this.c, nat.IPPROTO_UDP, ft.side, ini, ft.side, ini + SW);
     if (ft.pif[2 * i + 1] !== nat.PIF_HOST || this.#sideSock(2 * i + 1, false) < 0) {
-      debugRatelimit(rlSock, now, msgSock);
+      SOCK.debug(now);
       this.#close(i);
       return -1;
     }
@@ -591,7 +567,7 @@ export class Udp {
       this.#sideSock(2 * i, true) < 0 ||
       (tpif !== nat.PIF_TAP && this.#sideSock(2 * i + 1, false) < 0)
     ) {
-      debugRatelimit(rlSock, now, msgSock);
+      SOCK.debug(now);
       this.#close(i);
       return -1;
     }
@@ -611,19 +587,11 @@ export class Udp {
     const count = pool.count;
     const first = pool.get(start, 0, 8);
     if (first < 0) {
-      debugRatelimit(rlMalformed, now, msgMalformed);
+      MALFORMED.debug(now);
       return 1;
     }
     const k = this.#key;
-    if (v6) {
-      for (let j = 0; j < 4; j++) {
-        k[nat.EADDR + j] = dv.getUint32(l3 + ipv6.SRC_OFF + j * 4);
-        k[nat.OADDR + j] = dv.getUint32(l3 + ipv6.DST_OFF + j * 4);
-      }
-    } else {
-      inany.setV4(k, nat.EADDR, ipv4.src(dv, l3));
-      inany.setV4(k, nat.OADDR, ipv4.dst(dv, l3));
-    }
+    nat.keyFromGuest(k, dv, l3, v6);
     k[nat.EPORT] = dv.getUint16(first);
     k[nat.OPORT] = dv.getUint16(first + 2);
     const ft = this.flows;
@@ -634,7 +602,7 @@ export class Udp {
         k[nat.EPORT] === 0 || k[nat.OPORT] === 0 || !inany.isUnicast(k, nat.EADDR) ||
         inany.isUnspecified(k, nat.OADDR)
       ) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         return count - start;
       }
       sidx = this.#fromTap(now);
@@ -652,12 +620,12 @@ export class Udp {
       const off = pool.get(i, 0, 8);
       const avail = pool.lenOf(i);
       if (off < 0) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       const ulen = dv.getUint16(off + 4);
       if (ulen < 8 || ulen > avail) {
-        debugRatelimit(rlMalformed, now, msgMalformed);
+        MALFORMED.debug(now);
         continue;
       }
       const e = (tab >>> 2) + n * MMSG_WORDS;
@@ -669,7 +637,7 @@ export class Udp {
     }
     if (n > 0) {
       const rc = lib().pf_sendmmsg(fd, this.#u8, tab, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (rc < n) debugRatelimit(rlSend, now, msgSend);
+      if (rc < n) SEND.debug(now);
     }
     return i - start;
   }
@@ -741,11 +709,11 @@ export class Udp {
       for (let k = 0; k < n; k++) {
         const e = tw + k * MMSG_WORDS;
         if (u32[e + 5]! & MSG_TRUNC) {
-          debugRatelimit(rlRecv, now, msgRecv);
+          TRUNCATED.debug(now);
           continue;
         }
         if (tv6 !== v6 || !this.#fromEndpoint(u32[e + 2]!, sidx)) {
-          debugRatelimit(rlStray, now, msgStray);
+          STRAY.debug(now);
           continue;
         }
         this.#toTap(f, slot0 + k, to, u32[e + 4]!);
@@ -760,7 +728,7 @@ export class Udp {
     for (let k = 0; k < n; k++) {
       const e = tw + k * MMSG_WORDS;
       if ((u32[e + 5]! & MSG_TRUNC) || !this.#fromEndpoint(u32[e + 2]!, sidx)) {
-        debugRatelimit(rlStray, now, msgStray);
+        STRAY.debug(now);
         continue;
       }
       const o = st + m * MMSG_WORDS;
@@ -772,7 +740,7 @@ export class Udp {
     }
     if (m === 0) return;
     const rc = ffi.pf_sendmmsg(out, this.#u8, st << 2, m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (rc < m) debugRatelimit(rlSend, now, msgSend);
+    if (rc < m) SEND.debug(now);
   }
 
   /**
@@ -883,7 +851,7 @@ export class Udp {
       icmp.setChecksum(dv, l4, icsum);
       tap.queue(l2, eth.HEADER_LEN + ipv6.HEADER_LEN + len);
     }
-    debugRatelimit(rlIcmp, now, msgIcmp);
+    ICMP_ERROR.debug(now);
   }
 
   /**
@@ -920,7 +888,7 @@ export class Udp {
     for (let j = 0; j < n; j++) {
       const e = tw + j * MMSG_WORDS;
       if (u32[e + 5]! & MSG_TRUNC) {
-        debugRatelimit(rlRecv, now, msgRecv);
+        TRUNCATED.debug(now);
         continue;
       }
       const nameOff = u32[e + 2]!;
@@ -933,7 +901,7 @@ export class Udp {
       let sidx = ft.lookup(nat.IPPROTO_UDP, pif, k, 0);
       if (sidx < 0) {
         if (k[nat.EPORT] === 0 || !inany.isUnicast(k, nat.EADDR)) {
-          debugRatelimit(rlStray, now, msgStray);
+          STRAY.debug(now);
           continue;
         }
         sidx = this.#fromListener(pif, target, listenSlot(index), now);
@@ -944,7 +912,7 @@ export class Udp {
       const to = sidx ^ 1;
       if (ft.pif[to] === nat.PIF_TAP) {
         if (inany.isV4(ft.side, to * SW + nat.EADDR) === v6) {
-          debugRatelimit(rlStray, now, msgStray);
+          STRAY.debug(now);
           continue;
         }
         this.#toTap(f, slot0 + j, to, u32[e + 4]!);
@@ -969,7 +937,7 @@ export class Udp {
     const out = this.sock[sidx]!;
     if (out < 0) return;
     const rc = lib().pf_sendmmsg(out, this.#u8, this.#sendTabOff, m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (rc < m) debugRatelimit(rlSend, now, msgSend);
+    if (rc < m) SEND.debug(now);
   }
 
   /** Completes the frame in `slot` of family `f` for tap side `t` and queues it. */
@@ -1088,23 +1056,32 @@ export class Udp {
     this.listeners.delete(fd);
   }
 
-  #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
+  /**
+   * Opens and registers `rule`'s listeners of `port`, one per family (UDP
+   * sockets are never dual-stack): each family the configuration enables and,
+   * unless the rule is for any address, the rule's own. `socket(v6)` opens one
+   * (fd or -errno); `flags` go into the listeners' index. Fills `out` (IPv4,
+   * IPv6); returns 0 if one opened, else the last error.
+   */
+  listenEachFamily(
+    rule: FwdRule,
+    slot: number,
+    port: number,
+    out: Int32Array,
+    flags: number,
+    socket: (v6: boolean) => number,
+  ): number {
     const conf = this.c.conf;
     const any = (rule.flags & FWD_DUAL_STACK_ANY) !== 0;
-    const target = targetPort(rule, port);
+    const target = nat.targetPort(rule, port);
     let err = 0;
     for (let f = 0; f < 2; f++) {
       const v6 = f === 1;
       if (v6 ? !conf.v6 : !conf.v4) continue;
-      let addr = rule.addr;
-      if (any) {
-        addr = new Uint32Array(4);
-        if (!v6) inany.setV4(addr, 0, 0);
-      } else if (inany.isV4(addr, 0) === v6) {
-        continue;
-      }
-      const fd = listenSocket(addr, false, rule.ifname, port, conf.freebind, SOCK_DGRAM);
-      const rc = fd < 0 ? fd : this.addListener(fd, (v6 ? UDP_LISTEN_V6 : 0) | target, slot);
+      if (!any && inany.isV4(rule.addr, 0) === v6) continue;
+      const fd = socket(v6);
+      const index = flags | (v6 ? UDP_LISTEN_V6 : 0) | target;
+      const rc = fd < 0 ? fd : this.addListener(fd, index, slot);
       if (rc < 0) {
         err = rc;
         continue;
@@ -1113,6 +1090,18 @@ export class Udp {
     }
     if (out[0]! < 0 && out[1]! < 0) return err || -EAFNOSUPPORT;
     return 0;
+  }
+
+  #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
+    const conf = this.c.conf;
+    return this.listenEachFamily(rule, slot, port, out, 0, (v6) => {
+      let addr = rule.addr;
+      if (rule.flags & FWD_DUAL_STACK_ANY) {
+        addr = new Uint32Array(4);
+        if (!v6) inany.setV4(addr, 0, 0);
+      }
+      return listenSocket(addr, false, rule.ifname, port, conf.freebind, SOCK_DGRAM);
+    });
   }
 
   /** Closes every flow and listener (shutdown and tests). */

@@ -34,14 +34,11 @@
 // #syscalls:pasta clone setns wait4 rt_sigprocmask exit lseek read openat
 
 import { lib } from "../../ffi/lib.ts";
-import { EAFNOSUPPORT } from "../../ffi/errno.ts";
 import type { Ctx } from "../context.ts";
 import type { ListenBackend } from "../fwd/fwd.ts";
-import { FWD_DUAL_STACK_ANY, type FwdRule } from "../fwd/fwd_rule.ts";
-import { targetPort } from "../fwd/listen.ts";
-import * as inany from "../wire/inany.ts";
+import type { FwdRule } from "../fwd/fwd_rule.ts";
 import * as sa from "../wire/sockaddr.ts";
-import { type Udp, UDP_LISTEN_SPLICE, UDP_LISTEN_V6, type UdpNs } from "./udp.ts";
+import { type Udp, UDP_LISTEN_SPLICE, type UdpNs } from "./udp.ts";
 import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/sys.ts";
 
 export type { UdpNs as UdpSpliceNs };
@@ -78,18 +75,11 @@ export class UdpSplice {
   }
 
   #listenOpen(rule: FwdRule, slot: number, port: number, out: Int32Array): number {
-    const conf = this.#c.conf;
-    const any = (rule.flags & FWD_DUAL_STACK_ANY) !== 0;
-    const target = targetPort(rule, port);
-    let err = 0;
-    for (let f = 0; f < 2; f++) {
-      const v6 = f === 1;
-      if (v6 ? !conf.v6 : !conf.v4) continue;
-      if (!any && inany.isV4(rule.addr, 0) === v6) continue;
+    return this.#udp.listenEachFamily(rule, slot, port, out, UDP_LISTEN_SPLICE, (v6) => {
       const len = v6
         ? sa.writeIn6(this.#bindDv, 0, this.#lo6, port)
         : sa.writeIn4(this.#bindDv, 0, LOOPBACK4, port);
-      const fd = lib().pf_ns_bind_socket(
+      return lib().pf_ns_bind_socket(
         this.#ns.userns,
         this.#ns.netns,
         v6 ? sa.AF_INET6 : sa.AF_INET,
@@ -99,16 +89,7 @@ export class UdpSplice {
         len,
         -1,
       );
-      const index = UDP_LISTEN_SPLICE | (v6 ? UDP_LISTEN_V6 : 0) | target;
-      const rc = fd < 0 ? fd : this.#udp.addListener(fd, index, slot);
-      if (rc < 0) {
-        err = rc;
-        continue;
-      }
-      out[f] = fd;
-    }
-    if (out[0]! < 0 && out[1]! < 0) return err || -EAFNOSUPPORT;
-    return 0;
+    });
   }
 }
 

@@ -271,19 +271,11 @@ export class Tap implements TapOut {
         if (!c.conf.noIcmp) this.handlers.icmp(c, false, l3, l4, l4len, now);
         continue;
       }
-      if (proto === ipv4.PROTO_UDP) {
-        if (l4len < udp.HEADER_LEN) continue;
-        if (udp.dstPort(dv, l4) === DHCP_PORT) {
-          dhcp(c, this, u8, dv, l2, eth.HEADER_LEN + total);
-          continue;
-        }
-        if (c.conf.noUdp) continue;
-      } else if (proto === ipv4.PROTO_TCP) {
-        if (c.conf.noTcp || l4len < tcp.MIN_HEADER_LEN) continue;
-      } else {
+      if (this.#isUdpTo(proto, l4, l4len, DHCP_PORT)) {
+        dhcp(c, this, u8, dv, l2, eth.HEADER_LEN + total);
         continue;
       }
-      this.#addToSeq(false, proto, l3, l4, l4len, now);
+      if (this.#forwarded(proto, l4len)) this.#addToSeq(false, proto, l3, l4, l4len, now);
     }
     this.#runSeqs(false, now);
   }
@@ -317,20 +309,25 @@ export class Tap implements TapOut {
         if (!c.conf.noIcmp) this.handlers.icmp(c, true, l3, l4, l4len, now);
         continue;
       }
-      if (proto === ipv4.PROTO_UDP) {
-        if (l4len < udp.HEADER_LEN) continue;
-        if (udp.dstPort(dv, l4) === DHCPV6_PORT) {
-          if (dhcpv6(c, this, u8, dv, l2, end - l2)) continue;
-        }
-        if (c.conf.noUdp) continue;
-      } else if (proto === ipv4.PROTO_TCP) {
-        if (c.conf.noTcp || l4len < tcp.MIN_HEADER_LEN) continue;
-      } else {
+      if (this.#isUdpTo(proto, l4, l4len, DHCPV6_PORT) && dhcpv6(c, this, u8, dv, l2, end - l2)) {
         continue;
       }
-      this.#addToSeq(true, proto, l3, l4, l4len, now);
+      if (this.#forwarded(proto, l4len)) this.#addToSeq(true, proto, l3, l4, l4len, now);
     }
     this.#runSeqs(true, now);
+  }
+
+  /** Whether the L4 payload is a whole UDP header with destination `port`. */
+  #isUdpTo(proto: number, l4: number, l4len: number, port: number): boolean {
+    return proto === ipv4.PROTO_UDP && l4len >= udp.HEADER_LEN && udp.dstPort(this.dv, l4) === port;
+  }
+
+  /** Whether a TCP or UDP segment goes on to its flow: enabled, header complete. */
+  #forwarded(proto: number, l4len: number): boolean {
+    const conf = this.c.conf;
+    if (proto === ipv4.PROTO_UDP) return !conf.noUdp && l4len >= udp.HEADER_LEN;
+    if (proto === ipv4.PROTO_TCP) return !conf.noTcp && l4len >= tcp.MIN_HEADER_LEN;
+    return false;
   }
 
   /** Records the guest's IPv6 source address (link-local or not) as seen. */

@@ -17,6 +17,8 @@ import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
 export const HOST_MAC = Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55);
 /** The guest's MAC in tests. */
 export const GUEST_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+/** The guest's link-local address, derived from GUEST_MAC (EUI-64). */
+export const GUEST_LL = ip6("fe80::5054:ff:fe12:3456");
 
 /** Parses "a.b.c.d" into a u32. */
 export function ip4(s: string): number {
@@ -211,6 +213,20 @@ export function ipv6Packet(
     dv.setUint16(40 + csumOff, l4Checksum6(b, 40, payload.length, 8, 24, nh));
   }
   return b;
+}
+
+/** The guest's IPv6 packet `src` → multicast `group`, framed to the group's 33:33 MAC (RFC 2464 §7). */
+export function guestMulticast6(
+  src: Uint32Array,
+  group: Uint32Array,
+  nh: number,
+  payload: Uint8Array,
+  csumOff: number,
+  hopLimit = 255,
+): Uint8Array {
+  const w = group[3]!;
+  const mac = Uint8Array.of(0x33, 0x33, w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff);
+  return ether(mac, GUEST_MAC, 0x86dd, ipv6Packet(src, group, nh, payload, csumOff, hopLimit));
 }
 
 /** A frame placed at `at` in a larger zeroed buffer, as the tap path would hand it over. */

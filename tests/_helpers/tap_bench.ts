@@ -9,7 +9,12 @@
  * @module
  */
 
-import type { Tap } from "../../src/tap/tap.ts";
+import { lib } from "../../ffi/lib.ts";
+import type { Ctx } from "../../src/context.ts";
+import type { FlowTable } from "../../src/flow/flow.ts";
+import { Loop } from "../../src/loop/loop.ts";
+import { Arena } from "../../src/tap/arena.ts";
+import { Tap } from "../../src/tap/tap.ts";
 
 /** Makes `tap` send to `out`: each frame it flushes is copied and appended. */
 export function recordGuestFrames(tap: Tap, out: Uint8Array[]): void {
@@ -34,4 +39,34 @@ export function feedGuestFrames(tap: Tap, frames: Uint8Array[], now: number): vo
   }
   tap.process(now);
   tap.flush();
+}
+
+/**
+ * A real Tap and Loop over one arena and flow table for a protocol module's
+ * tests, frames to the guest recorded in {@linkcode out}; subclasses add the
+ * module and install its tap handler.
+ */
+export class TapBench {
+  readonly arena = new Arena(new ArrayBuffer(48 * 1024 * 1024));
+  readonly tap: Tap;
+  readonly loop = new Loop();
+  /** Frames sent to the guest (copies), in order. */
+  readonly out: Uint8Array[] = [];
+
+  /** Builds the tap for `c`; the module's flows go in `flows`. */
+  constructor(readonly c: Ctx, readonly flows: FlowTable) {
+    this.tap = new Tap(c, this.arena);
+    recordGuestFrames(this.tap, this.out);
+    this.loop.defer(() => this.tap.flush());
+  }
+
+  /** Feeds frames from the guest through the tap path, as one batch. */
+  fromGuest(frames: Uint8Array[], now = performance.now()): void {
+    feedGuestFrames(this.tap, frames, now);
+  }
+
+  /** Closes the epoll instance (subclasses close their module's sockets first). */
+  close(): void {
+    lib().pf_close(this.loop.epfd);
+  }
 }

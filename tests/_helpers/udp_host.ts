@@ -15,12 +15,8 @@
 
 import { strerror } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
-import type { Ctx } from "../../src/context.ts";
 import { FlowTable } from "../../src/flow/flow.ts";
-import { Loop } from "../../src/loop/loop.ts";
 import { Udp } from "../../src/proto/udp.ts";
-import { Arena } from "../../src/tap/arena.ts";
-import { Tap } from "../../src/tap/tap.ts";
 import { l4Checksum6 } from "../../src/wire/checksum.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
 import {
@@ -33,7 +29,7 @@ import {
   testCtx,
   udp4,
 } from "./frames.ts";
-import { feedGuestFrames, recordGuestFrames } from "./tap_bench.ts";
+import { TapBench } from "./tap_bench.ts";
 
 const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
@@ -67,6 +63,13 @@ function writeAddr(dv: DataView, off: number, v6: boolean, addr: string, port: n
   if (addr === "::1") w[3] = 1;
   else if (addr !== "::") throw new Error(`test helper only knows :: and ::1, not ${addr}`);
   return sa.writeIn6(dv, off, w, port);
+}
+
+/** A UDP port on IPv4 `addr` that the kernel considers free: it picks one for a socket we then close. */
+export function freeUdpPort(addr = "127.0.0.1"): number {
+  const probe = new HostSock(false, addr);
+  probe.close();
+  return probe.port;
 }
 
 /** A non-blocking UDP socket on the host, polled by the test. */
@@ -247,34 +250,15 @@ export function sameWords(a: Uint32Array, b: Uint32Array): boolean {
 export { ip6Bytes };
 
 /** Tap + loop + UDP over one arena, frames to the guest recorded. */
-export class UdpBench {
-  readonly c: Ctx;
-  readonly arena: Arena;
-  readonly tap: Tap;
-  readonly loop: Loop;
+export class UdpBench extends TapBench {
   readonly udp: Udp;
-  /** The flow table UDP's flows live in. */
-  readonly flows: FlowTable;
-  /** Frames sent to the guest (copies), in order. */
-  readonly out: Uint8Array[] = [];
 
   /** Builds the bench; `patch` changes the test configuration; `capacity` flows at most. */
   constructor(patch: Parameters<typeof testCtx>[0] = {}, capacity = 1024) {
-    this.c = testCtx(patch);
-    this.arena = new Arena(new ArrayBuffer(48 * 1024 * 1024));
-    this.tap = new Tap(this.c, this.arena);
-    this.loop = new Loop();
-    this.flows = new FlowTable(Uint32Array.of(1, 2, 3, 4), capacity);
+    super(testCtx(patch), new FlowTable(Uint32Array.of(1, 2, 3, 4), capacity));
     this.udp = new Udp(this.c, this.loop, this.tap, this.arena, this.flows);
-    recordGuestFrames(this.tap, this.out);
     this.tap.handlers.udp = (c, v6, l3, pool, start, now) =>
       this.udp.tapHandler(c, v6, l3, pool, start, now);
-    this.loop.defer(() => this.tap.flush());
-  }
-
-  /** Feeds frames from the guest through the tap path, as one batch. */
-  fromGuest(frames: Uint8Array[], now = performance.now()): void {
-    feedGuestFrames(this.tap, frames, now);
   }
 
   /**
@@ -298,8 +282,24 @@ export class UdpBench {
   }
 
   /** Closes sockets and the epoll instance. */
-  close(): void {
+  override close(): void {
     this.udp.close();
-    lib().pf_close(this.loop.epfd);
+    super.close();
+  }
+}
+
+/** Runs `fn` with a fresh bench and a host socket on `addr` (IPv6 if `v6`) to echo from; closes both. */
+export function withEcho(
+  v6: boolean,
+  addr: string,
+  fn: (b: UdpBench, echo: HostSock) => void,
+): void {
+  const b = new UdpBench();
+  const echo = new HostSock(v6, addr);
+  try {
+    fn(b, echo);
+  } finally {
+    echo.close();
+    b.close();
   }
 }

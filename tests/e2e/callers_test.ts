@@ -350,27 +350,50 @@ vector(
 // libvirt (src/qemu/qemu_passt.c): passt daemonizes with a socket QEMU
 // connects to right after, a PID file for the cgroup, and --one-off.
 
-/** Runs libvirt's passt command line `args(dir)`, then QEMU's connection to its socket. */
-async function libvirt(
-  p: Program,
-  id: string,
-  rootless: boolean,
-  args: (dir: string, sock: string, pid: string) => string[],
-  gw: string,
-): Promise<void> {
+/** What a vector adds to the options libvirt always passes (qemuPasstBuildCommand). */
+interface LibvirtNet {
+  mac?: string;
+  mtu?: string;
+  /** --address 10.0.2.15 --netmask 24 */
+  address?: boolean;
+  /** After the addresses: --hostname, --fqdn, the port forwards. */
+  rest?: string[];
+}
+
+/** libvirt's passt command line, in qemuPasstBuildCommand's order. */
+function libvirtArgs(dir: string, sock: string, pid: string, net: LibvirtNet): string[] {
+  return [
+    "--one-off",
+    "--socket",
+    sock,
+    ...(net.mac ? ["--mac-addr", net.mac] : []),
+    "--pid",
+    pid,
+    ...(net.mtu ? ["--mtu", net.mtu] : []),
+    "--interface",
+    HOST!.dev,
+    "--log-file",
+    `${dir}/passt.log`,
+    ...(net.address ? ["--address", "10.0.2.15", "--netmask", "24"] : []),
+    ...(net.rest ?? []),
+  ];
+}
+
+/** Runs libvirt's passt command line for `net`, then QEMU's connection to its socket. */
+async function libvirt(p: Program, id: string, rootless: boolean, net: LibvirtNet): Promise<void> {
   const dir = `/tmp/${id}`;
   Deno.mkdirSync(dir, { mode: 0o755 });
   if (rootless) await run(["chown", "tester", dir]);
   try {
     const sock = `${dir}/passt.sock`;
     const pidFile = `${dir}/passt.pid`;
-    const r = await run([p.passt, ...args(dir, sock, pidFile)], { rootless });
+    const r = await run([p.passt, ...libvirtArgs(dir, sock, pidFile, net)], { rootless });
     assert.equal(r.code, 0, withoutBuildNoise(r.stderr));
     const daemon = Number(Deno.readTextFileSync(pidFile).trim());
     assert.ok(daemon > 0, "PID file written");
     Deno.kill(daemon, "SIGCONT"); // throws if there is no such process
     // QEMU connects (server=off) at once: the guest's ARP for its gateway is answered
-    const peer = await run(["python3", PEER, "connect", sock, gw], { rootless });
+    const peer = await run(["python3", PEER, "connect", sock, HOST!.gw], { rootless });
     assert.equal(peer.code, 0, peer.stdout + peer.stderr);
     assert.match(peer.stdout, /^arp-reply /m);
     assert.ok(await gone(sock), "--one-off: the daemon ends when QEMU disconnects");
@@ -386,21 +409,10 @@ for (const rootless of [false, true]) {
     `libvirt 9 (${who}): --one-off --socket --mac-addr --pid --interface --log-file --tcp-ports`,
     ["--one-off", "--socket", "/s", "--mac-addr", "52:54:00:f8:03:a6", "--log-file", "/l"],
     (p, id) =>
-      libvirt(p, id, rootless, (dir, sock, pid) => [
-        "--one-off",
-        "--socket",
-        sock,
-        "--mac-addr",
-        "52:54:00:f8:03:a6",
-        "--pid",
-        pid,
-        "--interface",
-        HOST!.dev,
-        "--log-file",
-        `${dir}/passt.log`,
-        "--tcp-ports",
-        String(freePort()),
-      ], HOST!.gw),
+      libvirt(p, id, rootless, {
+        mac: "52:54:00:f8:03:a6",
+        rest: ["--tcp-ports", String(freePort())],
+      }),
   );
   // libvirt >= 10 qemuPasstBuildCommand: addresses, MTU, port forwards with address and device
   vector(
@@ -408,29 +420,18 @@ for (const rootless of [false, true]) {
     ["--one-off", "--socket", "/s", "--mtu", "1500", "--address", "10.0.2.15", "--netmask", "24"],
     (p, id) => {
       const [a, b] = [freePort(), freePort()];
-      return libvirt(p, id, rootless, (dir, sock, pid) => [
-        "--one-off",
-        "--socket",
-        sock,
-        "--pid",
-        pid,
-        "--mtu",
-        "1500",
-        "--interface",
-        HOST!.dev,
-        "--log-file",
-        `${dir}/passt.log`,
-        "--address",
-        "10.0.2.15",
-        "--netmask",
-        "24",
-        "--tcp-ports",
-        `${a}:22`,
-        "--tcp-ports",
-        `${HOST!.addr}%${HOST!.dev}/${b}:80`,
-        "--udp-ports",
-        `${a}:53`,
-      ], HOST!.gw);
+      return libvirt(p, id, rootless, {
+        mtu: "1500",
+        address: true,
+        rest: [
+          "--tcp-ports",
+          `${a}:22`,
+          "--tcp-ports",
+          `${HOST!.addr}%${HOST!.dev}/${b}:80`,
+          "--udp-ports",
+          `${a}:53`,
+        ],
+      });
     },
   );
   // libvirt >= 11.1 without vhost-user: --hostname and --fqdn too
@@ -438,25 +439,10 @@ for (const rootless of [false, true]) {
     `libvirt 11.1 (${who}): --hostname --fqdn, without vhost-user`,
     ["--one-off", "--socket", "/s", "--hostname", "vm1", "--fqdn", "vm1.example.org"],
     (p, id) =>
-      libvirt(p, id, rootless, (dir, sock, pid) => [
-        "--one-off",
-        "--socket",
-        sock,
-        "--pid",
-        pid,
-        "--interface",
-        HOST!.dev,
-        "--log-file",
-        `${dir}/passt.log`,
-        "--address",
-        "10.0.2.15",
-        "--netmask",
-        "24",
-        "--hostname",
-        "vm1",
-        "--fqdn",
-        "vm1.example.org",
-      ], HOST!.gw),
+      libvirt(p, id, rootless, {
+        address: true,
+        rest: ["--hostname", "vm1", "--fqdn", "vm1.example.org"],
+      }),
   );
 }
 

@@ -19,7 +19,7 @@ import {
   spawn,
 } from "../_helpers/e2e.ts";
 import { GATEWAYS, label } from "../_helpers/e2e.ts";
-import { HostSock } from "../_helpers/udp_host.ts";
+import { freeUdpPort, HostSock } from "../_helpers/udp_host.ts";
 
 const bin = PASTA_UNDER_TEST;
 
@@ -201,9 +201,7 @@ for (const rl of modes) {
     name: `udp e2e: the host port is released after the idle timeout (${label(rl)})`,
     ignore: ignore || (rl && !prepareRootless()),
     async fn(): Promise<void> {
-      const probe = new HostSock(false, "0.0.0.0");
-      const port = probe.port;
-      probe.close();
+      const port = freeUdpPort("0.0.0.0");
       const echo = new HostSock(false, "127.0.0.1");
       let seen = -1;
       let heldWhileActive = false;

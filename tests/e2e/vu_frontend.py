@@ -491,26 +491,30 @@ def malformed(path, target, opts):
     return 0 if ok else 1
 
 
-def badmem(path, target, opts):
-    ok = True
+def refused(path, opts, what, regions, fds):
+    """Offer a new connection a memory table of regions backed by fds(frontend).
+
+    Returns True if passt refuses it; prints what it accepted otherwise.
+    """
     fe = Frontend(path, opts)
+    try:
+        fe.setup(mem_regions=regions, mem_fds=fds(fe))
+        print("accepted", what, flush=True)
+        return False
+    except (Closed, OSError) as e:
+        print("refused", e, flush=True)
+        return True
+    finally:
+        fe.close()
+
+
+def badmem(path, target, opts):
     small = os.memfd_create("small", os.MFD_CLOEXEC)
     os.ftruncate(small, 4096)
-    try:
-        fe.setup(mem_regions=[(GPA_BASE, MEM_SIZE, QVA_BASE, 0)], mem_fds=[small])
-        print("accepted a region larger than its file", flush=True)
-        ok = False
-    except (Closed, OSError) as e:
-        print("refused", e, flush=True)
-    fe.close()
-    fe = Frontend(path, opts)
-    try:
-        fe.setup(mem_regions=[(GPA_BASE, MEM_SIZE, QVA_BASE, 0)] * 2, mem_fds=[fe.memfd])
-        print("accepted two regions with one descriptor", flush=True)
-        ok = False
-    except (Closed, OSError) as e:
-        print("refused", e, flush=True)
-    fe.close()
+    region = (GPA_BASE, MEM_SIZE, QVA_BASE, 0)
+    ok = refused(path, opts, "a region larger than its file", [region], lambda fe: [small])
+    ok = refused(path, opts, "two regions with one descriptor", [region] * 2,
+                 lambda fe: [fe.memfd]) and ok
     fe = Frontend(path, opts)
     fe.setup()
     ok = arp(fe, target) and ok

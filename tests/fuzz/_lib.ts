@@ -233,6 +233,26 @@ export interface Target {
   needsNet: boolean;
 }
 
+/** Reports a run's progress about twenty times over, with the milliseconds since it began. */
+export class Progress {
+  readonly #t0 = performance.now();
+  readonly #step: number;
+  #next: number;
+
+  constructor(readonly opts: RunOptions, readonly name: string) {
+    this.#step = Math.max(1, Math.floor(opts.inputs / 20));
+    this.#next = this.#step;
+  }
+
+  /** Reports once `done` passes the next twentieth; `detail` says what is done (default: inputs). */
+  tick(done: number, detail?: () => string): void {
+    if (!this.opts.progress || done < this.#next) return;
+    while (this.#next <= done) this.#next += this.#step;
+    const ms = Math.round(performance.now() - this.#t0);
+    this.opts.progress(`${this.name}: ${detail ? detail() : `${done} inputs`}, ${ms} ms`);
+  }
+}
+
 /** Silences the product's log (a fuzz run triggers every error message by design). */
 export function quiet(): void {
   setLevel(0 as Level);

@@ -37,7 +37,7 @@ import { Tap, type TapBackend } from "../../src/tap/tap.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
 import { GUEST_MAC, testCtx } from "../_helpers/frames.ts";
 import type { Ctx } from "../../src/context.ts";
-import { checkFrame, type Rng } from "./_lib.ts";
+import { checkFrame, countFds, listFds, newFds, type Rng } from "./_lib.ts";
 import type { HostPorts } from "./_gen.ts";
 
 const SOCK_STREAM = 1, SOCK_DGRAM = 2;
@@ -521,5 +521,56 @@ export class Rig implements TapBackend {
       ffi.pf_close(fd);
     }
     ffi.pf_close(this.loop.epfd);
+  }
+}
+
+/**
+ * What the stateful targets (tap, tcp) keep across their inputs: one rig, the
+ * descriptors open before it started, and the worst idle wake-up rate seen.
+ */
+export class RigSession {
+  readonly rig: Rig;
+  readonly fds: number;
+  readonly fdList: Map<number, string>;
+  maxRate = 0;
+
+  constructor(readonly variant: number) {
+    this.rig = new Rig(variant);
+    this.fds = countFds();
+    this.fdList = listFds();
+  }
+
+  /** Measures the idle wake-up rate for `ms`; throws (naming `when`) above WAKEUPS_MAX. */
+  checkIdle(ms: number, when: string): void {
+    const rate = this.rig.idleRate(ms);
+    if (rate > this.maxRate) this.maxRate = rate;
+    if (rate > WAKEUPS_MAX) {
+      throw new Error(
+        `${Math.round(rate)} fruitless wake-ups per second ${when}: ${this.rig.describe()}`,
+      );
+    }
+  }
+
+  /** What differs from the descriptors open at the start, or null when nothing does. */
+  fdLeak(): string | null {
+    const n = countFds();
+    if (n === this.fds) return null;
+    return `${n} descriptors open after draining, ${this.fds} before; new: ${newFds(this.fdList)}`;
+  }
+
+  /** The rig's counters: frames to the guest, idle timeouts (by state) and the worst idle rate. */
+  counters(): Record<string, number> {
+    return {
+      framesToGuest: this.rig.framesOut,
+      maxIdleWakeupsPerSecond: Math.round(this.maxRate),
+      closedByInactivityTimeout: this.rig.idleReset,
+      ...Object.fromEntries(
+        Object.entries(this.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
+      ),
+    };
+  }
+
+  close(): void {
+    this.rig.close();
   }
 }

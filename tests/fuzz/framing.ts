@@ -43,6 +43,7 @@ import {
   FuzzFailure,
   hex,
   packParts,
+  Progress,
   quiet,
   Rng,
   type RunOptions,
@@ -244,7 +245,15 @@ class Stream {
   #peer = -1;
 
   constructor() {
-    this.ps = new PasstStream(this.c, this.loop, this.tap, this.arena, -1, false, () => {});
+    this.ps = new PasstStream({
+      c: this.c,
+      loop: this.loop,
+      tap: this.tap,
+      arena: this.arena,
+      listenFd: -1,
+      oneOff: false,
+      onGone: () => {},
+    });
     const tap = this.tap;
     const process = tap.process.bind(tap);
     tap.process = (now: number): void => {
@@ -391,8 +400,7 @@ export const framing: Target = {
     const st = new Stream();
     const fds = countFds();
     let inputs = 0, real = 0;
-    const t0 = performance.now();
-    let every = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "framing");
     try {
       while (inputs < opts.inputs) {
         for (const inp of gen(rng)) {
@@ -401,10 +409,7 @@ export const framing: Target = {
           check(inp, viaSocket ? st : null, (inputs & 3) === 1);
           if (viaSocket) real++;
           inputs++;
-          if (opts.progress && inputs >= every) {
-            every += Math.max(1, Math.floor(opts.inputs / 20));
-            opts.progress(`framing: ${inputs} inputs, ${Math.round(performance.now() - t0)} ms`);
-          }
+          progress.tick(inputs);
         }
       }
       if (countFds() !== fds) {

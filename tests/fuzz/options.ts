@@ -31,6 +31,7 @@ import {
   FuzzFailure,
   hex,
   mutate,
+  Progress,
   quiet,
   Rng,
   type RunOptions,
@@ -158,13 +159,10 @@ export const options: Target = {
     quiet();
     const rng = new Rng(opts.seed);
     const rig = new Rig();
-    const t0 = performance.now();
-    const step = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "options");
     for (let i = 1; i <= opts.inputs; i++) {
       rig.check(gen(rng, rig.c));
-      if (opts.progress && i % step === 0) {
-        opts.progress(`options: ${i} inputs, ${Math.round(performance.now() - t0)} ms`);
-      }
+      progress.tick(i);
     }
     return { inputs: opts.inputs, counters: { replies: rig.replies } };
   },

@@ -24,11 +24,9 @@
 
 import { genMutatedFrame } from "./_gen.ts";
 import {
-  countFds,
   FuzzFailure,
-  listFds,
-  newFds,
   packParts,
+  Progress,
   quiet,
   Rng,
   type RunOptions,
@@ -36,7 +34,7 @@ import {
   type Target,
   unpackParts,
 } from "./_lib.ts";
-import { HOST, Rig, VARIANTS, WAKEUPS_MAX } from "./_rig.ts";
+import { HOST, type Rig, RigSession, VARIANTS } from "./_rig.ts";
 
 const DRAIN_EVERY = 500;
 
@@ -55,19 +53,9 @@ function batch(rng: Rng, rig: Rig): Uint8Array[] {
 }
 
 /** Runs batches, draining after each window; returns the frames sent to the guest. */
-class Session {
-  readonly rig: Rig;
-  readonly fds: number;
-  readonly fdList: Map<number, string>;
+class Session extends RigSession {
   readonly rng = new Rng(0x7a9);
   window: Uint8Array[][] = [];
-
-  constructor(readonly variant: number) {
-    this.rig = new Rig(variant);
-    this.fds = countFds();
-    this.fdList = listFds();
-  }
-  maxRate = 0;
 
   feed(b: Uint8Array[]): void {
     this.window.push(b);
@@ -83,33 +71,18 @@ class Session {
   drain(): void {
     try {
       // Flows are open (UDP, ICMP, TCP): the loop must sleep while nothing happens.
-      const rate = this.rig.idleRate(25);
-      if (rate > this.maxRate) this.maxRate = rate;
-      if (rate > WAKEUPS_MAX) {
-        throw new Error(
-          `${Math.round(rate)} fruitless wake-ups per second: ${this.rig.describe()}`,
-        );
-      }
+      this.checkIdle(25, "before draining");
       this.rig.drain(this.rng.oneIn(2));
     } catch (e) {
       throw new FuzzFailure(`${e}`, this.corpus(), e);
     }
-    const n = countFds();
-    if (n !== this.fds) {
-      throw new FuzzFailure(
-        `descriptors: ${n} open after draining, ${this.fds} before; new: ${newFds(this.fdList)}`,
-        this.corpus(),
-      );
-    }
+    const leak = this.fdLeak();
+    if (leak) throw new FuzzFailure(`descriptors: ${leak}`, this.corpus());
     this.window = [];
   }
 
   corpus(): Uint8Array {
     return packParts([Uint8Array.of(this.variant), ...this.window.map(packParts)]);
-  }
-
-  close(): void {
-    this.rig.close();
   }
 }
 
@@ -121,8 +94,7 @@ export const tap: Target = {
     quiet();
     const rng = new Rng(opts.seed);
     const s = new Session(opts.seed % VARIANTS.length);
-    const t0 = performance.now();
-    const step = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "tap");
     let frames = 0;
     try {
       for (let i = 1; i <= opts.inputs; i++) {
@@ -130,25 +102,11 @@ export const tap: Target = {
         frames += b.length;
         s.feed(b);
         if (i % DRAIN_EVERY === 0 || i === opts.inputs) s.drain();
-        if (opts.progress && i % step === 0) {
-          opts.progress(`tap: ${i} inputs, ${Math.round(performance.now() - t0)} ms`);
-        }
+        progress.tick(i);
       }
       const kinds: Record<string, number> = {};
       for (const [k, v] of Object.entries(s.rig.outKinds)) kinds[`out.${k}`] = v;
-      return {
-        inputs: opts.inputs,
-        counters: {
-          frames,
-          framesToGuest: s.rig.framesOut,
-          maxIdleWakeupsPerSecond: Math.round(s.maxRate),
-          closedByInactivityTimeout: s.rig.idleReset,
-          ...Object.fromEntries(
-            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
-          ),
-          ...kinds,
-        },
-      };
+      return { inputs: opts.inputs, counters: { frames, ...s.counters(), ...kinds } };
     } finally {
       s.close();
     }

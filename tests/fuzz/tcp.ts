@@ -29,17 +29,15 @@
 
 import { ethernet, ipv4, ipv6, tcpOptions, tcpSeg } from "./_gen.ts";
 import {
-  countFds,
   FuzzFailure,
-  listFds,
-  newFds,
+  Progress,
   quiet,
   Rng,
   type RunOptions,
   type Stats,
   type Target,
 } from "./_lib.ts";
-import { FWD_PORT, FWD_TARGET, HOST, Rig, type Seg, VARIANTS, WAKEUPS_MAX } from "./_rig.ts";
+import { FWD_PORT, FWD_TARGET, HOST, type Rig, RigSession, type Seg, VARIANTS } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
 
@@ -251,22 +249,12 @@ class Episode {
 }
 
 /** Runs episodes; counters for the report. */
-class Session {
-  readonly rig: Rig;
-  readonly fds: number;
-  readonly fdList: Map<number, string>;
+class Session extends RigSession {
   steps = 0;
   segments = 0;
   hostActions = 0;
   episodes = 0;
   idleChecks = 0;
-  maxRate = 0;
-
-  constructor(readonly variant: number) {
-    this.rig = new Rig(variant);
-    this.fds = countFds();
-    this.fdList = listFds();
-  }
 
   /** Runs the episode of `seed` for `steps` steps; throws a FuzzFailure with the seed. */
   episode(seed: number, steps: number, idleEvery: number): void {
@@ -282,16 +270,8 @@ class Session {
       for (let s = 0; s < steps; s++) {
         e.step();
         if (idleEvery && rng.oneIn(idleEvery)) {
-          const rate = this.rig.idleRate(IDLE_MS);
           this.idleChecks++;
-          if (rate > this.maxRate) this.maxRate = rate;
-          if (rate > WAKEUPS_MAX) {
-            throw new Error(
-              `${Math.round(rate)} fruitless wake-ups per second while idle (step ${
-                s + 1
-              }): ${this.rig.describe()}`,
-            );
-          }
+          this.checkIdle(IDLE_MS, `while idle (step ${s + 1})`);
         }
       }
       this.rig.drain(rng.oneIn(2));
@@ -303,19 +283,8 @@ class Session {
       this.hostActions += e.hostActions;
       this.episodes++;
     }
-    const n = countFds();
-    if (n !== this.fds) {
-      throw new FuzzFailure(
-        `episode ${seed}: ${n} descriptors open after draining, ${this.fds} before; new: ${
-          newFds(this.fdList)
-        }`,
-        input,
-      );
-    }
-  }
-
-  close(): void {
-    this.rig.close();
+    const leak = this.fdLeak();
+    if (leak) throw new FuzzFailure(`episode ${seed}: ${leak}`, input);
   }
 }
 
@@ -327,22 +296,14 @@ export const tcp: Target = {
     quiet();
     const rng = new Rng(opts.seed);
     const s = new Session(opts.seed % VARIANTS.length);
-    const t0 = performance.now();
-    let next = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "tcp");
     // Idle measurements cost real time: about one per episode in long runs, more in short ones.
     const idleEvery = opts.inputs > 100_000 ? 60 : 15;
     try {
       while (s.steps < opts.inputs) {
         const steps = Math.min(rng.range(10, 80), opts.inputs - s.steps);
         s.episode(rng.u32(), steps, idleEvery);
-        if (opts.progress && s.steps >= next) {
-          next += Math.max(1, Math.floor(opts.inputs / 20));
-          opts.progress(
-            `tcp: ${s.steps} steps, ${s.episodes} episodes, ${
-              Math.round(performance.now() - t0)
-            } ms`,
-          );
-        }
+        progress.tick(s.steps, () => `${s.steps} steps, ${s.episodes} episodes`);
       }
       return {
         inputs: s.steps,
@@ -350,13 +311,8 @@ export const tcp: Target = {
           episodes: s.episodes,
           guestSegments: s.segments,
           hostActions: s.hostActions,
-          framesToGuest: s.rig.framesOut,
           idleChecks: s.idleChecks,
-          closedByInactivityTimeout: s.rig.idleReset,
-          ...Object.fromEntries(
-            Object.entries(s.rig.idleStates).map(([k, v]) => [`inactive(${k})`, v]),
-          ),
-          maxIdleWakeupsPerSecond: Math.round(s.maxRate),
+          ...s.counters(),
         },
       };
     } finally {

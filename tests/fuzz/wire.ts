@@ -32,6 +32,7 @@ import {
   FuzzFailure,
   hex,
   mutate,
+  Progress,
   Rng,
   type RunOptions,
   type Stats,
@@ -384,13 +385,10 @@ export const wire: Target = {
   needsNet: false,
   run(opts: RunOptions): Stats {
     const rng = new Rng(opts.seed);
-    const t0 = performance.now();
-    const step = Math.max(1, Math.floor(opts.inputs / 20));
+    const progress = new Progress(opts, "wire");
     for (let i = 1; i <= opts.inputs; i++) {
       checked(gen(rng));
-      if (opts.progress && i % step === 0) {
-        opts.progress(`wire: ${i} inputs, ${Math.round(performance.now() - t0)} ms`);
-      }
+      progress.tick(i);
     }
     return { inputs: opts.inputs, counters: {} };
   },

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { REPO } from "../_helpers/e2e.ts";
+import { concat } from "../_helpers/frames.ts";
 import { SESSIONS } from "./fixtures.ts";
 
 const PESTO = `${REPO}/pesto`;
@@ -43,13 +44,7 @@ async function serveOnce(
     chunks.push(buf.slice(0, n));
   }
   conn.close();
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }
 
 async function pesto(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -21,19 +21,17 @@ import type { Ctx } from "../../src/context.ts";
 import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
-  ether,
+  GUEST_LL,
   GUEST_MAC,
+  guestMulticast6,
   HOST_MAC,
   ip6,
   ip6Bytes,
-  ipv6Packet,
   rng,
   testCtx,
 } from "../_helpers/frames.ts";
 
-const GUEST_LL = ip6("fe80::5054:ff:fe12:3456");
 const SERVERS = ip6("ff02::1:2");
-const SERVERS_MAC = Uint8Array.of(0x33, 0x33, 0, 1, 0, 2);
 const XID = [0xab, 0xcd, 0xef];
 const ASSIGNED = ip6("2001:db8:1:2::10");
 
@@ -62,7 +60,7 @@ function serverId(mac = HOST_MAC): Uint8Array {
 function msg(type: number, ...opts: Uint8Array[]): Uint8Array {
   const m = concat([type, ...XID], ...opts);
   const u = concat([2, 34, 2, 35, (8 + m.length) >> 8, (8 + m.length) & 0xff, 0, 0], m);
-  return ether(SERVERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(GUEST_LL, SERVERS, 17, u, 6));
+  return guestMulticast6(GUEST_LL, SERVERS, 17, u, 6);
 }
 
 function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {

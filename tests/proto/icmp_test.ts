@@ -8,10 +8,7 @@
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import { newFlowTable } from "../../src/flow/flow.ts";
-import { Loop } from "../../src/loop/loop.ts";
 import { Icmp, ICMP_ECHO_TIMEOUT } from "../../src/proto/icmp.ts";
-import { Arena } from "../../src/tap/arena.ts";
-import { Tap } from "../../src/tap/tap.ts";
 import { csumFold, l4Checksum6, sum16 } from "../../src/wire/checksum.ts";
 import * as icmp from "../../src/wire/icmp.ts";
 import * as icmpv6 from "../../src/wire/icmpv6.ts";
@@ -25,7 +22,7 @@ import {
   ipv6Packet,
   testCtx,
 } from "../_helpers/frames.ts";
-import { feedGuestFrames, recordGuestFrames } from "../_helpers/tap_bench.ts";
+import { TapBench } from "../_helpers/tap_bench.ts";
 
 const GUEST4 = ip4("192.0.2.10"), GW4 = ip4("192.0.2.1");
 const GUEST6 = ip6("2001:db8:1:2::10"), GW6 = ip6("fe80::1");
@@ -113,25 +110,14 @@ function parseReply(f: Uint8Array): Reply | null {
 }
 
 /** Tap + loop + ICMP over one arena and flow table, frames to the guest recorded. */
-class Bench {
-  readonly c = testCtx();
-  readonly arena = new Arena(new ArrayBuffer(48 * 1024 * 1024));
-  readonly tap = new Tap(this.c, this.arena);
-  readonly loop = new Loop();
-  readonly flows = newFlowTable(1024);
-  readonly icmp = new Icmp(this.c, this.loop, this.tap, this.arena, this.flows);
-  readonly out: Uint8Array[] = [];
+class Bench extends TapBench {
+  readonly icmp: Icmp;
 
   constructor() {
-    recordGuestFrames(this.tap, this.out);
+    super(testCtx(), newFlowTable(1024));
+    this.icmp = new Icmp(this.c, this.loop, this.tap, this.arena, this.flows);
     this.tap.handlers.icmp = (c, v6, l3, l4, len, now) =>
       this.icmp.tapHandler(c, v6, l3, l4, len, now);
-    this.loop.defer(() => this.tap.flush());
-  }
-
-  /** Feeds frames from the guest through the tap path, as one batch. */
-  fromGuest(frames: Uint8Array[], now = performance.now()): void {
-    feedGuestFrames(this.tap, frames, now);
   }
 
   /** Runs the loop until `n` replies reached the guest or 5 s passed; the replies. */
@@ -146,9 +132,9 @@ class Bench {
     return r;
   }
 
-  close(): void {
+  override close(): void {
     this.icmp.closeAll();
-    lib().pf_close(this.loop.epfd);
+    super.close();
   }
 }
 

@@ -9,7 +9,9 @@ import { FakeTap, onlyFrame, runInline } from "../_helpers/fake_tap.ts";
 import {
   concat,
   ether,
+  GUEST_LL,
   GUEST_MAC,
+  guestMulticast6,
   HOST_MAC,
   ip6,
   ip6Bytes,
@@ -18,20 +20,18 @@ import {
   testCtx,
 } from "../_helpers/frames.ts";
 
-const GUEST_LL = ip6("fe80::5054:ff:fe12:3456");
 const ALL_ROUTERS = ip6("ff02::2");
-const ALL_ROUTERS_MAC = Uint8Array.of(0x33, 0x33, 0, 0, 0, 2);
 const LL_OPT = concat([1, 1], GUEST_MAC);
 
 function rs(src = GUEST_LL, hop = 255): Uint8Array {
   const icmp = concat([133, 0, 0, 0, 0, 0, 0, 0], LL_OPT);
-  return ether(ALL_ROUTERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(src, ALL_ROUTERS, 58, icmp, 2, hop));
+  return guestMulticast6(src, ALL_ROUTERS, 58, icmp, 2, hop);
 }
 
 function ns(target: Uint32Array, src = GUEST_LL): Uint8Array {
   const icmp = concat([135, 0, 0, 0, 0, 0, 0, 0], ip6Bytes(target), LL_OPT);
   const dst = ip6("ff02::1:ff00:1");
-  return ether(ALL_ROUTERS_MAC, GUEST_MAC, 0x86dd, ipv6Packet(src, dst, 58, icmp, 2));
+  return guestMulticast6(src, dst, 58, icmp, 2);
 }
 
 function run(f: Uint8Array, c?: Ctx): { tap: FakeTap; ret: boolean } {

@@ -18,6 +18,7 @@ import {
   PSH,
   RST,
   SYN,
+  type TapSeg,
   TcpBench,
   withBench,
 } from "../_helpers/tcp_frames.ts";
@@ -30,6 +31,20 @@ function randomBytes(n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let o = 0; o < n; o += 65536) crypto.getRandomValues(b.subarray(o, Math.min(n, o + 65536)));
   return b;
+}
+
+/** The data segments among those the guest got since the last take. */
+function dataSegs(b: TcpBench): TapSeg[] {
+  return b.tap.take().filter((s) => s.payload.length);
+}
+
+/** The host side writes `text`; returns the one data segment that reaches the guest. */
+function hostSends(b: TcpBench, h: HostConn, text: string): TapSeg {
+  h.write(new TextEncoder().encode(text), 0);
+  b.spin(200, () => b.tap.segs.length > 0);
+  const segs = dataSegs(b);
+  assert.equal(segs.length, 1);
+  return segs[0]!;
 }
 
 Deno.test("tcp: guest SYN to the gateway reaches a loopback server, SYN-ACK only after connect", () =>
@@ -110,7 +125,7 @@ Deno.test("tcp: data to the guest never exceeds its window or MSS", () =>
     assert.ok(bytes <= 78 << 7, `at most the window: ${bytes}`);
     // The window fills: nothing more until the guest ACKs.
     b.spin(30);
-    assert.equal(b.tap.take().filter((s) => s.payload.length).length, 0);
+    assert.equal(dataSegs(b).length, 0);
     g.ack();
     b.spin(50, () => b.tap.segs.length > 0);
     const more = g.absorb(b.tap.take());
@@ -200,18 +215,15 @@ Deno.test("tcp: half-close from the host first, guest keeps sending", () =>
 Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout", () =>
   withBench(false, (b, l) => {
     const { g, h } = openToGateway(b, false, l);
-    h.write(new TextEncoder().encode("hello"), 0);
-    b.spin(200, () => b.tap.segs.length > 0);
-    const first = b.tap.take().filter((s) => s.payload.length);
-    assert.equal(first.length, 1);
+    const first = hostSends(b, h, "hello");
     // No ACK from the guest: after ACK_TIMEOUT the same bytes come again.
     const t0 = performance.now();
     b.spin(ACK_TIMEOUT + 1000, () => b.tap.segs.length > 0);
-    const again = b.tap.take().filter((s) => s.payload.length);
+    const again = dataSegs(b);
     assert.ok(performance.now() - t0 >= ACK_TIMEOUT - 50);
     assert.equal(again.length, 1);
-    assert.equal(again[0]!.seq, first[0]!.seq);
-    assert.deepEqual(again[0]!.payload, first[0]!.payload);
+    assert.equal(again[0]!.seq, first.seq);
+    assert.deepEqual(again[0]!.payload, first.payload);
     assert.ok(TCP_MAX_RETRANS === 7);
     g.rst();
     h.close();
@@ -220,16 +232,13 @@ Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout"
 Deno.test("tcp: duplicate ACKs make data go again from the socket", () =>
   withBench(false, (b, l) => {
     const { g, h } = openToGateway(b, false, l);
-    h.write(new TextEncoder().encode("abcdef"), 0);
-    b.spin(200, () => b.tap.segs.length > 0);
-    const first = b.tap.take().filter((s) => s.payload.length);
-    assert.equal(first.length, 1);
+    const first = hostSends(b, h, "abcdef");
     // Two pure duplicate ACKs of the old sequence in one batch.
     const d = { seq: g.sndNxt, ack: g.rcvNxt, flags: ACK, wnd: g.wndField };
     g.feed([d, d]);
-    const again = b.tap.take().filter((s) => s.payload.length);
+    const again = dataSegs(b);
     assert.equal(again.length, 1);
-    assert.equal(again[0]!.seq, first[0]!.seq);
+    assert.equal(again[0]!.seq, first.seq);
     g.rst();
     h.close();
   }));

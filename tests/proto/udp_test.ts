@@ -5,11 +5,13 @@ import assert from "node:assert/strict";
 import { ip4, ip6 } from "../_helpers/frames.ts";
 import {
   type Datagram,
+  freeUdpPort,
   guestUdp4,
   guestUdp6,
   HostSock,
   sameWords,
   UdpBench,
+  withEcho,
 } from "../_helpers/udp_host.ts";
 import { setUdpTimeout } from "../../src/proto/udp.ts";
 import { FLOW_UDP } from "../../src/flow/flow.ts";
@@ -61,10 +63,8 @@ const GW6 = ip6("fe80::1");
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from the gateway", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
-  try {
+Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from the gateway", () =>
+  withEcho(false, "127.0.0.1", (b, echo) => {
     b.fromGuest([guestUdp4(GUEST4, GW4, 40001, echo.port, enc.encode("hello v4"))]);
     let seenBy: number | null = null;
     const ok = b.pump(2000, () => b.parsed().length > 0, () => {
@@ -97,16 +97,10 @@ Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from
     assert.ok(inany.equals4(s, tgt + nat.EADDR, 0x7f000001));
     assert.equal(s[tgt + nat.EPORT], echo.port);
     assert.equal(s[tgt + nat.OPORT], 40001);
-  } finally {
-    echo.close();
-    b.close();
-  }
-});
+  }));
 
-Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from the gateway", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(true, "::1");
-  try {
+Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from the gateway", () =>
+  withEcho(true, "::1", (b, echo) => {
     // Odd payload lengths exercise the checksum's tail handling.
     const payloads = ["a", "hello v6", "0123456789abc"];
     b.fromGuest(payloads.map((p) => guestUdp6(GUEST6_LL, GW6, 40002, echo.port, enc.encode(p))));
@@ -121,11 +115,7 @@ Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from 
       assert.equal(dec.decode(f.payload), payloads[i]);
       assert.ok(f.checksumsOk, "UDP checksum over IPv6 verifies");
     }
-  } finally {
-    echo.close();
-    b.close();
-  }
-});
+  }));
 
 Deno.test("udp: guest port also used by a host socket: two flows (v4 and v6) still get replies", () => {
   const b = new UdpBench();
@@ -175,9 +165,7 @@ Deno.test("udp: guest port also used by a host socket: two flows (v4 and v6) sti
 Deno.test("udp: binding is released after the idle timeout", () => {
   const b = new UdpBench();
   const echo = new HostSock(false, "127.0.0.1");
-  const probe = new HostSock(false, "127.0.0.1");
-  const port = probe.port; // a port the kernel considers free, for the guest to use
-  probe.close();
+  const port = freeUdpPort(); // a port the kernel considers free, for the guest to use
   setUdpTimeout(50);
   try {
     b.fromGuest([guestUdp4(GUEST4, GW4, port, echo.port, enc.encode("x"))]);
@@ -204,9 +192,7 @@ Deno.test("udp: binding is released after the idle timeout", () => {
 
 Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, reply returns", () => {
   const b = new UdpBench({ noSplice: true });
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   const client = new HostSock(false, "127.0.0.1");
   try {
     assert.equal(listenUdp(b, hostPort, 5353, "127.0.0.1"), 1);
@@ -298,10 +284,8 @@ Deno.test("udp: --no-map-gw sends datagrams for the gateway to the gateway itsel
   }
 });
 
-Deno.test("udp: 10000 datagrams of 1400 bytes each way with at most 1% loss", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
-  try {
+Deno.test("udp: 10000 datagrams of 1400 bytes each way with at most 1% loss", () =>
+  withEcho(false, "127.0.0.1", (b, echo) => {
     const N = 10000;
     const BATCH = 50;
     let atHost = 0;
@@ -320,16 +304,10 @@ Deno.test("udp: 10000 datagrams of 1400 bytes each way with at most 1% loss", ()
     assert.ok(atHost >= N * 0.99, `host received ${atHost} of ${N}`);
     assert.ok(back.length >= N * 0.99, `guest received ${back.length} of ${N}`);
     assert.ok(back.every((f) => f.payload.length === 1400 && f.dport === 40004));
-  } finally {
-    echo.close();
-    b.close();
-  }
-});
+  }));
 
-Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still pass", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
-  try {
+Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still pass", () =>
+  withEcho(false, "127.0.0.1", (b, echo) => {
     const good = guestUdp4(GUEST4, GW4, 40005, echo.port, enc.encode("good"));
     const longLen = good.slice();
     new DataView(longLen.buffer).setUint16(34 + 4, 200); // UDP length past the packet
@@ -355,18 +333,12 @@ Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still
       consumed += b.udp.tapHandler(b.c, false, b.tap.inOff, pool, consumed, performance.now());
     }
     assert.equal(consumed, 2);
-  } finally {
-    echo.close();
-    b.close();
-  }
-});
+  }));
 
 Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
   const b = new UdpBench({ noSplice: true });
   const client = new HostSock(false, "127.0.0.1");
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   try {
     const fd = listenFds(b, hostPort, 7000, "127.0.0.1")[0]!;
     assert.ok(fd >= 0);
@@ -383,10 +355,8 @@ Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
   }
 });
 
-Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
-  try {
+Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", () =>
+  withEcho(false, "127.0.0.1", (b, echo) => {
     b.fromGuest([
       guestUdp4(0xffffffff, GW4, 40010, echo.port, enc.encode("bcast src")),
       guestUdp4(ip4("224.0.0.5"), GW4, 40011, echo.port, enc.encode("mcast src")),
@@ -399,11 +369,7 @@ Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", 
       if (d) got.push(dec.decode(d.data));
     });
     assert.deepEqual(got, ["valid"]);
-  } finally {
-    echo.close();
-    b.close();
-  }
-});
+  }));
 
 Deno.test("udp: a flow is created by the first datagram and reused, each way; one per peer", () => {
   const b = new UdpBench();
@@ -503,9 +469,7 @@ Deno.test("udp: a full flow table refuses new flows, existing ones go on", () =>
 
 Deno.test("udp: -u: a client's later datagrams and the guest's replies use the flow's own socket", () => {
   const b = new UdpBench({ noSplice: true });
-  const probe = new HostSock(false, "127.0.0.1");
-  const hostPort = probe.port;
-  probe.close();
+  const hostPort = freeUdpPort();
   const client = new HostSock(false, "127.0.0.1");
   const other = new HostSock(false, "127.0.0.1");
   try {

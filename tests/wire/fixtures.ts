@@ -13,6 +13,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 /** Decodes a hex string (whitespace ignored) into bytes. */
 export function hex(s: string): Uint8Array {
   const t = s.replace(/\s+/g, "");
@@ -30,6 +32,28 @@ export function place(
   const u8 = new Uint8Array(size);
   u8.set(frame, at);
   return { u8, dv: new DataView(u8.buffer) };
+}
+
+/** A header field: its setter, its getter, a value to write, and what the getter reads back if not that. */
+export type Field = readonly [
+  set: (dv: DataView, off: number, value: number) => void,
+  get: (dv: DataView, off: number) => number,
+  value: number,
+  readBack?: number,
+];
+
+/**
+ * Writes every field into a zeroed `len`-byte header, then reads each back, so
+ * that no setter clobbers another's field; returns the header for more checks.
+ */
+export function assertFields(len: number, fields: readonly Field[]): DataView {
+  const { dv } = place(new Uint8Array(len));
+  for (const [set, , value] of fields) set(dv, 0, value);
+  assert.deepEqual(
+    fields.map(([, get]) => get(dv, 0)),
+    fields.map(([, , value, readBack = value]) => readBack),
+  );
+  return dv;
 }
 
 /** ARP request who-has 10.0.0.2 tell 10.0.0.1 (no Ethernet padding). */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import * as ipv4 from "../../src/wire/ipv4.ts";
 import { csumFold, sum16 } from "../../src/wire/checksum.ts";
-import { DHCP_DISCOVER, ICMP4_ECHO, place, TCP4_SYN, UDP4 } from "./fixtures.ts";
+import { assertFields, DHCP_DISCOVER, ICMP4_ECHO, place, TCP4_SYN, UDP4 } from "./fixtures.ts";
 
 Deno.test("ipv4 getters deconstruct a captured UDP packet", () => {
   const { dv } = place(UDP4);
@@ -106,22 +106,16 @@ Deno.test("ipv4.push() defaults to TTL 255 and ID 0", () => {
 });
 
 Deno.test("ipv4 setters write the fields the getters read", () => {
-  const { dv } = place(new Uint8Array(20));
-  ipv4.setHdrLen(dv, 0, 20);
-  ipv4.setTos(dv, 0, 0xb8);
-  ipv4.setTotalLen(dv, 0, 1500);
-  ipv4.setId(dv, 0, 0xbeef);
-  ipv4.setTtl(dv, 0, 1);
-  ipv4.setProtocol(dv, 0, 6);
-  ipv4.setChecksum(dv, 0, 0xabcd);
-  ipv4.setSrc(dv, 0, 0xc0000201);
-  ipv4.setDst(dv, 0, 0x7f000001);
-  assert.deepEqual(
-    [ipv4.version(dv, 0), ipv4.tos(dv, 0), ipv4.totalLen(dv, 0), ipv4.id(dv, 0), ipv4.ttl(dv, 0)],
-    [4, 0xb8, 1500, 0xbeef, 1],
-  );
-  assert.deepEqual(
-    [ipv4.protocol(dv, 0), ipv4.checksum(dv, 0), ipv4.src(dv, 0), ipv4.dst(dv, 0)],
-    [6, 0xabcd, 0xc0000201, 0x7f000001],
-  );
+  const dv = assertFields(20, [
+    [ipv4.setHdrLen, ipv4.hdrLen, 20],
+    [ipv4.setTos, ipv4.tos, 0xb8],
+    [ipv4.setTotalLen, ipv4.totalLen, 1500],
+    [ipv4.setId, ipv4.id, 0xbeef],
+    [ipv4.setTtl, ipv4.ttl, 1],
+    [ipv4.setProtocol, ipv4.protocol, 6],
+    [ipv4.setChecksum, ipv4.checksum, 0xabcd],
+    [ipv4.setSrc, ipv4.src, 0xc0000201],
+    [ipv4.setDst, ipv4.dst, 0x7f000001],
+  ]);
+  assert.equal(ipv4.version(dv, 0), 4);
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import * as tcp from "../../src/wire/tcp.ts";
 import { l4Checksum4, l4Checksum6 } from "../../src/wire/checksum.ts";
-import { place, TCP4_SYN, TCP6_SYN } from "./fixtures.ts";
+import { assertFields, place, TCP4_SYN, TCP6_SYN } from "./fixtures.ts";
 
 Deno.test("tcp getters deconstruct a captured SYN with options", () => {
   const { dv } = place(TCP4_SYN);
@@ -105,24 +105,16 @@ Deno.test("tcp checksum over IPv6 matches the captured SYN", () => {
 });
 
 Deno.test("tcp setters write the fields the getters read, sequence numbers unsigned", () => {
-  const { dv } = place(new Uint8Array(20));
-  tcp.setSrcPort(dv, 0, 1);
-  tcp.setDstPort(dv, 0, 65535);
-  tcp.setSeq(dv, 0, -1);
-  tcp.setAck(dv, 0, 0x80000000);
-  tcp.setDataOffset(dv, 0, 60);
-  tcp.setFlags(dv, 0, tcp.FIN | tcp.ACK | tcp.PSH);
-  tcp.setWindow(dv, 0, 29200);
-  tcp.setChecksum(dv, 0, 0xbeef);
-  tcp.setUrgent(dv, 0, 7);
-  assert.deepEqual(
-    [tcp.srcPort(dv, 0), tcp.dstPort(dv, 0), tcp.seq(dv, 0), tcp.ack(dv, 0)],
-    [1, 65535, 0xffffffff, 0x80000000],
-  );
-  assert.deepEqual(
-    [tcp.dataOffset(dv, 0), tcp.flags(dv, 0), tcp.window(dv, 0), tcp.checksum(dv, 0)],
-    [60, 25, 29200, 0xbeef],
-  );
-  assert.equal(tcp.urgent(dv, 0), 7);
+  assertFields(20, [
+    [tcp.setSrcPort, tcp.srcPort, 1],
+    [tcp.setDstPort, tcp.dstPort, 65535],
+    [tcp.setSeq, tcp.seq, -1, 0xffffffff],
+    [tcp.setAck, tcp.ack, 0x80000000],
+    [tcp.setDataOffset, tcp.dataOffset, 60],
+    [tcp.setFlags, tcp.flags, tcp.FIN | tcp.ACK | tcp.PSH, 25],
+    [tcp.setWindow, tcp.window, 29200],
+    [tcp.setChecksum, tcp.checksum, 0xbeef],
+    [tcp.setUrgent, tcp.urgent, 7],
+  ]);
   assert.deepEqual([tcp.FIN, tcp.SYN, tcp.RST, tcp.PSH, tcp.ACK, tcp.URG], [1, 2, 4, 8, 16, 32]);
 });

@@ -6,7 +6,7 @@ import * as udp from "../../src/wire/udp.ts";
 import * as ipv4 from "../../src/wire/ipv4.ts";
 import * as ipv6 from "../../src/wire/ipv6.ts";
 import { udpChecksum4, udpChecksum6 } from "../../src/wire/checksum.ts";
-import { DHCP_DISCOVER, place, UDP4, UDP6 } from "./fixtures.ts";
+import { assertFields, DHCP_DISCOVER, place, UDP4, UDP6 } from "./fixtures.ts";
 
 Deno.test("udp getters deconstruct captured IPv4 and IPv6 datagrams", () => {
   const a = place(UDP4);
@@ -57,15 +57,12 @@ Deno.test("udp.push() plus checksum builds the captured IPv6 datagram", () => {
 });
 
 Deno.test("udp setters write the fields the getters read", () => {
-  const { dv } = place(new Uint8Array(8));
-  udp.setSrcPort(dv, 0, 65535);
-  udp.setDstPort(dv, 0, 1);
-  udp.setLength(dv, 0, 1472);
-  udp.setChecksum(dv, 0, 0xffff);
-  assert.deepEqual(
-    [udp.srcPort(dv, 0), udp.dstPort(dv, 0), udp.length(dv, 0), udp.checksum(dv, 0)],
-    [65535, 1, 1472, 0xffff],
-  );
+  assertFields(8, [
+    [udp.setSrcPort, udp.srcPort, 65535],
+    [udp.setDstPort, udp.dstPort, 1],
+    [udp.setLength, udp.length, 1472],
+    [udp.setChecksum, udp.checksum, 0xffff],
+  ]);
   assert.equal(ipv4.PROTO_UDP, 17);
 });
 
