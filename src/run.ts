@@ -133,7 +133,7 @@ function nsConf(c: Ctx, ns: NsTarget, ifindex: number): void {
     const lo = nl.ifindexByName("lo");
     if (lo > 0) nl.linkUp(lo);
     const conf = c.conf;
-    if (!conf.configNet) return;
+    if (!conf.configNet || conf.spliceOnly) return;
     if (conf.nsMac) nl.linkSetMac(ifindex, conf.nsMac);
     // IPv6: up without neighbour discovery, so that the link-local address
     // skips duplicate address detection (usable at once: it is the only one
@@ -200,6 +200,27 @@ function setupPasta(rt: Runtime): void {
   );
   if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: ${strerror(-srv)}`);
   rt.ns = ns;
+  if (conf.spliceOnly) {
+    // As upstream: no tap device; the namespace's loopback is brought up and
+    // forwarding is loopback to loopback only
+    nsConf(c, ns, 0);
+  } else {
+    setupPastaTap(rt, ns);
+  }
+  if (ns.spawned) {
+    loop.onSignal(SIGCHLD, () => {
+      const status = reap(ns.pid);
+      if (status >= 0) loop.stop(status);
+    });
+  } else if (!conf.noNetnsQuit) {
+    watchTarget(loop, ns.netnsPath, ns.pid, () => loop.stop(0));
+  }
+}
+
+/** pasta: the tap device in the namespace, configured, and its reader on the loop. */
+function setupPastaTap(rt: Runtime, ns: NsTarget): void {
+  const { c, loop, tap } = rt;
+  const conf = c.conf;
   const ffi = lib();
   const name = ifname(conf.nsIfname);
   const fd = ffi.pf_ns_tap_open(ns.userns, ns.netns, name);
@@ -218,14 +239,6 @@ function setupPasta(rt: Runtime): void {
     }
   });
   loop.add(fd, EpollType.TAP_PASTA, 0, EPOLLIN | EPOLLRDHUP);
-  if (ns.spawned) {
-    loop.onSignal(SIGCHLD, () => {
-      const status = reap(ns.pid);
-      if (status >= 0) loop.stop(status);
-    });
-  } else if (!conf.noNetnsQuit) {
-    watchTarget(loop, ns.netnsPath, ns.pid, () => loop.stop(0));
-  }
 }
 
 /** passt: the UNIX domain socket (or an inherited one with --fd). */

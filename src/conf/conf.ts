@@ -169,7 +169,14 @@ function buildConf(
   const nat = a.nat;
   // --splice-only: no ICMP, no DNS (upstream).
   const spliceOnly = natCheck(mode, nat);
-  if (spliceOnly) flags.noIcmp = true;
+  // No tap device with --splice-only (upstream): nothing to answer or advertise to
+  if (spliceOnly) {
+    flags.noIcmp = true;
+    flags.noNdp = true;
+    flags.noRa = true;
+    flags.noDhcp = true;
+    flags.noDhcpv6 = true;
+  }
 
   // Host discovery, steered by -i, --outbound-if4/6, -4 and -6.
   const want4 = !v6Only;
@@ -199,10 +206,11 @@ function buildConf(
   // with link-local addresses and the gateway mapped to the host's loopback.
   const local4 = want4 && h4 === null;
   const local6 = want6 && h6 === null;
-  if (local4) notes.push("IPv4: no external interface as template, use local mode");
-  if (local6) notes.push("IPv6: no external interface as template, use local mode");
+  // --splice-only has no tap device: no template needed, nothing to say (upstream)
+  if (local4 && !spliceOnly) notes.push("IPv4: no external interface as template, use local mode");
+  if (local6 && !spliceOnly) notes.push("IPv6: no external interface as template, use local mode");
   // Local mode reaches the host only through its loopback: fail early, not with a guest that can't.
-  if ((local4 || local6) && !nat.noMapGw && info.loopbackUp === false) {
+  if ((local4 || local6) && !spliceOnly && !nat.noMapGw && info.loopbackUp === false) {
     fail('Loopback interface is down, local mode needs it: try "ip link set lo up"');
   }
   const mtu = a.mtu ?? MTU_DEFAULT;

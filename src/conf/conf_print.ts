@@ -26,7 +26,9 @@ export function formatConfSummary(conf: Conf): string[] {
   if (!ip6IsZero(conf.ip6.addrOut)) {
     out.push(`Outbound IPv6 address: ${formatIp6(conf.ip6.addrOut)}`);
   }
-  if (conf.mode === "pasta") out.push(`Namespace interface: ${conf.nsIfname}`);
+  if (conf.mode === "pasta" && !conf.spliceOnly) {
+    out.push(`Namespace interface: ${conf.nsIfname}`);
+  }
   out.push("MAC:", `    host: ${formatMac(conf.mac)}`);
 
   const dnsLines = (list: string[]): void => {

@@ -255,13 +255,15 @@ for (const rl of modes) {
         rl,
         `-t ${p} --splice-only`,
         [],
-        `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
+        `echo "interfaces: $(ip -o link show | cut -d: -f2 | tr -d " \n")"; ` +
+          `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
         `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}; echo sep;
          HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
          echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
       );
       assert.match(o.host, /^served\nsep$/m, `from loopback: served${ctx(o)}`);
       assert.doesNotMatch(o.host, /^sep\nserved$/m, `from the host's address: not${ctx(o)}`);
+      assert.match(o.ns, /^interfaces: lo$/m, `no tap device, as upstream${ctx(o)}`);
     },
   });
 
