@@ -186,7 +186,7 @@ function nsConf(c: Ctx, ns: NsTarget, ifindex: number): void {
 
 /** pasta: namespaces, tap device, configuration. */
 function setupPasta(rt: Runtime): void {
-  const { c, loop, tap } = rt;
+  const { c, loop } = rt;
   const conf = c.conf;
   const ns = conf.command.length || (!conf.targetPid && !conf.netns) ? spawnNs(conf) : joinNs(conf);
   // Sockets in the namespace at run time (spliced connections, their pools)
