@@ -260,7 +260,15 @@ async function assertFull(
   // arriving intact; ours must deliver all of it.
   const fwd = r.checks.get("fwd") ?? "";
   if (what.includes("Debian")) assert.match(fwd, /^[1-9]\d* /, `-t forwarding: ${ctx}`);
-  else {
+  else if (what.includes("upstream's passt")) {
+    // Upstream's passt --vhost-user ended this stream early in 2 of about 8
+    // runs of the day (4082661 of 4194304 bytes, then FIN): what arrived must
+    // be the stream's start, intact, which is what proves our front end.
+    const [len, sum] = fwd.split(" ");
+    const n = Number(len);
+    assert.ok(n > 0 && n <= FWD_LEN, `-t forwarding: ${ctx}`);
+    assert.equal(sum, await sha256(srv.fwdData.subarray(0, n)), `-t data intact: ${ctx}`);
+  } else {
     assert.equal(fwd, `${FWD_LEN} ${await sha256(srv.fwdData)}`, `4 MiB through -t: ${ctx}`);
   }
   assert.equal(r.checks.get("udp"), "echo:udp-echo-check", `UDP echo: ${ctx}`);
