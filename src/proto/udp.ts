@@ -686,7 +686,6 @@ export class Udp {
    * the other side: frames to the guest, or the other socket of a spliced flow.
    */
   sockHandler(events: number, fd: number, sidx: number, now: number): void {
-    const ffi = lib();
     const ft = this.flows;
     const i = sidx >> 1;
     if (ft.type[i] !== FLOW_UDP || this.sock[sidx] !== fd) return;
@@ -721,9 +720,7 @@ export class Udp {
       return;
     }
     // Spliced: socket to socket, payloads where they landed (the slots stay free).
-    const out = this.sock[to]!;
-    if (out < 0) return;
-    const st = this.#sendTabOff >>> 2;
+    if (this.sock[to]! < 0) return;
     let m = 0;
     for (let k = 0; k < n; k++) {
       const e = tw + k * MMSG_WORDS;
@@ -731,16 +728,19 @@ export class Udp {
         STRAY.debug(now);
         continue;
       }
-      const o = st + m * MMSG_WORDS;
-      u32[o] = u32[e]!;
-      u32[o + 1] = u32[e + 4]!;
-      u32[o + 2] = 0;
-      u32[o + 3] = 0;
-      m++;
+      this.#queueSend(m++, e);
     }
-    if (m === 0) return;
-    const rc = ffi.pf_sendmmsg(out, this.#u8, st << 2, m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (rc < m) SEND.debug(now);
+    if (m > 0) this.#sendRun(to, m, now);
+  }
+
+  /** Entry `m` of the send table: the payload and length of receive-table entry `e`. */
+  #queueSend(m: number, e: number): void {
+    const u32 = this.#u32;
+    const o = (this.#sendTabOff >>> 2) + m * MMSG_WORDS;
+    u32[o] = u32[e]!;
+    u32[o + 1] = u32[e + 4]!;
+    u32[o + 2] = 0;
+    u32[o + 3] = 0;
   }
 
   /**
@@ -882,7 +882,6 @@ export class Udp {
     const u32 = this.#u32;
     const k = this.#key;
     const tw = (this.#tabOff[f]! + slot0 * MMSG_BYTES) >>> 2;
-    const st = this.#sendTabOff >>> 2;
     let run = -1;
     let m = 0;
     for (let j = 0; j < n; j++) {
@@ -922,12 +921,7 @@ export class Udp {
       if (run !== to && m > 0) this.#sendRun(run, m, now);
       if (run !== to) m = 0;
       run = to;
-      const o = st + m * MMSG_WORDS;
-      u32[o] = u32[e]!;
-      u32[o + 1] = u32[e + 4]!;
-      u32[o + 2] = 0;
-      u32[o + 3] = 0;
-      m++;
+      this.#queueSend(m++, e);
     }
     if (m > 0) this.#sendRun(run, m, now);
   }
