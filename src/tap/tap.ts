@@ -239,82 +239,81 @@ export class Tap implements TapOut {
       }
     }
     frames.flush();
-    if (this.#pool4.count) this.#process4(now);
-    if (this.#pool6.count) this.#process6(now);
+    if (this.#pool4.count) this.#process(false, now);
+    if (this.#pool6.count) this.#process(true, now);
   }
 
-  #process4(now: number): void {
-    const pool = this.#pool4;
-    const dv = this.dv;
-    const u8 = this.u8;
-    const c = this.c;
+  /** Runs the frames of one family's pool through its handler, then the batched flows. */
+  #process(v6: boolean, now: number): void {
+    const pool = v6 ? this.#pool6 : this.#pool4;
     this.#nseq = 0;
     for (let i = 0; i < pool.count; i++) {
       const l2 = pool.offsetOf(i);
-      const len = pool.lenOf(i);
-      const l3 = l2 + eth.HEADER_LEN;
-      const hlen = ipv4.validate(dv, l3, len - eth.HEADER_LEN);
-      if (hlen < 0 || ipv4.isFragment(dv, l3)) {
-        MALFORMED.debug(now);
-        continue;
-      }
-      const total = ipv4.totalLen(dv, l3);
-      const src = ipv4.src(dv, l3);
-      if (src !== 0 && src !== c.ip4AddrSeen) {
-        c.ip4AddrSeen = src;
-        if (this.onGuestChange) this.onGuestChange();
-      }
-      const proto = ipv4.protocol(dv, l3);
-      const l4 = l3 + hlen;
-      const l4len = total - hlen;
-      if (proto === ipv4.PROTO_ICMP) {
-        if (!c.conf.noIcmp) this.handlers.icmp(c, false, l3, l4, l4len, now);
-        continue;
-      }
-      if (this.#isUdpTo(proto, l4, l4len, DHCP_PORT)) {
-        dhcp(c, this, u8, dv, l2, eth.HEADER_LEN + total);
-        continue;
-      }
-      if (this.#forwarded(proto, l4len)) this.#addToSeq(false, proto, l3, l4, l4len, now);
+      const avail = pool.lenOf(i) - eth.HEADER_LEN;
+      if (v6) this.#packet6(l2, avail, now);
+      else this.#packet4(l2, avail, now);
     }
-    this.#runSeqs(false, now);
+    this.#runSeqs(v6, now);
   }
 
-  #process6(now: number): void {
-    const pool = this.#pool6;
+  /** One IPv4 frame at `l2` with `avail` bytes past the Ethernet header. */
+  #packet4(l2: number, avail: number, now: number): void {
+    const dv = this.dv;
+    const c = this.c;
+    const l3 = l2 + eth.HEADER_LEN;
+    const hlen = ipv4.validate(dv, l3, avail);
+    if (hlen < 0 || ipv4.isFragment(dv, l3)) {
+      MALFORMED.debug(now);
+      return;
+    }
+    const total = ipv4.totalLen(dv, l3);
+    const src = ipv4.src(dv, l3);
+    if (src !== 0 && src !== c.ip4AddrSeen) {
+      c.ip4AddrSeen = src;
+      if (this.onGuestChange) this.onGuestChange();
+    }
+    const proto = ipv4.protocol(dv, l3);
+    const l4 = l3 + hlen;
+    const l4len = total - hlen;
+    if (proto === ipv4.PROTO_ICMP) {
+      if (!c.conf.noIcmp) this.handlers.icmp(c, false, l3, l4, l4len, now);
+      return;
+    }
+    if (this.#isUdpTo(proto, l4, l4len, DHCP_PORT)) {
+      dhcp(c, this, this.u8, dv, l2, eth.HEADER_LEN + total);
+      return;
+    }
+    if (this.#forwarded(proto, l4len)) this.#addToSeq(false, proto, l3, l4, l4len, now);
+  }
+
+  /** One IPv6 frame at `l2` with `avail` bytes past the Ethernet header. */
+  #packet6(l2: number, avail: number, now: number): void {
     const dv = this.dv;
     const u8 = this.u8;
     const c = this.c;
-    this.#nseq = 0;
-    for (let i = 0; i < pool.count; i++) {
-      const l2 = pool.offsetOf(i);
-      const len = pool.lenOf(i);
-      const l3 = l2 + eth.HEADER_LEN;
-      const avail = len - eth.HEADER_LEN;
-      if (ipv6.validate(dv, l3, avail) < 0) {
-        MALFORMED.debug(now);
-        continue;
-      }
-      const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
-      const l4 = ipv6.l4Offset(dv, l3, end - l3);
-      if (l4 < 0) {
-        MALFORMED.debug(now);
-        continue;
-      }
-      const proto = ipv6.l4Proto();
-      const l4len = end - l4;
-      this.#seenV6(l3);
-      if (proto === ipv4.PROTO_ICMPV6) {
-        if (ndp(c, this, u8, dv, l2, end - l2, now)) continue;
-        if (!c.conf.noIcmp) this.handlers.icmp(c, true, l3, l4, l4len, now);
-        continue;
-      }
-      if (this.#isUdpTo(proto, l4, l4len, DHCPV6_PORT) && dhcpv6(c, this, u8, dv, l2, end - l2)) {
-        continue;
-      }
-      if (this.#forwarded(proto, l4len)) this.#addToSeq(true, proto, l3, l4, l4len, now);
+    const l3 = l2 + eth.HEADER_LEN;
+    if (ipv6.validate(dv, l3, avail) < 0) {
+      MALFORMED.debug(now);
+      return;
     }
-    this.#runSeqs(true, now);
+    const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
+    const l4 = ipv6.l4Offset(dv, l3, end - l3);
+    if (l4 < 0) {
+      MALFORMED.debug(now);
+      return;
+    }
+    const proto = ipv6.l4Proto();
+    const l4len = end - l4;
+    this.#seenV6(l3);
+    if (proto === ipv4.PROTO_ICMPV6) {
+      if (ndp(c, this, u8, dv, l2, end - l2, now)) return;
+      if (!c.conf.noIcmp) this.handlers.icmp(c, true, l3, l4, l4len, now);
+      return;
+    }
+    if (this.#isUdpTo(proto, l4, l4len, DHCPV6_PORT) && dhcpv6(c, this, u8, dv, l2, end - l2)) {
+      return;
+    }
+    if (this.#forwarded(proto, l4len)) this.#addToSeq(true, proto, l3, l4, l4len, now);
   }
 
   /** Whether the L4 payload is a whole UDP header with destination `port`. */
