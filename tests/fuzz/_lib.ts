@@ -258,6 +258,37 @@ export function quiet(): void {
   setLevel(0 as Level);
 }
 
+/** What a target's run is handed: its options, a generator seeded by them, a progress reporter. */
+export interface Run {
+  opts: RunOptions;
+  rng: Rng;
+  progress: Progress;
+}
+
+/** A target's own parts, for {@linkcode defineTarget}. */
+export interface TargetSpec {
+  name: string;
+  needsNet: boolean;
+  run(r: Run): Stats;
+  replay(input: Uint8Array): void;
+}
+
+/** A target from its parts: the product's log silenced, `run` handed its seeded generator and progress. */
+export function defineTarget(spec: TargetSpec): Target {
+  return {
+    name: spec.name,
+    needsNet: spec.needsNet,
+    run(opts: RunOptions): Stats {
+      quiet();
+      return spec.run({ opts, rng: new Rng(opts.seed), progress: new Progress(opts, spec.name) });
+    },
+    replay(input: Uint8Array): void {
+      quiet();
+      spec.replay(input);
+    },
+  };
+}
+
 /** Open descriptors of this process and what they are (`socket:[...]`, `anon_inode:...`). */
 export function listFds(): Map<number, string> {
   const m = new Map<number, string>();

@@ -40,15 +40,13 @@ import { testCtx } from "../_helpers/frames.ts";
 import {
   checkFrame,
   countFds,
+  defineTarget,
   FuzzFailure,
   hex,
   packParts,
-  Progress,
-  quiet,
   Rng,
-  type RunOptions,
+  type Run,
   type Stats,
-  type Target,
   unpackParts,
 } from "./_lib.ts";
 
@@ -391,16 +389,13 @@ function gen(rng: Rng): Input[] {
 }
 
 /** The framing target. */
-export const framing: Target = {
+export const framing = defineTarget({
   name: "framing",
   needsNet: false,
-  run(opts: RunOptions): Stats {
-    quiet();
-    const rng = new Rng(opts.seed);
+  run({ opts, rng, progress }: Run): Stats {
     const st = new Stream();
     const fds = countFds();
     let inputs = 0, real = 0;
-    const progress = new Progress(opts, "framing");
     try {
       while (inputs < opts.inputs) {
         for (const inp of gen(rng)) {
@@ -421,7 +416,6 @@ export const framing: Target = {
     }
   },
   replay(input: Uint8Array): void {
-    quiet();
     const st = new Stream();
     try {
       check(decode(input), st);
@@ -429,4 +423,4 @@ export const framing: Target = {
       st.close();
     }
   },
-};
+});

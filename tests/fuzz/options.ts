@@ -28,15 +28,13 @@ import { GUEST_MAC, testCtx } from "../_helpers/frames.ts";
 import { arpFrame, dhcpFrame, dhcpv6Frame, icmpv6Frame } from "./_gen.ts";
 import {
   checkFrame,
+  defineTarget,
   FuzzFailure,
   hex,
   mutate,
-  Progress,
-  quiet,
   Rng,
-  type RunOptions,
+  type Run,
   type Stats,
-  type Target,
 } from "./_lib.ts";
 
 type Handler = InlineHandler;
@@ -152,14 +150,11 @@ function gen(rng: Rng, c: Ctx): Uint8Array {
 }
 
 /** The options target. */
-export const options: Target = {
+export const options = defineTarget({
   name: "options",
   needsNet: false,
-  run(opts: RunOptions): Stats {
-    quiet();
-    const rng = new Rng(opts.seed);
+  run({ opts, rng, progress }: Run): Stats {
     const rig = new Rig();
-    const progress = new Progress(opts, "options");
     for (let i = 1; i <= opts.inputs; i++) {
       rig.check(gen(rng, rig.c));
       progress.tick(i);
@@ -167,7 +162,6 @@ export const options: Target = {
     return { inputs: opts.inputs, counters: { replies: rig.replies } };
   },
   replay(input: Uint8Array): void {
-    quiet();
     new Rig().check(input);
   },
-};
+});

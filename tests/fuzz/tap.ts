@@ -24,14 +24,12 @@
 
 import { genMutatedFrame } from "./_gen.ts";
 import {
+  defineTarget,
   FuzzFailure,
   packParts,
-  Progress,
-  quiet,
   Rng,
-  type RunOptions,
+  type Run,
   type Stats,
-  type Target,
   unpackParts,
 } from "./_lib.ts";
 import { HOST, type Rig, RigSession, VARIANTS } from "./_rig.ts";
@@ -87,14 +85,11 @@ class Session extends RigSession {
 }
 
 /** The tap target. */
-export const tap: Target = {
+export const tap = defineTarget({
   name: "tap",
   needsNet: true,
-  run(opts: RunOptions): Stats {
-    quiet();
-    const rng = new Rng(opts.seed);
+  run({ opts, rng, progress }: Run): Stats {
     const s = new Session(opts.seed % VARIANTS.length);
-    const progress = new Progress(opts, "tap");
     let frames = 0;
     try {
       for (let i = 1; i <= opts.inputs; i++) {
@@ -112,7 +107,6 @@ export const tap: Target = {
     }
   },
   replay(input: Uint8Array): void {
-    quiet();
     const [variant, ...batches] = unpackParts(input);
     const s = new Session(variant?.[0] ?? 0);
     try {
@@ -122,4 +116,4 @@ export const tap: Target = {
       s.close();
     }
   },
-};
+});

@@ -28,15 +28,7 @@
  */
 
 import { ethernet, ipv4, ipv6, tcpOptions, tcpSeg } from "./_gen.ts";
-import {
-  FuzzFailure,
-  Progress,
-  quiet,
-  Rng,
-  type RunOptions,
-  type Stats,
-  type Target,
-} from "./_lib.ts";
+import { defineTarget, FuzzFailure, Rng, type Run, type Stats } from "./_lib.ts";
 import { FWD_PORT, FWD_TARGET, HOST, type Rig, RigSession, type Seg, VARIANTS } from "./_rig.ts";
 
 const FIN = 1, SYN = 2, PSH = 8, ACK = 16;
@@ -289,14 +281,11 @@ class Session extends RigSession {
 }
 
 /** The stateful TCP target; an input is one step of an episode. */
-export const tcp: Target = {
+export const tcp = defineTarget({
   name: "tcp",
   needsNet: true,
-  run(opts: RunOptions): Stats {
-    quiet();
-    const rng = new Rng(opts.seed);
+  run({ opts, rng, progress }: Run): Stats {
     const s = new Session(opts.seed % VARIANTS.length);
-    const progress = new Progress(opts, "tcp");
     // Idle measurements cost real time: about one per episode in long runs, more in short ones.
     const idleEvery = opts.inputs > 100_000 ? 60 : 15;
     try {
@@ -320,7 +309,6 @@ export const tcp: Target = {
     }
   },
   replay(input: Uint8Array): void {
-    quiet();
     const dv = new DataView(input.buffer, input.byteOffset, input.byteLength);
     const s = new Session(input.length >= 16 ? dv.getUint32(12) : 0);
     try {
@@ -329,4 +317,4 @@ export const tcp: Target = {
       s.close();
     }
   },
-};
+});

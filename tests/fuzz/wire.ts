@@ -28,15 +28,14 @@ import * as seq from "../../src/wire/seq.ts";
 import * as tcp from "../../src/wire/tcp.ts";
 import * as udp from "../../src/wire/udp.ts";
 import {
+  defineTarget,
   EDGE_LENGTHS,
   FuzzFailure,
   hex,
   mutate,
-  Progress,
   Rng,
-  type RunOptions,
+  type Run,
   type Stats,
-  type Target,
 } from "./_lib.ts";
 
 /** One parser call. */
@@ -380,12 +379,10 @@ function checked(inp: Input): void {
 }
 
 /** The wire target. */
-export const wire: Target = {
+export const wire = defineTarget({
   name: "wire",
   needsNet: false,
-  run(opts: RunOptions): Stats {
-    const rng = new Rng(opts.seed);
-    const progress = new Progress(opts, "wire");
+  run({ opts, rng, progress }: Run): Stats {
     for (let i = 1; i <= opts.inputs; i++) {
       checked(gen(rng));
       progress.tick(i);
@@ -395,4 +392,4 @@ export const wire: Target = {
   replay(input: Uint8Array): void {
     checked(decode(input));
   },
-};
+});
