@@ -8,6 +8,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 /** Top of the source tree. */
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 /** The unprivileged user for rootless cases (created by .ci/run, or here when root). */
@@ -258,6 +260,16 @@ export const GATEWAYS = "set -- $(ip -4 route show default); GW4=$3; " +
   'ADDR4=$(ip -4 -o addr show scope global | awk "{print \\$4}" | cut -d/ -f1 | head -1); ';
 
 /**
+ * An empty scratch directory of `mode`: world-writable by default, so that the
+ * test user, `nobody` or a namespace's root can write there.
+ */
+export function scratchDir(prefix = "", mode = 0o777): string {
+  const dir = Deno.makeTempDirSync({ prefix });
+  Deno.chmodSync(dir, mode);
+  return dir;
+}
+
+/**
  * A scratch directory (`mode`, world-writable by default so that the test
  * user can write there) holding a world-readable random file of `size`
  * bytes; its SHA-256.
@@ -267,8 +279,7 @@ export function scratch(
   prefix: string,
   mode = 0o777,
 ): { dir: string; file: string; sum: string } {
-  const dir = Deno.makeTempDirSync({ prefix });
-  Deno.chmodSync(dir, mode);
+  const dir = scratchDir(prefix, mode);
   const file = `${dir}/data`;
   const r = new Deno.Command("sh", {
     args: [
@@ -322,6 +333,18 @@ export async function waitFor(pred: () => boolean, ms: number): Promise<boolean>
     await sleep(50);
   }
   return pred();
+}
+
+/** Polls for up to `ms` until `pid` has exited; whether it has. */
+export function exited(pid: number, ms: number): Promise<boolean> {
+  return waitFor(() => !alive(pid), ms);
+}
+
+/** Waits up to `ms` for `pid` to exit; if it still runs, ends it (SIGTERM) and fails with `message`. */
+export async function assertExits(pid: number, ms: number, message: string): Promise<void> {
+  const gone = await exited(pid, ms);
+  if (!gone) Deno.kill(pid, "SIGTERM");
+  assert.ok(gone, message);
 }
 
 /** slirp4netns implementations to run a case on: ours, and Debian's where installed. */

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { freePort, have, isRoot, PASST, PASTA, run } from "../_helpers/e2e.ts";
+import { freePort, have, isRoot, PASST, PASTA, run, scratchDir } from "../_helpers/e2e.ts";
 import { ACK, FIN, RST, SYN } from "../_helpers/tcp_frames.ts";
 import {
   cpuTicks,
@@ -44,8 +44,7 @@ async function startPasst(
   guest: PasstGuest;
   stop: () => Promise<string>;
 }> {
-  const dir = Deno.makeTempDirSync();
-  Deno.chmodSync(dir, 0o777); // root runs as nobody
+  const dir = scratchDir(); // root runs as nobody
   const sock = `${dir}/passt.sock`;
   const argv = [PASST, "-f", "-s", sock, ...GUEST_ARGS, ...args];
   const child = new Deno.Command(opts.ulimit ? "sh" : PASST, {
@@ -216,8 +215,7 @@ Deno.test({
   name: "fault: pasta under ulimit -n 128, out of descriptors, isn't killed by its own filter",
   ignore: !isRoot() || !have("python3"),
   async fn(): Promise<void> {
-    const dir = Deno.makeTempDirSync();
-    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const dir = scratchDir(); // root runs as nobody
     Deno.writeTextFileSync(`${dir}/flood.py`, UDP_FLOOD);
     const port = freePort();
     const gw = "$(ip -4 route show default | cut -d' ' -f3)";
@@ -342,8 +340,7 @@ Deno.test({
   name: "fault: SIGTERM during a transfer ends passt at once with status 0, one clean exit",
   async fn(): Promise<void> {
     const bulk = bulkServer(256 << 20);
-    const dir = Deno.makeTempDirSync();
-    Deno.chmodSync(dir, 0o777); // root runs as nobody
+    const dir = scratchDir(); // root runs as nobody
     const sock = `${dir}/passt.sock`;
     const child = new Deno.Command(PASST, {
       args: ["-f", "-s", sock, ...GUEST_ARGS],
@@ -477,8 +474,7 @@ Deno.test({
     "fault: 256 MiB from the namespace through the tap to a slow host receiver: intact, no spin",
   ignore: !isRoot() || !have("python3") || !have("sha256sum"),
   async fn(): Promise<void> {
-    const dir = Deno.makeTempDirSync();
-    Deno.chmodSync(dir, 0o777); // the command runs as the namespace's root
+    const dir = scratchDir(); // the command runs as the namespace's root
     try {
       Deno.writeTextFileSync(`${dir}/sink.py`, SLOW_SINK);
       Deno.writeTextFileSync(`${dir}/send.py`, SENDER);

@@ -19,7 +19,16 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort, have, isRoot, PASTA, prepareRootless, run, TESTER } from "../_helpers/e2e.ts";
+import {
+  freePort,
+  have,
+  isRoot,
+  PASTA,
+  prepareRootless,
+  run,
+  scratchDir,
+  TESTER,
+} from "../_helpers/e2e.ts";
 import { GATEWAYS, label } from "../_helpers/e2e.ts";
 
 let bin = PASTA;
@@ -85,8 +94,7 @@ async function scenario(
   ns: string,
   hostScript = "",
 ): Promise<Outcome> {
-  const dir = Deno.makeTempDirSync({ prefix: "fwd_e2e_" });
-  Deno.chmodSync(dir, 0o777);
+  const dir = scratchDir("fwd_e2e_");
   Deno.writeTextFileSync(`${dir}/echo.py`, ECHO);
   const as = rl ? `setpriv --reuid=${TESTER} --regid=${TESTER} --init-groups ` : "";
   try {

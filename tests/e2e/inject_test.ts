@@ -16,7 +16,7 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, run } from "../_helpers/e2e.ts";
+import { have, isRoot, PASTA, run, scratchDir } from "../_helpers/e2e.ts";
 import { testCtx } from "../_helpers/frames.ts";
 import { genMutatedFrame } from "../fuzz/_gen.ts";
 import { Rng } from "../fuzz/_lib.ts";
@@ -81,8 +81,7 @@ Deno.test({
   ignore,
   sanitizeResources: false,
   async fn(): Promise<void> {
-    const dir = Deno.makeTempDirSync({ prefix: "inject_e2e_" });
-    Deno.chmodSync(dir, 0o777); // the command runs as the namespace's root, not root
+    const dir = scratchDir("inject_e2e_"); // the command runs as the namespace's root, not root
     try {
       // The guest's addresses are the generator's context's: pasta copies them from out0.
       const rng = new Rng(SEED);

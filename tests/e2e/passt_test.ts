@@ -14,7 +14,17 @@
 
 import assert from "node:assert/strict";
 import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
-import { freePort, have, isRoot, PASST, prepareRootless, REPO, spawn } from "../_helpers/e2e.ts";
+import {
+  exited,
+  freePort,
+  have,
+  isRoot,
+  PASST,
+  prepareRootless,
+  REPO,
+  scratchDir,
+  spawn,
+} from "../_helpers/e2e.ts";
 import { alive, exists, sha256, sleep, waitFor } from "../_helpers/e2e.ts";
 import {
   bootGuest,
@@ -500,8 +510,7 @@ peerTest(
 peerTest(
   "passt e2e: --fd 3 with an inherited socketpair end (QEMU 10.1), daemon with --pid",
   async (hv) => {
-    const dir = Deno.makeTempDirSync({ prefix: "passt-fd-" });
-    Deno.chmodSync(dir, 0o777);
+    const dir = scratchDir("passt-fd-");
     try {
       const pidFile = `${dir}/pid`;
       const r = await peer(
@@ -514,7 +523,7 @@ peerTest(
       const pid = Number(Deno.readTextFileSync(pidFile).trim());
       assert.ok(pid > 1);
       // --fd implies --one-off: the daemon goes when we close our end.
-      assert.ok(await waitFor(() => !alive(pid), 10_000), "passt --fd still running");
+      assert.ok(await exited(pid, 10_000), "passt --fd still running");
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
@@ -542,7 +551,7 @@ peerTest("passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid
     // The peer checks that the reply is addressed to 52:54:00:f8:03:a6.
     const r = await peer(["connect", sock, hv.router]);
     assert.match(r.out, ARP_REPLY, r.out + r.err);
-    assert.ok(await waitFor(() => !alive(pid), 10_000), "--one-off daemon still running");
+    assert.ok(await exited(pid, 10_000), "--one-off daemon still running");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -11,8 +11,11 @@
 
 import assert from "node:assert/strict";
 import {
+  assertExits,
   have,
   isRoot,
+  keyValues,
+  label,
   PASTA,
   pastaSh,
   prepareRootless,
@@ -20,7 +23,6 @@ import {
   run,
   spawn,
 } from "../_helpers/e2e.ts";
-import { alive, keyValues, label } from "../_helpers/e2e.ts";
 import { formatIp6, parseIp6 } from "../../src/ip.ts";
 
 interface HostNet {
@@ -233,10 +235,7 @@ Deno.test({
       await holder.stdout.cancel();
       const daemon = Number(Deno.readTextFileSync(pidFile0).trim() || "0");
       if (daemon > 0) {
-        for (let i = 0; i < 50 && alive(daemon); i++) await new Promise((r) => setTimeout(r, 100));
-        const still = alive(daemon);
-        if (still) Deno.kill(daemon, "SIGTERM");
-        assert.equal(still, false, "daemon exits once its target process is gone");
+        await assertExits(daemon, 5000, "daemon exits once its target process is gone");
       }
       Deno.removeSync(pidFile0);
     }
@@ -254,12 +253,7 @@ Deno.test({
     } finally {
       const daemon = Number(Deno.readTextFileSync(pidFile).trim() || "0");
       await run(["ip", "netns", "del", name]);
-      if (daemon > 0) {
-        for (let i = 0; i < 50 && alive(daemon); i++) await new Promise((r) => setTimeout(r, 100));
-        const still = alive(daemon);
-        if (still) Deno.kill(daemon, "SIGTERM");
-        assert.equal(still, false, "daemon exits once its namespace is deleted");
-      }
+      if (daemon > 0) await assertExits(daemon, 5000, "daemon exits once its namespace is deleted");
       Deno.removeSync(pidFile);
     }
   },

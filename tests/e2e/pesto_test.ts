@@ -18,6 +18,7 @@ import {
   PASTA,
   prepareRootless,
   REPO,
+  scratchDir,
   spawn,
   TESTER,
   waitFor,
@@ -100,8 +101,7 @@ interface Pasta {
 
 /** Our pasta, rootless, with -c, and two servers in its namespace: echo (cat) and "hello". */
 async function startPasta(): Promise<Pasta> {
-  const dir = Deno.makeTempDirSync();
-  Deno.chmodSync(dir, 0o777);
+  const dir = scratchDir();
   const sock = `${dir}/ctl.sock`;
   const echo = freePort();
   const hello = freePort();

@@ -17,6 +17,7 @@ import {
   isRoot,
   prepareRootless,
   run,
+  scratchDir,
   SLIRP4NETNS_IMPLS,
   TESTER,
 } from "../_helpers/e2e.ts";
@@ -59,8 +60,7 @@ for (const [who, bin] of IMPLS) {
     name: `podman --network slirp4netns (${who}): address, MTU, routes, host via 10.0.2.2, -p`,
     ignore,
     async fn(): Promise<void> {
-      const dir = Deno.makeTempDirSync();
-      Deno.chmodSync(dir, 0o755);
+      const dir = scratchDir("", 0o755);
       const tar = await buildImageTar(dir);
       Deno.mkdirSync(`${dir}/run`, { mode: 0o700 });
       Deno.mkdirSync(`${dir}/web`);

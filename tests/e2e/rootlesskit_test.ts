@@ -16,6 +16,7 @@ import {
   keyValues,
   prepareRootless,
   run,
+  scratchDir,
   serveText,
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
@@ -56,8 +57,7 @@ for (const [who, bin] of IMPLS) {
     name: `rootlesskit with slirp4netns (${who}): child network, host loopback, --publish`,
     ignore,
     async fn(): Promise<void> {
-      const dir = Deno.makeTempDirSync();
-      Deno.chmodSync(dir, 0o777);
+      const dir = scratchDir();
       const hostPort = freePort();
       const pubPort = freePort();
       const server = serveText(hostPort, "from-host");

@@ -14,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import {
+  exited,
   freePort,
   have,
   isRoot,
@@ -41,14 +42,6 @@ function threadStates(pid: number): { tid: string; status: Record<string, string
     out.push({ tid: e.name, status });
   }
   return out;
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  for (let t = 0; t < ms; t += 50) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return !alive(pid);
 }
 
 function assertSandboxed(pid: number): void {
@@ -228,7 +221,7 @@ Deno.test({
       assertSandboxed(daemon);
       assertServerSandboxed(daemon);
       await run(["ip", "netns", "del", name]);
-      assert.ok(await waitGone(daemon, 2000), "daemon exits within 2 s of the deletion");
+      assert.ok(await exited(daemon, 2000), "daemon exits within 2 s of the deletion");
     }).finally(() => server.close());
   },
 });
@@ -243,9 +236,9 @@ Deno.test({
       assert.equal(ids["Uid"]!.split(/\s+/)[1], "12345");
       assert.equal(ids["Gid"]!.split(/\s+/)[1], "12345");
       await run(["ip", "netns", "del", name]);
-      assert.equal(await waitGone(daemon, 1500), false, "still running without its namespace");
+      assert.equal(await exited(daemon, 1500), false, "still running without its namespace");
       Deno.kill(daemon, "SIGTERM");
-      assert.ok(await waitGone(daemon, 2000), "SIGTERM ends it");
+      assert.ok(await exited(daemon, 2000), "SIGTERM ends it");
     });
   },
 });
@@ -308,7 +301,7 @@ Deno.test({
       const w = child.stdin.getWriter();
       await w.write(new TextEncoder().encode("\n"));
       await w.close();
-      assert.ok(await waitGone(daemon, 2500), "daemon exits when its namespace is deleted");
+      assert.ok(await exited(daemon, 2500), "daemon exits when its namespace is deleted");
       daemon = 0;
     } finally {
       if (daemon && alive(daemon)) Deno.kill(daemon, "SIGKILL");

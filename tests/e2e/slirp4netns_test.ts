@@ -17,6 +17,7 @@ import {
   prepareRootless,
   REPO,
   run,
+  scratchDir,
   serveText,
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
@@ -106,8 +107,7 @@ wait $NS 2>/dev/null
 }
 
 async function session(bin: string, extra = ""): Promise<Record<string, string>> {
-  const dir = Deno.makeTempDirSync();
-  Deno.chmodSync(dir, 0o777);
+  const dir = scratchDir();
   const hostPort = freePort();
   const fwdPort = freePort();
   const server = serveText(hostPort, "from-host");

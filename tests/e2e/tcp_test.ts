@@ -11,7 +11,14 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA_UNDER_TEST, prepareRootless, TESTER } from "../_helpers/e2e.ts";
+import {
+  have,
+  isRoot,
+  PASTA_UNDER_TEST,
+  prepareRootless,
+  scratchDir,
+  TESTER,
+} from "../_helpers/e2e.ts";
 import { bash as hostBash, freePorts, GATEWAYS, label, scratch } from "../_helpers/e2e.ts";
 
 const bin = PASTA_UNDER_TEST;
@@ -172,8 +179,7 @@ for (const rl of modes) {
     ignore: ignore || (rl && !prepareRootless()) || !have("python3"),
     async fn(): Promise<void> {
       const [p] = ports(1);
-      const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
-      Deno.chmodSync(dir, 0o777);
+      const dir = scratchDir("tcp_e2e_");
       Deno.writeTextFileSync(
         `${dir}/srv.py`,
         `import socket, threading
@@ -234,8 +240,7 @@ print("ok", ok)
     ignore: ignore || (rl && !prepareRootless()) || !have("python3"),
     async fn(): Promise<void> {
       const [p1] = ports(1);
-      const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
-      Deno.chmodSync(dir, 0o777);
+      const dir = scratchDir("tcp_e2e_");
       Deno.writeTextFileSync(
         `${dir}/srv.py`,
         `import socket, struct
@@ -296,8 +301,7 @@ Deno.test({
   ignore,
   async fn(): Promise<void> {
     const [p] = ports(1);
-    const dir = Deno.makeTempDirSync({ prefix: "tcp_e2e_" });
-    Deno.chmodSync(dir, 0o777);
+    const dir = scratchDir("tcp_e2e_");
     try {
       const out = await bash(`
         socat TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo hi" & S=$!

@@ -15,7 +15,16 @@
 
 import assert from "node:assert/strict";
 import { haveUpstream, UPSTREAM_PASST } from "../_helpers/upstream.ts";
-import { have, isRoot, PASST, prepareRootless, REPO, run, spawn } from "../_helpers/e2e.ts";
+import {
+  have,
+  isRoot,
+  PASST,
+  prepareRootless,
+  REPO,
+  run,
+  scratchDir,
+  spawn,
+} from "../_helpers/e2e.ts";
 import { exists, sleep, waitFor } from "../_helpers/e2e.ts";
 
 const FRONTEND = `${REPO}/tests/e2e/vu_frontend.py`;
@@ -27,8 +36,7 @@ const noPython = !have("python3");
 const noUpstream = !haveUpstream();
 
 function tmpDir(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "passt-vu-" });
-  Deno.chmodSync(dir, 0o777);
+  const dir = scratchDir("passt-vu-");
   return dir;
 }
 
