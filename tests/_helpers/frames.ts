@@ -137,6 +137,11 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
 
 /** Concatenates byte arrays. */
 export function concat(...parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
+  return concatList(parts);
+}
+
+/** Concatenates a list of byte arrays (one of any length: no spread arguments). */
+export function concatList(parts: readonly ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -184,6 +189,71 @@ export function udp4(sport: number, dport: number, payload: Uint8Array): Uint8Ar
   dv.setUint16(2, dport);
   dv.setUint16(4, b.length);
   b.set(payload, 8);
+  return b;
+}
+
+/** The fixed fields of a TCP header that tests build or check. */
+export interface TcpFields {
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  wnd: number;
+}
+
+/** The fixed fields of the TCP header at `l4`. */
+export function readTcpFields(dv: DataView, l4: number): TcpFields {
+  return {
+    sport: dv.getUint16(l4),
+    dport: dv.getUint16(l4 + 2),
+    seq: dv.getUint32(l4 + 4),
+    ack: dv.getUint32(l4 + 8),
+    flags: dv.getUint8(l4 + 13),
+    wnd: dv.getUint16(l4 + 14),
+  };
+}
+
+/** The MSS and window scale options of the TCP header at `l4`, -1 where absent. */
+export function tcpOptionValues(u8: Uint8Array, l4: number): { mss: number; ws: number } {
+  const hl = (u8[l4 + 12]! >> 4) * 4;
+  let mss = -1, ws = -1;
+  for (let p = l4 + 20; p < l4 + hl;) {
+    const kind = u8[p]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      p++;
+      continue;
+    }
+    if (kind === 2) mss = (u8[p + 2]! << 8) | u8[p + 3]!;
+    if (kind === 3) ws = u8[p + 2]!;
+    p += Math.max(2, u8[p + 1]!);
+  }
+  return { mss, ws };
+}
+
+/**
+ * A TCP header `h` with options `opts`, then `payload`; checksum 0. The data
+ * offset field is the header's length unless `doff` (32-bit words) says otherwise.
+ */
+export function tcpSegment(
+  h: TcpFields,
+  opts: Uint8Array,
+  payload: Uint8Array,
+  doff = (20 + opts.length) >> 2,
+): Uint8Array {
+  const hlen = 20 + opts.length;
+  const b = new Uint8Array(hlen + payload.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, h.sport);
+  dv.setUint16(2, h.dport);
+  dv.setUint32(4, h.seq >>> 0);
+  dv.setUint32(8, h.ack >>> 0);
+  b[12] = doff << 4;
+  b[13] = h.flags;
+  dv.setUint16(14, h.wnd);
+  b.set(opts, 20);
+  b.set(payload, hlen);
   return b;
 }
 
@@ -258,4 +328,30 @@ export function rng(seed: number): () => number {
     s >>>= 0;
     return s;
   };
+}
+
+/** Where to write a random byte in a frame of `len` bytes, drawing from `r`. */
+export type FlipAt = (r: () => number, len: number) => number;
+
+/**
+ * Hands `feed` every prefix of `base`, then `seeds` corrupted copies of it: each
+ * with 1 to `maxFlips` random bytes written where `at` says, less its last 0 to
+ * `maxCut - 1` bytes. For "never throws" tests of a parser.
+ */
+export function feedCorrupted(
+  base: Uint8Array,
+  seeds: number,
+  maxFlips: number,
+  maxCut: number,
+  at: FlipAt,
+  feed: (f: Uint8Array) => void,
+): void {
+  for (let len = 0; len <= base.length; len++) feed(base.subarray(0, len));
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = rng(seed);
+    const f = base.slice();
+    const flips = 1 + (r() % maxFlips);
+    for (let k = 0; k < flips; k++) f[at(r, f.length)] = r() & 0xff;
+    feed(f.subarray(0, f.length - (r() % maxCut)));
+  }
 }

@@ -11,7 +11,7 @@
  */
 
 import { l4Checksum4 } from "../../src/wire/checksum.ts";
-import { concat, ether, GUEST_MAC, ipv4Packet } from "./frames.ts";
+import { concat, ether, GUEST_MAC, ipv4Packet, tcpSegment } from "./frames.ts";
 import { parseTapSeg, type TapSeg } from "./tcp_frames.ts";
 
 /** The guest's view of passt's addresses, given on passt's command line. */
@@ -39,19 +39,8 @@ export function tcp4Frame(
   wnd = 65535,
 ): Uint8Array {
   const opts = flags & 2 ? Uint8Array.of(2, 4, 0x05, 0xb4) : new Uint8Array(0);
-  const hlen = 20 + opts.length;
-  const t = new Uint8Array(hlen + payload.length);
-  const dv = new DataView(t.buffer);
-  dv.setUint16(0, sport);
-  dv.setUint16(2, dport);
-  dv.setUint32(4, seq >>> 0);
-  dv.setUint32(8, ack >>> 0);
-  dv.setUint8(12, (hlen / 4) << 4);
-  dv.setUint8(13, flags);
-  dv.setUint16(14, wnd);
-  t.set(opts, 20);
-  t.set(payload, hlen);
-  dv.setUint16(16, l4Checksum4(t, 0, t.length, ip4(src), ip4(dst), 6));
+  const t = tcpSegment({ sport, dport, seq, ack, flags, wnd }, opts, payload);
+  new DataView(t.buffer).setUint16(16, l4Checksum4(t, 0, t.length, ip4(src), ip4(dst), 6));
   const ip = ipv4Packet(ip4(src), ip4(dst), 6, t);
   return ether(Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55), GUEST_MAC, 0x0800, ip);
 }

@@ -16,6 +16,16 @@
  * @module
  */
 
+import {
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SO_LINGER,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from "../../ffi/sys.ts";
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import type { Ctx } from "../../src/context.ts";
@@ -25,31 +35,23 @@ import { Arena } from "../../src/tap/arena.ts";
 import { Pool } from "../../src/tap/pool.ts";
 import { l4Checksum4, l4Checksum6 } from "../../src/wire/checksum.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
-import { GUEST_MAC, testCtx } from "./frames.ts";
-
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_LINGER = 13;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
+import {
+  concatList,
+  GUEST_MAC,
+  readTcpFields,
+  type TcpFields,
+  tcpOptionValues,
+  testCtx,
+} from "./frames.ts";
 
 /** TCP flag bits. */
 export const FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16;
 
 /** A frame the TCP module sent to the guest, parsed. */
-export interface TapSeg {
+export interface TapSeg extends TcpFields {
   v6: boolean;
   src: Uint32Array;
   dst: Uint32Array;
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  wnd: number;
   mss: number;
   ws: number;
   payload: Uint8Array;
@@ -90,33 +92,8 @@ export function parseTapSeg(f: Uint8Array): TapSeg {
     csumOk = l4Checksum6(f, l4, l4len, 22, 38, 6) === 0 && f.length === 54 + l4len;
   }
   const hlen = (dv.getUint8(l4 + 12) >> 4) * 4;
-  let mss = -1, ws = -1;
-  for (let p = l4 + 20; p < l4 + hlen;) {
-    const k = f[p]!;
-    if (k === 0) break;
-    if (k === 1) {
-      p++;
-      continue;
-    }
-    if (k === 2) mss = dv.getUint16(p + 2);
-    if (k === 3) ws = f[p + 2]!;
-    p += f[p + 1]!;
-  }
-  return {
-    v6,
-    src,
-    dst,
-    sport: dv.getUint16(l4),
-    dport: dv.getUint16(l4 + 2),
-    seq: dv.getUint32(l4 + 4),
-    ack: dv.getUint32(l4 + 8),
-    flags: dv.getUint8(l4 + 13),
-    wnd: dv.getUint16(l4 + 14),
-    mss,
-    ws,
-    payload: f.slice(l4 + hlen),
-    csumOk,
-  };
+  const { mss, ws } = tcpOptionValues(f, l4);
+  return { v6, src, dst, ...readTcpFields(dv, l4), mss, ws, payload: f.slice(l4 + hlen), csumOk };
 }
 
 /** A tap that copies and parses every queued frame. */
@@ -381,13 +358,7 @@ export class GuestConn {
 
   /** All data received, concatenated. */
   data(): Uint8Array {
-    const out = new Uint8Array(this.receivedLen);
-    let o = 0;
-    for (const p of this.received) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatList(this.received);
   }
 }
 
@@ -505,13 +476,7 @@ export class HostConn {
 
   /** Everything read, concatenated. */
   data(): Uint8Array {
-    const out = new Uint8Array(this.readLen);
-    let o = 0;
-    for (const p of this.chunks) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatList(this.chunks);
   }
 }
 

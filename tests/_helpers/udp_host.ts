@@ -13,6 +13,7 @@
  * @module
  */
 
+import { MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../ffi/sys.ts";
 import { strerror } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import { FlowTable } from "../../src/flow/flow.ts";
@@ -30,11 +31,6 @@ import {
   udp4,
 } from "./frames.ts";
 import { TapBench } from "./tap_bench.ts";
-
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_DONTWAIT = 0x40;
 
 /** A datagram received by a {@linkcode HostSock}. */
 export interface Datagram {

@@ -22,8 +22,6 @@ import {
   TESTER,
 } from "../_helpers/e2e.ts";
 
-const IMPLS = SLIRP4NETNS_IMPLS;
-
 const ignore = !isRoot() || !have("podman") || !have("runc") || !have("busybox") ||
   !have("python3") || !prepareRootless() || !ensureSubids();
 
@@ -55,7 +53,7 @@ async function buildImageTar(dir: string): Promise<string> {
   return tar;
 }
 
-for (const [who, bin] of IMPLS) {
+for (const [who, bin] of SLIRP4NETNS_IMPLS) {
   Deno.test({
     name: `podman --network slirp4netns (${who}): address, MTU, routes, host via 10.0.2.2, -p`,
     ignore,

@@ -21,8 +21,6 @@ import {
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
 
-const IMPLS = SLIRP4NETNS_IMPLS;
-
 const ignore = !isRoot() || !have("rootlesskit") || !have("socat") || !have("newuidmap") ||
   !prepareRootless() || !ensureSubids();
 
@@ -52,7 +50,7 @@ echo "RKSTATUS=$?"
 `;
 }
 
-for (const [who, bin] of IMPLS) {
+for (const [who, bin] of SLIRP4NETNS_IMPLS) {
   Deno.test({
     name: `rootlesskit with slirp4netns (${who}): child network, host loopback, --publish`,
     ignore,

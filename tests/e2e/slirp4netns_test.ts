@@ -22,7 +22,6 @@ import {
   SLIRP4NETNS_IMPLS,
 } from "../_helpers/e2e.ts";
 
-const IMPLS = SLIRP4NETNS_IMPLS;
 const ignore = !isRoot() || !have("socat") || !have("nsenter") || !prepareRootless();
 
 /**
@@ -125,7 +124,7 @@ async function session(bin: string, extra = ""): Promise<Record<string, string>>
   }
 }
 
-for (const [who, bin] of IMPLS) {
+for (const [who, bin] of SLIRP4NETNS_IMPLS) {
   Deno.test({
     name: `slirp4netns (${who}): network, readiness, host loopback, API socket, exit-fd`,
     ignore,

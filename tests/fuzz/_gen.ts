@@ -16,7 +16,15 @@
 import type { Ctx } from "../../src/context.ts";
 import { DUID_TIME } from "../../src/proto/dhcpv6.ts";
 import { ipv4HeaderChecksum, l4Checksum4, l4Checksum6, sum16 } from "../../src/wire/checksum.ts";
-import { concat, GUEST_MAC, ip4, ip6, ip6Bytes } from "../_helpers/frames.ts";
+import {
+  concat,
+  GUEST_MAC,
+  ip4,
+  ip6,
+  ip6Bytes,
+  type TcpFields,
+  tcpSegment,
+} from "../_helpers/frames.ts";
 import { mutate, type Rng } from "./_lib.ts";
 
 /** Host-side ports the rig listens on (TCP and UDP), so some flows reach something. */
@@ -65,14 +73,13 @@ export function ethernet(
 
 // ---- addresses -------------------------------------------------------------------------------
 
+/** An address of one family: the gateway most often, else a resolver, the guest's own or one of `odd`. */
+function pickAddr<T>(rng: Rng, ip: { gw: T; dns: T[]; addr: T }, odd: T[]): T {
+  return rng.pick([ip.gw, ip.gw, ip.gw, ip.dns[0]!, ip.addr, ...odd]);
+}
+
 function addr4(rng: Rng, c: Ctx): number {
-  const conf = c.conf;
-  return rng.pick([
-    conf.ip4.gw,
-    conf.ip4.gw,
-    conf.ip4.gw,
-    conf.ip4.dns[0]!,
-    conf.ip4.addr,
+  return pickAddr(rng, c.conf.ip4, [
     0,
     0xffffffff,
     0xe0000001,
@@ -88,13 +95,7 @@ function src4(rng: Rng, c: Ctx): number {
 }
 
 function addr6(rng: Rng, c: Ctx): Uint32Array {
-  const conf = c.conf;
-  return rng.pick([
-    conf.ip6.gw,
-    conf.ip6.gw,
-    conf.ip6.gw,
-    conf.ip6.dns[0]!,
-    conf.ip6.addr,
+  return pickAddr(rng, c.conf.ip6, [
     ip6("::"),
     ip6("::1"),
     ip6("ff02::1"),
@@ -257,32 +258,8 @@ export function tcpOptions(rng: Rng): Uint8Array {
 }
 
 /** A TCP segment: any flags, sequence and acknowledgement numbers, window and data offset. */
-export function tcpSeg(
-  rng: Rng,
-  sport: number,
-  dport: number,
-  seq: number,
-  ack: number,
-  flags: number,
-  wnd: number,
-  opts: Uint8Array,
-  payload: Uint8Array,
-): Uint8Array {
-  const hl = 20 + opts.length;
-  const b = new Uint8Array(hl + payload.length);
-  const dv = new DataView(b.buffer);
-  dv.setUint16(0, sport);
-  dv.setUint16(2, dport);
-  dv.setUint32(4, seq >>> 0);
-  dv.setUint32(8, ack >>> 0);
-  let doff = hl >> 2;
-  if (rng.oneIn(16)) doff = rng.range(0, 15);
-  b[12] = doff << 4;
-  b[13] = flags;
-  dv.setUint16(14, wnd);
-  b.set(opts, 20);
-  b.set(payload, hl);
-  return b;
+export function tcpSeg(rng: Rng, h: TcpFields, opts: Uint8Array, payload: Uint8Array): Uint8Array {
+  return tcpSegment(h, opts, payload, rng.oneIn(16) ? rng.range(0, 15) : undefined);
 }
 
 function randomFlags(rng: Rng): number {
@@ -583,17 +560,15 @@ export function genFrame(rng: Rng, c: Ctx, host: HostPorts): Uint8Array {
   let csum = -1;
   if (proto === 6) {
     const seq = rng.oneIn(2) ? rng.u32() : rng.pick([0, 1, 0x7fffffff, 0xffffffff]);
-    l4 = tcpSeg(
-      rng,
-      port(rng, host, true),
-      port(rng, host, true),
+    const h = {
+      sport: port(rng, host, true),
+      dport: port(rng, host, true),
       seq,
-      rng.u32(),
-      randomFlags(rng),
-      rng.pick([0, 1, 512, 65535, rng.u32() & 0xffff]),
-      tcpOptions(rng),
-      payload(rng),
-    );
+      ack: rng.u32(),
+      flags: randomFlags(rng),
+      wnd: rng.pick([0, 1, 512, 65535, rng.u32() & 0xffff]),
+    };
+    l4 = tcpSeg(rng, h, tcpOptions(rng), payload(rng));
     csum = 16;
   } else if (proto === 17) {
     const lenField = rng.oneIn(12) ? rng.pick([0, 7, 8, 9, 65535]) : undefined;

@@ -35,7 +35,13 @@ import { Udp } from "../../src/proto/udp.ts";
 import { Arena } from "../../src/tap/arena.ts";
 import { Tap, type TapBackend } from "../../src/tap/tap.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
-import { GUEST_MAC, testCtx } from "../_helpers/frames.ts";
+import {
+  GUEST_MAC,
+  readTcpFields,
+  type TcpFields,
+  tcpOptionValues,
+  testCtx,
+} from "../_helpers/frames.ts";
 import type { Ctx } from "../../src/context.ts";
 import { checkFrame, countFds, listFds, newFds, type Rng } from "./_lib.ts";
 import type { HostPorts } from "./_gen.ts";
@@ -96,16 +102,9 @@ export function configure(variant: number): Ctx {
   return c;
 }
 
-/** A TCP segment sent to the guest. */
-export interface Seg {
+/** A TCP segment sent to the guest: `sport` is the remote (host-side) port, `dport` the guest's. */
+export interface Seg extends TcpFields {
   v6: boolean;
-  /** Remote (host-side) port and guest port. */
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  wnd: number;
   /** Payload length, and the window scale option of a SYN (-1 if none). */
   plen: number;
   ws: number;
@@ -268,27 +267,11 @@ export class Rig implements TapBackend {
       else if (type === 0x86dd && u8[off + 20] === 6) l4 = off + 54;
       else continue;
       const hl = (u8[l4 + 12]! >> 4) * 4;
-      let ws = -1;
-      for (let p = l4 + 20; p < l4 + hl;) {
-        const kind = u8[p]!;
-        if (kind === 0) break;
-        if (kind === 1) {
-          p++;
-          continue;
-        }
-        if (kind === 3) ws = u8[p + 2]!;
-        p += Math.max(2, u8[p + 1]!);
-      }
       this.segs.push({
         v6: type === 0x86dd,
-        sport: dv.getUint16(l4),
-        dport: dv.getUint16(l4 + 2),
-        seq: dv.getUint32(l4 + 4),
-        ack: dv.getUint32(l4 + 8),
-        flags: u8[l4 + 13]!,
-        wnd: dv.getUint16(l4 + 14),
+        ...readTcpFields(dv, l4),
         plen: off + len - l4 - hl,
-        ws,
+        ws: tcpOptionValues(u8, l4).ws,
       });
     }
     return count;

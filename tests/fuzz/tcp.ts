@@ -67,17 +67,7 @@ class Episode {
     const frames: Uint8Array[] = [];
     for (const s of segs) {
       const opts = (s.flags & SYN) || rng.oneIn(8) ? tcpOptions(rng) : new Uint8Array(0);
-      const l4 = tcpSeg(
-        rng,
-        k.gport,
-        k.rport,
-        s.seq,
-        s.ack,
-        s.flags,
-        s.wnd,
-        opts,
-        rng.bytes(s.data),
-      );
+      const l4 = tcpSeg(rng, { sport: k.gport, dport: k.rport, ...s }, opts, rng.bytes(s.data));
       const noise = rng.oneIn(10);
       const pkt = k.v6
         ? ipv6(rng, c.conf.ip6.addr, c.conf.ip6.gw, 6, l4, 16, 64, noise)
