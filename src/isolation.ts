@@ -64,19 +64,18 @@
 import type { Conf } from "./context.ts";
 import { helperPath, lib, libPath } from "../ffi/lib.ts";
 import { debug, info } from "./log.ts";
-import { argvBuf, cstr, O_CLOEXEC, O_RDONLY } from "../ffi/sys.ts";
+import {
+  argvBuf,
+  CLONE_NEWIPC,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  cstr,
+  O_CLOEXEC,
+  O_RDONLY,
+} from "../ffi/sys.ts";
 import { strerror } from "../ffi/errno.ts";
-
-/** Namespace flags for clone(2) and unshare(2). */
-export const CLONE_NEWNS = 0x00020000;
-/** New UTS namespace. */
-export const CLONE_NEWUTS = 0x04000000;
-/** New IPC namespace. */
-export const CLONE_NEWIPC = 0x08000000;
-/** New user namespace. */
-export const CLONE_NEWUSER = 0x10000000;
-/** New PID namespace. */
-export const CLONE_NEWPID = 0x20000000;
 
 const CAP_SETPCAP = 8;
 const CAP_NET_BIND_SERVICE = 10;

@@ -46,16 +46,23 @@ import { EEXIST, EINTR, EINVAL, ENODEV, EPROTO, errnoName, strerror } from "../f
 import { lib } from "../ffi/lib.ts";
 import { formatIp4, formatIp6 } from "./ip.ts";
 import { ip6IsZero } from "./wire/inany.ts";
-import { AF_NETLINK, MSG_DONTWAIT, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW } from "../ffi/sys.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_NETLINK,
+  MSG_DONTWAIT,
+  NETLINK_ROUTE,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+} from "../ffi/sys.ts";
 
 /** Size of the request and reply buffer (upstream: 8192 netlink headers). */
 export const NLBUFSIZ = 8192 * 16;
 /** Datagrams without a message for the current request before giving up. */
 export const MAX_IDLE_READS = 64;
 
-/** Address families. */
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+/** Address families, as ffi/sys.ts has them. */
+export { AF_INET, AF_INET6 };
 /** IPv4 or IPv6. */
 export type Family = typeof AF_INET | typeof AF_INET6;
 

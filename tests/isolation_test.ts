@@ -2,15 +2,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 import assert from "node:assert/strict";
+import { planSandbox, seccompSize } from "../src/isolation.ts";
 import {
   CLONE_NEWIPC,
   CLONE_NEWNS,
   CLONE_NEWPID,
   CLONE_NEWUSER,
   CLONE_NEWUTS,
-  planSandbox,
-  seccompSize,
-} from "../src/isolation.ts";
+} from "../ffi/sys.ts";
 import { parseConf } from "../src/conf/conf.ts";
 import type { Conf } from "../src/context.ts";
 import { testHostV4Only as host } from "./_helpers/host.ts";

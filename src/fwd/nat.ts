@@ -111,14 +111,13 @@ export const PIF_SPLICE = 3;
 /** Names of the interfaces, as upstream's `pif_name()`. */
 export const PIF_NAMES = ["<none>", "TAP", "HOST", "SPLICE"] as const;
 
-/** IP protocol numbers. */
-export const IPPROTO_ICMP = 1;
-/** TCP. */
-export const IPPROTO_TCP = 6;
-/** UDP. */
-export const IPPROTO_UDP = 17;
-/** ICMPv6. */
-export const IPPROTO_ICMPV6 = 58;
+/** IP protocol numbers, from wire/ipv4.ts under the names flow code uses. */
+export {
+  PROTO_ICMP as IPPROTO_ICMP,
+  PROTO_ICMPV6 as IPPROTO_ICMPV6,
+  PROTO_TCP as IPPROTO_TCP,
+  PROTO_UDP as IPPROTO_UDP,
+} from "../wire/ipv4.ts";
 
 /** The part of a forwarding rule the translation needs. */
 export interface NatRule {
@@ -132,7 +131,7 @@ export interface NatRule {
 
 /** Whether `proto` to `port` is DNS (TCP or UDP, port 53 or 853), as upstream's `is_dns_flow()`. */
 export function isDnsFlow(proto: number, port: number): boolean {
-  return (proto === IPPROTO_TCP || proto === IPPROTO_UDP) && (port === 53 || port === 853);
+  return (proto === ipv4.PROTO_TCP || proto === ipv4.PROTO_UDP) && (port === 53 || port === 853);
 }
 
 // -- translations ------------------------------------------------------------
@@ -257,7 +256,7 @@ export function natFromTap(
   tgt[to + EPORT] = oport;
   if (isV4(tgt, to + EADDR)) setV4(tgt, to + OADDR, ip4.addrOut);
   else setV6(tgt, to + OADDR, ip6.addrOut);
-  tgt[to + OPORT] = proto === IPPROTO_UDP ? ini[io + EPORT]! : 0;
+  tgt[to + OPORT] = proto === ipv4.PROTO_UDP ? ini[io + EPORT]! : 0;
   return PIF_HOST;
 }
 
@@ -277,7 +276,7 @@ export function natFromSplice(
   if (!isLoopback(ini, io + EADDR) || !isLoopback(ini, io + OADDR)) return PIF_NONE;
   copyAddr(tgt, to + OADDR, ini, io + EADDR);
   copyAddr(tgt, to + EADDR, ini, io + OADDR);
-  tgt[to + OPORT] = proto === IPPROTO_UDP ? ini[io + EPORT]! : 0;
+  tgt[to + OPORT] = proto === ipv4.PROTO_UDP ? ini[io + EPORT]! : 0;
   tgt[to + EPORT] = targetPort(rule, ini[io + OPORT]!);
   return PIF_HOST;
 }
@@ -311,7 +310,7 @@ export function natFromHost(
 
   if (
     !conf.noSplice && !taddrSet && isLoopback(ini, io + EADDR) &&
-    (proto === IPPROTO_TCP || proto === IPPROTO_UDP)
+    (proto === ipv4.PROTO_TCP || proto === ipv4.PROTO_UDP)
   ) {
     // Spliced: the kernel picks the source to match; by default the guest's
     // own address is the destination, so services bound to its loopback only
@@ -321,7 +320,7 @@ export function natFromHost(
         tgt[to + OADDR + 1] = 0,
         tgt[to + OADDR + 2] = 0,
         tgt[to + OADDR + 3] = 0;}
-    tgt[to + OPORT] = proto === IPPROTO_UDP ? ini[io + EPORT]! : 0;
+    tgt[to + OPORT] = proto === ipv4.PROTO_UDP ? ini[io + EPORT]! : 0;
     if (isUnspecified(tgt, to + EADDR)) {
       defaultGuestAddr(c, tgt, to + OADDR, tgt, to + EADDR);
     }
