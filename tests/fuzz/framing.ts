@@ -30,13 +30,13 @@
 
 import { lib } from "../../ffi/lib.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../../ffi/sys.ts";
-import { FRAME_LEN_MAX, splitFrames, STREAM_CORRUPT } from "../../src/passt/framing.ts";
+import { FRAME_LEN_MAX } from "../../src/passt/framing.ts";
 import { PasstStream } from "../../src/passt/tap_passt.ts";
 import { Loop } from "../../src/loop/loop.ts";
 import { Arena } from "../../src/tap/arena.ts";
-import { Pool } from "../../src/tap/pool.ts";
 import { Tap } from "../../src/tap/tap.ts";
 import { testCtx } from "../_helpers/frames.ts";
+import { type Split, type SplitInput, splitStream } from "../_helpers/framing.ts";
 import {
   checkFrame,
   countFds,
@@ -53,20 +53,7 @@ import {
 /** Prefix values the issue asks for, plus the smallest frame kept. */
 const EDGE_PREFIXES = [0, 1, 13, 14, 65535, 65536, 0xffffffff];
 
-/** One generated input. */
-interface Input {
-  stream: Uint8Array;
-  cuts: number[];
-  capacity: number;
-}
-
-/** Expected outcome of a whole stream. */
-interface Model {
-  frames: Uint8Array[];
-  corrupt: boolean;
-}
-
-function model(s: Uint8Array): Model {
+function model(s: Uint8Array): Split {
   const dv = new DataView(s.buffer, s.byteOffset, s.byteLength);
   const frames: Uint8Array[] = [];
   let pos = 0;
@@ -154,7 +141,7 @@ function genCuts(rng: Rng, len: number): number[] {
   return cuts.sort((a, b) => a - b);
 }
 
-function encode(inp: Input): Uint8Array {
+function encode(inp: SplitInput): Uint8Array {
   const c = new Uint8Array(4 * inp.cuts.length + 1);
   const dv = new DataView(c.buffer);
   inp.cuts.forEach((x, i) => dv.setUint32(4 * i, x));
@@ -162,7 +149,7 @@ function encode(inp: Input): Uint8Array {
   return packParts([inp.stream, c]);
 }
 
-function decode(b: Uint8Array): Input {
+function decode(b: Uint8Array): SplitInput {
   const [stream = new Uint8Array(0), c = new Uint8Array(1)] = unpackParts(b);
   const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
   const cuts: number[] = [];
@@ -176,7 +163,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function compare(got: Model, want: Model, what: string, inp: Input): void {
+function compare(got: Split, want: Split, what: string, inp: SplitInput): void {
   const fail = (m: string): never => {
     throw new FuzzFailure(`${what}: ${m} (stream ${hex(inp.stream)})`, encode(inp));
   };
@@ -191,43 +178,6 @@ function compare(got: Model, want: Model, what: string, inp: Input): void {
   for (let i = 0; i < got.frames.length; i++) {
     if (!same(got.frames[i]!, want.frames[i]!)) fail(`frame ${i} differs`);
   }
-}
-
-/** `splitFrames()` as `PasstStream` drives it, over a buffer that ends after the data. */
-function pure(inp: Input): Model {
-  const { stream, cuts, capacity } = inp;
-  const buf = new Uint8Array(stream.length);
-  const dv = new DataView(buf.buffer);
-  const pool = new Pool(buf.length, capacity);
-  const frames: Uint8Array[] = [];
-  let carry = 0;
-  let pos = 0;
-  for (const end of [...cuts, stream.length]) {
-    buf.set(stream.subarray(pos, end), carry);
-    let avail = carry + end - pos;
-    pos = end;
-    let start = 0;
-    for (;;) {
-      pool.flush();
-      const used = splitFrames(dv, start, avail, pool);
-      if (used === STREAM_CORRUPT) return { frames, corrupt: true };
-      if (used < 0 || used > avail) throw new Error(`splitFrames() consumed ${used} of ${avail}`);
-      for (let i = 0; i < pool.count; i++) {
-        const o = pool.offsetOf(i);
-        if (o < start || o + pool.lenOf(i) > start + used) {
-          throw new Error("splitFrames() added a frame outside the consumed bytes");
-        }
-        frames.push(buf.slice(o, o + pool.lenOf(i)));
-      }
-      const full = pool.count >= pool.capacity;
-      start += used;
-      avail -= used;
-      if (!full || used === 0) break;
-    }
-    buf.copyWithin(0, start, start + avail);
-    carry = avail;
-  }
-  return { frames, corrupt: false };
 }
 
 /** The real passt input path over a socketpair. */
@@ -265,7 +215,7 @@ class Stream {
   }
 
   /** Feeds one input; returns what reached `Tap.process` and whether the stream was reset. */
-  feed(inp: Input): Model {
+  feed(inp: SplitInput): Split {
     const ffi = lib();
     this.got.length = 0;
     const sv = new Int32Array(2);
@@ -347,11 +297,11 @@ function edges(s: Uint8Array): number[] {
   return s.length > 20000 ? all.filter((_, i) => i % 8 === 0) : all;
 }
 
-function check(inp: Input, st: Stream | null, sweep = true): void {
+function check(inp: SplitInput, st: Stream | null, sweep = true): void {
   const want = model(inp.stream);
-  let got: Model;
+  let got: Split;
   try {
-    got = pure(inp);
+    got = splitStream(inp);
   } catch (e) {
     throw new FuzzFailure(`splitFrames: ${e}`, encode(inp), e);
   }
@@ -360,7 +310,7 @@ function check(inp: Input, st: Stream | null, sweep = true): void {
   for (const cut of sweep ? edges(inp.stream) : []) {
     const one = { stream: inp.stream, cuts: [cut], capacity: inp.capacity };
     try {
-      got = pure(one);
+      got = splitStream(one);
     } catch (e) {
       throw new FuzzFailure(`splitFrames: ${e}`, encode(one), e);
     }
@@ -376,12 +326,12 @@ function check(inp: Input, st: Stream | null, sweep = true): void {
   compare(got, want, "PasstStream", inp);
 }
 
-function gen(rng: Rng): Input[] {
+function gen(rng: Rng): SplitInput[] {
   const stream = genStream(rng);
   const capacity = rng.oneIn(3) ? rng.range(1, 3) : 255;
   if (stream.length <= 48 && rng.oneIn(2)) {
     // Every single cut position.
-    const out: Input[] = [];
+    const out: SplitInput[] = [];
     for (let c = 0; c <= stream.length; c++) out.push({ stream, cuts: [c], capacity });
     return out;
   }

@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 import assert from "node:assert/strict";
-import { splitFrames, STREAM_CORRUPT } from "../../src/passt/framing.ts";
+import { splitFrames } from "../../src/passt/framing.ts";
 import { Pool } from "../../src/tap/pool.ts";
+import { type Split, splitStream } from "../_helpers/framing.ts";
 
 /** Builds a stream of length-prefixed frames; frame i is filled with byte i. */
 function stream(lengths: number[]): Uint8Array {
@@ -20,28 +21,8 @@ function stream(lengths: number[]): Uint8Array {
 }
 
 /** Feeds `data` in chunks cut at `cuts`, carrying leftovers as the reader does. */
-function feed(data: Uint8Array, cuts: number[]): { frames: Uint8Array[]; corrupt: boolean } {
-  const buf = new Uint8Array(1 << 20);
-  const dv = new DataView(buf.buffer);
-  const pool = new Pool(buf.length, 1024);
-  const frames: Uint8Array[] = [];
-  let carry = 0;
-  let pos = 0;
-  for (const end of [...cuts, data.length]) {
-    buf.set(data.subarray(pos, end), carry);
-    const avail = carry + end - pos;
-    pos = end;
-    pool.flush();
-    const used = splitFrames(dv, 0, avail, pool);
-    if (used === STREAM_CORRUPT) return { frames, corrupt: true };
-    for (let i = 0; i < pool.count; i++) {
-      const o = pool.offsetOf(i);
-      frames.push(buf.slice(o, o + pool.lenOf(i)));
-    }
-    buf.copyWithin(0, used, avail);
-    carry = avail - used;
-  }
-  return { frames, corrupt: false };
+function feed(data: Uint8Array, cuts: number[]): Split {
+  return splitStream({ stream: data, cuts, capacity: 1024 });
 }
 
 const LENGTHS = [14, 60, 1514, 100, 65535, 15];
