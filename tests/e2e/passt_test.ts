@@ -237,10 +237,32 @@ class Passt {
 }
 
 function tmpSock(tag: string): { dir: string; sock: string } {
-  const dir = Deno.makeTempDirSync({ prefix: `passt-${tag}-` });
   // Debian's passt binds its socket after changing to nobody.
-  Deno.chmodSync(dir, 0o777);
+  const dir = scratchDir(`passt-${tag}-`);
   return { dir, sock: `${dir}/s` };
+}
+
+/**
+ * Runs `fn` with `bin` in the foreground on a fresh socket (`tag` names its
+ * directory) once it is bound; then stops it and returns its standard error.
+ */
+async function withPasst(
+  bin: string,
+  tag: string,
+  args: string[],
+  fn: (p: Passt) => Promise<void>,
+): Promise<string> {
+  const { dir, sock } = tmpSock(tag);
+  const p = new Passt(bin, sock, args);
+  let log = "";
+  try {
+    await p.ready();
+    await fn(p);
+  } finally {
+    log = await p.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  return log;
 }
 
 /** Asserts the checks of a short run: DHCP lease and ping to the router. */
@@ -299,30 +321,28 @@ async function fullRun(
 ): Promise<void> {
   const hv = hostView();
   const srv = new HostServers();
-  const { dir, sock } = tmpSock("full");
-  const p = new Passt(bin, sock, ["-t", String(srv.fwdPort), ...hv.dnsArgs, ...extra]);
   try {
-    await p.ready();
-    const t0 = performance.now();
-    const r = await run(sock, {
-      params: srv.params(),
-      timeoutMs: 180_000,
-      onCheck: async (name) => {
-        if (name === "listening") await srv.sendForwarded();
-      },
+    const args = ["-t", String(srv.fwdPort), ...hv.dnsArgs, ...extra];
+    const log = await withPasst(bin, "full", args, async ({ sock }) => {
+      const t0 = performance.now();
+      const r = await run(sock, {
+        params: srv.params(),
+        timeoutMs: 180_000,
+        onCheck: async (name) => {
+          if (name === "listening") await srv.sendForwarded();
+        },
+      });
+      console.log(`${what}: guest done in ${Math.round(performance.now() - t0)} ms`);
+      await assertFull(r, hv, srv, what);
+      if (bin === PASST) {
+        // Without --one-off, passt waits for the next QEMU on the same socket.
+        const again = await run(sock, { params: { checks: "short" }, timeoutMs: 120_000 });
+        assertShort(again, hv, `${what}, second guest on the same socket`);
+      }
     });
-    console.log(`${what}: guest done in ${Math.round(performance.now() - t0)} ms`);
-    await assertFull(r, hv, srv, what);
-    if (bin === PASST) {
-      // Without --one-off, passt waits for the next QEMU on the same socket.
-      const again = await run(sock, { params: { checks: "short" }, timeoutMs: 120_000 });
-      assertShort(again, hv, `${what}, second guest on the same socket`);
-    }
-  } finally {
-    const log = await p.stop();
-    await srv.close();
-    Deno.removeSync(dir, { recursive: true });
     if (bin === PASST) assert.match(log, /UNIX domain socket bound at /);
+  } finally {
+    await srv.close();
   }
 }
 
@@ -387,19 +407,13 @@ Deno.test({
 /** With --one-off, passt exits 0 once its guest has gone. */
 async function oneOffRun(run: Runner): Promise<void> {
   const hv = hostView();
-  const { dir, sock } = tmpSock("oneoff");
-  const p = new Passt(PASST, sock, ["--one-off", ...hv.dnsArgs]);
-  try {
-    await p.ready();
-    const r = await run(sock, { params: { checks: "short" }, timeoutMs: 120_000 });
+  await withPasst(PASST, "oneoff", ["--one-off", ...hv.dnsArgs], async (p) => {
+    const r = await run(p.sock, { params: { checks: "short" }, timeoutMs: 120_000 });
     assertShort(r, hv, "--one-off guest");
     const status = await Promise.race([p.child.status, sleep(10_000).then(() => null)]);
     assert.ok(status, "passt --one-off still running after its guest exited");
     assert.equal(status.code, 0);
-  } finally {
-    await p.stop();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test({
@@ -485,10 +499,7 @@ function peerTest(name: string, fn: (hv: HostView) => Promise<void>): void {
 peerTest(
   "passt e2e: a second client is accepted and closed while the first stays connected",
   async (hv) => {
-    const { dir, sock } = tmpSock("second");
-    const p = new Passt(PASST, sock, []);
-    try {
-      await p.ready();
+    const log = await withPasst(PASST, "second", [], async ({ sock }) => {
       const r = await peer(["second", sock, hv.router]);
       assert.equal(r.code, 0, r.out + r.err);
       const lines = r.out.trim().split("\n");
@@ -499,11 +510,8 @@ peerTest(
       // And the listening socket still takes the next client.
       const again = await peer(["connect", sock, hv.router]);
       assert.match(again.out, ARP_REPLY);
-    } finally {
-      const log = await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-      assert.match(log, /already connected/);
-    }
+    });
+    assert.match(log, /already connected/);
   },
 );
 
@@ -560,10 +568,7 @@ peerTest("passt e2e: libvirt's command line (--one-off --socket --mac-addr --pid
 peerTest(
   "qrap: probes passt, gives a stand-in QEMU the socket as fd 5, frames flow",
   async (hv) => {
-    const { dir, sock } = tmpSock("qrap");
-    const p = new Passt(PASST, sock, []);
-    try {
-      await p.ready();
+    await withPasst(PASST, "qrap", [], async ({ sock }) => {
       const c = spawn([QRAP, "5", "python3", PEER, "fd", "5", hv.router], {
         env: { PASST_SOCKET: sock },
       });
@@ -572,10 +577,7 @@ peerTest(
       assert.equal(o.code, 0, out + new TextDecoder().decode(o.stderr));
       assert.match(out, ARP_REPLY);
       assert.equal(out.match(ARP_REPLY)![2], hv.router);
-    } finally {
-      await p.stop();
-      Deno.removeSync(dir, { recursive: true });
-    }
+    });
   },
 );
 
