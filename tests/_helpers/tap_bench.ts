@@ -69,4 +69,9 @@ export class TapBench {
   close(): void {
     lib().pf_close(this.loop.epfd);
   }
+
+  /** Closes the bench (as its subclass does) at the end of a `using` scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

@@ -134,6 +134,11 @@ export class HostSock {
   close(): void {
     lib().pf_close(this.fd);
   }
+
+  /** Closes the socket at the end of a `using` scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** A frame the program sent to the guest, parsed. */
@@ -290,12 +295,7 @@ export function withEcho(
   addr: string,
   fn: (b: UdpBench, echo: HostSock) => void,
 ): void {
-  const b = new UdpBench();
-  const echo = new HostSock(v6, addr);
-  try {
-    fn(b, echo);
-  } finally {
-    echo.close();
-    b.close();
-  }
+  using b = new UdpBench();
+  using echo = new HostSock(v6, addr);
+  fn(b, echo);
 }

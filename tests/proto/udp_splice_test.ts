@@ -51,75 +51,63 @@ function pifs(b: UdpBench): number[][] {
 }
 
 Deno.test("udp_splice: -u from loopback is one flow of two sockets, both ways, no tap", () => {
-  const b = new UdpBench({ hostLoToNsLo: true });
+  using b = new UdpBench({ hostLoToNsLo: true });
   new UdpSplice(b.c, b.udp, { userns: -1, netns: -1 });
   const port = freePort();
-  const server = new HostSock(false, "127.0.0.1"); // the namespace's service
-  const client = new HostSock(false, "127.0.0.1"); // the host's client
-  try {
-    const out = Int32Array.of(-1, -1);
-    assert.equal(b.udp.listenBackend().open(rule(port, server.port), 0, port, out), 0);
-    client.sendTo(enc.encode("ping"), "127.0.0.1", port);
-    const d = recvWithin(b, server);
-    assert.ok(d, "spliced to the namespace's service");
-    assert.equal(dec.decode(d.data), "ping");
-    // The client holds its port here (one namespace in this test): an ephemeral one is used.
-    assert.notEqual(d.port, client.port);
-    assert.deepEqual(pifs(b), [[nat.PIF_HOST, nat.PIF_SPLICE]]);
-    server.sendTo(enc.encode("pong"), d.addr, d.port);
-    const r = recvWithin(b, client);
-    assert.ok(r, "reply back to the client");
-    assert.equal(dec.decode(r.data), "pong");
-    assert.equal(r.port, port, "from the forwarded port");
-    // Again, through the same flow.
-    client.sendTo(enc.encode("ping2"), "127.0.0.1", port);
-    assert.equal(dec.decode(recvWithin(b, server)!.data), "ping2");
-    assert.equal(pifs(b).length, 1);
-    assert.equal(b.out.length, 0, "nothing went to the tap");
-  } finally {
-    server.close();
-    client.close();
-    b.close();
-  }
+  using server = new HostSock(false, "127.0.0.1"); // the namespace's service
+  using client = new HostSock(false, "127.0.0.1"); // the host's client
+  const out = Int32Array.of(-1, -1);
+  assert.equal(b.udp.listenBackend().open(rule(port, server.port), 0, port, out), 0);
+  client.sendTo(enc.encode("ping"), "127.0.0.1", port);
+  const d = recvWithin(b, server);
+  assert.ok(d, "spliced to the namespace's service");
+  assert.equal(dec.decode(d.data), "ping");
+  // The client holds its port here (one namespace in this test): an ephemeral one is used.
+  assert.notEqual(d.port, client.port);
+  assert.deepEqual(pifs(b), [[nat.PIF_HOST, nat.PIF_SPLICE]]);
+  server.sendTo(enc.encode("pong"), d.addr, d.port);
+  const r = recvWithin(b, client);
+  assert.ok(r, "reply back to the client");
+  assert.equal(dec.decode(r.data), "pong");
+  assert.equal(r.port, port, "from the forwarded port");
+  // Again, through the same flow.
+  client.sendTo(enc.encode("ping2"), "127.0.0.1", port);
+  assert.equal(dec.decode(recvWithin(b, server)!.data), "ping2");
+  assert.equal(pifs(b).length, 1);
+  assert.equal(b.out.length, 0, "nothing went to the tap");
 });
 
 Deno.test("udp_splice: -U from the namespace's loopback reaches the host and back; aged out", () => {
-  const b = new UdpBench();
+  using b = new UdpBench();
   const us = new UdpSplice(b.c, b.udp, { userns: -1, netns: -1 });
   const port = freePort();
-  const server = new HostSock(false, "127.0.0.1"); // the host's service
-  const client = new HostSock(false, "127.0.0.1"); // the namespace's client
-  try {
-    const out = Int32Array.of(-1, -1);
-    assert.equal(us.listenBackend().open(rule(port, server.port), 0, port, out), 0);
-    assert.ok(out[0]! >= 0);
-    client.sendTo(enc.encode("hello"), "127.0.0.1", port);
-    const d = recvWithin(b, server);
-    assert.ok(d, "forwarded to the host's service");
-    assert.equal(dec.decode(d.data), "hello");
-    // The client holds its port here (one namespace in this test): an ephemeral one is used.
-    assert.notEqual(d.port, client.port);
-    assert.deepEqual(pifs(b), [[nat.PIF_SPLICE, nat.PIF_HOST]]);
-    for (let i = 0; i < 3; i++) server.sendTo(enc.encode(`r${i}`), d.addr, d.port);
-    const got: string[] = [];
-    b.pump(2000, () => got.length === 3, () => {
-      for (let r = client.recv(); r; r = client.recv()) {
-        assert.equal(r.port, port, "replies come from the -U port");
-        got.push(dec.decode(r.data));
-      }
-    });
-    assert.deepEqual(got, ["r0", "r1", "r2"]);
-    // The listener closes (rule removed): the flow still carries datagrams, until it ages.
-    us.listenBackend().close(rule(port, server.port), port, out[0]!, false);
-    client.sendTo(enc.encode("again"), "127.0.0.1", port);
-    assert.equal(dec.decode(recvWithin(b, server)!.data), "again");
-    b.udp.timer(performance.now() + 200_000);
-    assert.equal(b.udp.tracked, 0);
-    client.sendTo(enc.encode("gone"), "127.0.0.1", port);
-    assert.equal(recvWithin(b, server, 200), null, "no flow, no listener: nothing forwarded");
-  } finally {
-    server.close();
-    client.close();
-    b.close();
-  }
+  using server = new HostSock(false, "127.0.0.1"); // the host's service
+  using client = new HostSock(false, "127.0.0.1"); // the namespace's client
+  const out = Int32Array.of(-1, -1);
+  assert.equal(us.listenBackend().open(rule(port, server.port), 0, port, out), 0);
+  assert.ok(out[0]! >= 0);
+  client.sendTo(enc.encode("hello"), "127.0.0.1", port);
+  const d = recvWithin(b, server);
+  assert.ok(d, "forwarded to the host's service");
+  assert.equal(dec.decode(d.data), "hello");
+  // The client holds its port here (one namespace in this test): an ephemeral one is used.
+  assert.notEqual(d.port, client.port);
+  assert.deepEqual(pifs(b), [[nat.PIF_SPLICE, nat.PIF_HOST]]);
+  for (let i = 0; i < 3; i++) server.sendTo(enc.encode(`r${i}`), d.addr, d.port);
+  const got: string[] = [];
+  b.pump(2000, () => got.length === 3, () => {
+    for (let r = client.recv(); r; r = client.recv()) {
+      assert.equal(r.port, port, "replies come from the -U port");
+      got.push(dec.decode(r.data));
+    }
+  });
+  assert.deepEqual(got, ["r0", "r1", "r2"]);
+  // The listener closes (rule removed): the flow still carries datagrams, until it ages.
+  us.listenBackend().close(rule(port, server.port), port, out[0]!, false);
+  client.sendTo(enc.encode("again"), "127.0.0.1", port);
+  assert.equal(dec.decode(recvWithin(b, server)!.data), "again");
+  b.udp.timer(performance.now() + 200_000);
+  assert.equal(b.udp.tracked, 0);
+  client.sendTo(enc.encode("gone"), "127.0.0.1", port);
+  assert.equal(recvWithin(b, server, 200), null, "no flow, no listener: nothing forwarded");
 });

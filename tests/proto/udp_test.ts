@@ -163,8 +163,8 @@ Deno.test("udp: guest port also used by a host socket: two flows (v4 and v6) sti
 });
 
 Deno.test("udp: binding is released after the idle timeout", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
+  using b = new UdpBench();
+  using echo = new HostSock(false, "127.0.0.1");
   const port = freeUdpPort(); // a port the kernel considers free, for the guest to use
   setUdpTimeout(50);
   try {
@@ -185,37 +185,30 @@ Deno.test("udp: binding is released after the idle timeout", () => {
     assert.equal(b.udp.tracked, 1);
   } finally {
     setUdpTimeout(-1);
-    echo.close();
-    b.close();
   }
 });
 
 Deno.test("udp: -u forwarding: host datagram reaches the guest's target port, reply returns", () => {
-  const b = new UdpBench({ noSplice: true });
+  using b = new UdpBench({ noSplice: true });
   const hostPort = freeUdpPort();
-  const client = new HostSock(false, "127.0.0.1");
-  try {
-    assert.equal(listenUdp(b, hostPort, 5353, "127.0.0.1"), 1);
-    client.sendTo(enc.encode("query"), "127.0.0.1", hostPort);
-    assert.ok(b.pump(2000, () => b.parsed().length === 1));
-    const f = b.parsed()[0]!;
-    assert.equal(f.dport, 5353, "target port after mapping");
-    assert.equal(f.sport, client.port);
-    assert.equal(f.src4, GW4, "loopback source shows as the gateway");
-    assert.equal(dec.decode(f.payload), "query");
-    // The guest answers from its port 5353 to the gateway at the client's port.
-    b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("answer"))]);
-    let d: Datagram | null = null;
-    b.pump(2000, () => d !== null, () => d ??= client.recv());
-    assert.ok(d, "client got the reply");
-    const r = d as Datagram;
-    assert.equal(dec.decode(r.data), "answer");
-    assert.equal(r.port, hostPort, "reply comes from the forwarded port");
-    assert.equal(r.addr, "127.0.0.1");
-  } finally {
-    client.close();
-    b.close();
-  }
+  using client = new HostSock(false, "127.0.0.1");
+  assert.equal(listenUdp(b, hostPort, 5353, "127.0.0.1"), 1);
+  client.sendTo(enc.encode("query"), "127.0.0.1", hostPort);
+  assert.ok(b.pump(2000, () => b.parsed().length === 1));
+  const f = b.parsed()[0]!;
+  assert.equal(f.dport, 5353, "target port after mapping");
+  assert.equal(f.sport, client.port);
+  assert.equal(f.src4, GW4, "loopback source shows as the gateway");
+  assert.equal(dec.decode(f.payload), "query");
+  // The guest answers from its port 5353 to the gateway at the client's port.
+  b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("answer"))]);
+  let d: Datagram | null = null;
+  b.pump(2000, () => d !== null, () => d ??= client.recv());
+  assert.ok(d, "client got the reply");
+  const r = d as Datagram;
+  assert.equal(dec.decode(r.data), "answer");
+  assert.equal(r.port, hostPort, "reply comes from the forwarded port");
+  assert.equal(r.addr, "127.0.0.1");
 });
 
 Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root only)", () => {
@@ -266,22 +259,16 @@ Deno.test("udp: --dns-forward rewrites to the resolver and back (port 53: root o
 });
 
 Deno.test("udp: --no-map-gw sends datagrams for the gateway to the gateway itself", () => {
-  const b = new UdpBench();
+  using b = new UdpBench();
   b.c.conf.ip4.mapHostLoopback = 0; // --map-host-loopback none
   b.c.conf.ip4.gw = ip4("127.0.0.2"); // a gateway address the host can reach on loopback
-  const echo = new HostSock(false, "127.0.0.2");
-  const decoy = new HostSock(false, "127.0.0.1", echo.port);
-  try {
-    b.fromGuest([guestUdp4(GUEST4, ip4("127.0.0.2"), 40003, echo.port, enc.encode("gw"))]);
-    let d: Datagram | null = null;
-    b.pump(1000, () => d !== null, () => d ??= echo.recv());
-    assert.ok(d, "datagram reached the gateway address");
-    assert.equal(decoy.recv(), null, "nothing went to 127.0.0.1");
-  } finally {
-    echo.close();
-    decoy.close();
-    b.close();
-  }
+  using echo = new HostSock(false, "127.0.0.2");
+  using decoy = new HostSock(false, "127.0.0.1", echo.port);
+  b.fromGuest([guestUdp4(GUEST4, ip4("127.0.0.2"), 40003, echo.port, enc.encode("gw"))]);
+  let d: Datagram | null = null;
+  b.pump(1000, () => d !== null, () => d ??= echo.recv());
+  assert.ok(d, "datagram reached the gateway address");
+  assert.equal(decoy.recv(), null, "nothing went to 127.0.0.1");
 });
 
 Deno.test("udp: 10000 datagrams of 1400 bytes each way with at most 1% loss", () =>
@@ -336,23 +323,18 @@ Deno.test("udp: malformed datagrams from the guest are dropped, valid ones still
   }));
 
 Deno.test("udp: EPOLLERR alone does not consume a waiting datagram", () => {
-  const b = new UdpBench({ noSplice: true });
-  const client = new HostSock(false, "127.0.0.1");
+  using b = new UdpBench({ noSplice: true });
+  using client = new HostSock(false, "127.0.0.1");
   const hostPort = freeUdpPort();
-  try {
-    const fd = listenFds(b, hostPort, 7000, "127.0.0.1")[0]!;
-    assert.ok(fd >= 0);
-    client.sendTo(enc.encode("later"), "127.0.0.1", hostPort);
-    const EPOLLERR = 8;
-    b.udp.listenHandler(EPOLLERR, fd, 7000, performance.now());
-    b.tap.flush();
-    assert.equal(b.parsed().length, 0);
-    assert.ok(b.pump(1000, () => b.parsed().length === 1), "datagram delivered on EPOLLIN");
-    assert.equal(dec.decode(b.parsed()[0]!.payload), "later");
-  } finally {
-    client.close();
-    b.close();
-  }
+  const fd = listenFds(b, hostPort, 7000, "127.0.0.1")[0]!;
+  assert.ok(fd >= 0);
+  client.sendTo(enc.encode("later"), "127.0.0.1", hostPort);
+  const EPOLLERR = 8;
+  b.udp.listenHandler(EPOLLERR, fd, 7000, performance.now());
+  b.tap.flush();
+  assert.equal(b.parsed().length, 0);
+  assert.ok(b.pump(1000, () => b.parsed().length === 1), "datagram delivered on EPOLLIN");
+  assert.equal(dec.decode(b.parsed()[0]!.payload), "later");
 });
 
 Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", () =>
@@ -372,46 +354,40 @@ Deno.test("udp: a datagram from a non-unicast source or to 0.0.0.0 is dropped", 
   }));
 
 Deno.test("udp: a flow is created by the first datagram and reused, each way; one per peer", () => {
-  const b = new UdpBench();
-  const echoA = new HostSock(false, "127.0.0.1");
-  const echoB = new HostSock(false, "127.0.0.1");
-  try {
-    for (let round = 0; round < 3; round++) {
-      b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoA.port, enc.encode(`a${round}`))]);
-      assert.ok(b.pump(2000, () => b.parsed().length === round + 1, () => echoA.echo()));
-      assert.equal(udpFlows(b).length, 1, "replies and later datagrams use the same flow");
-    }
-    // Another peer from the same guest port: a second flow, sharing the host port.
-    b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoB.port, enc.encode("b"))]);
-    let seenBy = -1;
-    assert.ok(b.pump(2000, () => b.parsed().length === 4, () => {
-      const d = echoB.recv();
-      if (d) {
-        seenBy = d.port;
-        echoB.sendTo(d.data, d.addr, d.port);
-      }
-    }));
-    assert.equal(seenBy, 40020, "both flows' sockets use the guest's port");
-    assert.equal(udpFlows(b).length, 2);
-    const last = b.parsed()[3]!;
-    assert.equal(last.sport, echoB.port);
-    assert.equal(dec.decode(last.payload), "b");
-    // A stranger sending to that host port reaches no flow: the sockets are connected.
-    const stranger = new HostSock(false, "127.0.0.1");
-    stranger.sendTo(enc.encode("spoof"), "127.0.0.1", 40020);
-    b.pump(100, () => false);
-    stranger.close();
-    assert.equal(b.parsed().length, 4, "nothing from a peer without a flow");
-  } finally {
-    echoA.close();
-    echoB.close();
-    b.close();
+  using b = new UdpBench();
+  using echoA = new HostSock(false, "127.0.0.1");
+  using echoB = new HostSock(false, "127.0.0.1");
+  for (let round = 0; round < 3; round++) {
+    b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoA.port, enc.encode(`a${round}`))]);
+    assert.ok(b.pump(2000, () => b.parsed().length === round + 1, () => echoA.echo()));
+    assert.equal(udpFlows(b).length, 1, "replies and later datagrams use the same flow");
   }
+  // Another peer from the same guest port: a second flow, sharing the host port.
+  b.fromGuest([guestUdp4(GUEST4, GW4, 40020, echoB.port, enc.encode("b"))]);
+  let seenBy = -1;
+  assert.ok(b.pump(2000, () => b.parsed().length === 4, () => {
+    const d = echoB.recv();
+    if (d) {
+      seenBy = d.port;
+      echoB.sendTo(d.data, d.addr, d.port);
+    }
+  }));
+  assert.equal(seenBy, 40020, "both flows' sockets use the guest's port");
+  assert.equal(udpFlows(b).length, 2);
+  const last = b.parsed()[3]!;
+  assert.equal(last.sport, echoB.port);
+  assert.equal(dec.decode(last.payload), "b");
+  // A stranger sending to that host port reaches no flow: the sockets are connected.
+  const stranger = new HostSock(false, "127.0.0.1");
+  stranger.sendTo(enc.encode("spoof"), "127.0.0.1", 40020);
+  b.pump(100, () => false);
+  stranger.close();
+  assert.equal(b.parsed().length, 4, "nothing from a peer without a flow");
 });
 
 Deno.test("udp: idle flows are aged out with their sockets, active ones stay", () => {
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
+  using b = new UdpBench();
+  using echo = new HostSock(false, "127.0.0.1");
   setUdpTimeout(1000);
   const fds0 = openFds();
   try {
@@ -438,100 +414,82 @@ Deno.test("udp: idle flows are aged out with their sockets, active ones stay", (
     assert.equal(openFds(), fds0);
   } finally {
     setUdpTimeout(-1);
-    echo.close();
-    b.close();
   }
 });
 
 Deno.test("udp: a full flow table refuses new flows, existing ones go on", () => {
-  const b = new UdpBench({}, 2);
-  const echo = new HostSock(false, "127.0.0.1");
+  using b = new UdpBench({}, 2);
+  using echo = new HostSock(false, "127.0.0.1");
   const fds0 = openFds();
-  try {
-    const got = (): string[] => b.parsed().map((f) => dec.decode(f.payload)).sort();
-    b.fromGuest([
-      guestUdp4(GUEST4, GW4, 40040, echo.port, enc.encode("one")),
-      guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two")),
-      guestUdp4(GUEST4, GW4, 40042, echo.port, enc.encode("three")),
-    ]);
-    b.pump(300, () => false, () => echo.echo());
-    assert.deepEqual(got(), ["one", "two"], "the third flow is refused");
-    assert.equal(b.udp.tracked, 2);
-    assert.equal(openFds(), fds0 + 2, "no socket for the refused flow");
-    b.fromGuest([guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two again"))]);
-    assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
-    assert.deepEqual(got(), ["one", "two", "two again"]);
-  } finally {
-    echo.close();
-    b.close();
-  }
+  const got = (): string[] => b.parsed().map((f) => dec.decode(f.payload)).sort();
+  b.fromGuest([
+    guestUdp4(GUEST4, GW4, 40040, echo.port, enc.encode("one")),
+    guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two")),
+    guestUdp4(GUEST4, GW4, 40042, echo.port, enc.encode("three")),
+  ]);
+  b.pump(300, () => false, () => echo.echo());
+  assert.deepEqual(got(), ["one", "two"], "the third flow is refused");
+  assert.equal(b.udp.tracked, 2);
+  assert.equal(openFds(), fds0 + 2, "no socket for the refused flow");
+  b.fromGuest([guestUdp4(GUEST4, GW4, 40041, echo.port, enc.encode("two again"))]);
+  assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
+  assert.deepEqual(got(), ["one", "two", "two again"]);
 });
 
 Deno.test("udp: -u: a client's later datagrams and the guest's replies use the flow's own socket", () => {
-  const b = new UdpBench({ noSplice: true });
+  using b = new UdpBench({ noSplice: true });
   const hostPort = freeUdpPort();
-  const client = new HostSock(false, "127.0.0.1");
-  const other = new HostSock(false, "127.0.0.1");
-  try {
-    const fd = listenFds(b, hostPort, 5353, "127.0.0.1")[0]!;
-    client.sendTo(enc.encode("q1"), "127.0.0.1", hostPort);
-    assert.ok(b.pump(2000, () => b.parsed().length === 1));
-    assert.equal(udpFlows(b).length, 1);
-    const i = udpFlows(b)[0]!;
-    assert.equal(b.flows.pif[2 * i], nat.PIF_HOST, "initiated on the host");
-    assert.equal(b.flows.pif[2 * i + 1], nat.PIF_TAP);
-    const own = b.udp.sock[2 * i]!;
-    assert.ok(own >= 0 && own !== fd, "a socket of its own, beside the listener");
-    client.sendTo(enc.encode("q2"), "127.0.0.1", hostPort);
-    other.sendTo(enc.encode("q3"), "127.0.0.1", hostPort);
-    assert.ok(b.pump(2000, () => b.parsed().length === 3));
-    assert.equal(udpFlows(b).length, 2, "another client, another flow");
-    const bySport = b.parsed().map((f) => `${dec.decode(f.payload)}<${f.sport === client.port}`);
-    assert.deepEqual(bySport.sort(), ["q1<true", "q2<true", "q3<false"]);
-    // The listener goes away (a rule removed): the flow and its replies go on.
-    b.udp.closeListener(fd);
-    b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("a1"))]);
-    let d: Datagram | null = null;
-    b.pump(2000, () => d !== null, () => d ??= client.recv());
-    assert.ok(d, "the reply reached the client");
-    assert.equal((d as Datagram).port, hostPort);
-    assert.equal(dec.decode((d as Datagram).data), "a1");
-  } finally {
-    client.close();
-    other.close();
-    b.close();
-  }
+  using client = new HostSock(false, "127.0.0.1");
+  using other = new HostSock(false, "127.0.0.1");
+  const fd = listenFds(b, hostPort, 5353, "127.0.0.1")[0]!;
+  client.sendTo(enc.encode("q1"), "127.0.0.1", hostPort);
+  assert.ok(b.pump(2000, () => b.parsed().length === 1));
+  assert.equal(udpFlows(b).length, 1);
+  const i = udpFlows(b)[0]!;
+  assert.equal(b.flows.pif[2 * i], nat.PIF_HOST, "initiated on the host");
+  assert.equal(b.flows.pif[2 * i + 1], nat.PIF_TAP);
+  const own = b.udp.sock[2 * i]!;
+  assert.ok(own >= 0 && own !== fd, "a socket of its own, beside the listener");
+  client.sendTo(enc.encode("q2"), "127.0.0.1", hostPort);
+  other.sendTo(enc.encode("q3"), "127.0.0.1", hostPort);
+  assert.ok(b.pump(2000, () => b.parsed().length === 3));
+  assert.equal(udpFlows(b).length, 2, "another client, another flow");
+  const bySport = b.parsed().map((f) => `${dec.decode(f.payload)}<${f.sport === client.port}`);
+  assert.deepEqual(bySport.sort(), ["q1<true", "q2<true", "q3<false"]);
+  // The listener goes away (a rule removed): the flow and its replies go on.
+  b.udp.closeListener(fd);
+  b.fromGuest([guestUdp4(GUEST4, GW4, 5353, client.port, enc.encode("a1"))]);
+  let d: Datagram | null = null;
+  b.pump(2000, () => d !== null, () => d ??= client.recv());
+  assert.ok(d, "the reply reached the client");
+  assert.equal((d as Datagram).port, hostPort);
+  assert.equal(dec.decode((d as Datagram).data), "a1");
 });
 
 Deno.test("udp: a query and its answer age out after the short timeout, a stream after the long one", () => {
   setUdpTimeout(-1);
-  const b = new UdpBench();
-  const echo = new HostSock(false, "127.0.0.1");
-  try {
-    const short = b.udp.timeoutMs, long = b.udp.streamTimeoutMs;
-    assert.ok(short > 0 && long > short, `timeouts ${short} and ${long} ms`);
-    // One query, one answer: port 40050. Two queries and their answers: port 40051.
-    b.fromGuest([guestUdp4(GUEST4, GW4, 40050, echo.port, enc.encode("q"))]);
-    b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s1"))]);
-    assert.ok(b.pump(2000, () => b.parsed().length === 2, () => echo.echo()));
-    b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s2"))]);
-    assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
-    const last = performance.now();
-    assert.equal(b.udp.tracked, 2);
-    b.udp.timer(last + short + 10);
-    assert.deepEqual(
-      udpFlows(b).map((i) => b.flows.side[b.flows.sideOff(2 * i) + nat.EPORT]),
-      [40051],
-      "the one-off exchange is gone, the stream stays",
-    );
-    b.udp.timer(last + long - 1000);
-    assert.equal(b.udp.tracked, 1);
-    b.udp.timer(last + long + 10);
-    assert.equal(b.udp.tracked, 0);
-  } finally {
-    echo.close();
-    b.close();
-  }
+  using b = new UdpBench();
+  using echo = new HostSock(false, "127.0.0.1");
+  const short = b.udp.timeoutMs, long = b.udp.streamTimeoutMs;
+  assert.ok(short > 0 && long > short, `timeouts ${short} and ${long} ms`);
+  // One query, one answer: port 40050. Two queries and their answers: port 40051.
+  b.fromGuest([guestUdp4(GUEST4, GW4, 40050, echo.port, enc.encode("q"))]);
+  b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s1"))]);
+  assert.ok(b.pump(2000, () => b.parsed().length === 2, () => echo.echo()));
+  b.fromGuest([guestUdp4(GUEST4, GW4, 40051, echo.port, enc.encode("s2"))]);
+  assert.ok(b.pump(2000, () => b.parsed().length === 3, () => echo.echo()));
+  const last = performance.now();
+  assert.equal(b.udp.tracked, 2);
+  b.udp.timer(last + short + 10);
+  assert.deepEqual(
+    udpFlows(b).map((i) => b.flows.side[b.flows.sideOff(2 * i) + nat.EPORT]),
+    [40051],
+    "the one-off exchange is gone, the stream stays",
+  );
+  b.udp.timer(last + long - 1000);
+  assert.equal(b.udp.tracked, 1);
+  b.udp.timer(last + long + 10);
+  assert.equal(b.udp.tracked, 0);
 });
 
 Deno.test("udp: an ICMP port unreachable from the host reaches the guest, quoting its datagram", () => {
