@@ -71,6 +71,13 @@ function reap(pid: number): number {
   return exitCodeOf(st[0]!);
 }
 
+/** `sleep 30` in new namespaces, for the calls under test to act on. */
+function sleeper(): Sandbox {
+  const s = spawn(["sleep", "30"]);
+  assert.ok(typeof s !== "number", `can't create namespaces: ${s}`);
+  return s;
+}
+
 function stop(s: Sandbox): void {
   L.pf_kill(s.pid, sys.SIGKILL);
   reap(s.pid);
@@ -125,8 +132,7 @@ Deno.test({
     L.pf_close(s.userns);
     L.pf_close(s.netns);
 
-    const t = spawn(["sleep", "30"]);
-    assert.ok(typeof t !== "number");
+    const t = sleeper();
     try {
       waitExec(t.pid, "sleep");
       const fd = L.pf_ns_open(
@@ -178,8 +184,7 @@ Deno.test({
     const sa = new Uint8Array(sys.SOCKADDR_MAX);
     L.pf_getsockname(host, sa);
     const port = (parseSockaddr(sa) as SockaddrIn).port;
-    const s = spawn(["sleep", "30"]);
-    assert.ok(typeof s !== "number");
+    const s = sleeper();
     try {
       const any = sockaddrIn(0, port);
       const type = sys.SOCK_STREAM | sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC;
@@ -215,8 +220,7 @@ Deno.test({
   name: "pf_ns_socket(AF_NETLINK) and pf_ns_ifindex() see the namespace's interfaces",
   ignore: noNs !== false,
   fn(): void {
-    const s = spawn(["sleep", "30"]);
-    assert.ok(typeof s !== "number");
+    const s = sleeper();
     try {
       const nl = L.pf_ns_socket(
         s.userns,
@@ -284,8 +288,7 @@ Deno.test({
   name: "a tap device in a namespace answers an ARP request through the batch calls",
   ignore: noTap !== false,
   fn(): void {
-    const s = spawn(["sleep", "30"]);
-    assert.ok(typeof s !== "number");
+    const s = sleeper();
     const tap = tapOpenIn(s.userns, s.netns, "pftest%d");
     const nl = L.pf_ns_socket(
       s.userns,

@@ -50,6 +50,11 @@ function boundPort(fd: number): number {
   return a.port;
 }
 
+/** Closes each descriptor. */
+function closeAll(...fds: number[]): void {
+  for (const fd of fds) L.pf_close(fd);
+}
+
 Deno.test("pf_close(-1) returns -EBADF", () => {
   assert.equal(L.pf_close(-1), -EBADF);
 });
@@ -136,9 +141,7 @@ Deno.test("pf_epoll_wait() reports a readable pipe with its 64-bit reference", (
     assert.equal(L.pf_epoll_wait(ep, ev, 8, 0), 0);
     assert.equal(L.pf_epoll_wait(ep, ev, 0, 0), -EINVAL);
   } finally {
-    L.pf_close(ep);
-    L.pf_close(r);
-    L.pf_close(w);
+    closeAll(ep, r, w);
   }
 });
 
@@ -161,8 +164,7 @@ Deno.test("a timerfd fires through epoll and counts expirations", () => {
     assert.equal(L.pf_timerfd_read(tfd), 1);
     assert.equal(L.pf_timerfd_read(tfd), -EAGAIN);
   } finally {
-    L.pf_close(tfd);
-    L.pf_close(ep);
+    closeAll(tfd, ep);
   }
 });
 
@@ -233,8 +235,7 @@ Deno.test("pf_sendmmsg() and pf_recvmmsg() move a batch of UDP datagrams with ad
     assert.equal(L.pf_recvmmsg(rx, arena, RTAB, 8, sys.MSG_DONTWAIT), -EAGAIN);
     assert.equal(L.pf_recvmmsg(rx, arena, RTAB, 1025, sys.MSG_DONTWAIT), -EINVAL);
   } finally {
-    L.pf_close(rx);
-    L.pf_close(tx);
+    closeAll(rx, tx);
   }
 });
 
@@ -259,8 +260,7 @@ Deno.test("pf_writev(), pf_readv(), pf_sendmsg() and pf_recvmsg() follow iov tab
     assert.equal(dec.decode(arena.subarray(100, 103)), "abc");
     assert.equal(L.pf_writev(a, arena, 0, 1025), -EINVAL);
   } finally {
-    L.pf_close(a);
-    L.pf_close(b);
+    closeAll(a, b);
   }
 });
 
@@ -299,9 +299,7 @@ Deno.test("pf_tcp_info() reports an established connection and bytes received", 
     assert.equal(L.pf_getsockopt_int(c, sys.IPPROTO_TCP, sys.TCP_NODELAY), 1);
     assert.equal(L.pf_tcp_info(-1, info, 0), -EBADF);
   } finally {
-    L.pf_close(s);
-    L.pf_close(c);
-    L.pf_close(l);
+    closeAll(s, c, l);
   }
 });
 
@@ -337,8 +335,7 @@ Deno.test("pf_tap_read_batch() and pf_tap_write_batch() keep frame boundaries", 
     assert.equal(L.pf_tap_read_batch(-1, arena, 4096, 8192, 0, 16, 1600), -EBADF);
     assert.equal(L.pf_tap_write_batch(-1, arena, 1024, 1), -EBADF);
   } finally {
-    L.pf_close(a);
-    L.pf_close(b);
+    closeAll(a, b);
   }
 });
 
