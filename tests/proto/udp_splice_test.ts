@@ -50,6 +50,28 @@ function pifs(b: UdpBench): number[][] {
   return r;
 }
 
+/**
+ * Sends `text` from `client` to the forwarded `port`; asserts that it reaches
+ * `server` from another port (the client holds its own here, one namespace in
+ * these tests, so an ephemeral one is used) on one flow between `pair`'s pifs.
+ */
+function firstThrough(
+  b: UdpBench,
+  client: HostSock,
+  server: HostSock,
+  port: number,
+  text: string,
+  pair: number[],
+): Datagram {
+  client.sendTo(enc.encode(text), "127.0.0.1", port);
+  const d = recvWithin(b, server);
+  assert.ok(d, `"${text}" reached the service`);
+  assert.equal(dec.decode(d.data), text);
+  assert.notEqual(d.port, client.port);
+  assert.deepEqual(pifs(b), [pair]);
+  return d;
+}
+
 Deno.test("udp_splice: -u from loopback is one flow of two sockets, both ways, no tap", () => {
   using b = new UdpBench({ hostLoToNsLo: true });
   new UdpSplice(b.c, b.udp, { userns: -1, netns: -1 });
@@ -58,13 +80,7 @@ Deno.test("udp_splice: -u from loopback is one flow of two sockets, both ways, n
   using client = new HostSock(false, "127.0.0.1"); // the host's client
   const out = Int32Array.of(-1, -1);
   assert.equal(b.udp.listenBackend().open(rule(port, server.port), 0, port, out), 0);
-  client.sendTo(enc.encode("ping"), "127.0.0.1", port);
-  const d = recvWithin(b, server);
-  assert.ok(d, "spliced to the namespace's service");
-  assert.equal(dec.decode(d.data), "ping");
-  // The client holds its port here (one namespace in this test): an ephemeral one is used.
-  assert.notEqual(d.port, client.port);
-  assert.deepEqual(pifs(b), [[nat.PIF_HOST, nat.PIF_SPLICE]]);
+  const d = firstThrough(b, client, server, port, "ping", [nat.PIF_HOST, nat.PIF_SPLICE]);
   server.sendTo(enc.encode("pong"), d.addr, d.port);
   const r = recvWithin(b, client);
   assert.ok(r, "reply back to the client");
@@ -86,13 +102,7 @@ Deno.test("udp_splice: -U from the namespace's loopback reaches the host and bac
   const out = Int32Array.of(-1, -1);
   assert.equal(us.listenBackend().open(rule(port, server.port), 0, port, out), 0);
   assert.ok(out[0]! >= 0);
-  client.sendTo(enc.encode("hello"), "127.0.0.1", port);
-  const d = recvWithin(b, server);
-  assert.ok(d, "forwarded to the host's service");
-  assert.equal(dec.decode(d.data), "hello");
-  // The client holds its port here (one namespace in this test): an ephemeral one is used.
-  assert.notEqual(d.port, client.port);
-  assert.deepEqual(pifs(b), [[nat.PIF_SPLICE, nat.PIF_HOST]]);
+  const d = firstThrough(b, client, server, port, "hello", [nat.PIF_SPLICE, nat.PIF_HOST]);
   for (let i = 0; i < 3; i++) server.sendTo(enc.encode(`r${i}`), d.addr, d.port);
   const got: string[] = [];
   b.pump(2000, () => got.length === 3, () => {
