@@ -225,6 +225,23 @@ export function label(rootless: boolean): string {
 }
 
 /**
+ * Registers the test `name (root)`, or `name (rootless)` run as
+ * {@linkcode TESTER}; skipped when `skip`, or when rootless runs can't be set up.
+ */
+export function modeTest(
+  rootless: boolean,
+  name: string,
+  skip: boolean,
+  fn: () => Promise<void>,
+): void {
+  Deno.test({
+    name: `${name} (${label(rootless)})`,
+    ignore: skip || (rootless && !prepareRootless()),
+    fn,
+  });
+}
+
+/**
  * Whether `pid` runs; a zombie waiting for its reaper counts as exited. The
  * command name in `/proc/PID/stat` may itself hold `") "`, so the state is
  * read after the last `")"`.

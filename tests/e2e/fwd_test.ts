@@ -21,15 +21,15 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  GATEWAYS,
   have,
   isRoot,
+  modeTest,
   PASTA,
-  prepareRootless,
   run,
   scratchDir,
   TESTER,
 } from "../_helpers/e2e.ts";
-import { GATEWAYS, label } from "../_helpers/e2e.ts";
 
 let bin = PASTA;
 let rootToo = true;
@@ -141,12 +141,11 @@ function q(kind: "TCP4" | "TCP6" | "UDP4" | "UDP6", addr: string, p: number, msg
 }
 
 for (const rl of modes) {
-  Deno.test({
-    name: `fwd e2e: --map-host-loopback ADDR: TCP, UDP and ping reach the host's loopback (${
-      label(rl)
-    })`,
-    ignore: ignore || (rl && !prepareRootless()) || !have("ping"),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: --map-host-loopback ADDR: TCP, UDP and ping reach the host's loopback`,
+    ignore || !have("ping"),
+    async () => {
       const p = port();
       const o = await scenario(
         rl,
@@ -167,14 +166,13 @@ for (const rl of modes) {
       }
       assert.equal(o.code, 0, ctx(o));
     },
-  });
+  );
 
-  Deno.test({
-    name: `fwd e2e: --map-guest-addr ADDR reaches the host's own address, and shows it (${
-      label(rl)
-    })`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: --map-guest-addr ADDR reaches the host's own address, and shows it`,
+    ignore,
+    async () => {
       const p = port(), p2 = port();
       const o = await scenario(
         rl,
@@ -185,20 +183,18 @@ for (const rl of modes) {
         q("TCP4", "198.51.100.3", p, "out") +
           `timeout 8 socat -T 5 TCP4-LISTEN:${p2},reuseaddr SYSTEM:"echo from \\$SOCAT_PEERADDR" ; `,
         `sleep 1; HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
-         echo x | timeout 5 socat -t 2 - TCP4:$HA:${p2},bind=$HA`,
+       echo x | timeout 5 socat -t 2 - TCP4:$HA:${p2},bind=$HA`,
       );
       assert.match(o.ns, /^h:out$/m, ctx(o));
       assert.match(o.host, /^from 198\.51\.100\.3$/m, `shown as the mapped address${ctx(o)}`);
     },
-  });
+  );
 
-  Deno.test({
-    name:
-      `fwd e2e: --dns-forward to a --dns-host responder on 127.0.0.2, UDP and TCP 53, TCP 853 (${
-        label(rl)
-      })`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: --dns-forward to a --dns-host responder on 127.0.0.2, UDP and TCP 53, TCP 853`,
+    ignore,
+    async () => {
       const o = await scenario(
         rl,
         "--dns-forward 198.51.100.53 --dns-host 127.0.0.2",
@@ -210,13 +206,13 @@ for (const rl of modes) {
       assert.match(o.ns, /^dns-t:q2$/m, ctx(o));
       assert.match(o.ns, /^dot:q3$/m, ctx(o));
     },
-  });
+  );
 
-  Deno.test({
-    name: `fwd e2e: -t from the host's loopback: the namespace's address, or its loopback with ` +
-      `--host-lo-to-ns-lo (${label(rl)})`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: -t from the host's loopback: the namespace's address, or its loopback with --host-lo-to-ns-lo`,
+    ignore,
+    async () => {
       for (const lo of [false, true]) {
         const p = port();
         const o = await scenario(
@@ -233,12 +229,13 @@ for (const rl of modes) {
         assert.doesNotMatch(o.host, new RegExp(`^${lo ? "addr" : "lo"}$`, "m"), ctx(o));
       }
     },
-  });
+  );
 
-  Deno.test({
-    name: `fwd e2e: --no-splice sends host loopback connections through the tap (${label(rl)})`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: --no-splice sends host loopback connections through the tap`,
+    ignore,
+    async () => {
       const p = port();
       const o = await scenario(
         rl,
@@ -252,33 +249,30 @@ for (const rl of modes) {
       assert.ok(m, ctx(o));
       assert.equal(m[1], m[2], ctx(o));
     },
+  );
+
+  modeTest(rl, `fwd e2e: --splice-only forwards from loopback only`, ignore, async () => {
+    const p = port();
+    const o = await scenario(
+      rl,
+      `-t ${p} --splice-only`,
+      [],
+      `echo "interfaces: $(ip -o link show | cut -d: -f2 | tr -d " \n")"; ` +
+        `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
+      `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}; echo sep;
+       HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
+       echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
+    );
+    assert.match(o.host, /^served\nsep$/m, `from loopback: served${ctx(o)}`);
+    assert.doesNotMatch(o.host, /^sep\nserved$/m, `from the host's address: not${ctx(o)}`);
+    assert.match(o.ns, /^interfaces: lo$/m, `no tap device, as upstream${ctx(o)}`);
   });
 
-  Deno.test({
-    name: `fwd e2e: --splice-only forwards from loopback only (${label(rl)})`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
-      const p = port();
-      const o = await scenario(
-        rl,
-        `-t ${p} --splice-only`,
-        [],
-        `echo "interfaces: $(ip -o link show | cut -d: -f2 | tr -d " \n")"; ` +
-          `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
-        `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}; echo sep;
-         HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
-         echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
-      );
-      assert.match(o.host, /^served\nsep$/m, `from loopback: served${ctx(o)}`);
-      assert.doesNotMatch(o.host, /^sep\nserved$/m, `from the host's address: not${ctx(o)}`);
-      assert.match(o.ns, /^interfaces: lo$/m, `no tap device, as upstream${ctx(o)}`);
-    },
-  });
-
-  Deno.test({
-    name: `fwd e2e: port specs: -t none -t P, PORTS,auto, */P, a target address (${label(rl)})`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: port specs: -t none -t P, PORTS,auto, */P, a target address`,
+    ignore,
+    async () => {
       const [a, b, c, d, t] = [port(), port(), port(), port(), port()];
       const o = await scenario(
         rl,
@@ -293,11 +287,11 @@ for (const rl of modes) {
         // auto: wait (up to 6 s) for the 1 s scan to pick up b (listening; its server
         // takes one connection), then c (nothing there) must still be refused.
         `sleep 1; for i in $(seq 30); do
-           r=$(echo x | timeout 2 socat -t 1 - TCP4:127.0.0.1:${b} 2>/dev/null); [ -n "$r" ] && break
-           sleep 0.2; done
-         echo "to ${b}: $r"
-         for x in ${a} ${c} ${d} ${t}; do
-           echo "to $x: $(echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:$x 2>/dev/null)"; done`,
+         r=$(echo x | timeout 2 socat -t 1 - TCP4:127.0.0.1:${b} 2>/dev/null); [ -n "$r" ] && break
+         sleep 0.2; done
+       echo "to ${b}: $r"
+       for x in ${a} ${c} ${d} ${t}; do
+         echo "to $x: $(echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:$x 2>/dev/null)"; done`,
       );
       assert.match(o.host, new RegExp(`^to ${a}: port ${a}$`, "m"), ctx(o));
       assert.match(o.host, new RegExp(`^to ${b}: port ${b}$`, "m"), `auto, listening${ctx(o)}`);
@@ -305,14 +299,13 @@ for (const rl of modes) {
       assert.match(o.host, new RegExp(`^to ${d}: port ${d}$`, "m"), `*/PORT${ctx(o)}`);
       assert.match(o.host, new RegExp(`^to ${t}: target$`, "m"), `target address${ctx(o)}`);
     },
-  });
+  );
 
-  Deno.test({
-    name: `fwd e2e: a rule that can't be installed fails start-up with one line naming it (${
-      label(rl)
-    })`,
-    ignore: ignore || (rl && !prepareRootless()),
-    async fn(): Promise<void> {
+  modeTest(
+    rl,
+    `fwd e2e: a rule that can't be installed fails start-up with one line naming it`,
+    ignore,
+    async () => {
       const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const bp = (busy.addr as Deno.NetAddr).port;
       try {
@@ -339,5 +332,5 @@ for (const rl of modes) {
         busy.close();
       }
     },
-  });
+  );
 }

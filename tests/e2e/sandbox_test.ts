@@ -61,6 +61,24 @@ function assertSandboxed(pid: number): void {
 }
 
 /** PIDs of the children of `pid` (all its threads'). */
+/**
+ * Starts the echo server `server`, gives it `settleMs` to listen, sends `text`
+ * through the client `client` and asserts that the same text comes back.
+ */
+async function assertEchoes(
+  server: string[],
+  settleMs: number,
+  client: string[],
+  text: string,
+  what: string,
+): Promise<void> {
+  const srv = spawn(server);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const r = await run(client, { stdin: text });
+  await srv.output();
+  assert.equal(r.stdout, text, what);
+}
+
 function children(pid: number): number[] {
   const out: number[] = [];
   for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -170,52 +188,38 @@ Deno.test({
       assert.equal(await accepted, "ping", "TCP data reaches the host");
       // UDP echo through the gateway
       const uport = freePort();
-      const echo = spawn(["socat", "-T", "5", `UDP4-RECVFROM:${uport},bind=127.0.0.1`, "EXEC:cat"]);
-      await new Promise((r) => setTimeout(r, 200));
-      const u = await run(
+      await assertEchoes(
+        ["socat", "-T", "5", `UDP4-RECVFROM:${uport},bind=127.0.0.1`, "EXEC:cat"],
+        200,
         ["ip", "netns", "exec", name, "socat", "-t", "2", "-", `UDP:${gw}:${uport}`],
-        { stdin: "hello" },
+        "hello",
+        "UDP echo comes back",
       );
-      await echo.output();
-      assert.equal(u.stdout, "hello", "UDP echo comes back");
 
       // Spliced TCP, both ways: 127.0.0.1 -> -t port -> the namespace's loopback
       // (a socket the daemon gets from its namespace helper), and -T back.
-      const inner = spawn([
-        "timeout",
-        "10",
-        "ip",
-        "netns",
-        "exec",
-        name,
+      const listen = (port: number): string[] => [
         "socat",
         "-T",
         "5",
-        `TCP4-LISTEN:${fwdIn},bind=127.0.0.1,reuseaddr`,
+        `TCP4-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
         "EXEC:cat",
-      ]);
-      await new Promise((r) => setTimeout(r, 300));
-      const spliced = await run(["socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdIn}`], {
-        stdin: "spliced-in",
-      });
-      await inner.output();
-      assert.equal(spliced.stdout, "spliced-in", "spliced -t connection echoes");
-      const outer = spawn([
-        "timeout",
-        "10",
-        "socat",
-        "-T",
-        "5",
-        `TCP4-LISTEN:${fwdOut},bind=127.0.0.1,reuseaddr`,
-        "EXEC:cat",
-      ]);
-      await new Promise((r) => setTimeout(r, 300));
-      const splicedOut = await run(
-        ["ip", "netns", "exec", name, "socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdOut}`],
-        { stdin: "spliced-out" },
+      ];
+      const inNs = ["ip", "netns", "exec", name];
+      await assertEchoes(
+        ["timeout", "10", ...inNs, ...listen(fwdIn)],
+        300,
+        ["socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdIn}`],
+        "spliced-in",
+        "spliced -t connection echoes",
       );
-      await outer.output();
-      assert.equal(splicedOut.stdout, "spliced-out", "spliced -T connection echoes");
+      await assertEchoes(
+        ["timeout", "10", ...listen(fwdOut)],
+        300,
+        [...inNs, "socat", "-t", "2", "-", `TCP:127.0.0.1:${fwdOut}`],
+        "spliced-out",
+        "spliced -T connection echoes",
+      );
 
       assert.ok(alive(daemon), "still running after traffic");
       assertSandboxed(daemon);
