@@ -886,7 +886,7 @@ export class Tcp {
       inany.setV4(g, 0, ipv4.src(dv, l3));
     }
     const t = this.conns;
-    const i = t.lookup(g, 0, w, 0, tapPort, sockPort);
+    const i = t.key(g, 0, w, 0, tapPort, sockPort).lookup();
     if (i < 0) {
       if ((flags & (tcph.SYN | tcph.ACK | tcph.RST)) === tcph.SYN) {
         this.#connFromTap(c, v6, l3, th, hlen, now);
@@ -1182,7 +1182,7 @@ export class Tcp {
       NO_CONN.debug(now);
       return;
     }
-    const i = t.alloc(f, nat.EADDR, w, 0, tapPort, sockPort);
+    const i = t.key(f, nat.EADDR, w, 0, tapPort, sockPort).alloc();
     if (i < 0) {
       ffi.pf_close(fd);
       NO_CONN.debug(now);
@@ -1387,8 +1387,8 @@ export class Tcp {
     const w = this.#w;
     // The guest side's address: the translation's target (the guest, or the rule's).
     const g = this.#sides, go = nat.SIDE_WORDS + nat.EADDR;
-    if (t.lookup(g, go, w, 0, port, peerPort) >= 0) return false;
-    const i = t.alloc(g, go, w, 0, port, peerPort);
+    if (t.key(g, go, w, 0, port, peerPort).lookup() >= 0) return false;
+    const i = t.alloc();
     if (i < 0) return false;
     t.sock[i] = fd;
     t.events[i] = SOCK_ACCEPTED;

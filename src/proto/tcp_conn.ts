@@ -184,66 +184,54 @@ export class ConnTable {
     return i >= 0 && i < this.flows.capacity && this.flows.type[i] === FLOW_TCP;
   }
 
-  #setKey(
+  /**
+   * Sets the tap-side key that {@linkcode lookup} and {@linkcode alloc} act on:
+   * guest address `guest[go]` (inany words), remote address `remote[ro]`, and
+   * the guest's and our ports; returns this table.
+   */
+  key(
     guest: Uint32Array,
     go: number,
     remote: Uint32Array,
     ro: number,
     tapPort: number,
     sockPort: number,
-  ): void {
+  ): this {
     const k = this.#key;
     copyAddr(k, EADDR, guest, go);
     copyAddr(k, OADDR, remote, ro);
     k[EPORT] = tapPort;
     k[OPORT] = sockPort;
+    return this;
   }
 
-  /**
-   * Index of the connection of guest address `guest[go]` (inany words) with this
-   * remote address and ports, or -1.
-   */
-  lookup(
-    guest: Uint32Array,
-    go: number,
-    remote: Uint32Array,
-    ro: number,
-    tapPort: number,
-    sockPort: number,
-  ): number {
-    this.#setKey(guest, go, remote, ro, tapPort, sockPort);
+  /** Index of the connection with the key set by {@linkcode key}, or -1. */
+  lookup(): number {
     const sidx = this.flows.lookup(IPPROTO_TCP, PIF_TAP, this.#key, 0);
     return sidx >= 0 && this.flows.type[sidx >> 1] === FLOW_TCP ? sidx >> 1 : -1;
   }
 
   /**
-   * Takes a fresh flow for the guest address `guest[go]`, the remote address words
-   * and ports, zeroed and hashed by its tap side; returns its index, or -1 when
-   * the table (or the TCP share of it) is full.
+   * Takes a fresh flow with the key set by {@linkcode key}, zeroed and hashed by
+   * its tap side; returns its index, or -1 when the table (or the TCP share of
+   * it) is full.
    */
-  alloc(
-    guest: Uint32Array,
-    go: number,
-    remote: Uint32Array,
-    ro: number,
-    tapPort: number,
-    sockPort: number,
-  ): number {
+  alloc(): number {
     if (this.count >= this.capacity) return -1;
     const ft = this.flows;
     const i = ft.alloc(FLOW_TCP, IPPROTO_TCP);
     if (i < 0) return -1;
     this.count++;
-    this.#setKey(guest, go, remote, ro, tapPort, sockPort);
-    ft.side.set(this.#key, ft.sideOff(2 * i));
+    const key = this.#key;
+    ft.side.set(key, ft.sideOff(2 * i));
     ft.pif[2 * i] = PIF_TAP;
     ft.pif[2 * i + 1] = PIF_HOST;
     ft.hashInsert(2 * i);
     const k = i << 2;
-    copyAddr(this.addr, k, remote, ro);
-    copyAddr(this.guest, k, guest, go);
-    this.tapPort[i] = tapPort;
-    this.sockPort[i] = sockPort;
+    copyAddr(this.addr, k, key, OADDR);
+    copyAddr(this.guest, k, key, EADDR);
+    this.tapPort[i] = key[EPORT]!;
+    this.sockPort[i] = key[OPORT]!;
     this.sock[i] = -1;
     this.timer[i] = -1;
     this.events[i] = 0;

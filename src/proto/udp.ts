@@ -934,26 +934,36 @@ export class Udp {
     if (rc < m) SEND.debug(now);
   }
 
-  /** Completes the frame in `slot` of family `f` for tap side `t` and queues it. */
+  /**
+   * Completes the frame in `slot` of family `f` for tap side `t` and queues it:
+   * the guest's MAC, the UDP header, then the family's IP header.
+   */
   #toTap(f: number, slot: number, t: number, len: number): void {
-    const base = this.#slotsOff[f]! + slot * UDP_SLOT_SIZE;
-    const l2 = f === 1 ? this.#frame6(base, t, len) : this.#frame4(base, t, len);
-    this.tap.queue(l2, SLOT_L4 + 8 + len - (l2 - base));
-  }
-
-  /** Completes the IPv4 frame in slot `base` from tap side `t`; returns its Ethernet offset. */
-  #frame4(base: number, t: number, len: number): number {
     const dv = this.#dv;
     const u8 = this.#u8;
     const s = this.flows.side;
     const o = t * SW;
+    const base = this.#slotsOff[f]! + slot * UDP_SLOT_SIZE;
     const l4 = base + SLOT_L4;
-    const l3 = l4 - ipv4.MIN_HEADER_LEN;
+    const l3 = l4 - (f === 1 ? ipv6.HEADER_LEN : ipv4.MIN_HEADER_LEN);
     const l2 = l3 - eth.HEADER_LEN;
-    const src = s[o + nat.OADDR + 3]!;
-    const dst = s[o + nat.EADDR + 3]!;
     const mac = this.c.macGuest;
     for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
+    dv.setUint16(l4, s[o + nat.OPORT]!);
+    dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
+    dv.setUint16(l4 + 4, 8 + len);
+    dv.setUint16(l4 + 6, 0);
+    if (f === 1) this.#ip6(l3, l4, o, len);
+    else this.#ip4(l3, o, len);
+    this.tap.queue(l2, SLOT_L4 + 8 + len - (l2 - base));
+  }
+
+  /** Completes the IPv4 header at `l3` from tap side words `o`, for `len` payload bytes. */
+  #ip4(l3: number, o: number, len: number): void {
+    const dv = this.#dv;
+    const s = this.flows.side;
+    const src = s[o + nat.OADDR + 3]!;
+    const dst = s[o + nat.EADDR + 3]!;
     const total = ipv4.MIN_HEADER_LEN + 8 + len;
     dv.setUint16(l3 + 2, total);
     dv.setUint32(l3 + 12, src);
@@ -964,38 +974,25 @@ export class Udp {
         this.#ip4Base + total + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff),
       ),
     );
-    dv.setUint16(l4, s[o + nat.OPORT]!);
-    dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
-    dv.setUint16(l4 + 4, 8 + len);
-    dv.setUint16(l4 + 6, 0);
-    return l2;
   }
 
-  /** Completes the IPv6 frame in slot `base` from tap side `t`; returns its Ethernet offset. */
-  #frame6(base: number, t: number, len: number): number {
+  /**
+   * Completes the IPv6 header at `l3` from tap side words `o`, and the UDP
+   * checksum of the datagram at `l4` (`len` payload bytes).
+   */
+  #ip6(l3: number, l4: number, o: number, len: number): void {
     const dv = this.#dv;
     const u8 = this.#u8;
     const s = this.flows.side;
-    const o = t * SW;
-    const l4 = base + SLOT_L4;
-    const l3 = l4 - ipv6.HEADER_LEN;
-    const l2 = l3 - eth.HEADER_LEN;
-    const mac = this.c.macGuest;
-    for (let i = 0; i < 6; i++) u8[l2 + i] = mac[i]!;
     const l4len = 8 + len;
     dv.setUint16(l3 + 4, l4len);
     for (let i = 0; i < 4; i++) {
       dv.setUint32(l3 + ipv6.SRC_OFF + i * 4, s[o + nat.OADDR + i]!);
       dv.setUint32(l3 + ipv6.DST_OFF + i * 4, s[o + nat.EADDR + i]!);
     }
-    dv.setUint16(l4, s[o + nat.OPORT]!);
-    dv.setUint16(l4 + 2, s[o + nat.EPORT]!);
-    dv.setUint16(l4 + 4, l4len);
-    dv.setUint16(l4 + 6, 0);
     const sum = csum.sum32(u8, this.#u32, l4, l4len) +
       csum.pseudo6(u8, l3 + ipv6.SRC_OFF, l3 + ipv6.DST_OFF, ipv4.PROTO_UDP, l4len);
     dv.setUint16(l4 + 6, csum.udpCsumFinal(sum));
-    return l2;
   }
 
   // -- aging --------------------------------------------------------------------

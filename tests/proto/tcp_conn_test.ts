@@ -13,14 +13,14 @@ const R = (...w: number[]): Uint32Array => Uint32Array.from(w);
 
 Deno.test("tcp_conn: lookup finds entries by guest, remote address and ports, nothing else", () => {
   const t = new ConnTable(KEY, 64);
-  const a = t.alloc(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80);
-  const b = t.alloc(G6, 0, R(0x20010db8, 0, 0, 1), 0, 40000, 80);
-  assert.equal(t.lookup(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80), a);
-  assert.equal(t.lookup(G6, 0, R(0x20010db8, 0, 0, 1), 0, 40000, 80), b);
-  assert.equal(t.lookup(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 81), -1);
-  assert.equal(t.lookup(G4, 0, R(0, 0, 0xffff, 0xc0000202), 0, 40000, 80), -1);
+  const a = t.key(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80).alloc();
+  const b = t.key(G6, 0, R(0x20010db8, 0, 0, 1), 0, 40000, 80).alloc();
+  assert.equal(t.key(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80).lookup(), a);
+  assert.equal(t.key(G6, 0, R(0x20010db8, 0, 0, 1), 0, 40000, 80).lookup(), b);
+  assert.equal(t.key(G4, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 81).lookup(), -1);
+  assert.equal(t.key(G4, 0, R(0, 0, 0xffff, 0xc0000202), 0, 40000, 80).lookup(), -1);
   assert.equal(
-    t.lookup(G6, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80),
+    t.key(G6, 0, R(0, 0, 0xffff, 0xc0000201), 0, 40000, 80).lookup(),
     -1,
     "other guest address",
   );
@@ -31,15 +31,15 @@ Deno.test("tcp_conn: indices stay put when others are freed; full table refuses"
   const t = new ConnTable(KEY, 1000);
   const idx: number[] = [];
   for (let i = 0; i < 1000; i++) {
-    const k = t.alloc(G4, 0, R(0, 0, 0xffff, 0x0a000000 + (i % 7)), 0, 1000 + i, 80);
+    const k = t.key(G4, 0, R(0, 0, 0xffff, 0x0a000000 + (i % 7)), 0, 1000 + i, 80).alloc();
     t.sock[k] = 5000 + i;
     idx.push(k);
   }
-  assert.equal(t.alloc(G4, 0, R(0, 0, 0, 1), 0, 1, 1), -1, "full");
+  assert.equal(t.key(G4, 0, R(0, 0, 0, 1), 0, 1, 1).alloc(), -1, "full");
   for (let i = 0; i < 1000; i += 3) t.free(idx[i]!);
   assert.equal(t.count, 1000 - 334);
   for (let i = 0; i < 1000; i++) {
-    const k = t.lookup(G4, 0, R(0, 0, 0xffff, 0x0a000000 + (i % 7)), 0, 1000 + i, 80);
+    const k = t.key(G4, 0, R(0, 0, 0xffff, 0x0a000000 + (i % 7)), 0, 1000 + i, 80).lookup();
     if (i % 3 === 0) assert.equal(k, -1, `freed ${i}`);
     else {
       assert.equal(k, idx[i], `kept ${i} at its index`);
@@ -47,7 +47,7 @@ Deno.test("tcp_conn: indices stay put when others are freed; full table refuses"
     }
   }
   // Freed flows are reused.
-  assert.ok(t.alloc(G4, 0, R(0, 0, 0, 1), 0, 1, 1) >= 0);
+  assert.ok(t.key(G4, 0, R(0, 0, 0, 1), 0, 1, 1).alloc() >= 0);
 });
 
 Deno.test("tcp_conn: TCP shares the flow table with other protocols, bounded by it", () => {
@@ -55,8 +55,10 @@ Deno.test("tcp_conn: TCP shares the flow table with other protocols, bounded by 
   const t = new ConnTable(KEY, 100, ft);
   assert.equal(t.capacity, 8);
   for (let i = 0; i < 4; i++) assert.ok(ft.alloc(FLOW_PING4, 1) >= 0);
-  for (let i = 0; i < 4; i++) assert.ok(t.alloc(G4, 0, R(0, 0, 0xffff, 1), 0, 1000 + i, 80) >= 0);
-  assert.equal(t.alloc(G4, 0, R(0, 0, 0xffff, 1), 0, 2000, 80), -1, "flow table full");
+  for (let i = 0; i < 4; i++) {
+    assert.ok(t.key(G4, 0, R(0, 0, 0xffff, 1), 0, 1000 + i, 80).alloc() >= 0);
+  }
+  assert.equal(t.key(G4, 0, R(0, 0, 0xffff, 1), 0, 2000, 80).alloc(), -1, "flow table full");
   assert.equal(ft.count, 8);
   assert.ok(!t.inUse(0), "a ping flow is not a TCP connection");
 });
