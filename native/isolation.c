@@ -452,6 +452,51 @@ static pid_t inner_tid(int dfd, const char *name, pid_t tid)
 }
 
 /**
+ * struct drop_pass - State of drop_all_threads() across its passes
+ * @self:	Our thread, which drops its own capabilities
+ * @tgid:	Our process
+ * @ndone:	Threads signalled so far, in drop_done
+ * @sent:	Signals sent
+ * @fresh:	Whether this pass found a thread not signalled before
+ */
+struct drop_pass {
+	pid_t self;
+	pid_t tgid;
+	unsigned int ndone;
+	int sent;
+	int fresh;
+};
+
+#define DROP_MAX	1024
+static pid_t drop_done[DROP_MAX];
+
+/**
+ * drop_one() - Signal one thread of /proc/self/task, once
+ * @dfd:	The task directory
+ * @name:	Entry name
+ * @num:	Its number (the thread ID as seen from the /proc mount)
+ * @arg:	struct drop_pass
+ */
+static void drop_one(int dfd, const char *name, long num, void *arg)
+{
+	struct drop_pass *p = arg;
+	pid_t tid = inner_tid(dfd, name, (pid_t)num);
+	unsigned int i;
+
+	if (tid == p->self)
+		return;
+	for (i = 0; i < p->ndone && drop_done[i] != tid; i++)
+		;
+	if (i < p->ndone || p->ndone == DROP_MAX)
+		return;
+	drop_done[p->ndone++] = tid;
+	if (!syscall(SYS_tgkill, p->tgid, tid, ISO_DROP_SIG)) {
+		p->sent++;
+		p->fresh = 1;
+	}
+}
+
+/**
  * drop_all_threads() - Drop capabilities in every other thread of ours
  * @dfd:	Open /proc/self/task directory
  *
@@ -462,12 +507,9 @@ static pid_t inner_tid(int dfd, const char *name, pid_t tid)
  */
 static int drop_all_threads(int dfd)
 {
-	static pid_t done[1024];
-	char buf[4096] __attribute__((aligned(8)));
-	unsigned int ndone = 0, i;
-	pid_t self = (pid_t)syscall(SYS_gettid), tgid = getpid();
+	struct drop_pass p = { (pid_t)syscall(SYS_gettid), getpid(), 0, 0, 0 };
 	struct sigaction sa, old;
-	int sent = 0, fresh;
+	unsigned int i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = drop_handler;
@@ -477,50 +519,21 @@ static int drop_all_threads(int dfd)
 	iso_dropped = 0;
 
 	do {
-		long n;
-
-		fresh = 0;
+		p.fresh = 0;
 		if (lseek(dfd, 0, SEEK_SET) < 0)
 			break;
-		while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-			long off = 0;
-
-			while (off < n) {
-				const struct dirent64 *d;
-				const char *s;
-				pid_t tid = 0;
-
-				d = (const struct dirent64 *)(const void *)(buf + off);
-				off += d->d_reclen;
-				if (d->d_name[0] < '0' || d->d_name[0] > '9')
-					continue;
-				for (s = d->d_name; *s >= '0' && *s <= '9'; s++)
-					tid = tid * 10 + (*s - '0');
-				tid = inner_tid(dfd, d->d_name, tid);
-				if (tid == self)
-					continue;
-				for (i = 0; i < ndone && done[i] != tid; i++)
-					;
-				if (i < ndone || ndone == 1024)
-					continue;
-				done[ndone++] = tid;
-				if (!syscall(SYS_tgkill, tgid, tid, ISO_DROP_SIG)) {
-					sent++;
-					fresh = 1;
-				}
-			}
-		}
+		dir_each_number(dfd, drop_one, &p);
 		/* Wait up to a second for this pass's threads */
 		for (i = 0; i < 1000 && __atomic_load_n(&iso_dropped,
-					__ATOMIC_SEQ_CST) < sent; i++) {
+					__ATOMIC_SEQ_CST) < p.sent; i++) {
 			struct timespec ts = { 0, 1000000 };
 
 			nanosleep(&ts, NULL);
 		}
-	} while (fresh);
+	} while (p.fresh);
 
 	(void)sigaction(ISO_DROP_SIG, &old, NULL);
-	return __atomic_load_n(&iso_dropped, __ATOMIC_SEQ_CST) < sent ?
+	return __atomic_load_n(&iso_dropped, __ATOMIC_SEQ_CST) < p.sent ?
 	       -ETIMEDOUT : 0;
 }
 

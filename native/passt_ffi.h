@@ -177,6 +177,10 @@ int32_t pf_vu_msg_recv(int32_t fd, uint8_t *buf, uint32_t off);
 PF_INTERNAL int32_t netlink_setup(int fd);
 PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
 PF_INTERNAL int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max);
+PF_INTERNAL void dir_each_number(int dfd,
+				 void (*fn)(int dfd, const char *name,
+					    long num, void *arg),
+				 void *arg);
 PF_INTERNAL int caps_set(uint32_t mask);
 
 /**

@@ -56,46 +56,41 @@ static void __attribute__((noreturn)) spawn_fail(int err)
 }
 
 /**
+ * close_if_cloexec() - Close one descriptor of /proc/self/fd if close-on-exec
+ * @dfd:	The /proc/self/fd directory itself (kept)
+ * @name:	Entry name (unused)
+ * @num:	Descriptor
+ * @arg:	Descriptor to keep open
+ */
+static void close_if_cloexec(int dfd, const char *name, long num, void *arg)
+{
+	int fd = (int)num, keep = *(const int *)arg, fl;
+
+	(void)name;
+	if (fd <= STDERR_FILENO || fd == keep || fd == dfd)
+		return;
+	fl = fcntl(fd, F_GETFD);
+	if (fl >= 0 && (fl & FD_CLOEXEC))
+		close(fd);
+}
+
+/**
  * close_cloexec() - Close descriptors that exec would close anyway
  * @keep:	Descriptor to keep open (the start pipe)
  *
  * Our copy of the start pipe's write end, if the caller made it
  * close-on-exec, goes too, so that the child sees end of file if the caller
- * goes away without releasing it. Uses getdents64 on /proc/self/fd directly:
- * opendir() would allocate.
+ * goes away without releasing it. Reads /proc/self/fd through
+ * dir_each_number(), which doesn't allocate.
  */
 static void close_cloexec(int keep)
 {
-	char buf[4096] __attribute__((aligned(8)));
-	long n;
 	int dfd;
 
 	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-		long off = 0;
-
-		while (off < n) {
-			const struct dirent64 *d;
-			const char *c;
-			int fd = 0, fl;
-
-			d = (const struct dirent64 *)(const void *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
-				fd = fd * 10 + (*c - '0');
-
-			if (fd <= STDERR_FILENO || fd == keep || fd == dfd)
-				continue;
-			fl = fcntl(fd, F_GETFD);
-			if (fl >= 0 && (fl & FD_CLOEXEC))
-				close(fd);
-		}
-	}
+	dir_each_number(dfd, close_if_cloexec, &keep);
 	close(dfd);
 }
 

@@ -3,6 +3,7 @@
 
 /* util.c - arena mapping, limits, randomness, files, processes, errno text */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "passt_ffi.h"
@@ -61,6 +63,42 @@ int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max)
 	}
 	argv[n] = NULL;
 	return (int32_t)n;
+}
+
+/**
+ * dir_each_number() - Call a function for each numeric entry of a directory
+ * @dfd:	Open directory, read on from its current position
+ * @fn:		Called with @dfd, the entry's name, its number and @arg
+ * @arg:	Passed to @fn
+ *
+ * For /proc/self/fd and /proc/self/task. Uses getdents64 directly: opendir()
+ * would allocate, which a child after clone() or a thread stopping the
+ * others mustn't do.
+ */
+void dir_each_number(int dfd,
+		     void (*fn)(int dfd, const char *name, long num, void *arg),
+		     void *arg)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			const struct dirent64 *d;
+			const char *c;
+			long num = 0;
+
+			d = (const struct dirent64 *)(const void *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
+				num = num * 10 + (*c - '0');
+			fn(dfd, d->d_name, num, arg);
+		}
+	}
 }
 
 /**

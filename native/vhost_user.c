@@ -125,6 +125,29 @@ static inline void st16(uint16_t *p, uint16_t v)
 }
 
 /**
+ * vu_translate() - Translate a range to a host pointer through the regions
+ * @addr:	Guest physical address, or address in QEMU's address space
+ * @len:	Length of the range, which must lie inside one region
+ * @by_qva:	Whether @addr is in QEMU's address space
+ *
+ * Return: host pointer, or NULL
+ */
+static uint8_t *vu_translate(uint64_t addr, uint64_t len, int by_qva)
+{
+	unsigned int i;
+
+	for (i = 0; i < vu_nregions; i++) {
+		const struct vu_region *r = &vu_regions[i];
+		uint64_t start = by_qva ? r->qva : r->gpa;
+		uint64_t d = addr - start;
+
+		if (addr >= start && d < r->size && len <= r->size - d)
+			return r->base + d;
+	}
+	return NULL;
+}
+
+/**
  * vu_gpa() - Translate a guest physical range to a host pointer
  * @gpa:	Guest physical address
  * @len:	Length of the range, which must lie inside one region
@@ -133,16 +156,7 @@ static inline void st16(uint16_t *p, uint16_t v)
  */
 static uint8_t *vu_gpa(uint64_t gpa, uint64_t len)
 {
-	unsigned int i;
-
-	for (i = 0; i < vu_nregions; i++) {
-		const struct vu_region *r = &vu_regions[i];
-		uint64_t d = gpa - r->gpa;
-
-		if (gpa >= r->gpa && d < r->size && len <= r->size - d)
-			return r->base + d;
-	}
-	return NULL;
+	return vu_translate(gpa, len, 0);
 }
 
 /**
@@ -154,16 +168,7 @@ static uint8_t *vu_gpa(uint64_t gpa, uint64_t len)
  */
 static uint8_t *vu_qva(uint64_t qva, uint64_t len)
 {
-	unsigned int i;
-
-	for (i = 0; i < vu_nregions; i++) {
-		const struct vu_region *r = &vu_regions[i];
-		uint64_t d = qva - r->qva;
-
-		if (qva >= r->qva && d < r->size && len <= r->size - d)
-			return r->base + d;
-	}
-	return NULL;
+	return vu_translate(qva, len, 1);
 }
 
 /**
