@@ -347,6 +347,45 @@ function fold(acc: number): number {
 }
 
 /**
+ * Checks the UDP, TCP or ICMP(v6) part of a frame, `l4len` bytes at `l4` of
+ * protocol `proto`, of IPv6 if `v6`; `pseudo(p)` is its checksum with the
+ * family's pseudo-header for protocol `p` (0 when right). Null, or what is wrong.
+ */
+function checkL4(
+  u8: Uint8Array,
+  dv: DataView,
+  l4: number,
+  l4len: number,
+  proto: number,
+  v6: boolean,
+  pseudo: (p: number) => number,
+): string | null {
+  const fam = v6 ? "IPv6" : "IPv4";
+  if (proto === 17) {
+    if (l4len < 8 || dv.getUint16(l4 + 4) !== l4len) {
+      return v6 ? "bad UDP length (IPv6)" : "bad UDP length";
+    }
+    // A zero UDP checksum means none over IPv4, and is wrong over IPv6.
+    if (dv.getUint16(l4 + 6) === 0) return v6 ? "UDP checksum 0 over IPv6" : null;
+    return pseudo(17) !== 0 ? `bad UDP checksum (${fam})` : null;
+  }
+  if (proto === 6) {
+    const doff = u8[l4 + 12]! >> 4;
+    if (l4len < 20 || doff * 4 > l4len || doff < 5) return `bad TCP header length (${fam})`;
+    return pseudo(6) !== 0 ? `bad TCP checksum (${fam})` : null;
+  }
+  if (!v6 && proto === 1) {
+    if (l4len < 8) return "short ICMP";
+    return fold(sum16(u8, l4, l4len)) !== 0xffff ? "bad ICMP checksum" : null;
+  }
+  if (v6 && proto === 58) {
+    if (l4len < 8) return "short ICMPv6";
+    return pseudo(58) !== 0 ? "bad ICMPv6 checksum" : null;
+  }
+  return v6 ? `IPv6 next header ${proto}` : `IPv4 protocol ${proto}`;
+}
+
+/**
  * Checks a frame we send to the guest: Ethernet, then ARP for Ethernet/IPv4, or IPv4/IPv6
  * with consistent lengths and valid checksums (IP header, TCP, UDP, ICMP, ICMPv6). Returns
  * null, or what is wrong.
@@ -375,21 +414,7 @@ export function checkFrame(u8: Uint8Array, off: number, len: number): string | n
     const l4len = tot - hl;
     const proto = u8[l3 + 9]!;
     const src = dv.getUint32(l3 + 12), dst = dv.getUint32(l3 + 16);
-    if (proto === 17) {
-      if (l4len < 8 || dv.getUint16(l4 + 4) !== l4len) return "bad UDP length";
-      if (dv.getUint16(l4 + 6) !== 0 && l4Checksum4(u8, l4, l4len, src, dst, 17) !== 0) {
-        return "bad UDP checksum (IPv4)";
-      }
-    } else if (proto === 6) {
-      if (l4len < 20 || (u8[l4 + 12]! >> 4) * 4 > l4len || (u8[l4 + 12]! >> 4) < 5) {
-        return "bad TCP header length (IPv4)";
-      }
-      if (l4Checksum4(u8, l4, l4len, src, dst, 6) !== 0) return "bad TCP checksum (IPv4)";
-    } else if (proto === 1) {
-      if (l4len < 8) return "short ICMP";
-      if (fold(sum16(u8, l4, l4len)) !== 0xffff) return "bad ICMP checksum";
-    } else return `IPv4 protocol ${proto}`;
-    return null;
+    return checkL4(u8, dv, l4, l4len, proto, false, (p) => l4Checksum4(u8, l4, l4len, src, dst, p));
   }
   if (type === 0x86dd) {
     if (avail < 40 || u8[l3]! >> 4 !== 6) return "bad IPv6 header";
@@ -400,20 +425,7 @@ export function checkFrame(u8: Uint8Array, off: number, len: number): string | n
     const proto = ipv6.l4Proto();
     const l4len = l3 + avail - l4;
     const s = l3 + 8, d = l3 + 24;
-    if (proto === 17) {
-      if (l4len < 8 || dv.getUint16(l4 + 4) !== l4len) return "bad UDP length (IPv6)";
-      if (dv.getUint16(l4 + 6) === 0) return "UDP checksum 0 over IPv6";
-      if (l4Checksum6(u8, l4, l4len, s, d, 17) !== 0) return "bad UDP checksum (IPv6)";
-    } else if (proto === 6) {
-      if (l4len < 20 || (u8[l4 + 12]! >> 4) * 4 > l4len || (u8[l4 + 12]! >> 4) < 5) {
-        return "bad TCP header length (IPv6)";
-      }
-      if (l4Checksum6(u8, l4, l4len, s, d, 6) !== 0) return "bad TCP checksum (IPv6)";
-    } else if (proto === 58) {
-      if (l4len < 8) return "short ICMPv6";
-      if (l4Checksum6(u8, l4, l4len, s, d, 58) !== 0) return "bad ICMPv6 checksum";
-    } else return `IPv6 next header ${proto}`;
-    return null;
+    return checkL4(u8, dv, l4, l4len, proto, true, (p) => l4Checksum6(u8, l4, l4len, s, d, p));
   }
   return `EtherType ${type.toString(16)}`;
 }
