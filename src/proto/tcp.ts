@@ -269,6 +269,10 @@ export class Tcp {
   #inactivityRun = -1;
   /** Per-packet scratch of the tap handler (indices of packets past a gap). */
   readonly #keep = new Int32Array(IOV_MAX);
+  /** #dataFromTap()'s batch so far: iov entries for the socket, next sequence, FIN seen. */
+  #niov = 0;
+  #seqFrom = 0;
+  #fin = false;
 
   /** Reserves frame slots and scratch in `arena`, registers the loop handlers. */
   constructor(c: Ctx, loop: Loop, tap: TcpTap, arena: Arena, opts: TcpOptions = {}) {
@@ -928,21 +932,41 @@ export class Tcp {
     return count;
   }
 
+  /**
+   * Queues for the socket the part of a guest segment (header at `th`, `plen`
+   * bytes of payload from `seq`, flags `fl`) past `#seqFrom`, where it starts,
+   * and notes its FIN; false if it brings nothing new (a retransmission).
+   */
+  #takeData(th: number, hlen: number, plen: number, seq: number, fl: number): boolean {
+    const seqFrom = this.#seqFrom;
+    const end = (seq + plen) >>> 0;
+    if (seqLt(end, seqFrom) || (end === seqFrom && !(fl & tcph.FIN))) return false;
+    const skip = (seqFrom - seq) | 0;
+    const n = this.#niov;
+    if (plen - skip > 0 && n < IOV_MAX) {
+      this.#iovIn[n * 2] = th + hlen + skip;
+      this.#iovIn[n * 2 + 1] = plen - skip;
+      this.#niov = n + 1;
+      this.#seqFrom = end;
+    }
+    if (fl & tcph.FIN) this.#fin = true;
+    return true;
+  }
+
   /** Processes ACKs and data of an established connection (upstream tcp_data_from_tap). */
   #dataFromTap(i: number, pool: Pool, start: number, _now: number): void {
     const t = this.conns;
     const dv = this.#dv;
-    const iov = this.#iovIn;
     const keep = this.#keep;
-    let niov = 0;
     let nkeep = 0;
     let maxAck = t.seqAckFromTap[i]!;
     let ackSeen = false;
     let wnd = t.wndFromTap[i]!;
     let dup = 0;
-    let fin = false;
     let old = false;
-    let seqFrom = t.seqFromTap[i]!;
+    this.#niov = 0;
+    this.#seqFrom = t.seqFromTap[i]!;
+    this.#fin = false;
     const finRcvd = (t.events[i]! & TAP_FIN_RCVD) !== 0;
     const ws = t.wsFromTap[i]!;
     for (let p = start; p < pool.count; p++) {
@@ -976,26 +1000,14 @@ export class Tcp {
       }
       if (finRcvd || (plen === 0 && !(fl & tcph.FIN))) continue;
       const seq = tcph.seq(dv, th);
-      if (seqGt(seq, seqFrom)) {
+      if (seqGt(seq, this.#seqFrom)) {
         if (nkeep < IOV_MAX) keep[nkeep++] = p;
         continue;
       }
-      const end = (seq + plen) >>> 0;
-      if (seqLt(end, seqFrom) || (end === seqFrom && !(fl & tcph.FIN))) {
-        old = true;
-        continue;
-      }
-      const skip = (seqFrom - seq) | 0;
-      if (plen - skip > 0 && niov < IOV_MAX) {
-        iov[niov * 2] = th + hlen + skip;
-        iov[niov * 2 + 1] = plen - skip;
-        niov++;
-        seqFrom = end;
-      }
-      if (fl & tcph.FIN) fin = true;
+      if (!this.#takeData(th, hlen, plen, seq, fl)) old = true;
     }
     // Segments past a gap that the rest of the batch filled.
-    for (let again = true; again && nkeep > 0 && !fin;) {
+    for (let again = true; again && nkeep > 0 && !this.#fin;) {
       again = false;
       for (let q = 0; q < nkeep; q++) {
         const p = keep[q]!;
@@ -1004,21 +1016,10 @@ export class Tcp {
         const len = pool.lenOf(p);
         const hlen = tcph.dataOffset(dv, th);
         const seq = tcph.seq(dv, th);
-        if (seqGt(seq, seqFrom)) continue;
+        if (seqGt(seq, this.#seqFrom)) continue;
         keep[q] = -1;
         again = true;
-        const plen = len - hlen;
-        const end = (seq + plen) >>> 0;
-        const fl = tcph.flags(dv, th);
-        if (seqLt(end, seqFrom) || (end === seqFrom && !(fl & tcph.FIN))) continue;
-        const skip = (seqFrom - seq) | 0;
-        if (plen - skip > 0 && niov < IOV_MAX) {
-          iov[niov * 2] = th + hlen + skip;
-          iov[niov * 2 + 1] = plen - skip;
-          niov++;
-          seqFrom = end;
-        }
-        if (fl & tcph.FIN) fin = true;
+        this.#takeData(th, hlen, len - hlen, seq, tcph.flags(dv, th));
       }
     }
     let gap = false;
@@ -1027,6 +1028,10 @@ export class Tcp {
     // ACKs from the guest: window, consumed socket data, our FIN.
     if (ackSeen) this.#ackFromTap(i, maxAck, wnd, dup >= 2);
     if (t.flags[i]! & CLOSED) return;
+
+    const niov = this.#niov;
+    const seqFrom = this.#seqFrom;
+    const fin = this.#fin;
 
     // Data to the socket.
     let partial = false;
