@@ -108,8 +108,22 @@ export interface LogSwitches {
   logSize: number;
 }
 
+/** pasta's namespace options: as the options say, in `Args` and `Conf` alike. */
+export interface NsSwitches {
+  /** pasta: tap interface name in the namespace. */
+  nsIfname: string;
+  /** pasta: MAC for the namespace interface, null to keep the kernel's. */
+  nsMac: Uint8Array | null;
+  /** pasta: namespace targets. */
+  userns: string | null;
+  netns: string | null;
+  netnsOnly: boolean;
+  noNetnsQuit: boolean;
+  configNet: boolean;
+}
+
 /** Everything decided at start-up by the command line and host discovery. */
-export interface Conf extends ProtoSwitches, LogSwitches {
+export interface Conf extends ProtoSwitches, LogSwitches, NsSwitches {
   mode: Mode;
   /** --stats: seconds between statistics lines in the foreground, 0 for none. */
   stats: number;
@@ -166,16 +180,6 @@ export interface Conf extends ProtoSwitches, LogSwitches {
    * `fwd/fwd.ts`'s; this never changes.
    */
   fwd: FwdRules;
-  /** pasta: tap interface name in the namespace. */
-  nsIfname: string;
-  /** pasta: MAC for the namespace interface, null to keep the kernel's. */
-  nsMac: Uint8Array | null;
-  /** pasta: namespace targets. */
-  userns: string | null;
-  netns: string | null;
-  netnsOnly: boolean;
-  noNetnsQuit: boolean;
-  configNet: boolean;
   /** --chroot-fallback: chroot() into the empty root if pivot_root() fails. */
   chrootFallback: boolean;
   /** pasta: PID target, 0 if none. */

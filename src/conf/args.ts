@@ -29,7 +29,13 @@
  * @module
  */
 
-import { ALL_PROTOCOLS, type LogSwitches, type Mode, type ProtoSwitches } from "../context.ts";
+import {
+  ALL_PROTOCOLS,
+  type LogSwitches,
+  type Mode,
+  type NsSwitches,
+  type ProtoSwitches,
+} from "../context.ts";
 import { parseIp4, parseIp6, parseMac } from "../ip.ts";
 import {
   ip4IsBroadcast,
@@ -71,7 +77,7 @@ const UNIX_PATH_MAX = 107;
 const PATH_MAX = 4095;
 
 /** What the options asked for, before the host is looked at. */
-export interface Args extends LogSwitches {
+export interface Args extends LogSwitches, NsSwitches {
   runas: string | null;
   /** --stats DELAY in seconds, 0 when not given. */
   stats: number;
@@ -122,13 +128,6 @@ export interface Args extends LogSwitches {
   ports: [FwdOpt, string][];
   /** Address translation and splicing options (`nat_opts.ts`). */
   nat: NatOpts;
-  nsIfname: string;
-  nsMac: Uint8Array | null;
-  userns: string | null;
-  netns: string | null;
-  netnsOnly: boolean;
-  noNetnsQuit: boolean;
-  configNet: boolean;
   /** Deprecated --no-copy-routes and --no-copy-addrs (pasta, need --config-net). */
   noCopyRoutes: boolean;
   noCopyAddrs: boolean;
@@ -169,6 +168,37 @@ export function classfulPrefix(addr: number): number {
 }
 
 /** IPv4 address from an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+/** What the protocol switches (`--no-tcp` ...) turn on. */
+const PROTO_SWITCH = {
+  "no-tcp": "noTcp",
+  "no-udp": "noUdp",
+  "no-icmp": "noIcmp",
+  "no-dhcp": "noDhcp",
+  "no-ndp": "noNdp",
+  "no-dhcpv6": "noDhcpv6",
+  "no-ra": "noRa",
+} as const satisfies Record<string, keyof ProtoSwitches>;
+
+/** The forwarding option letter of each long port option. */
+const PORT_OPTION = {
+  "tcp-ports": "t",
+  "udp-ports": "u",
+  "tcp-ns": "T",
+  "udp-ns": "U",
+} as const satisfies Record<string, FwdOpt>;
+
+/**
+ * The address of -g or --dns-forward: IPv6 or IPv4, neither unspecified nor
+ * loopback (nor broadcast); null if it is none of these.
+ */
+function remoteAddr(arg: string): number | Uint32Array | null {
+  const a6 = parseIp6(arg);
+  if (a6 !== null && !ip6IsUnspecified(a6) && !ip6IsLoopback(a6)) return a6;
+  const a4 = parseIp4(arg);
+  if (a4 !== null && !ip4IsUnspecified(a4) && !ip4IsBroadcast(a4) && !ip4IsLoopback(a4)) return a4;
+  return null;
+}
+
 function v4OfMapped(a6: Uint32Array): number {
   return a6[3]! >>> 0;
 }
@@ -390,17 +420,9 @@ function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
         a.nsMac = parseMac(arg) ?? fail(`Invalid MAC address: ${arg}`);
         break;
       case "gateway": {
-        const a6 = parseIp6(arg);
-        if (a6 !== null && !ip6IsUnspecified(a6) && !ip6IsLoopback(a6)) {
-          a.gw6 = a6;
-          break;
-        }
-        const a4 = parseIp4(arg);
-        if (a4 !== null && !ip4IsUnspecified(a4) && !ip4IsBroadcast(a4) && !ip4IsLoopback(a4)) {
-          a.gw4 = a4;
-          break;
-        }
-        fail(`Invalid gateway address: ${arg}`);
+        const r = remoteAddr(arg) ?? fail(`Invalid gateway address: ${arg}`);
+        if (typeof r === "number") a.gw4 = r;
+        else a.gw6 = r;
         break;
       }
       case "interface":
@@ -467,17 +489,9 @@ function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
         a.fqdn = arg;
         break;
       case "dns-forward": {
-        const a6 = parseIp6(arg);
-        if (a6 !== null && !ip6IsUnspecified(a6) && !ip6IsLoopback(a6)) {
-          a.dnsFwd6 = a6;
-          break;
-        }
-        const a4 = parseIp4(arg);
-        if (a4 !== null && !ip4IsUnspecified(a4) && !ip4IsBroadcast(a4) && !ip4IsLoopback(a4)) {
-          a.dnsFwd4 = a4;
-          break;
-        }
-        fail(`Invalid DNS forwarding address: ${arg}`);
+        const r = remoteAddr(arg) ?? fail(`Invalid DNS forwarding address: ${arg}`);
+        if (typeof r === "number") a.dnsFwd4 = r;
+        else a.dnsFwd6 = r;
         break;
       }
       case "dhcp-dns":
@@ -493,25 +507,13 @@ function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
         a.dhcpSearch = false;
         break;
       case "no-tcp":
-        a.flags.noTcp = true;
-        break;
       case "no-udp":
-        a.flags.noUdp = true;
-        break;
       case "no-icmp":
-        a.flags.noIcmp = true;
-        break;
       case "no-dhcp":
-        a.flags.noDhcp = true;
-        break;
       case "no-ndp":
-        a.flags.noNdp = true;
-        break;
       case "no-dhcpv6":
-        a.flags.noDhcpv6 = true;
-        break;
       case "no-ra":
-        a.flags.noRa = true;
+        a.flags[PROTO_SWITCH[name]] = true;
         break;
       case "no-map-gw":
       case "map-host-loopback":
@@ -535,16 +537,10 @@ function scan(a: Args, mode: Mode, argv: readonly string[]): ArgsResult {
         a.v4Only = false;
         break;
       case "tcp-ports":
-        a.ports.push(["t", arg]);
-        break;
       case "udp-ports":
-        a.ports.push(["u", arg]);
-        break;
       case "tcp-ns":
-        a.ports.push(["T", arg]);
-        break;
       case "udp-ns":
-        a.ports.push(["U", arg]);
+        a.ports.push([PORT_OPTION[name], arg]);
         break;
       case "ns-ifname":
         a.nsIfname = ifnameArg(arg);
