@@ -183,7 +183,7 @@ for (const rl of modes) {
         q("TCP4", "198.51.100.3", p, "out") +
           `timeout 8 socat -T 5 TCP4-LISTEN:${p2},reuseaddr SYSTEM:"echo from \\$SOCAT_PEERADDR" ; `,
         `sleep 1; HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
-       echo x | timeout 5 socat -t 2 - TCP4:$HA:${p2},bind=$HA`,
+         echo x | timeout 5 socat -t 2 - TCP4:$HA:${p2},bind=$HA`,
       );
       assert.match(o.ns, /^h:out$/m, ctx(o));
       assert.match(o.host, /^from 198\.51\.100\.3$/m, `shown as the mapped address${ctx(o)}`);
@@ -260,8 +260,8 @@ for (const rl of modes) {
       `echo "interfaces: $(ip -o link show | cut -d: -f2 | tr -d " \n")"; ` +
         `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
       `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}; echo sep;
-       HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
-       echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
+         HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
+         echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
     );
     assert.match(o.host, /^served\nsep$/m, `from loopback: served${ctx(o)}`);
     assert.doesNotMatch(o.host, /^sep\nserved$/m, `from the host's address: not${ctx(o)}`);
@@ -287,11 +287,11 @@ for (const rl of modes) {
         // auto: wait (up to 6 s) for the 1 s scan to pick up b (listening; its server
         // takes one connection), then c (nothing there) must still be refused.
         `sleep 1; for i in $(seq 30); do
-         r=$(echo x | timeout 2 socat -t 1 - TCP4:127.0.0.1:${b} 2>/dev/null); [ -n "$r" ] && break
-         sleep 0.2; done
-       echo "to ${b}: $r"
-       for x in ${a} ${c} ${d} ${t}; do
-         echo "to $x: $(echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:$x 2>/dev/null)"; done`,
+           r=$(echo x | timeout 2 socat -t 1 - TCP4:127.0.0.1:${b} 2>/dev/null); [ -n "$r" ] && break
+           sleep 0.2; done
+         echo "to ${b}: $r"
+         for x in ${a} ${c} ${d} ${t}; do
+           echo "to $x: $(echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:$x 2>/dev/null)"; done`,
       );
       assert.match(o.host, new RegExp(`^to ${a}: port ${a}$`, "m"), ctx(o));
       assert.match(o.host, new RegExp(`^to ${b}: port ${b}$`, "m"), `auto, listening${ctx(o)}`);

@@ -81,13 +81,13 @@ for (const rl of modes) {
           `socat -u TCP6:[$GW6]:${p4} - | sha256sum > ${s.dir}/down6`;
         try {
           await bash(`
-          socat -u TCP4-LISTEN:${p1},bind=127.0.0.1,reuseaddr SYSTEM:'sha256sum > ${s.dir}/up4' &
-          socat -u FILE:${s.file} TCP4-LISTEN:${p2},bind=127.0.0.1,reuseaddr &
-          socat -u TCP6-LISTEN:${p3},bind=[::1],reuseaddr SYSTEM:'sha256sum > ${s.dir}/up6' &
-          socat -u FILE:${s.file} TCP6-LISTEN:${p4},bind=[::1],reuseaddr &
-          waitlisten ${p1} ${p2} ${p3} ${p4}
-          ${wrapRootless(bin, rl)} -q -f --config-net -- sh -c '${ns}'
-          sleep 0.5; kill %1 %2 %3 %4 2>/dev/null; true`);
+            socat -u TCP4-LISTEN:${p1},bind=127.0.0.1,reuseaddr SYSTEM:'sha256sum > ${s.dir}/up4' &
+            socat -u FILE:${s.file} TCP4-LISTEN:${p2},bind=127.0.0.1,reuseaddr &
+            socat -u TCP6-LISTEN:${p3},bind=[::1],reuseaddr SYSTEM:'sha256sum > ${s.dir}/up6' &
+            socat -u FILE:${s.file} TCP6-LISTEN:${p4},bind=[::1],reuseaddr &
+            waitlisten ${p1} ${p2} ${p3} ${p4}
+            ${wrapRootless(bin, rl)} -q -f --config-net -- sh -c '${ns}'
+            sleep 0.5; kill %1 %2 %3 %4 2>/dev/null; true`);
           for (const f of ["up4", "down4", "up6", "down6"]) {
             assert.equal(Deno.readTextFileSync(`${s.dir}/${f}`).split(" ")[0]!.trim(), s.sum, f);
           }
@@ -109,14 +109,14 @@ for (const rl of modes) {
           `socat -u FILE:${s.file} TCP4-LISTEN:${p2} & wait`;
         try {
           await bash(`
-          ${wrapRootless(bin, rl)} -q -f --config-net -t ${p1},${p2} -- sh -c '${ns}' &
-          P=$!
-          for i in $(seq 50); do sleep 0.1; socat -u TCP4:${h4}:${p2},connect-timeout=1 - > ${s.dir}/dl 2>/dev/null; [ -s ${s.dir}/dl ] && break; done
-          sha256sum < ${s.dir}/dl > ${s.dir}/down
-          sleep 0.3
-          socat -u FILE:${s.file} TCP4:${h4}:${p1}
-          wait $P
-          true`);
+            ${wrapRootless(bin, rl)} -q -f --config-net -t ${p1},${p2} -- sh -c '${ns}' &
+            P=$!
+            for i in $(seq 50); do sleep 0.1; socat -u TCP4:${h4}:${p2},connect-timeout=1 - > ${s.dir}/dl 2>/dev/null; [ -s ${s.dir}/dl ] && break; done
+            sha256sum < ${s.dir}/dl > ${s.dir}/down
+            sleep 0.3
+            socat -u FILE:${s.file} TCP4:${h4}:${p1}
+            wait $P
+            true`);
           assert.equal(
             Deno.readTextFileSync(`${s.dir}/up`).split(" ")[0]!.trim(),
             s.sum,
@@ -145,14 +145,14 @@ for (const rl of modes) {
       // a-c forwarded except b; d mapped to m in the namespace; bound to 127.0.0.1 only.
       const ns = `${srv(a)} ${srv(b)} ${srv(c)} ${srv(m)} sleep 6`;
       const out = await bash(`
-      ${
+        ${
         wrapRootless(bin, rl)
       } -q -f --config-net -t ${a}-${c},~${b} -t 127.0.0.1/${d}:${m} -- sh -c '${ns}' &
-      sleep 3
-      for p in ${a} ${b} ${c} ${d}; do echo "$p:$(socat -u TCP4:127.0.0.1:$p - 2>/dev/null)"; done
-      H=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
-      [ -n "$H" ] && echo "bound:$(socat -u TCP4:$H:${d} - 2>/dev/null)"
-      wait; true`);
+        sleep 3
+        for p in ${a} ${b} ${c} ${d}; do echo "$p:$(socat -u TCP4:127.0.0.1:$p - 2>/dev/null)"; done
+        H=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+        [ -n "$H" ] && echo "bound:$(socat -u TCP4:$H:${d} - 2>/dev/null)"
+        wait; true`);
       assert.match(out, new RegExp(`^${a}:${a}$`, "m"), "first port of the range");
       assert.match(out, new RegExp(`^${c}:${c}$`, "m"), "last port of the range");
       assert.match(out, new RegExp(`^${b}:$`, "m"), "excluded port not forwarded");
@@ -165,10 +165,10 @@ for (const rl of modes) {
     const [p] = ports(1);
     const ns = `sleep 1; socat TCP4-LISTEN:${p},fork SYSTEM:"echo auto" & sleep 6`;
     const out = await bash(`
-      ${wrapRootless(bin, rl)} -q -f --config-net -t auto -- sh -c '${ns}' &
-      sleep 4
-      echo "got:$(socat -u TCP4:127.0.0.1:${p} - 2>/dev/null)"
-      wait; true`);
+        ${wrapRootless(bin, rl)} -q -f --config-net -t auto -- sh -c '${ns}' &
+        sleep 4
+        echo "got:$(socat -u TCP4:127.0.0.1:${p} - 2>/dev/null)"
+        wait; true`);
     assert.match(out, /^got:auto$/m);
   });
 
@@ -185,14 +185,14 @@ for (const rl of modes) {
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", ${p})); l.listen(1024)
 def h(c):
-  d = b""
-  while len(d) < 10000:
-      x = c.recv(65536)
-      if not x: break
-      d += x
-  c.sendall(d[::-1]); c.close()
+    d = b""
+    while len(d) < 10000:
+        x = c.recv(65536)
+        if not x: break
+        d += x
+    c.sendall(d[::-1]); c.close()
 while True:
-  c, _ = l.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
+    c, _ = l.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
 `,
       );
       Deno.writeTextFileSync(
@@ -201,30 +201,30 @@ while True:
 gw = sys.argv[1]; n = 1000; ok = 0
 socks = []
 for i in range(n):
-  s = socket.create_connection((gw, ${p})); socks.append(s)
+    s = socket.create_connection((gw, ${p})); socks.append(s)
 for i, s in enumerate(socks):
-  s.sendall(bytes([i % 256]) * 5000 + os.urandom(5000))
+    s.sendall(bytes([i % 256]) * 5000 + os.urandom(5000))
 for i, s in enumerate(socks):
-  d = b""
-  while len(d) < 10000:
-      x = s.recv(65536)
-      if not x: break
-      d += x
-  if len(d) == 10000 and d[-1] == i % 256: ok += 1
-  s.close()
+    d = b""
+    while len(d) < 10000:
+        x = s.recv(65536)
+        if not x: break
+        d += x
+    if len(d) == 10000 and d[-1] == i % 256: ok += 1
+    s.close()
 print("ok", ok)
 `,
       );
       try {
         const out = await bash(
           `
-        ulimit -n 4096
-        python3 ${dir}/srv.py & S=$!
-        sleep 1
-        ${
+          ulimit -n 4096
+          python3 ${dir}/srv.py & S=$!
+          sleep 1
+          ${
             wrapRootless(bin, rl)
           } -q -f --config-net -- sh -c 'ulimit -n 4096; ${GATEWAYS} python3 ${dir}/cli.py $GW4'
-        kill $S; true`,
+          kill $S; true`,
           180_000,
         );
         assert.match(out, /^ok 1000$/m);
@@ -253,9 +253,9 @@ c, _ = l.accept()          # 2: we reset
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
 c, _ = l.accept()          # 3: client resets
 try:
-  x = c.recv(100); print("srv3", "eof" if x == b"" else "data", flush=True)
+    x = c.recv(100); print("srv3", "eof" if x == b"" else "data", flush=True)
 except ConnectionResetError:
-  print("srv3 reset", flush=True)
+    print("srv3 reset", flush=True)
 `,
       );
       Deno.writeTextFileSync(
@@ -265,23 +265,23 @@ gw = sys.argv[1]
 s = socket.create_connection((gw, ${p1})); s.sendall(b"req"); s.shutdown(socket.SHUT_WR)
 print("cli1", s.recv(100).decode(), s.recv(100) == b"", flush=True); s.close()
 try:
-  # The host's RST may come before or after our SYN-ACK: refused or reset.
-  s = socket.create_connection((gw, ${p1}))
-  x = s.recv(100); print("cli2", "eof" if x == b"" else "data", flush=True)
+    # The host's RST may come before or after our SYN-ACK: refused or reset.
+    s = socket.create_connection((gw, ${p1}))
+    x = s.recv(100); print("cli2", "eof" if x == b"" else "data", flush=True)
 except (ConnectionResetError, ConnectionRefusedError):
-  print("cli2 reset", flush=True)
+    print("cli2 reset", flush=True)
 s = socket.create_connection((gw, ${p1})); time.sleep(0.3)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close(); time.sleep(0.5)
 `,
       );
       try {
         const out = await bash(`
-        python3 ${dir}/srv.py & S=$!
-        sleep 1
-        ${
+          python3 ${dir}/srv.py & S=$!
+          sleep 1
+          ${
           wrapRootless(bin, rl)
         } -q -f --config-net -- sh -c '${GATEWAYS} python3 ${dir}/cli.py $GW4'
-        wait $S; true`);
+          wait $S; true`);
         assert.match(
           out,
           /^cli1 eof True$/m,
