@@ -122,6 +122,17 @@ export interface NsSwitches {
   configNet: boolean;
 }
 
+/** No namespace option given: the default. */
+export const NO_NS_SWITCHES: Readonly<NsSwitches> = {
+  nsIfname: "",
+  nsMac: null,
+  userns: null,
+  netns: null,
+  netnsOnly: false,
+  noNetnsQuit: false,
+  configNet: false,
+};
+
 /** Everything decided at start-up by the command line and host discovery. */
 export interface Conf extends ProtoSwitches, LogSwitches, NsSwitches {
   mode: Mode;

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ALL_PROTOCOLS, type Conf, type Ctx } from "../../src/context.ts";
+import { ALL_PROTOCOLS, type Conf, type Ctx, NO_NS_SWITCHES } from "../../src/context.ts";
 import { ipv4HeaderChecksum, l4Checksum6 } from "../../src/wire/checksum.ts";
 
 /** Our MAC in tests. */
@@ -114,13 +114,8 @@ export function testCtx(patch: Partial<Conf> = {}): Ctx {
     hostLoToNsLo: false,
     freebind: false,
     fwd: { host: [], splice: [] },
+    ...NO_NS_SWITCHES,
     nsIfname: "eth0",
-    nsMac: null,
-    userns: null,
-    netns: null,
-    netnsOnly: false,
-    noNetnsQuit: false,
-    configNet: false,
     chrootFallback: false,
     targetPid: 0,
     command: [],
