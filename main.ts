@@ -35,7 +35,7 @@ import {
 import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
-import { lib, libPath } from "./ffi/lib.ts";
+import { lib, libPath, treeDir } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -307,10 +307,10 @@ function openAsCaller(mode: Mode, conf: Conf, plan: SandboxPlan): number {
   return listener.fd;
 }
 
-/** The command that starts us again as `name` (Deno on this tree, or the compiled binary). */
+/** The command that starts us again as `name` (Deno on this program, or the compiled binary). */
 function selfCommandFor(name: string): string[] {
-  const here = new URL(".", import.meta.url).pathname;
-  return selfCommand(name, Deno.build.standalone, Deno.execPath(), here, libPath());
+  const entry = new URL(Deno.mainModule).pathname;
+  return selfCommand(name, Deno.build.standalone, Deno.execPath(), treeDir(), libPath(), entry);
 }
 
 /**

@@ -6,8 +6,9 @@
  *
  * The path is `$PASST_FFI_LIB` if set; else, in a program built with
  * `deno compile`, `libpasst_ffi.so` next to the executable; else
- * `native/build/libpasst_ffi.so` in this tree. The library stays loaded for
- * the life of the process.
+ * `native/build/libpasst_ffi.so` in this tree (found from this module's URL,
+ * which in the bundled program, `native/build/passt.js`, is the bundle's).
+ * The library stays loaded for the life of the process.
  *
  * @module
  */
@@ -22,10 +23,23 @@ let loaded: NativeSymbols | null = null;
 /** File name of the library next to a compiled executable. */
 export const LIB_NAME = "libpasst_ffi.so";
 
+/** File name of the bundled program `deno task build` writes beside the library. */
+export const BUNDLE_NAME = "passt.js";
+
+/**
+ * The tree's root directory (where `main.ts` and `deno.json` are), with a
+ * trailing slash, for this module's URL `url`: `ffi/lib.ts` in the sources,
+ * or the bundle in `native/build/`, whose URL every bundled module shares.
+ */
+export function treeDir(url: string = import.meta.url): string {
+  const up = url.endsWith(`/native/build/${BUNDLE_NAME}`) ? "../../" : "../";
+  return new URL(up, url).pathname;
+}
+
 /** Where the library is when not overridden: next to a compiled `exe`, else in this tree. */
 export function defaultLibPath(standalone: boolean, exe: string): string {
   if (standalone) return `${exe.slice(0, exe.lastIndexOf("/") + 1)}${LIB_NAME}`;
-  return new URL(`../native/build/${LIB_NAME}`, import.meta.url).pathname;
+  return `${treeDir()}native/build/${LIB_NAME}`;
 }
 
 /** Path the library is loaded from: `$PASST_FFI_LIB`, or {@linkcode defaultLibPath}. */

@@ -56,8 +56,9 @@ export function passListener(fd: number, path: string): void {
 
 /**
  * The command that starts a copy of this program as `mode`: Deno (`exe`) on
- * the tree's `main.ts` at `treeDir` with the launcher's own flags and library
- * `lib` (not the launcher script again: its shell start costs a few
+ * `entry`, the program this process runs (the tree's `main.ts` or its bundle),
+ * with the tree's `deno.json` at `treeDir`, the launcher's own flags and
+ * library `lib` (not the launcher script again: its shell start costs a few
  * processes), or, in a program built with `deno compile`, the executable
  * itself, whose mode is its first embedded argument.
  */
@@ -67,6 +68,7 @@ export function selfCommand(
   exe: string,
   treeDir: string,
   lib: string,
+  entry: string,
 ): string[] {
   if (standalone) return [exe];
   return [
@@ -80,7 +82,7 @@ export function selfCommand(
     "--allow-read",
     "--allow-write",
     "--allow-env",
-    `${treeDir}main.ts`,
+    entry,
     mode,
   ];
 }

@@ -35,6 +35,8 @@ export const LIB_SUBDIR = "lib/passt-deno";
 const RUNTIME = ["main.ts", "deno.json", "src", "ffi", "LICENSES", "README.md"];
 const NATIVE_LIB = "native/build/libpasst_ffi.so";
 const NATIVE_HELPER = "native/build/passt-helper";
+/** main.ts bundled into one file, which the launcher runs (faster to start). */
+const BUNDLE = "native/build/passt.js";
 /** Launcher names the tree may have at its top, as links to `passt`. */
 const LAUNCHERS = ["passt", "pasta", "qrap", "pesto", "slirp4netns"];
 
@@ -122,7 +124,7 @@ function link(target: string, path: string, written: string[]): void {
 
 /** Installs into `o.destdir + o.prefix`; returns the paths written. */
 export function install(o: Options, denoPath: string): string[] {
-  if (!exists(`${TREE}/${NATIVE_LIB}`) || !exists(`${TREE}/${NATIVE_HELPER}`)) {
+  if ([NATIVE_LIB, NATIVE_HELPER, BUNDLE].some((f) => !exists(`${TREE}/${f}`))) {
     throw new Error(`${NATIVE_LIB} is missing: run "deno task build" first`);
   }
   const root = `${o.destdir}${o.prefix}`;
@@ -144,6 +146,8 @@ export function install(o: Options, denoPath: string): string[] {
   Deno.copyFileSync(`${TREE}/${NATIVE_HELPER}`, `${libDir}/${NATIVE_HELPER}`);
   Deno.chmodSync(`${libDir}/${NATIVE_HELPER}`, 0o755);
   written.push(`${libDir}/${NATIVE_HELPER}`);
+  Deno.copyFileSync(`${TREE}/${BUNDLE}`, `${libDir}/${BUNDLE}`);
+  written.push(`${libDir}/${BUNDLE}`);
 
   // The launcher, with the Deno found now as its default
   const launcher = Deno.readTextFileSync(`${TREE}/passt`)

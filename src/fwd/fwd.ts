@@ -108,6 +108,8 @@ interface Installed {
   slot: number;
   /** Two fds per port of the rule (IPv4 or dual, IPv6), -1 if none. */
   socks: Int32Array;
+  /** Bit per port (0..65535): the rule has a listener there. */
+  bound: Uint8Array;
 }
 
 class Table {
@@ -116,6 +118,8 @@ class Table {
   /** Listeners open per port, TCP and UDP (any rule): what `auto` on the other side leaves out. */
   readonly heldTcp = new Uint8Array(NUM_PORTS);
   readonly heldUdp = new Uint8Array(NUM_PORTS);
+  /** Ports with a listener in this table (the sum of heldTcp and heldUdp). */
+  held = 0;
   constructor(readonly pif: FwdPif, readonly caps: FwdCaps, readonly be: PifBackends) {}
 }
 
@@ -231,6 +235,7 @@ export class Forwarder {
           rule: r,
           slot,
           socks: new Int32Array(2 * (r.last - r.first + 1)).fill(-1),
+          bound: new Uint8Array(MAP_BYTES),
         };
         used.add(slot);
         opened.push(inst);
@@ -284,7 +289,7 @@ export class Forwarder {
     const ot = this.#tables[other];
     const w = this.#want;
     w.set(src);
-    if (ot) {
+    if (ot && ot.held > 0) {
       // UDP follows TCP too (see scan.ts), so our TCP listeners there are not theirs either.
       const ht = ot.heldTcp, hu = ot.heldUdp;
       for (let p = 0; p < NUM_PORTS; p++) {
@@ -308,6 +313,14 @@ export class Forwarder {
     const out = this.#out;
     let boundOne = false;
     for (let p = r.first; p <= r.last; p++) {
+      // `auto` visits only ports it wants or has: a whole byte of the maps at a
+      // time otherwise (a rescan of 1-65535 is then a few hundred steps)
+      if (
+        scan && (p & 7) === 0 && ((map === null ? 0 : map[p >> 3]!) | inst.bound[p >> 3]!) === 0
+      ) {
+        p += 7;
+        continue;
+      }
       const k = 2 * (p - r.first);
       const have = inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0;
       if (scan && (map === null || !isSet(map, p))) {
@@ -338,7 +351,9 @@ export class Forwarder {
       }
       inst.socks[k] = out[0]!;
       inst.socks[k + 1] = out[1]!;
+      inst.bound[p >> 3] = inst.bound[p >> 3]! | (1 << (p & 7));
       (r.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!++;
+      t.held++;
       boundOne = true;
     }
     if (!boundOne && !scan && strict) {
@@ -353,6 +368,8 @@ export class Forwarder {
     const k = 2 * (p - inst.rule.first);
     if (inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0) {
       (inst.rule.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!--;
+      t.held--;
+      inst.bound[p >> 3] = inst.bound[p >> 3]! & ~(1 << (p & 7));
     }
     for (let j = 0; j < 2; j++) {
       const fd = inst.socks[k + j]!;
@@ -366,7 +383,10 @@ export class Forwarder {
     const r = inst.rule;
     const be = r.proto === nat.IPPROTO_TCP ? t.be.tcp : t.be.udp;
     if (!be) return;
-    for (let p = r.first; p <= r.last; p++) this.#closePort(t, be, inst, p);
+    for (let p = r.first; p <= r.last; p++) {
+      if ((p & 7) === 0 && inst.bound[p >> 3] === 0) p += 7;
+      else this.#closePort(t, be, inst, p);
+    }
   }
 }
 

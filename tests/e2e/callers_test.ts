@@ -211,7 +211,7 @@ vector(
       (ns) => ["--config-net", "-t", `${hp}-${hp}:80-80`, ...podmanTail(ns)],
       [
         "nsenter --net=$ns ip -o -4 addr show | grep -v ' lo ' | head -1",
-        "nsenter --net=$ns socat -u TCP4-LISTEN:80,reuseaddr SYSTEM:'echo forwarded' &",
+        "echo forwarded | nsenter --net=$ns socat -u - TCP4-LISTEN:80,reuseaddr &",
         "for i in $(seq 100); do nsenter --net=$ns ss -Hltn 'sport = :80' | grep -q . && break; sleep 0.05; done",
         `socat -u TCP:127.0.0.1:${hp} - || echo connect-failed`,
       ].join("\n"),

@@ -125,6 +125,11 @@ async function scenario(
   }
 }
 
+// The namespace's servers are `socat TCP-LISTEN SYSTEM:"echo …; cat >/dev/null"`:
+// the command reads the client's request to its end. With `echo …` alone, a
+// request that arrived after the command had exited made socat fail writing
+// it (EPIPE) and close without sending the reply (seen once under load).
+
 /** pasta's error lines, without the warning about dropping root privileges. */
 function errLines(o: Outcome): string[] {
   return o.err.split("\n").filter((l) => l !== "" && !l.startsWith("Started as root"));
@@ -181,7 +186,7 @@ for (const rl of modes) {
         // Out: to ADDR, which is the host's own address. In: from the host's
         // own address through -t, seen in the namespace as ADDR.
         q("TCP4", "198.51.100.3", p, "out") +
-          `timeout 8 socat -T 5 TCP4-LISTEN:${p2},reuseaddr SYSTEM:"echo from \\$SOCAT_PEERADDR" ; `,
+          `timeout 8 socat -T 5 TCP4-LISTEN:${p2},reuseaddr SYSTEM:"echo from \\$SOCAT_PEERADDR; cat >/dev/null" ; `,
         `sleep 1; HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
          echo x | timeout 5 socat -t 2 - TCP4:$HA:${p2},bind=$HA`,
       );
@@ -220,8 +225,8 @@ for (const rl of modes) {
           `-t ${p}${lo ? " --host-lo-to-ns-lo" : ""}`,
           [],
           // Two servers: one on the namespace's loopback only, one on its address.
-          `(timeout 6 socat -T 4 TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr SYSTEM:"echo lo" &) ; ` +
-            `(timeout 6 socat -T 4 TCP4-LISTEN:${p},bind=$ADDR4,reuseaddr SYSTEM:"echo addr" &) ; ` +
+          `(timeout 6 socat -T 4 TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr SYSTEM:"echo lo; cat >/dev/null" &) ; ` +
+            `(timeout 6 socat -T 4 TCP4-LISTEN:${p},bind=$ADDR4,reuseaddr SYSTEM:"echo addr; cat >/dev/null" &) ; ` +
             "sleep 5",
           `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}`,
         );
@@ -241,7 +246,7 @@ for (const rl of modes) {
         rl,
         `-t ${p} --no-splice`,
         [],
-        `timeout 6 socat -T 4 TCP4-LISTEN:${p},reuseaddr SYSTEM:"echo peer \\$SOCAT_PEERADDR gw $GW4"`,
+        `timeout 6 socat -T 4 TCP4-LISTEN:${p},reuseaddr SYSTEM:"echo peer \\$SOCAT_PEERADDR gw $GW4; cat >/dev/null"`,
         `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}`,
       );
       // Through the tap, the host's loopback is shown as the host-loopback address: the gateway.
@@ -258,7 +263,7 @@ for (const rl of modes) {
       `-t ${p} --splice-only`,
       [],
       `echo "interfaces: $(ip -o link show | cut -d: -f2 | tr -d " \n")"; ` +
-        `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served"`,
+        `timeout 8 socat -T 6 TCP4-LISTEN:${p},reuseaddr,fork SYSTEM:"echo served; cat >/dev/null"`,
       `sleep 1; echo x | timeout 3 socat -t 2 - TCP4:127.0.0.1:${p}; echo sep;
          HA=$(ip -4 -o addr show scope global | head -1 | sed 's/.*inet \\([^/]*\\).*/\\1/')
          echo x | timeout 3 socat -t 2 - TCP4:$HA:${p}`,
@@ -281,9 +286,9 @@ for (const rl of modes) {
         "ip addr add 192.0.2.77/32 dev $(ip -o link show | grep -v LOOPBACK | " +
           'head -1 | cut -d: -f2 | tr -d " ") 2>/dev/null; ' +
           `for x in ${a} ${b} ${d}; do (timeout 9 socat -T 7 TCP4-LISTEN:$x,reuseaddr ` +
-          `SYSTEM:"echo port $x" &); done; ` +
+          `SYSTEM:"echo port $x; cat >/dev/null" &); done; ` +
           `(timeout 9 socat -T 7 TCP4-LISTEN:${t + 1},bind=192.0.2.77,reuseaddr ` +
-          `SYSTEM:"echo target" &); sleep 8`,
+          `SYSTEM:"echo target; cat >/dev/null" &); sleep 8`,
         // auto: wait (up to 6 s) for the 1 s scan to pick up b (listening; its server
         // takes one connection), then c (nothing there) must still be refused.
         `sleep 1; for i in $(seq 30); do

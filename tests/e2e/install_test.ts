@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import { have, isRoot, prepareRootless, REPO, run } from "../_helpers/e2e.ts";
 import { launcherNames } from "../../tools/install.ts";
 import { selfCommand } from "../../src/daemon.ts";
-import { defaultLibPath } from "../../ffi/lib.ts";
+import { defaultLibPath, treeDir } from "../../ffi/lib.ts";
 
 const canRun = isRoot() && have("ip");
 
@@ -53,6 +53,7 @@ Deno.test({
       }
       assert.equal(Deno.realPathSync(`${prefix}/libexec/podman/pasta`), `${copy}/passt`);
       assert.ok(Deno.statSync(`${copy}/native/build/libpasst_ffi.so`).isFile);
+      assert.ok(Deno.statSync(`${copy}/native/build/passt.js`).isFile, "the bundle it runs");
       assert.throws(() => Deno.statSync(`${copy}/native/Makefile`), "no sources: no make at start");
       for (const page of ["passt.1", "pasta.1", "qrap.1"]) {
         assert.ok(Deno.statSync(`${prefix}/share/man/man1/${page}`).isFile, page);
@@ -100,23 +101,35 @@ Deno.test({
 });
 
 Deno.test("deno compile: the daemon re-executes the executable; the library sits next to it", () => {
-  assert.deepEqual(selfCommand("pasta", false, "/usr/bin/deno", "/opt/p/", "/opt/p/lib.so"), [
-    "/usr/bin/deno",
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    "/opt/p/deno.json",
-    "--allow-ffi=/opt/p/lib.so",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "/opt/p/main.ts",
-    "pasta",
-  ]);
-  assert.deepEqual(selfCommand("pasta", true, "/usr/local/bin/pasta", "/x/", "/x/lib.so"), [
-    "/usr/local/bin/pasta",
-  ]);
+  assert.deepEqual(
+    selfCommand("pasta", false, "/usr/bin/deno", "/opt/p/", "/opt/p/lib.so", "/opt/p/main.ts"),
+    [
+      "/usr/bin/deno",
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      "/opt/p/deno.json",
+      "--allow-ffi=/opt/p/lib.so",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "/opt/p/main.ts",
+      "pasta",
+    ],
+  );
+  assert.deepEqual(
+    selfCommand("pasta", true, "/usr/local/bin/pasta", "/x/", "/x/lib.so", "/x/main.ts"),
+    [
+      "/usr/local/bin/pasta",
+    ],
+  );
   assert.equal(defaultLibPath(true, "/usr/local/bin/pasta"), "/usr/local/bin/libpasst_ffi.so");
   assert.equal(defaultLibPath(false, "/usr/bin/deno"), `${REPO}/native/build/libpasst_ffi.so`);
+});
+
+Deno.test("the bundled program finds its tree two levels up, the sources one", () => {
+  assert.equal(treeDir("file:///opt/p/native/build/passt.js"), "/opt/p/");
+  assert.equal(treeDir("file:///opt/p/ffi/lib.ts"), "/opt/p/");
+  assert.equal(treeDir(), `${REPO}/`);
 });

@@ -36,10 +36,14 @@ function script(pasta: string[], p4: number, p6: number, loUp = true): string {
     "ip -o -4 addr show dev tap0 && ip -4 route show default";
   const wait = (port: number): string =>
     `for i in $(seq 100); do ss -Hltn "sport = :${port}" | grep -q . && break; sleep 0.05; done`;
+  // The servers send their line and close at the end of their input. (They
+  // were `socat -u TCP-LISTEN SYSTEM:'echo …'`, which closes only when
+  // SIGCHLD interrupts its pselect(): socat 1.7.4 can miss a signal that
+  // comes just before the call, and the case then hung until its timeout.)
   return [
     loUp ? "ip link set lo up" : "true",
-    `socat -u TCP4-LISTEN:${p4},bind=127.0.0.1 SYSTEM:'echo reached-v4' &`,
-    `socat -u TCP6-LISTEN:${p6},bind=[::1] SYSTEM:'echo reached-v6' &`,
+    `echo reached-v4 | socat -u - TCP4-LISTEN:${p4},bind=127.0.0.1 &`,
+    `echo reached-v6 | socat -u - TCP6-LISTEN:${p6},bind=[::1] &`,
     loUp ? `${wait(p4)}; ${wait(p6)}` : "true",
     `${pasta.map(q).join(" ")} --config-net -- sh -c ${q(client)}`,
     "rc=$?; kill %1 %2 2>/dev/null; exit $rc",
