@@ -240,13 +240,84 @@ export function checkRule(caps: FwdCaps, table: readonly FwdRule[], r: FwdRule):
   return null;
 }
 
-interface Chunk {
+/**
+ * One chunk of a port specification as upstream's `parse_port_chunk()` reads
+ * it: `all[:TADDR]`, `auto`, `~FIRST[-LAST]` or an include range with its
+ * target. `A` is the address form of the reader (inany words here, bytes in
+ * pesto); `taddr` is all zero for none.
+ */
+export interface SpecChunk<A> {
   kind: "all" | "auto" | "exclude" | "include";
   first: number;
   last: number;
-  taddr: Uint32Array;
+  taddr: A;
   tfirst: number;
   tlast: number;
+}
+
+/** What {@linkcode forEachPortRun} does with one run of ports. */
+export type PortRunSink<A> = (
+  first: number,
+  last: number,
+  to: number,
+  taddr: A,
+  flags: number,
+) => void;
+
+/**
+ * The port runs the chunks of one specification forward, as upstream's
+ * `fwd_rule_parse_ports()` and `fwd_rule_range_except()`: each include range
+ * split around every exclusion, then, if the list holds no include, ports 1
+ * to 65535 but the excluded and the `ephemeral` ones, best effort, to the
+ * target address of the last `all` (else `none`). `sink` gets each run in
+ * order. Returns false where upstream rejects the specifier: at an include
+ * whose target range differs in length (stopping there), or, once the
+ * includes are in, if `trailing` says text follows the last chunk.
+ */
+export function forEachPortRun<A>(
+  chunks: readonly SpecChunk<A>[],
+  trailing: boolean,
+  none: A,
+  ephemeral: readonly [number, number],
+  flags: number,
+  sink: PortRunSink<A>,
+): boolean {
+  const exclude = new Uint8Array(NUM_PORTS);
+  for (const c of chunks) if (c.kind === "exclude") exclude.fill(1, c.first, c.last + 1);
+  let allTaddr = none;
+  let excludeOnly = true;
+  for (const c of chunks) {
+    if (c.kind === "all") allTaddr = c.taddr;
+    if (c.kind !== "include") continue;
+    excludeOnly = false;
+    if (c.tlast - c.tfirst !== c.last - c.first) return false;
+    runsExcept(c.first, c.last, exclude, c.tfirst - c.first, c.taddr, flags, sink);
+  }
+  if (trailing) return false;
+  if (excludeOnly) {
+    exclude.fill(1, ephemeral[0], ephemeral[1] + 1);
+    runsExcept(1, NUM_PORTS - 1, exclude, 0, allTaddr, flags | FWD_WEAK, sink);
+  }
+  return true;
+}
+
+/** Hands `sink` the runs of `first`..`last` without a port set in `exclude`. */
+function runsExcept<A>(
+  first: number,
+  last: number,
+  exclude: Uint8Array,
+  delta: number,
+  taddr: A,
+  flags: number,
+  sink: PortRunSink<A>,
+): void {
+  for (let base = first; base <= last; base++) {
+    if (exclude[base]) continue;
+    let i = base;
+    while (i <= last && !exclude[i]) i++;
+    sink(base, i - 1, base + delta, taddr, flags);
+    base = i - 1;
+  }
 }
 
 const RANGE = /^(\d{1,5})(?:-(\d{1,5}))?$/;
@@ -260,7 +331,7 @@ function range(s: string): [number, number] | null {
   return [first, last];
 }
 
-function chunk(s: string): Chunk | null {
+function chunk(s: string): SpecChunk<Uint32Array> | null {
   const any = new Uint32Array(4);
   if (s === "auto") return { kind: "auto", first: 0, last: 0, taddr: any, tfirst: 0, tlast: 0 };
   if (s === "all" || s.startsWith("all:")) {
@@ -276,7 +347,7 @@ function chunk(s: string): Chunk | null {
   const colon = s.indexOf(":");
   const l = range(colon < 0 ? s : s.slice(0, colon));
   if (l === null) return null;
-  const c: Chunk = {
+  const c: SpecChunk<Uint32Array> = {
     kind: "include",
     first: l[0],
     last: l[1],
@@ -361,47 +432,40 @@ export function parseFwdSpec(opt: FwdOpt, spec: string, caps: FwdCaps, table: Fw
     inany.setV4(addr, 0, 0);
   }
 
-  const chunks: Chunk[] = [];
+  const chunks: SpecChunk<Uint32Array>[] = [];
   for (const s of list.split(",")) {
     const c = chunk(s);
     if (c === null) throw bad();
     chunks.push(c);
   }
   let flags = 0;
-  const exclude = new Uint8Array(NUM_PORTS / 8);
-  for (const c of chunks) {
-    if (c.kind === "auto") {
-      if (!caps.scan) throw new FwdRuleError("'auto' port forwarding is only allowed for pasta");
-      flags |= FWD_SCAN;
-    } else if (c.kind === "exclude") {
-      for (let p = c.first; p <= c.last; p++) exclude[p >> 3]! |= 1 << (p & 7);
-    }
+  if (chunks.some((c) => c.kind === "auto")) {
+    if (!caps.scan) throw new FwdRuleError("'auto' port forwarding is only allowed for pasta");
+    flags = FWD_SCAN;
   }
-  let allTaddr: Uint32Array = new Uint32Array(4);
-  let excludeOnly = true;
-  for (const c of chunks) {
-    if (c.kind === "all") allTaddr = c.taddr;
-    if (c.kind !== "include") continue;
-    excludeOnly = false;
-    if (c.tlast - c.tfirst !== c.last - c.first) throw bad();
-    addExcept(table, caps, proto, addr, ifname, c.first, c.last, exclude, c.taddr, c.tfirst, flags);
-  }
-  if (excludeOnly) {
-    for (let p = ephemeralMin; p <= ephemeralMax; p++) exclude[p >> 3]! |= 1 << (p & 7);
-    addExcept(
-      table,
-      caps,
-      proto,
-      addr,
-      ifname,
-      1,
-      NUM_PORTS - 1,
-      exclude,
-      allTaddr,
-      1,
-      flags | FWD_WEAK,
-    );
-  }
+  const ok = forEachPortRun(
+    chunks,
+    false,
+    new Uint32Array(4),
+    [ephemeralMin, ephemeralMax],
+    flags,
+    (first, last, to, taddr, runFlags) => {
+      const rule: FwdRule = {
+        proto,
+        addr: addr ?? new Uint32Array(4),
+        ifname,
+        first,
+        last,
+        to,
+        taddr,
+        flags: runFlags | (addr === null ? FWD_DUAL_STACK_ANY : 0),
+      };
+      const err = checkRule(caps, table, rule);
+      if (err !== null) throw new FwdRuleError(unableToAdd(rule, err));
+      table.push(rule);
+    },
+  );
+  if (!ok) throw bad();
 }
 
 /** End of an `ADDR[%IF]/`, `*[%IF]/` or `%IF/` prefix (the `/`), or -1. */
@@ -416,39 +480,4 @@ function prefixEnd(spec: string): number {
   const a = pct < 0 ? prefix : prefix.slice(0, pct);
   if (a === "" || a === "*") return pct >= 0 || a === "*" ? slash : -1;
   return parseAddr(a) !== null ? slash : -1;
-}
-
-function addExcept(
-  table: FwdRule[],
-  caps: FwdCaps,
-  proto: number,
-  addr: Uint32Array | null,
-  ifname: string,
-  first: number,
-  last: number,
-  exclude: Uint8Array,
-  taddr: Uint32Array,
-  tfirst: number,
-  flags: number,
-): void {
-  const delta = tfirst - first;
-  for (let base = first; base <= last; base++) {
-    if (exclude[base >> 3]! & (1 << (base & 7))) continue;
-    let i = base;
-    while (i <= last && !(exclude[i >> 3]! & (1 << (i & 7)))) i++;
-    const rule: FwdRule = {
-      proto,
-      addr: addr ?? new Uint32Array(4),
-      ifname,
-      first: base,
-      last: i - 1,
-      to: base + delta,
-      taddr,
-      flags: flags | (addr === null ? FWD_DUAL_STACK_ANY : 0),
-    };
-    const err = checkRule(caps, table, rule);
-    if (err !== null) throw new FwdRuleError(unableToAdd(rule, err));
-    table.push(rule);
-    base = i - 1;
-  }
 }

@@ -39,6 +39,7 @@ import {
   IPPROTO_UDP,
   MAX_FWD_RULES,
 } from "./wire.ts";
+import { forEachPortRun, type SpecChunk } from "../fwd/fwd_rule.ts";
 
 /** A rule that can't be added or deleted, or a spec that can't be parsed. */
 export class RuleError extends Error {
@@ -305,17 +306,6 @@ export function ruleDel(t: RuleTable, r: FwdRule): void {
 
 // Port specifiers
 
-type ChunkKind = "all" | "auto" | "exclude" | "include";
-
-interface Chunk {
-  kind: ChunkKind;
-  lfirst: number;
-  llast: number;
-  taddr: Uint8Array;
-  tfirst: number;
-  tlast: number;
-}
-
 /** A cursor over a spec string, as upstream's parse.c. */
 class Cursor {
   constructor(readonly s: string, public p = 0) {}
@@ -409,11 +399,11 @@ class Cursor {
   }
 }
 
-function parseChunk(c: Cursor): Chunk | null {
-  const out: Chunk = {
+function parseChunk(c: Cursor): SpecChunk<Uint8Array> | null {
+  const out: SpecChunk<Uint8Array> = {
     kind: "include",
-    lfirst: 0,
-    llast: 0,
+    first: 0,
+    last: 0,
     taddr: ANY6,
     tfirst: 0,
     tlast: 0,
@@ -434,12 +424,12 @@ function parseChunk(c: Cursor): Chunk | null {
     const r = c.portRange();
     if (r === null) return null;
     out.kind = "exclude";
-    [out.lfirst, out.llast] = r;
+    [out.first, out.last] = r;
     return out;
   }
   const l = c.portRange();
   if (l === null) return null;
-  [out.lfirst, out.llast] = l;
+  [out.first, out.last] = l;
   [out.tfirst, out.tlast] = l;
   const save = c.p;
   let t: Uint8Array | null;
@@ -463,48 +453,6 @@ function parseChunk(c: Cursor): Chunk | null {
   return out;
 }
 
-function rangeExcept(
-  t: RuleTable,
-  del: boolean,
-  proto: number,
-  addr: Uint8Array | null,
-  ifname: string,
-  first: number,
-  last: number,
-  exclude: Uint8Array | null,
-  taddr: Uint8Array,
-  tfirst: number,
-  flags: number,
-): void {
-  const isEx = (p: number): boolean => exclude !== null && exclude[p] === 1;
-  const delta = tfirst - first;
-  for (let base = first; base <= last; base++) {
-    if (isEx(base)) continue;
-    let i = base;
-    while (i <= last && !isEx(i)) i++;
-    const rule: FwdRule = {
-      addr: addr ?? ANY6,
-      taddr,
-      ifname,
-      first: base,
-      last: i - 1,
-      to: (base + delta) & 0xffff,
-      proto,
-      flags: flags | (addr === null ? FWD_DUAL_STACK_ANY : 0),
-    };
-    try {
-      if (del) ruleDel(t, rule);
-      else ruleAdd(t, rule);
-    } catch (e) {
-      if (!(e instanceof RuleError)) throw e;
-      throw new RuleError(
-        `${e.message}\nUnable to ${del ? "delete" : "add"} rule ${ruleFormat(rule)}`,
-      );
-    }
-    base = i - 1;
-  }
-}
-
 function parsePorts(
   t: RuleTable,
   del: boolean,
@@ -514,12 +462,9 @@ function parsePorts(
   spec: string,
 ): void {
   const bad = (): RuleError => new RuleError(`Invalid port specifier '${spec}'`);
-  const exclude = new Uint8Array(NUM_PORTS);
-  let allTaddr: Uint8Array = ANY6;
-  let excludeOnly = true;
+  const chunks: SpecChunk<Uint8Array>[] = [];
   let flags = 0;
-
-  let c = new Cursor(spec);
+  const c = new Cursor(spec);
   do {
     const ch = parseChunk(c);
     if (ch === null) throw bad();
@@ -528,52 +473,39 @@ function parsePorts(
         throw new RuleError("'auto' port forwarding is only allowed for pasta");
       }
       flags |= FWD_SCAN;
-    } else if (ch.kind === "exclude") {
-      exclude.fill(1, ch.lfirst, ch.llast + 1);
     }
+    chunks.push(ch);
   } while (c.literal(","));
 
-  c = new Cursor(spec);
-  do {
-    const ch = parseChunk(c);
-    if (ch === null) throw bad();
-    if (ch.kind === "all") allTaddr = ch.taddr;
-    else if (ch.kind === "include") {
-      excludeOnly = false;
-      if (ch.tlast - ch.tfirst !== ch.llast - ch.lfirst) throw bad();
-      rangeExcept(
-        t,
-        del,
-        proto,
-        addr,
+  const ok = forEachPortRun(
+    chunks,
+    !c.eoi(),
+    ANY6,
+    [ephemeral.min, ephemeral.max],
+    flags,
+    (first, last, to, taddr, runFlags) => {
+      const rule: FwdRule = {
+        addr: addr ?? ANY6,
+        taddr,
         ifname,
-        ch.lfirst,
-        ch.llast,
-        exclude,
-        ch.taddr,
-        ch.tfirst,
-        flags,
-      );
-    }
-  } while (c.literal(","));
-  if (!c.eoi()) throw bad();
-
-  if (excludeOnly) {
-    exclude.fill(1, ephemeral.min, ephemeral.max + 1);
-    rangeExcept(
-      t,
-      del,
-      proto,
-      addr,
-      ifname,
-      1,
-      NUM_PORTS - 1,
-      exclude,
-      allTaddr,
-      1,
-      flags | FWD_WEAK,
-    );
-  }
+        first,
+        last,
+        to,
+        proto,
+        flags: runFlags | (addr === null ? FWD_DUAL_STACK_ANY : 0),
+      };
+      try {
+        if (del) ruleDel(t, rule);
+        else ruleAdd(t, rule);
+      } catch (e) {
+        if (!(e instanceof RuleError)) throw e;
+        throw new RuleError(
+          `${e.message}\nUnable to ${del ? "delete" : "add"} rule ${ruleFormat(rule)}`,
+        );
+      }
+    },
+  );
+  if (!ok) throw bad();
 }
 
 /**
