@@ -66,9 +66,7 @@ int32_t pf_epoll_ctl(int32_t epfd, int32_t op, int32_t fd, uint32_t events,
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
 	ev.data.u64 = (uint64_t)ref_hi << 32 | ref_lo;
-	if (epoll_ctl(epfd, op, fd, &ev))
-		return -errno;
-	return 0;
+	return zero_or_errno(epoll_ctl(epfd, op, fd, &ev));
 }
 
 /**
@@ -138,9 +136,7 @@ int32_t pf_timerfd_settime(int32_t fd, int32_t flags, uint32_t value_sec,
 	its.it_value.tv_nsec = value_nsec;
 	its.it_interval.tv_sec = interval_sec;
 	its.it_interval.tv_nsec = interval_nsec;
-	if (timerfd_settime(fd, flags, &its, NULL))
-		return -errno;
-	return 0;
+	return zero_or_errno(timerfd_settime(fd, flags, &its, NULL));
 }
 
 /**

@@ -17,6 +17,7 @@
 #ifndef PASST_FFI_H
 #define PASST_FFI_H
 
+#include <errno.h>
 #include <stdint.h>
 
 /* Words per entry of an mmsg table: buf_off, buf_len, name_off, name_len,
@@ -182,6 +183,17 @@ PF_INTERNAL void dir_each_number(int dfd,
 					    long num, void *arg),
 				 void *arg);
 PF_INTERNAL int caps_set(uint32_t mask);
+
+/**
+ * zero_or_errno() - Our result of a call that returns 0, or -1 setting errno
+ * @rc:		What the call returned
+ *
+ * Return: 0, or -errno
+ */
+static inline int32_t zero_or_errno(int rc)
+{
+	return rc ? -errno : 0;
+}
 
 /**
  * struct iso_req - What the spawning child does, and what it reports

@@ -87,9 +87,8 @@ int32_t pf_socketpair(int32_t domain, int32_t type, int32_t protocol,
  */
 int32_t pf_bind(int32_t fd, uint8_t *sa, uint32_t salen)
 {
-	if (bind(fd, (const struct sockaddr *)(void *)sa, salen))
-		return -errno;
-	return 0;
+	return zero_or_errno(bind(fd, (const struct sockaddr *)(void *)sa,
+				  salen));
 }
 
 /**
@@ -102,9 +101,8 @@ int32_t pf_bind(int32_t fd, uint8_t *sa, uint32_t salen)
  */
 int32_t pf_connect(int32_t fd, uint8_t *sa, uint32_t salen)
 {
-	if (connect(fd, (const struct sockaddr *)(void *)sa, salen))
-		return -errno;
-	return 0;
+	return zero_or_errno(connect(fd, (const struct sockaddr *)(void *)sa,
+				     salen));
 }
 
 /**
@@ -116,9 +114,7 @@ int32_t pf_connect(int32_t fd, uint8_t *sa, uint32_t salen)
  */
 int32_t pf_listen(int32_t fd, int32_t backlog)
 {
-	if (listen(fd, backlog))
-		return -errno;
-	return 0;
+	return zero_or_errno(listen(fd, backlog));
 }
 
 /**
@@ -170,9 +166,7 @@ int32_t pf_setsockopt_int(int32_t fd, int32_t level, int32_t name,
 {
 	int v = value;
 
-	if (setsockopt(fd, level, name, &v, sizeof(v)))
-		return -errno;
-	return 0;
+	return zero_or_errno(setsockopt(fd, level, name, &v, sizeof(v)));
 }
 
 /**
@@ -206,9 +200,7 @@ int32_t pf_getsockopt_int(int32_t fd, int32_t level, int32_t name)
 int32_t pf_setsockopt_buf(int32_t fd, int32_t level, int32_t name,
 			  uint8_t *buf, uint32_t len)
 {
-	if (setsockopt(fd, level, name, buf, len))
-		return -errno;
-	return 0;
+	return zero_or_errno(setsockopt(fd, level, name, buf, len));
 }
 
 /**
@@ -260,9 +252,7 @@ int32_t pf_tcp_info(int32_t fd, uint8_t *out, uint32_t off)
  */
 int32_t pf_close(int32_t fd)
 {
-	if (close(fd))
-		return -errno;
-	return 0;
+	return zero_or_errno(close(fd));
 }
 
 /**
@@ -274,9 +264,7 @@ int32_t pf_close(int32_t fd)
  */
 int32_t pf_shutdown(int32_t fd, int32_t how)
 {
-	if (shutdown(fd, how))
-		return -errno;
-	return 0;
+	return zero_or_errno(shutdown(fd, how));
 }
 
 /**

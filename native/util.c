@@ -142,9 +142,7 @@ int32_t pf_lseek(int32_t fd, int32_t off, int32_t whence)
  */
 int32_t pf_ftruncate(int32_t fd, uint32_t len)
 {
-	if (ftruncate(fd, (off_t)len))
-		return -errno;
-	return 0;
+	return zero_or_errno(ftruncate(fd, (off_t)len));
 }
 
 /**
@@ -194,9 +192,7 @@ int32_t pf_raise_nofile(void)
  */
 int32_t pf_kill(int32_t pid, int32_t sig)
 {
-	if (kill(pid, sig))
-		return -errno;
-	return 0;
+	return zero_or_errno(kill(pid, sig));
 }
 
 /**
