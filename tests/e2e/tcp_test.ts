@@ -62,6 +62,47 @@ function bash(script: string, timeoutMs?: number): Promise<string> {
   return hostBash(WAIT_LISTEN + script, timeoutMs);
 }
 
+/**
+ * Runs the Python server `srv` on the host, with `l` already listening on
+ * 127.0.0.1:`port` (SO_REUSEADDR, `backlog`), and the Python client `cli`,
+ * given the gateway's IPv4 address as argv[1], in a new namespace of pasta;
+ * returns what both printed. `many`: both may open 4096 descriptors, and the
+ * server, which serves on, is killed once the client is done, not awaited.
+ */
+async function hostServerNsClient(
+  rl: boolean,
+  port: number,
+  backlog: number,
+  srv: string,
+  cli: string,
+  many: boolean,
+): Promise<string> {
+  const dir = scratchDir("tcp_e2e_");
+  Deno.writeTextFileSync(
+    `${dir}/srv.py`,
+    `import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", ${port})); l.listen(${backlog})
+` + srv,
+  );
+  Deno.writeTextFileSync(`${dir}/cli.py`, cli);
+  const fds = many ? "ulimit -n 4096; " : "";
+  try {
+    return await bash(
+      `
+          ${fds}python3 ${dir}/srv.py & S=$!
+          sleep 1
+          ${
+        wrapRootless(bin, rl)
+      } -q -f --config-net -- sh -c '${fds}${GATEWAYS} python3 ${dir}/cli.py $GW4'
+          ${many ? "kill" : "wait"} $S; true`,
+      many ? 180_000 : undefined,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 for (const rl of modes) {
   for (const size of [1 << 20, 256 << 20]) {
     const mib = size >> 20;
@@ -178,12 +219,11 @@ for (const rl of modes) {
     ignore || !have("python3"),
     async () => {
       const [p] = ports(1);
-      const dir = scratchDir("tcp_e2e_");
-      Deno.writeTextFileSync(
-        `${dir}/srv.py`,
-        `import socket, threading
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", ${p})); l.listen(1024)
+      const out = await hostServerNsClient(
+        rl,
+        p!,
+        1024,
+        `import threading
 def h(c):
     d = b""
     while len(d) < 10000:
@@ -194,9 +234,6 @@ def h(c):
 while True:
     c, _ = l.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
 `,
-      );
-      Deno.writeTextFileSync(
-        `${dir}/cli.py`,
         `import socket, sys, selectors, os
 gw = sys.argv[1]; n = 1000; ok = 0
 socks = []
@@ -214,23 +251,9 @@ for i, s in enumerate(socks):
     s.close()
 print("ok", ok)
 `,
+        true,
       );
-      try {
-        const out = await bash(
-          `
-          ulimit -n 4096
-          python3 ${dir}/srv.py & S=$!
-          sleep 1
-          ${
-            wrapRootless(bin, rl)
-          } -q -f --config-net -- sh -c 'ulimit -n 4096; ${GATEWAYS} python3 ${dir}/cli.py $GW4'
-          kill $S; true`,
-          180_000,
-        );
-        assert.match(out, /^ok 1000$/m);
-      } finally {
-        Deno.removeSync(dir, { recursive: true });
-      }
+      assert.match(out, /^ok 1000$/m);
     },
   );
 
@@ -240,12 +263,11 @@ print("ok", ok)
     ignore || !have("python3"),
     async () => {
       const [p1] = ports(1);
-      const dir = scratchDir("tcp_e2e_");
-      Deno.writeTextFileSync(
-        `${dir}/srv.py`,
-        `import socket, struct
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", ${p1})); l.listen(4)
+      const out = await hostServerNsClient(
+        rl,
+        p1!,
+        4,
+        `import struct
 c, _ = l.accept()          # 1: client half-closes, we answer after EOF
 d = c.recv(100); e = c.recv(100)
 c.sendall(b"eof" if d == b"req" and e == b"" else b"bad"); c.close()
@@ -257,9 +279,6 @@ try:
 except ConnectionResetError:
     print("srv3 reset", flush=True)
 `,
-      );
-      Deno.writeTextFileSync(
-        `${dir}/cli.py`,
         `import socket, struct, sys, time
 gw = sys.argv[1]
 s = socket.create_connection((gw, ${p1})); s.sendall(b"req"); s.shutdown(socket.SHUT_WR)
@@ -273,25 +292,15 @@ except (ConnectionResetError, ConnectionRefusedError):
 s = socket.create_connection((gw, ${p1})); time.sleep(0.3)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close(); time.sleep(0.5)
 `,
+        false,
       );
-      try {
-        const out = await bash(`
-          python3 ${dir}/srv.py & S=$!
-          sleep 1
-          ${
-          wrapRootless(bin, rl)
-        } -q -f --config-net -- sh -c '${GATEWAYS} python3 ${dir}/cli.py $GW4'
-          wait $S; true`);
-        assert.match(
-          out,
-          /^cli1 eof True$/m,
-          "guest half-close: host sees EOF, answer and FIN come back",
-        );
-        assert.match(out, /^cli2 (reset|eof)$/m, "host RST ends the guest's connection");
-        assert.match(out, /^srv3 (reset|eof)$/m, "guest RST ends the host's connection");
-      } finally {
-        Deno.removeSync(dir, { recursive: true });
-      }
+      assert.match(
+        out,
+        /^cli1 eof True$/m,
+        "guest half-close: host sees EOF, answer and FIN come back",
+      );
+      assert.match(out, /^cli2 (reset|eof)$/m, "host RST ends the guest's connection");
+      assert.match(out, /^srv3 (reset|eof)$/m, "guest RST ends the host's connection");
     },
   );
 }
