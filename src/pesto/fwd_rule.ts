@@ -39,7 +39,7 @@ import {
   IPPROTO_UDP,
   MAX_FWD_RULES,
 } from "./wire.ts";
-import { forEachPortRun, type SpecChunk } from "../fwd/fwd_rule.ts";
+import { forEachPortRun, parsePortRange, type SpecChunk } from "../fwd/fwd_rule.ts";
 
 /** A rule that can't be added or deleted, or a spec that can't be parsed. */
 export class RuleError extends Error {
@@ -66,13 +66,9 @@ export const ephemeral = { min: 49152, max: 65535 };
 
 /** Sets the ephemeral range from `/proc/sys/net/ipv4/ip_local_port_range` text; false if bad. */
 export function setEphemeral(text: string): boolean {
-  const m = /^(\d+)\t(\d+)\n?$/.exec(text);
-  if (m === null) return false;
-  const min = Number(m[1]);
-  const max = Number(m[2]);
-  if (min >= NUM_PORTS || max >= NUM_PORTS) return false;
-  ephemeral.min = min;
-  ephemeral.max = max;
+  const r = parsePortRange(text);
+  if (r === null) return false;
+  [ephemeral.min, ephemeral.max] = r;
   return true;
 }
 
