@@ -249,14 +249,11 @@ export function dhcpv6(
   len: number,
 ): boolean {
   const conf = c.conf;
-  if (conf.noDhcpv6 || !conf.v6 || len < eth.HEADER_LEN + ipv6.HEADER_LEN) return false;
-  if (eth.etherType(dv, l2off) !== eth.ETH_P_IPV6) return false;
+  if (conf.noDhcpv6 || !conf.v6) return false;
+  const l4 = ipv6.frameL4(dv, l2off, len, ipv4.PROTO_UDP);
+  if (l4 < 0) return false;
   const l3 = l2off + eth.HEADER_LEN;
-  const avail = len - eth.HEADER_LEN;
-  if (ipv6.validate(dv, l3, avail) < 0) return false;
-  const l4 = ipv6.l4Offset(dv, l3, avail);
-  if (l4 < 0 || ipv6.l4Proto() !== ipv4.PROTO_UDP) return false;
-  const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
+  const end = ipv6.packetEnd(dv, l3);
   if (end - l4 < udp.HEADER_LEN || udp.dstPort(dv, l4) !== SERVER_PORT) return false;
   if (!ipv6.addrIsMulticast(dv, l3 + ipv6.DST_OFF)) return false;
   if (udp.length(dv, l4) !== end - l4) return true;

@@ -195,14 +195,10 @@ export function ndp(
   len: number,
   _now: number,
 ): boolean {
-  if (len < eth.HEADER_LEN + ipv6.HEADER_LEN) return false;
-  if (eth.etherType(dv, l2off) !== eth.ETH_P_IPV6) return false;
+  const i = ipv6.frameL4(dv, l2off, len, ipv4.PROTO_ICMPV6);
+  if (i < 0) return false;
   const l3 = l2off + eth.HEADER_LEN;
-  const avail = len - eth.HEADER_LEN;
-  if (ipv6.validate(dv, l3, avail) < 0) return false;
-  const i = ipv6.l4Offset(dv, l3, avail);
-  if (i < 0 || ipv6.l4Proto() !== ipv4.PROTO_ICMPV6) return false;
-  const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
+  const end = ipv6.packetEnd(dv, l3);
   if (end - i < icmpv6.HEADER_LEN) return false;
   const type = icmpv6.type(dv, i);
   if (type < icmpv6.ROUTER_SOLICIT || type > icmpv6.NEIGHBOUR_ADVERT) return false;

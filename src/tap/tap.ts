@@ -296,7 +296,7 @@ export class Tap implements TapOut {
       MALFORMED.debug(now);
       return;
     }
-    const end = l3 + ipv6.HEADER_LEN + ipv6.payloadLen(dv, l3);
+    const end = ipv6.packetEnd(dv, l3);
     const l4 = ipv6.l4Offset(dv, l3, end - l3);
     if (l4 < 0) {
       MALFORMED.debug(now);

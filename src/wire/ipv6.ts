@@ -11,10 +11,13 @@
  *
  * {@linkcode l4Offset} walks extension headers and leaves the final protocol in
  * a module-level scratch read back with {@linkcode l4Proto}, so that it needs
- * no allocation; read it right after the call.
+ * no allocation; read it right after the call. {@linkcode frameL4} does the
+ * whole walk for a handler of one protocol, from the Ethernet frame.
  *
  * @module
  */
+
+import * as eth from "./ethernet.ts";
 
 /** Length of the fixed header. */
 export const HEADER_LEN = 40;
@@ -189,6 +192,27 @@ let lastProto = -1;
 /** Final protocol found by the last {@linkcode l4Offset} call (-1 if it failed). */
 export function l4Proto(): number {
   return lastProto;
+}
+
+/**
+ * Absolute offset of the L4 header in the Ethernet frame of `len` bytes at
+ * `l2off` if it carries a valid IPv6 packet ({@linkcode validate}) whose
+ * extension headers ({@linkcode l4Offset}) lead to protocol `proto`, else -1.
+ * The packet ends at {@linkcode packetEnd}.
+ */
+export function frameL4(dv: DataView, l2off: number, len: number, proto: number): number {
+  if (len < eth.HEADER_LEN + HEADER_LEN) return -1;
+  if (eth.etherType(dv, l2off) !== eth.ETH_P_IPV6) return -1;
+  const l3 = l2off + eth.HEADER_LEN;
+  const avail = len - eth.HEADER_LEN;
+  if (validate(dv, l3, avail) < 0) return -1;
+  const l4 = l4Offset(dv, l3, avail);
+  return l4 < 0 || lastProto !== proto ? -1 : l4;
+}
+
+/** End of the packet at `off`, by its payload length (after {@linkcode validate}). */
+export function packetEnd(dv: DataView, off: number): number {
+  return off + HEADER_LEN + payloadLen(dv, off);
 }
 
 /** Whether `nh` is an extension header that {@linkcode l4Offset} skips by its length field. */

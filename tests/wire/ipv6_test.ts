@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import * as ipv6 from "../../src/wire/ipv6.ts";
-import { ICMP6_NS, MLD2_REPORT, place, TCP6_SYN, UDP6 } from "./fixtures.ts";
+import { ICMP6_NS, MLD2_REPORT, place, TCP6_SYN, UDP4, UDP6 } from "./fixtures.ts";
 
 const A1 = new Uint32Array([0x20010db8, 0, 0, 1]);
 const A2 = new Uint32Array([0x20010db8, 0, 0, 2]);
@@ -162,4 +162,17 @@ Deno.test("ipv6.l4Offset() ends on a maximal chain of empty Hop-by-Hop headers",
   const { dv } = place(new Uint8Array(0), 0, 40 + 65535);
   ipv6.push(new Uint8Array(dv.buffer), dv, 0, A1, A2, 0, 65535);
   assert.equal(ipv6.l4Offset(dv, 0, 40 + 65535), -1);
+});
+
+Deno.test("ipv6.frameL4() finds the L4 header of one protocol in an Ethernet frame", () => {
+  const { dv } = place(UDP6, 4);
+  assert.equal(ipv6.frameL4(dv, 4, UDP6.length, 17), 4 + 14 + 40);
+  assert.equal(ipv6.packetEnd(dv, 4 + 14), 4 + UDP6.length);
+  assert.equal(ipv6.frameL4(dv, 4, UDP6.length, 58), -1, "another protocol");
+  assert.equal(ipv6.frameL4(dv, 4, 14 + 39, 17), -1, "header cut short");
+  assert.equal(ipv6.frameL4(dv, 4, UDP6.length - 1, 17), -1, "payload cut short");
+  const v4 = place(UDP4);
+  assert.equal(ipv6.frameL4(v4.dv, 0, UDP4.length, 17), -1, "IPv4");
+  const { dv: mld } = place(MLD2_REPORT);
+  assert.equal(ipv6.frameL4(mld, 0, MLD2_REPORT.length, 58), 14 + 48, "after Hop-by-Hop");
 });
