@@ -305,7 +305,7 @@ export function natFromHost(
   ) {
     copyAddr(tgt, to + EADDR, ini, io + OADDR);
   } else {
-    tgt[to + EADDR] = 0, tgt[to + EADDR + 1] = 0, tgt[to + EADDR + 2] = 0, tgt[to + EADDR + 3] = 0;
+    tgt.fill(0, to + EADDR, to + EADDR + 4);
   }
 
   if (
@@ -316,10 +316,7 @@ export function natFromHost(
     // own address is the destination, so services bound to its loopback only
     // stay private (--host-lo-to-ns-lo changes that, above).
     if (isV4(ini, io + EADDR)) setV4(tgt, to + OADDR, 0);
-    else {tgt[to + OADDR] = 0,
-        tgt[to + OADDR + 1] = 0,
-        tgt[to + OADDR + 2] = 0,
-        tgt[to + OADDR + 3] = 0;}
+    else tgt.fill(0, to + OADDR, to + OADDR + 4);
     tgt[to + OPORT] = proto === ipv4.PROTO_UDP ? ini[io + EPORT]! : 0;
     if (isUnspecified(tgt, to + EADDR)) {
       defaultGuestAddr(c, tgt, to + OADDR, tgt, to + EADDR);
