@@ -46,19 +46,6 @@ export function writeIn6(
   return SIN6_LEN;
 }
 
-/** Writes a `sockaddr_in6` at `off`, copying the address from `addrOff` in the same buffer. */
-export function writeIn6From(
-  dv: DataView,
-  off: number,
-  addrOff: number,
-  port: number,
-  scopeId = 0,
-): number {
-  in6Fields(dv, off, port, scopeId);
-  for (let i = 0; i < 16; i += 4) dv.setUint32(off + 8 + i, dv.getUint32(addrOff + i));
-  return SIN6_LEN;
-}
-
 /** Writes the family, port, flow information and scope of a `sockaddr_in6` at `off`. */
 function in6Fields(dv: DataView, off: number, port: number, scopeId: number): void {
   dv.setUint16(off, AF_INET6, HOST_LE);
