@@ -285,6 +285,23 @@ interface HostCase {
 }
 
 const TP = [["TCP", TCP], ["UDP", UDP]] as const;
+/** A loopback peer not spliced reaches the guest's address from the gateway. */
+const LOOPBACK_VIA_TAP = {
+  peer: "127.0.0.1",
+  local: "127.0.0.1",
+  pif: nat.PIF_TAP,
+  to: "192.0.2.10",
+  from: "192.0.2.1",
+} as const;
+/** With --host-lo-to-ns-lo, a loopback peer is spliced to the namespace's loopback. */
+const LOOPBACK_TO_NS_LO = {
+  peer: "127.0.0.1",
+  local: "127.0.0.1",
+  pif: nat.PIF_SPLICE,
+  to: "127.0.0.1",
+  from: "0.0.0.0",
+  protos: TP,
+} as const;
 const HOST_CASES: HostCase[] = [
   {
     name: "remote peer: as is, to the guest",
@@ -310,11 +327,7 @@ const HOST_CASES: HostCase[] = [
     name: "loopback peer in passt: from the gateway",
     mode: "passt",
     patch: none,
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_TAP,
-    to: "192.0.2.10",
-    from: "192.0.2.1",
+    ...LOOPBACK_VIA_TAP,
   },
   {
     name: "loopback peer v6 in passt: from the gateway",
@@ -360,11 +373,7 @@ const HOST_CASES: HostCase[] = [
     name: "--map-host-loopback none: loopback from our tap address",
     mode: "passt",
     patch: noMapGw,
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_TAP,
-    to: "192.0.2.10",
-    from: "192.0.2.1",
+    ...LOOPBACK_VIA_TAP,
   },
   {
     name: "--map-host-loopback none v6: from our link-local",
@@ -444,12 +453,7 @@ const HOST_CASES: HostCase[] = [
     mode: "pasta",
     patch: none,
     flags: { hostLoToNsLo: true },
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_SPLICE,
-    to: "127.0.0.1",
-    from: "0.0.0.0",
-    protos: TP,
+    ...LOOPBACK_TO_NS_LO,
   },
   {
     name: "pasta --host-lo-to-ns-lo v6",
@@ -468,11 +472,7 @@ const HOST_CASES: HostCase[] = [
     mode: "pasta",
     patch: none,
     flags: { noSplice: true },
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_TAP,
-    to: "192.0.2.10",
-    from: "192.0.2.1",
+    ...LOOPBACK_VIA_TAP,
   },
   {
     name: "pasta --splice-only: remote peer refused",
@@ -488,22 +488,13 @@ const HOST_CASES: HostCase[] = [
     mode: "pasta",
     patch: none,
     flags: { spliceOnly: true, hostLoToNsLo: true },
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_SPLICE,
-    to: "127.0.0.1",
-    from: "0.0.0.0",
-    protos: TP,
+    ...LOOPBACK_TO_NS_LO,
   },
   {
     name: "pasta, ICMP from loopback: never spliced",
     mode: "pasta",
     patch: none,
-    peer: "127.0.0.1",
-    local: "127.0.0.1",
-    pif: nat.PIF_TAP,
-    to: "192.0.2.10",
-    from: "192.0.2.1",
+    ...LOOPBACK_VIA_TAP,
     protos: [["ICMP", ICMP]],
   },
   {
