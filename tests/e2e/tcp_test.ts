@@ -62,45 +62,54 @@ function bash(script: string, timeoutMs?: number): Promise<string> {
   return hostBash(WAIT_LISTEN + script, timeoutMs);
 }
 
-/**
- * Runs the Python server `srv` on the host, with `l` already listening on
- * 127.0.0.1:`port` (SO_REUSEADDR, `backlog`), and the Python client `cli`,
- * given the gateway's IPv4 address as argv[1], in a new namespace of pasta;
- * returns what both printed. `many`: both may open 4096 descriptors, and the
- * server, which serves on, is killed once the client is done, not awaited.
- */
-async function hostServerNsClient(
-  rl: boolean,
-  port: number,
-  backlog: number,
-  srv: string,
-  cli: string,
-  many: boolean,
-): Promise<string> {
-  const dir = scratchDir("tcp_e2e_");
-  Deno.writeTextFileSync(
-    `${dir}/srv.py`,
-    `import socket
+/** A test of a Python server on the host and a Python client in pasta's namespace. */
+interface PythonPair {
+  /** Backlog of the server's listening socket `l` (127.0.0.1, SO_REUSEADDR). */
+  backlog: number;
+  /**
+   * Both may open 4096 descriptors, and the server, which serves on, is
+   * killed once the client is done, not awaited.
+   */
+  many: boolean;
+  /** The server's script, run once `l` listens. */
+  srv: string;
+  /** The client's script for the server's port; argv[1] is the gateway's IPv4 address. */
+  cli: (port: number) => string;
+  /** Asserts on what both printed. */
+  check: (out: string) => void;
+}
+
+/** Registers the test `t` (rootless with `rl`), which needs python3. */
+function pythonPairTest(rl: boolean, name: string, t: PythonPair): void {
+  modeTest(rl, name, ignore || !have("python3"), async () => {
+    const [port] = ports(1);
+    const dir = scratchDir("tcp_e2e_");
+    Deno.writeTextFileSync(
+      `${dir}/srv.py`,
+      `import socket
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", ${port})); l.listen(${backlog})
-` + srv,
-  );
-  Deno.writeTextFileSync(`${dir}/cli.py`, cli);
-  const fds = many ? "ulimit -n 4096; " : "";
-  try {
-    return await bash(
-      `
+l.bind(("127.0.0.1", ${port})); l.listen(${t.backlog})
+` + t.srv,
+    );
+    Deno.writeTextFileSync(`${dir}/cli.py`, t.cli(port!));
+    const fds = t.many ? "ulimit -n 4096; " : "";
+    try {
+      t.check(
+        await bash(
+          `
           ${fds}python3 ${dir}/srv.py & S=$!
           sleep 1
           ${
-        wrapRootless(bin, rl)
-      } -q -f --config-net -- sh -c '${fds}${GATEWAYS} python3 ${dir}/cli.py $GW4'
-          ${many ? "kill" : "wait"} $S; true`,
-      many ? 180_000 : undefined,
-    );
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+            wrapRootless(bin, rl)
+          } -q -f --config-net -- sh -c '${fds}${GATEWAYS} python3 ${dir}/cli.py $GW4'
+          ${t.many ? "kill" : "wait"} $S; true`,
+          t.many ? 180_000 : undefined,
+        ),
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
 }
 
 for (const rl of modes) {
@@ -213,17 +222,10 @@ for (const rl of modes) {
     assert.match(out, /^got:auto$/m);
   });
 
-  modeTest(
-    rl,
-    `tcp e2e: 1000 concurrent connections each move data without loss`,
-    ignore || !have("python3"),
-    async () => {
-      const [p] = ports(1);
-      const out = await hostServerNsClient(
-        rl,
-        p!,
-        1024,
-        `import threading
+  pythonPairTest(rl, `tcp e2e: 1000 concurrent connections each move data without loss`, {
+    backlog: 1024,
+    many: true,
+    srv: `import threading
 def h(c):
     d = b""
     while len(d) < 10000:
@@ -234,7 +236,8 @@ def h(c):
 while True:
     c, _ = l.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
 `,
-        `import socket, sys, selectors, os
+    cli: (p) =>
+      `import socket, sys, selectors, os
 gw = sys.argv[1]; n = 1000; ok = 0
 socks = []
 for i in range(n):
@@ -251,23 +254,13 @@ for i, s in enumerate(socks):
     s.close()
 print("ok", ok)
 `,
-        true,
-      );
-      assert.match(out, /^ok 1000$/m);
-    },
-  );
+    check: (out) => assert.match(out, /^ok 1000$/m),
+  });
 
-  modeTest(
-    rl,
-    `tcp e2e: half-close and RST from either side reach the other side`,
-    ignore || !have("python3"),
-    async () => {
-      const [p1] = ports(1);
-      const out = await hostServerNsClient(
-        rl,
-        p1!,
-        4,
-        `import struct
+  pythonPairTest(rl, `tcp e2e: half-close and RST from either side reach the other side`, {
+    backlog: 4,
+    many: false,
+    srv: `import struct
 c, _ = l.accept()          # 1: client half-closes, we answer after EOF
 d = c.recv(100); e = c.recv(100)
 c.sendall(b"eof" if d == b"req" and e == b"" else b"bad"); c.close()
@@ -279,21 +272,21 @@ try:
 except ConnectionResetError:
     print("srv3 reset", flush=True)
 `,
-        `import socket, struct, sys, time
+    cli: (p) =>
+      `import socket, struct, sys, time
 gw = sys.argv[1]
-s = socket.create_connection((gw, ${p1})); s.sendall(b"req"); s.shutdown(socket.SHUT_WR)
+s = socket.create_connection((gw, ${p})); s.sendall(b"req"); s.shutdown(socket.SHUT_WR)
 print("cli1", s.recv(100).decode(), s.recv(100) == b"", flush=True); s.close()
 try:
     # The host's RST may come before or after our SYN-ACK: refused or reset.
-    s = socket.create_connection((gw, ${p1}))
+    s = socket.create_connection((gw, ${p}))
     x = s.recv(100); print("cli2", "eof" if x == b"" else "data", flush=True)
 except (ConnectionResetError, ConnectionRefusedError):
     print("cli2 reset", flush=True)
-s = socket.create_connection((gw, ${p1})); time.sleep(0.3)
+s = socket.create_connection((gw, ${p})); time.sleep(0.3)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close(); time.sleep(0.5)
 `,
-        false,
-      );
+    check: (out) => {
       assert.match(
         out,
         /^cli1 eof True$/m,
@@ -302,7 +295,7 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.cl
       assert.match(out, /^cli2 (reset|eof)$/m, "host RST ends the guest's connection");
       assert.match(out, /^srv3 (reset|eof)$/m, "guest RST ends the host's connection");
     },
-  );
+  });
 }
 
 Deno.test({
