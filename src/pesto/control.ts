@@ -43,13 +43,8 @@ import { EpollType, type Loop } from "../loop/loop.ts";
 import { type Forwarder, FwdError } from "../fwd/fwd.ts";
 import { formatRule, type FwdPif, type FwdRule } from "../fwd/fwd_rule.ts";
 import {
+  capBits,
   encodeServerState,
-  FWD_CAP_IFNAME,
-  FWD_CAP_IPV4,
-  FWD_CAP_IPV6,
-  FWD_CAP_SCAN,
-  FWD_CAP_TCP,
-  FWD_CAP_UDP,
   type FwdRule as WireRule,
   PIF_HOST,
   PIF_SPLICE,
@@ -112,10 +107,7 @@ export function currentTables(fwd: Forwarder): PifTable[] {
   const out: PifTable[] = [];
   for (const [pif, key, name] of PIFS) {
     if (!fwd.has(key)) continue;
-    const c = fwd.caps(key);
-    const caps = (c.v4 ? FWD_CAP_IPV4 : 0) | (c.v6 ? FWD_CAP_IPV6 : 0) |
-      (c.tcp ? FWD_CAP_TCP : 0) | (c.udp ? FWD_CAP_UDP : 0) | (c.scan ? FWD_CAP_SCAN : 0) |
-      FWD_CAP_IFNAME;
+    const caps = capBits(fwd.caps(key), true);
     out.push({ pif, name, caps, rules: fwd.rules(key).map(toWire) });
   }
   return out;

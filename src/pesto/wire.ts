@@ -33,6 +33,8 @@
  * @module
  */
 
+import type { FwdCaps } from "../fwd/fwd_rule.ts";
+
 /** Server greeting magic, NUL included (upstream PESTO_SERVER_MAGIC). */
 export const PESTO_MAGIC = new TextEncoder().encode("basil:s\0");
 /** Protocol version spoken here. */
@@ -76,6 +78,12 @@ export const FWD_CAP_UDP = 1 << 3;
 export const FWD_CAP_SCAN = 1 << 4;
 /** SO_BINDTODEVICE available. */
 export const FWD_CAP_IFNAME = 1 << 5;
+
+/** The capability bits of a table that can hold what `c` allows, and binds to devices if `ifname`. */
+export function capBits(c: FwdCaps, ifname: boolean): number {
+  return (c.v4 ? FWD_CAP_IPV4 : 0) | (c.v6 ? FWD_CAP_IPV6 : 0) | (c.tcp ? FWD_CAP_TCP : 0) |
+    (c.udp ? FWD_CAP_UDP : 0) | (c.scan ? FWD_CAP_SCAN : 0) | (ifname ? FWD_CAP_IFNAME : 0);
+}
 
 /** Rule flag: match any IPv4 or IPv6 address (addr is ::). */
 export const FWD_DUAL_STACK_ANY = 1 << 0;

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import {
+  capBits,
   decodeHello,
   encodeRule,
   encodeServerState,
@@ -186,4 +187,12 @@ Deno.test("wire: pesto's checks of the server greeting, with upstream's messages
   dup.set(good.subarray(HELLO_SIZE, HELLO_SIZE + 137), good.length - 1);
   dup[dup.length - 137 + 1 + 128 + 7] = 0; // no rules
   assert.throws(() => new StateParser().feed(dup), /duplicate interface identifier/);
+});
+
+Deno.test("wire: capability bits as upstream's FWD_CAP_* (IPv4 1, IPv6 2, TCP 4, UDP 8, scan 16, ifname 32)", () => {
+  const all = { v4: true, v6: true, tcp: true, udp: true, scan: true };
+  assert.equal(capBits(all, true), 0x3f);
+  assert.equal(capBits(all, false), 0x1f);
+  assert.equal(capBits({ v4: true, v6: false, tcp: false, udp: true, scan: false }, true), 0x29);
+  assert.equal(capBits({ v4: false, v6: true, tcp: true, udp: false, scan: false }, false), 0x06);
 });
