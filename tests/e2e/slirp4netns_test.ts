@@ -58,7 +58,10 @@ echo "ADDR=$(nse ip -o -4 addr show tap0 | awk '{print $4}')"
 echo "MTU=$(nse ip -o link show tap0 | sed 's/.* mtu \\([0-9]*\\).*/\\1/')"
 echo "ROUTE=$(nse ip -4 route show default)"
 echo "HOSTLO=$(nse socat -T3 - TCP:10.0.2.2:${hostPort},connect-timeout=3 </dev/null 2>/dev/null)"
-nse socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo from-namespace' >/dev/null 2>&1 8>&- &
+# nsenter execs socat, so $! is the server itself (through nse, the shell
+# function, it was a subshell: killing that left socat running for ever)
+nsenter -t $NS -U --preserve-credentials -n \
+  socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo from-namespace' >/dev/null 2>&1 8>&- &
 SRV=$!
 sleep 0.3
 echo "ADD=$(${
