@@ -130,6 +130,12 @@ function isSet(map: Uint8Array, p: number): boolean {
   return (map[p >> 3]! & (1 << (p & 7))) !== 0;
 }
 
+/** Sets (`on`) or clears port `p`'s bit in `map`. */
+function setBit(map: Uint8Array, p: number, on: boolean): void {
+  if (on) map[p >> 3] = map[p >> 3]! | (1 << (p & 7));
+  else map[p >> 3] = map[p >> 3]! & ~(1 << (p & 7));
+}
+
 /** The forwarding rule tables of both interfaces and their listeners. */
 export class Forwarder {
   readonly #tables: Partial<Record<FwdPif, Table>> = {};
@@ -351,7 +357,7 @@ export class Forwarder {
       }
       inst.socks[k] = out[0]!;
       inst.socks[k + 1] = out[1]!;
-      inst.bound[p >> 3] = inst.bound[p >> 3]! | (1 << (p & 7));
+      setBit(inst.bound, p, true);
       (r.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!++;
       t.held++;
       boundOne = true;
@@ -369,7 +375,7 @@ export class Forwarder {
     if (inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0) {
       (inst.rule.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!--;
       t.held--;
-      inst.bound[p >> 3] = inst.bound[p >> 3]! & ~(1 << (p & 7));
+      setBit(inst.bound, p, false);
     }
     for (let j = 0; j < 2; j++) {
       const fd = inst.socks[k + j]!;
