@@ -124,11 +124,16 @@ for (const rl of modes) {
         const [p1, p2, p3, p4] = ports(4);
         // Uploads wait for the host to close (bidirectional socat): pasta exits with the
         // command, and data still queued in the namespace would be lost with it.
+        // Each step's end goes to stderr with the time, and a watchdog shows the host's
+        // sockets shortly before the script's timeout: a stall says where it happened.
+        const mark = (step: string): string => `echo "${step} done $(date +%T.%N)" >&2`;
         const ns = GATEWAYS +
-          `socat -t 30 - TCP4:$GW4:${p1} < ${s.file} > /dev/null; ` +
-          `socat -u TCP4:$GW4:${p2} - | sha256sum > ${s.dir}/down4; ` +
-          `socat -t 30 - TCP6:[$GW6]:${p3} < ${s.file} > /dev/null; ` +
-          `socat -u TCP6:[$GW6]:${p4} - | sha256sum > ${s.dir}/down6`;
+          `socat -t 30 - TCP4:$GW4:${p1} < ${s.file} > /dev/null; ${mark("up4")}; ` +
+          `socat -u TCP4:$GW4:${p2} - | sha256sum > ${s.dir}/down4; ${mark("down4")}; ` +
+          `socat -t 30 - TCP6:[$GW6]:${p3} < ${s.file} > /dev/null; ${mark("up6")}; ` +
+          `socat -u TCP6:[$GW6]:${p4} - | sha256sum > ${s.dir}/down6; ${mark("down6")}`;
+        const sockets = [p1, p2, p3, p4].map((p) => `sport = :${p} or dport = :${p}`)
+          .join(" or ");
         try {
           await bash(`
             socat -u TCP4-LISTEN:${p1},bind=127.0.0.1,reuseaddr SYSTEM:'sha256sum > ${s.dir}/up4' &
@@ -136,8 +141,10 @@ for (const rl of modes) {
             socat -u TCP6-LISTEN:${p3},bind=[::1],reuseaddr SYSTEM:'sha256sum > ${s.dir}/up6' &
             socat -u FILE:${s.file} TCP6-LISTEN:${p4},bind=[::1],reuseaddr &
             waitlisten ${p1} ${p2} ${p3} ${p4}
+            (sleep 110 & w=$!; trap "kill $w; exit" TERM; wait $w
+             echo "stalled at $(date +%T.%N); host sockets:" >&2; ss -tanoi "( ${sockets} )" >&2) &
             ${wrapRootless(bin, rl)} -q -f --config-net -- sh -c '${ns}'
-            sleep 0.5; kill %1 %2 %3 %4 2>/dev/null; true`);
+            sleep 0.5; kill %1 %2 %3 %4 %5 2>/dev/null; true`);
           for (const f of ["up4", "down4", "up6", "down6"]) {
             assert.equal(Deno.readTextFileSync(`${s.dir}/${f}`).split(" ")[0]!.trim(), s.sum, f);
           }
