@@ -409,6 +409,10 @@ export const SYMBOLS = {
     parameters: [],
     result: "i32",
   },
+  pf_malloc_trim: {
+    parameters: [],
+    result: "i32",
+  },
   pf_kill: {
     parameters: [
       "i32", // int32_t pid

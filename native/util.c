@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -181,6 +182,20 @@ int32_t pf_raise_nofile(void)
 	if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > INT32_MAX)
 		return INT32_MAX;
 	return (int32_t)lim.rlim_cur;
+}
+
+/**
+ * pf_malloc_trim() - Give the C library's free heap memory back to the kernel
+ *
+ * Start-up (the runtime loading and compiling our program on its threads)
+ * leaves megabytes free in the malloc arenas; malloc_trim() releases every
+ * free page of every arena, not only the top of the main heap.
+ *
+ * Return: 1 if memory was released, 0 if there was none to release
+ */
+int32_t pf_malloc_trim(void)
+{
+	return malloc_trim(0);
 }
 
 /**

@@ -83,6 +83,27 @@ export function mapArena(size: number): Arena {
   return new Arena(new ArrayBuffer(size));
 }
 
+/** Longest interval between two heap trims, in milliseconds. */
+export const TRIM_MAX_MS = 60_000;
+
+/**
+ * Gives the C library's freed heap back to the kernel 1, 2, 4 ... seconds after
+ * start, then every {@linkcode TRIM_MAX_MS}: the runtime's compiler threads
+ * leave megabytes free in their malloc arenas while our code warms up, and so
+ * do bursts of connections, which glibc never returns by itself (about 8 MB of
+ * an idle pasta's 30 MB RssAnon, docs/performance.md).
+ */
+function trimHeap(loop: Loop): void {
+  let interval = 1000;
+  let last = -Infinity;
+  loop.every(1000, (now) => {
+    if (now - last < interval) return;
+    last = now;
+    interval = Math.min(interval * 2, TRIM_MAX_MS);
+    lib().pf_malloc_trim();
+  });
+}
+
 /** Creates the execution context for `conf`. */
 export function newCtx(conf: Conf): Ctx {
   return {
@@ -311,6 +332,7 @@ export function setup(conf: Conf): Runtime {
   const icmp = new Icmp(c, loop, tap, arena, flows);
   tap.handlers.icmp = (cc, v6, l3, l4, len, now) => icmp.tapHandler(cc, v6, l3, l4, len, now);
   loop.every(1000, (now) => icmp.timer(now));
+  trimHeap(loop);
   loop.defer(() => tap.flush());
   if (conf.stats > 0) {
     const enc = new TextEncoder();
@@ -352,6 +374,7 @@ export function setup(conf: Conf): Runtime {
 /** Runs the loop until it stops; returns the exit status. */
 export function runLoop(rt: Runtime): number {
   rt.ns?.release();
+  lib().pf_malloc_trim();
   try {
     return rt.loop.run();
   } finally {
