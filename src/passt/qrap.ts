@@ -18,7 +18,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { sockaddrUn, UNIX_SOCK_MAX } from "./tap_passt.ts";
 import { AF_UNIX, argvBuf, EPOLLIN, SOCK_STREAM } from "../../ffi/sys.ts";
-import { ECONNRESET, strerror } from "../../ffi/errno.ts";
+import { ECONNRESET, EPIPE, strerror } from "../../ffi/errno.ts";
 import * as arp from "../wire/arp.ts";
 import * as eth from "../wire/ethernet.ts";
 import { PREFIX_LEN, writePrefix } from "./framing.ts";
@@ -65,10 +65,19 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Connects to `path` and checks that passt answers the probe; returns the fd or -1. */
+/**
+ * Connects to `path` and checks that passt answers the probe; returns the fd or -1.
+ * A passt that still has a client closes us at once: with our probe unread
+ * (a reset), or, when it accepted us before the probe arrived, read or not (the
+ * end of the stream, or a broken pipe on the send). Upstream retries only the
+ * reset; each of these is retried the same way, {@linkcode RETRIES} times, so
+ * that a client that is just going away (the previous QEMU, or a probe of our
+ * own) doesn't make qrap skip a passt that would serve it.
+ */
 export function probe(path: string): number {
   const ffi = lib();
   const sa = sockaddrUn(path);
+  const frame = probeFrame();
   for (let attempt = 0; attempt < RETRIES; attempt++) {
     const fd = ffi.pf_socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) return -1;
@@ -76,30 +85,28 @@ export function probe(path: string): number {
       ffi.pf_close(fd);
       return -1;
     }
-    const frame = probeFrame();
-    ffi.pf_send(fd, frame, 0, frame.length, 0x4000);
-    const ep = ffi.pf_epoll_create();
-    ffi.pf_epoll_ctl(ep, 1, fd, EPOLLIN, 0, 0);
-    const ev = new Uint8Array(12);
-    const n = ffi.pf_epoll_wait(ep, ev, 1, PROBE_TIMEOUT_MS);
-    ffi.pf_close(ep);
-    if (n === 1) {
-      const hdr = new Uint8Array(65536 + 4);
-      const got = ffi.pf_recv(fd, hdr, 0, 4, 0x100 /* MSG_WAITALL */);
-      if (got === 4) {
-        const len = new DataView(hdr.buffer).getUint32(0);
-        if (len <= 65535) ffi.pf_recv(fd, hdr, 4, len, 0x100);
-        return fd;
+    const sent = ffi.pf_send(fd, frame, 0, frame.length, 0x4000 /* MSG_NOSIGNAL */);
+    let got = sent === -EPIPE || sent === -ECONNRESET ? 0 : -1;
+    if (sent === frame.length) {
+      const ep = ffi.pf_epoll_create();
+      ffi.pf_epoll_ctl(ep, 1, fd, EPOLLIN, 0, 0);
+      const ev = new Uint8Array(12);
+      const n = ffi.pf_epoll_wait(ep, ev, 1, PROBE_TIMEOUT_MS);
+      ffi.pf_close(ep);
+      if (n === 1) {
+        const hdr = new Uint8Array(65536 + 4);
+        got = ffi.pf_recv(fd, hdr, 0, 4, 0x100 /* MSG_WAITALL */);
+        if (got === 4) {
+          const len = new DataView(hdr.buffer).getUint32(0);
+          if (len <= 65535) ffi.pf_recv(fd, hdr, 4, len, 0x100);
+          return fd;
+        }
       }
-      ffi.pf_close(fd);
-      if (got === -ECONNRESET) {
-        sleep(RETRY_DELAY_MS);
-        continue;
-      }
-      return -1;
     }
     ffi.pf_close(fd);
-    return -1;
+    // Closed by a passt busy with another client: try again shortly
+    if (got !== 0 && got !== -ECONNRESET) return -1;
+    sleep(RETRY_DELAY_MS);
   }
   return -1;
 }
