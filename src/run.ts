@@ -87,11 +87,12 @@ export function mapArena(size: number): Arena {
 export const TRIM_MAX_MS = 60_000;
 
 /**
- * Gives the C library's freed heap back to the kernel 1, 2, 4 ... seconds after
- * start, then every {@linkcode TRIM_MAX_MS}: the runtime's compiler threads
- * leave megabytes free in their malloc arenas while our code warms up, and so
- * do bursts of connections, which glibc never returns by itself (about 8 MB of
- * an idle pasta's 30 MB RssAnon, docs/performance.md).
+ * Gives the C library's freed heap back to the kernel about a second after
+ * start, then 2, 4, 8 ... seconds apart, up to every {@linkcode TRIM_MAX_MS}
+ * ({@linkcode runLoop} trims once more before the first wait): the runtime's
+ * compiler threads leave megabytes free in their malloc arenas while our code
+ * warms up, and so do bursts of connections, which glibc never returns by
+ * itself (about 8 MB of an idle pasta's 30 MB RssAnon, docs/performance.md).
  */
 function trimHeap(loop: Loop): void {
   let interval = 1000;
@@ -374,6 +375,7 @@ export function setup(conf: Conf): Runtime {
 /** Runs the loop until it stops; returns the exit status. */
 export function runLoop(rt: Runtime): number {
   rt.ns?.release();
+  // What set-up freed goes back before the first wait; trimHeap() does the rest
   lib().pf_malloc_trim();
   try {
     return rt.loop.run();

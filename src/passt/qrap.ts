@@ -65,6 +65,9 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** What one probe connection gave: passt's answer, a close by a busy passt, or neither. */
+const ANSWERED = 1, CLOSED = 0, NOT_PASST = -1;
+
 /**
  * Connects to `path` and checks that passt answers the probe; returns the fd or -1.
  * A passt that still has a client closes us at once: with our probe unread
@@ -78,6 +81,8 @@ export function probe(path: string): number {
   const ffi = lib();
   const sa = sockaddrUn(path);
   const frame = probeFrame();
+  const ev = new Uint8Array(12);
+  const answer = new Uint8Array(65536 + 4);
   for (let attempt = 0; attempt < RETRIES; attempt++) {
     const fd = ffi.pf_socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) return -1;
@@ -85,30 +90,36 @@ export function probe(path: string): number {
       ffi.pf_close(fd);
       return -1;
     }
-    const sent = ffi.pf_send(fd, frame, 0, frame.length, 0x4000 /* MSG_NOSIGNAL */);
-    let got = sent === -EPIPE || sent === -ECONNRESET ? 0 : -1;
-    if (sent === frame.length) {
-      const ep = ffi.pf_epoll_create();
-      ffi.pf_epoll_ctl(ep, 1, fd, EPOLLIN, 0, 0);
-      const ev = new Uint8Array(12);
-      const n = ffi.pf_epoll_wait(ep, ev, 1, PROBE_TIMEOUT_MS);
-      ffi.pf_close(ep);
-      if (n === 1) {
-        const hdr = new Uint8Array(65536 + 4);
-        got = ffi.pf_recv(fd, hdr, 0, 4, 0x100 /* MSG_WAITALL */);
-        if (got === 4) {
-          const len = new DataView(hdr.buffer).getUint32(0);
-          if (len <= 65535) ffi.pf_recv(fd, hdr, 4, len, 0x100);
-          return fd;
-        }
-      }
-    }
+    const r = exchange(fd, frame, ev, answer);
+    if (r === ANSWERED) return fd;
     ffi.pf_close(fd);
-    // Closed by a passt busy with another client: try again shortly
-    if (got !== 0 && got !== -ECONNRESET) return -1;
+    if (r !== CLOSED) return -1;
     sleep(RETRY_DELAY_MS);
   }
   return -1;
+}
+
+/**
+ * Sends `frame` on the connected `fd` and reads the answer into `answer` (`ev`:
+ * room for one epoll event); {@linkcode ANSWERED}, {@linkcode CLOSED} or
+ * {@linkcode NOT_PASST}.
+ */
+function exchange(fd: number, frame: Uint8Array, ev: Uint8Array, answer: Uint8Array): number {
+  const ffi = lib();
+  const sent = ffi.pf_send(fd, frame, 0, frame.length, 0x4000 /* MSG_NOSIGNAL */);
+  if (sent !== frame.length) return sent === -EPIPE || sent === -ECONNRESET ? CLOSED : NOT_PASST;
+  const ep = ffi.pf_epoll_create();
+  ffi.pf_epoll_ctl(ep, 1, fd, EPOLLIN, 0, 0);
+  const n = ffi.pf_epoll_wait(ep, ev, 1, PROBE_TIMEOUT_MS);
+  ffi.pf_close(ep);
+  if (n !== 1) return NOT_PASST;
+  const got = ffi.pf_recv(fd, answer, 0, 4, 0x100 /* MSG_WAITALL */);
+  if (got === 4) {
+    const len = new DataView(answer.buffer).getUint32(0);
+    if (len <= 65535) ffi.pf_recv(fd, answer, 4, len, 0x100);
+    return ANSWERED;
+  }
+  return got === 0 || got === -ECONNRESET ? CLOSED : NOT_PASST;
 }
 
 /** Runs qrap; returns an exit status only when it could not exec QEMU. */

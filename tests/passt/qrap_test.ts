@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { probe } from "../../src/passt/qrap.ts";
 import { lib } from "../../ffi/lib.ts";
+import { exists, waitFor } from "../_helpers/e2e.ts";
 
 /**
  * The stand-in: for each of the first `closeFirst` connections it reads the
@@ -53,14 +54,7 @@ async function probeStandIn(closeFirst: number, read: boolean): Promise<[boolean
     stdout: "piped",
   }).spawn();
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        Deno.statSync(`${path}.ready`);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await waitFor(() => exists(`${path}.ready`), 5000);
     const fd = probe(path);
     if (fd >= 0) lib().pf_close(fd);
     else py.kill("SIGTERM");
