@@ -116,8 +116,17 @@ export const CLOSING = 64;
 export const SPLICE_V6 = 128;
 /** Outbound (-T) connection: side B is on the host. */
 export const SPLICE_OUTBOUND = 256;
+/**
+ * Input from A not polled: its data waits in the pipe for B to take it (and
+ * likewise from B). Upstream's OUT_WAIT rule: every segment that reaches a
+ * source whose destination is full would otherwise wake us for nothing.
+ */
+export const A_IN_OFF = 512;
+/** Input from B not polled (see {@linkcode A_IN_OFF}). */
+export const B_IN_OFF = 1024;
 
 const EV_SOCK = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+const EV_SOCK_IN_OFF = (EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 
 /** Namespace descriptors for the helper that creates sockets there (-1: our own). */
 export interface SpliceNs {
@@ -505,8 +514,17 @@ export class TcpSplice {
       }
       if (r <= 0 && w <= 0) break;
     }
-    const ev = this.ev[i]!;
-    if (ev & finRcvd && !(ev & finSent) && this.read[k] === this.written[k]) {
+    let ev = this.ev[i]!;
+    // Data left in the pipe: the destination is full, and its output edge
+    // resumes this direction; until then, stop reading the source.
+    const inOff = d === 0 ? A_IN_OFF : B_IN_OFF;
+    const waits = this.read[k]! !== this.written[k]!;
+    if (waits !== ((ev & inOff) !== 0)) {
+      ev ^= inOff;
+      this.ev[i] = ev;
+      this.#loop.mod(from, EpollType.TCP_SPLICE, i, waits ? EV_SOCK_IN_OFF : EV_SOCK);
+    }
+    if (ev & finRcvd && !(ev & finSent) && !waits) {
       ffi.pf_shutdown(to, SHUT_WR);
       this.ev[i] = ev | finSent;
     }

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import { Loop } from "../../src/loop/loop.ts";
-import { CLOSING, probePipeSize, TcpSplice } from "../../src/proto/tcp_splice.ts";
+import { A_IN_OFF, CLOSING, probePipeSize, TcpSplice } from "../../src/proto/tcp_splice.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
 
 const NB = 0o4000 | 0o2000000;
@@ -142,6 +142,57 @@ Deno.test("tcp_splice: data crosses both ways, then half-closes propagate and th
     assert.ok(t.sp.ev[0]! & CLOSING, "both FINs forwarded: CLOSING");
     t.sp.timer(t.loop.now);
     assert.equal(t.sp.count, 0, "the timer closed it");
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("tcp_splice: a full destination stops reading the source until it drains, then all data and the FIN arrive", () => {
+  const t = setup();
+  const ffi = lib();
+  const chunk = new Uint8Array(1 << 16);
+  const pattern = (off: number, buf: Uint8Array, n: number) => {
+    for (let j = 0; j < n; j++) buf[j] = (off + j) % 251;
+  };
+  try {
+    // The server reads nothing: write until the client's socket, the pipe and
+    // both buffers on the way are full.
+    let sent = 0;
+    for (let round = 0; round < 4000 && !(t.sp.ev[0]! & A_IN_OFF); round++) {
+      pattern(sent, chunk, chunk.length);
+      const w = ffi.pf_write(t.client, chunk, 0, chunk.length);
+      if (w > 0) sent += w;
+      t.loop.runOnce(0);
+    }
+    assert.ok(t.sp.ev[0]! & A_IN_OFF, `input from the client not polled while stalled (${sent} B)`);
+    // Fill the client's buffer as well, then close it: data and FIN wait.
+    for (let w = 1; w > 0;) {
+      pattern(sent, chunk, chunk.length);
+      w = ffi.pf_write(t.client, chunk, 0, chunk.length);
+      if (w > 0) sent += w;
+    }
+    ffi.pf_shutdown(t.client, 1);
+    for (let k = 0; k < 5; k++) t.loop.runOnce(2);
+    // Drain at the server: every byte in order, then end of file.
+    const got = new Uint8Array(1 << 16);
+    const want = new Uint8Array(1 << 16);
+    let recvd = 0;
+    let eof = false;
+    for (let k = 0; k < 200000 && !eof; k++) {
+      const r = ffi.pf_read(t.server, got, 0, got.length);
+      if (r === 0) eof = true;
+      else if (r > 0) {
+        pattern(recvd, want, r);
+        assert.deepEqual(got.subarray(0, r), want.subarray(0, r), `bytes at ${recvd}`);
+        recvd += r;
+      } else {
+        assert.equal(r, -11);
+        t.loop.runOnce(2);
+      }
+    }
+    assert.equal(recvd, sent);
+    assert.ok(eof, "the client's FIN followed its data");
+    assert.equal(t.sp.ev[0]! & A_IN_OFF, 0, "input polled again once drained");
   } finally {
     t.close();
   }
