@@ -399,12 +399,22 @@ export class Tcp {
     if ((f & ~old) & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE)) this.#timer(i);
   }
 
-  /** Clears flag bits on connection `i`, re-arming the timer when a timed flag goes. */
+  /**
+   * Clears flag bits on connection `i`, re-arming the timer when a timed flag goes
+   * and another is left, or the connection waits for its FIN timeout. With none
+   * left, as upstream's conn_flag_do(), the timer runs out at its old deadline and
+   * {@linkcode timerHandler} arms the activity timeout then: one timerfd_settime()
+   * per request/response instead of two.
+   */
   #flagClear(i: number, f: number): void {
     const t = this.conns;
     const old = t.flags[i]!;
-    t.flags[i] = old & ~f;
-    if ((f & old) & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE)) this.#timer(i);
+    const now = old & ~f;
+    t.flags[i] = now;
+    if (!((f & old) & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE))) return;
+    const finWait = (t.events[i]! & (SOCK_FIN_SENT | TAP_FIN_ACKED)) ===
+      (SOCK_FIN_SENT | TAP_FIN_ACKED);
+    if (now & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE) || finWait) this.#timer(i);
   }
 
   /** Marks connection `i` closed; it is reaped after the loop iteration. */
@@ -611,12 +621,25 @@ export class Tcp {
   /**
    * Updates the ACK number and window towards the guest from TCP_INFO (upstream
    * tcp_update_seqack_wnd); `force` ACKs everything received. Returns whether either changed.
+   * `lazy` (data from the socket, or its EPOLLOUT, which tell nothing new about what the peer
+   * took): a local connection whose window is open acknowledges everything it has, as it
+   * would anyway, and keeps its window, without asking the kernel, as upstream does without
+   * a TCP_INFO at hand. A request/response took six getsockopt() calls per transaction
+   * before, against upstream's one.
    */
-  #updateSeqAckWnd(i: number, force: boolean): boolean {
+  #updateSeqAckWnd(i: number, force: boolean, lazy = false): boolean {
     const t = this.conns;
     const fd = t.sock[i]!;
     const oldAck = t.seqAckToTap[i]!;
     const oldWnd = t.wndToTap[i]!;
+    const fl0 = t.flags[i]!;
+    if (
+      lazy && !force && (fl0 & LOCAL) && !(fl0 & (WND_WAIT | WND_SHORT)) &&
+      oldWnd > WINDOW_DEFAULT
+    ) {
+      t.seqAckToTap[i] = t.seqFromTap[i]!;
+      return t.seqAckToTap[i] !== oldAck;
+    }
     const ti = this.#ti;
     const rc = lib().pf_tcp_info(fd, this.#u8, this.#tiOff);
     const fl = t.flags[i]!;
@@ -629,8 +652,14 @@ export class Tcp {
       this.#addLowRtt(i);
     }
     const local = (t.flags[i]! & LOCAL) !== 0;
-    const sb = lib().pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
-    if (sb > 0) t.sndbuf[i] = sb;
+    // What the guest sent that the peer hasn't acknowledged yet (local connections)
+    const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
+    // The buffer grows (autotuning) as data queues: with little queued, the last size read
+    // is as good, and a local window needs no other system call
+    if (!local || queued > t.sndbuf[i]! >>> 4) {
+      const sb = lib().pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+      if (sb > 0) t.sndbuf[i] = sb;
+    }
     const sndbuf = t.sndbuf[i]!;
     if (
       force || local || sndbuf < SNDBUF_SMALL ||
@@ -657,7 +686,6 @@ export class Tcp {
       // window under one segment and would wait for its persist timer (200 ms and more), so
       // when the window is under an eighth of the buffer (more than 3/4 queued: the kernel
       // reports EPOLLOUT once at most 2/3 are), EPOLLOUT says when to open it again.
-      const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
       const room = sndbuf - (sndbuf >>> 3);
       scaled = queued <= 0 ? room : room > queued ? room - queued : 0;
       this.#wndWait(i, scaled < sndbuf >>> 3);
@@ -687,9 +715,9 @@ export class Tcp {
     this.#epoll(i);
   }
 
-  /** Sends an ACK on `i` if the ACK number or window changed (or `force`). */
-  #ackIfNeeded(i: number, force: boolean): void {
-    const changed = this.#updateSeqAckWnd(i, false);
+  /** Sends an ACK on `i` if the ACK number or window changed (or `force`); `lazy` as for #updateSeqAckWnd. */
+  #ackIfNeeded(i: number, force: boolean, lazy = false): void {
+    const changed = this.#updateSeqAckWnd(i, false, lazy);
     if (changed || force) this.#sendFlags(i, tcph.ACK);
     else this.#ackSent(i);
   }
@@ -808,7 +836,7 @@ export class Tcp {
       }
       return;
     }
-    this.#updateSeqAckWnd(i, false);
+    this.#updateSeqAckWnd(i, false, true);
     const v6 = (t.flags[i]! & V6) !== 0;
     const hdr = v6 ? 74 : 54;
     this.#addrs(i);
@@ -1456,9 +1484,12 @@ export class Tcp {
           this.#sendFlags(i, tcph.ACK);
           this.#sendFlags(i, tcph.ACK);
         } else {
+          // Fresh figures only for a window held for this EPOLLOUT; otherwise it is the
+          // edge-triggered one of a stalled connection, when the peer acknowledged data
+          const held = (t.flags[i]! & WND_WAIT) !== 0;
           this.#wndOut = true;
           this.#wndWait(i, false);
-          this.#ackIfNeeded(i, false);
+          this.#ackIfNeeded(i, false, !held);
           this.#wndOut = false;
         }
       }
