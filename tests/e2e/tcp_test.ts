@@ -220,12 +220,25 @@ for (const rl of modes) {
 
   modeTest(rl, `tcp e2e: -t auto follows a listener started after pasta`, ignore, async () => {
     const [p] = ports(1);
-    const ns = `sleep 1; socat TCP4-LISTEN:${p},fork SYSTEM:"echo auto" & sleep 6`;
-    const out = await bash(`
-        ${wrapRootless(bin, rl)} -q -f --config-net -t auto -- sh -c '${ns}' &
-        sleep 4
-        echo "got:$(socat -u TCP4:127.0.0.1:${p} - 2>/dev/null)"
-        wait; true`);
+    // The namespace listens a second after pasta starts; pasta rescans once a second.
+    // Asked until it answers (at most 8 s: a loaded machine starts pasta slowly); the
+    // command ends when told to.
+    const dir = scratchDir("tcp_auto_");
+    const ns = `sleep 1; socat TCP4-LISTEN:${p},fork SYSTEM:"echo auto" & S=$!; ` +
+      `while [ ! -e ${dir}/done ]; do sleep 0.1; done; kill $S`;
+    let out: string;
+    try {
+      out = await bash(`
+        ${wrapRootless(bin, rl)} -q -f --config-net -t auto -- sh -c '${ns}' & P=$!
+        sleep 2
+        for i in $(seq 16); do
+          got=$(socat -u TCP4:127.0.0.1:${p} - 2>/dev/null); [ -n "$got" ] && break; sleep 0.5
+        done
+        echo "got:$got"
+        touch ${dir}/done; wait $P; true`);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
     assert.match(out, /^got:auto$/m);
   });
 
