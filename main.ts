@@ -35,7 +35,7 @@ import {
 import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
-import { lib, libPath, treeDir } from "./ffi/lib.ts";
+import { bindAll, lib, libPath, treeDir } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -47,7 +47,14 @@ import {
   slirpBanner,
   type SlirpOptions,
 } from "./src/slirp4netns/slirp4netns.ts";
-import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
+import {
+  DAEMON_FD_ENV,
+  daemonFd,
+  notifyParent,
+  passListener,
+  selfCommand,
+  startDaemon,
+} from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
@@ -57,6 +64,7 @@ import {
   isolate,
   planSandbox,
   sandboxed as inSandbox,
+  SANDBOXED_ENV,
   type SandboxPlan,
 } from "./src/isolation.ts";
 
@@ -133,6 +141,10 @@ function writePid(fd: number, pid: number): void {
  * log once the daemon is detached) and status 1: no stack trace.
  */
 function main(args: string[]): number {
+  // The sandboxed copy and the daemon run the loop: every native symbol at once
+  if (Deno.env.get(SANDBOXED_ENV) === "1" || Deno.env.get(DAEMON_FD_ENV) !== undefined) {
+    bindAll();
+  }
   const readyFd = daemonFd();
   const state = { detached: false, notified: false };
   try {
@@ -244,6 +256,7 @@ function run(
     for (const w of result.warnings) warn(w);
     for (const n of result.notes) info(n);
   }
+  bindAll();
   const rt = setup(conf);
   if (slirp !== null) {
     write(Deno.stdout, slirpBanner(slirp));

@@ -301,7 +301,12 @@ export function forEachPortRun<A>(
   return true;
 }
 
-/** Hands `sink` the runs of `first`..`last` without a port set in `exclude`. */
+/**
+ * Hands `sink` the runs of `first`..`last` without a port set in `exclude`.
+ * The runs' ends are found with `indexOf()`, which the runtime does natively:
+ * a port-by-port loop over 65 535 ports for each `auto` rule was about 5 ms of
+ * every start, in code not yet compiled then.
+ */
 function runsExcept<A>(
   first: number,
   last: number,
@@ -311,12 +316,14 @@ function runsExcept<A>(
   flags: number,
   sink: PortRunSink<A>,
 ): void {
-  for (let base = first; base <= last; base++) {
-    if (exclude[base]) continue;
-    let i = base;
-    while (i <= last && !exclude[i]) i++;
-    sink(base, i - 1, base + delta, taddr, flags);
-    base = i - 1;
+  let base = first;
+  while (base <= last) {
+    base = exclude.indexOf(0, base);
+    if (base < 0 || base > last) return;
+    let end = exclude.indexOf(1, base);
+    if (end < 0 || end > last + 1) end = last + 1;
+    sink(base, end - 1, base + delta, taddr, flags);
+    base = end;
   }
 }
 

@@ -29,3 +29,32 @@ try { lib(); } catch (e) { console.log((e as Error).message); }`;
   assert.match(text, /^Cannot load native library \/nonexistent\/libpasst_ffi\.so: .+/);
   assert.match(text, /; build it with "deno task build"\n$/);
 });
+
+Deno.test("lib() binds symbols on first use until bindAll(), then gives the table bound at once", async () => {
+  // In a process of its own: the binding mode is per process
+  const code = `import { bindAll, lib } from ${
+    JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
+  };
+const kind = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)!.get ? "accessor" : "value";
+const lazy = lib();
+const before = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
+const fd = lazy.pf_fcntl(0, 1, 0); // F_GETFD on stdin: binds pf_fcntl only
+const after = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
+bindAll();
+const eager = lib();
+console.log(JSON.stringify({ before, after, fd, same: eager === lazy, close: typeof eager.pf_close,
+  eagerKind: kind(eager, "pf_close"), again: lib() === eager }));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(r.before, "accessor accessor", "nothing bound before use");
+  assert.equal(r.after, "accessor value", "the symbol used, and only it, is bound");
+  assert.ok(r.fd >= 0, `the lazily bound function works: ${r.fd}`);
+  assert.equal(r.same, false, "bindAll() replaces the lazy table");
+  assert.equal(r.close, "function");
+  assert.equal(r.eagerKind, "value");
+  assert.equal(r.again, true);
+});

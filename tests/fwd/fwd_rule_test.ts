@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   checkRule,
+  forEachPortRun,
   formatRule,
   type FwdCaps,
   type FwdOpt,
@@ -12,6 +13,7 @@ import {
   parseFwdSpec,
   parsePortRange,
   setEphemeralRange,
+  type SpecChunk,
 } from "../../src/fwd/fwd_rule.ts";
 
 const PASTA: FwdCaps = { v4: true, v6: true, tcp: true, udp: true, scan: true };
@@ -167,4 +169,50 @@ Deno.test("fwd rule: ephemeral range from ip_local_port_range", () => {
   assert.deepEqual(parsePortRange("32768\t60999\n"), [32768, 60999]);
   assert.equal(parsePortRange("x"), null);
   assert.equal(parsePortRange("1\t70000\n"), null);
+});
+
+Deno.test("fwd_rule: port runs around random exclusions are exactly the ports left, in order", () => {
+  let seed = 12345;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+  const chunk = (kind: SpecChunk<number>["kind"], first: number, last: number) => ({
+    kind,
+    first,
+    last,
+    taddr: 0,
+    tfirst: first,
+    tlast: last,
+  });
+  for (let round = 0; round < 200; round++) {
+    const chunks: SpecChunk<number>[] = [];
+    for (let k = rnd(6); k > 0; k--) {
+      const a = 1 + rnd(65535);
+      chunks.push(chunk("exclude", a, Math.min(65535, a + rnd(round % 2 ? 3 : 3000))));
+    }
+    const inc = round % 3 === 0 ? null : [1 + rnd(1000), 0] as [number, number];
+    if (inc) {
+      inc[1] = Math.min(65535, inc[0] + rnd(64000));
+      chunks.push(chunk("include", inc[0], inc[1]));
+    }
+    const want: number[] = [];
+    const excluded = new Set<number>();
+    for (const c of chunks) {
+      if (c.kind === "exclude") { for (let p = c.first; p <= c.last; p++) excluded.add(p); }
+    }
+    const [lo, hi] = inc ?? [1, 65535];
+    for (let p = lo; p <= hi; p++) {
+      if (!excluded.has(p) && (inc || p < 40000 || p > 50000)) want.push(p);
+    }
+    const got: number[] = [];
+    let lastEnd = -1;
+    assert.ok(
+      forEachPortRun(chunks, false, 0, [40000, 50000], 0, (first, last, tfirst) => {
+        if (lastEnd >= 0) assert.ok(first > lastEnd + 1, `runs are maximal: ${lastEnd}, ${first}`);
+        assert.ok(first <= last, `run ${first}-${last}`);
+        assert.equal(tfirst, first);
+        for (let p = first; p <= last; p++) got.push(p);
+        lastEnd = last;
+      }),
+    );
+    assert.deepEqual(got, want, `round ${round}`);
+  }
 });
