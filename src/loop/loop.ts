@@ -305,6 +305,8 @@ export class Loop {
       const left = Math.max(0, Math.ceil(p.last + p.interval - this.#now));
       if (t < 0 || left < t) t = left;
     }
+    // (a Map iterator is an object: none made on a wake-up with nothing resting)
+    if (this.#resting.size === 0) return t;
     for (const r of this.#resting.values()) {
       const left = Math.max(0, Math.ceil(r.until - this.#now));
       if (t < 0 || left < t) t = left;
