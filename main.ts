@@ -47,14 +47,7 @@ import {
   slirpBanner,
   type SlirpOptions,
 } from "./src/slirp4netns/slirp4netns.ts";
-import {
-  DAEMON_FD_ENV,
-  daemonFd,
-  notifyParent,
-  passListener,
-  selfCommand,
-  startDaemon,
-} from "./src/daemon.ts";
+import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
@@ -64,7 +57,6 @@ import {
   isolate,
   planSandbox,
   sandboxed as inSandbox,
-  SANDBOXED_ENV,
   type SandboxPlan,
 } from "./src/isolation.ts";
 
@@ -141,10 +133,6 @@ function writePid(fd: number, pid: number): void {
  * log once the daemon is detached) and status 1: no stack trace.
  */
 function main(args: string[]): number {
-  // The sandboxed copy and the daemon run the loop: every native symbol at once
-  if (Deno.env.get(SANDBOXED_ENV) === "1" || Deno.env.get(DAEMON_FD_ENV) !== undefined) {
-    bindAll();
-  }
   const readyFd = daemonFd();
   const state = { detached: false, notified: false };
   try {
@@ -256,6 +244,7 @@ function run(
     for (const w of result.warnings) warn(w);
     for (const n of result.notes) info(n);
   }
+  // This process runs the loop: every native symbol bound at once (ffi/lib.ts)
   bindAll();
   const rt = setup(conf);
   if (slirp !== null) {

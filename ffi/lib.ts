@@ -15,7 +15,7 @@
  * options and starts another copy of us (the foreground before its exec
  * into the sandbox, a daemon's parent, pesto, qrap) binds each symbol on
  * first use; the process that runs the loop calls {@linkcode bindAll}
- * first, and gets the table Deno binds in one go, whose functions V8 calls
+ * before its set-up, and gets the table Deno binds in one go, whose functions V8 calls
  * directly (a symbol bound alone is reached through an accessor and costs
  * about 30 ns more per call).
  *

@@ -137,6 +137,8 @@ export const MAX_WINDOW = 1 << 24;
 export const MAX_WS = 8;
 /** A local window cut by queued data under this can't take one full segment: retry on ACK_INTERVAL. */
 const SMALL_WINDOW = 65536;
+/** Flags that each have a deadline on the connection's timer. */
+const TIMED_FLAGS = ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE;
 /** Initial window before the handshake completes (RFC 6928). */
 export const WINDOW_DEFAULT = 14600;
 /** Send buffers below this make us ACK guest data as soon as it is written. */
@@ -396,25 +398,23 @@ export class Tcp {
     const t = this.conns;
     const old = t.flags[i]!;
     t.flags[i] = old | f;
-    if ((f & ~old) & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE)) this.#timer(i);
+    if ((f & ~old) & TIMED_FLAGS) this.#timer(i);
   }
 
   /**
    * Clears flag bits on connection `i`, re-arming the timer when a timed flag goes
-   * and another is left, or the connection waits for its FIN timeout. With none
-   * left, as upstream's conn_flag_do(), the timer runs out at its old deadline and
-   * {@linkcode timerHandler} arms the activity timeout then: one timerfd_settime()
-   * per request/response instead of two.
+   * and another is left. With none left, as upstream's conn_flag_do(), the timer
+   * runs out at its old deadline and {@linkcode timerHandler} arms the activity
+   * timeout then: one timerfd_settime() per request/response instead of two. (A
+   * connection whose FIN timeout would apply is closed where its last FIN event
+   * is set: {@linkcode #checkDone}.)
    */
   #flagClear(i: number, f: number): void {
     const t = this.conns;
     const old = t.flags[i]!;
-    const now = old & ~f;
-    t.flags[i] = now;
-    if (!((f & old) & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE))) return;
-    const finWait = (t.events[i]! & (SOCK_FIN_SENT | TAP_FIN_ACKED)) ===
-      (SOCK_FIN_SENT | TAP_FIN_ACKED);
-    if (now & (ACK_TO_TAP_DUE | ACK_FROM_TAP_DUE) || finWait) this.#timer(i);
+    const left = old & ~f;
+    t.flags[i] = left;
+    if ((f & old) & TIMED_FLAGS && left & TIMED_FLAGS) this.#timer(i);
   }
 
   /** Marks connection `i` closed; it is reaped after the loop iteration. */
@@ -632,18 +632,12 @@ export class Tcp {
     const fd = t.sock[i]!;
     const oldAck = t.seqAckToTap[i]!;
     const oldWnd = t.wndToTap[i]!;
-    const fl0 = t.flags[i]!;
-    if (
-      lazy && !force && (fl0 & LOCAL) && !(fl0 & (WND_WAIT | WND_SHORT)) &&
-      oldWnd > WINDOW_DEFAULT
-    ) {
-      t.seqAckToTap[i] = t.seqFromTap[i]!;
-      return t.seqAckToTap[i] !== oldAck;
-    }
-    const ti = this.#ti;
-    const rc = lib().pf_tcp_info(fd, this.#u8, this.#tiOff);
     const fl = t.flags[i]!;
-    if (rc < 0) {
+    const ti = this.#ti;
+    // Without TCP_INFO (not asked for, or not given): everything received is acknowledged
+    const skip = lazy && !force && (fl & LOCAL) !== 0 && !(fl & (WND_WAIT | WND_SHORT)) &&
+      oldWnd > WINDOW_DEFAULT;
+    if (skip || lib().pf_tcp_info(fd, this.#u8, this.#tiOff) < 0) {
       t.seqAckToTap[i] = t.seqFromTap[i]!;
       return t.seqAckToTap[i] !== oldAck;
     }
