@@ -35,9 +35,9 @@ import {
 import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
-import { bindAll, lib, libPath, treeDir } from "./ffi/lib.ts";
+import { bindRest, lib, libPath, treeDir } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
-import { runLoop, setup } from "./src/run.ts";
+import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
 import { pestoMain } from "./src/pesto/pesto.ts";
 import {
@@ -53,6 +53,7 @@ import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import {
   applySeccomp,
+  earlyMatches,
   execSandboxed,
   isolate,
   planSandbox,
@@ -140,7 +141,7 @@ function main(args: string[]): number {
   } catch (e) {
     const line = errorLine(e);
     // what the configuration warned about before failing, as upstream prints it
-    if (e instanceof ConfError && readyFd < 0) {
+    if (e instanceof ConfError && !state.detached) {
       for (const w of e.warnings) write(Deno.stderr, `${w}\n`);
     }
     // The trace is for developers: with --debug only, as a debug message
@@ -176,9 +177,11 @@ function run(
       err: (t) => write(Deno.stderr, t),
     });
   }
-  // Whether this is the foreground's second start, inside its sandbox (read
-  // once: the marker is removed from the environment as it is read)
-  const resandboxed = inSandbox();
+  // Whether this process starts inside its sandbox: the foreground's second
+  // start, or the launcher's single one (read once: the marker is removed
+  // from the environment as it is read)
+  const started = inSandbox();
+  const resandboxed = started?.kind === "again";
   // slirp4netns: its command line becomes pasta's, in the foreground
   let slirp: SlirpOptions | null = null;
   if (named === "slirp4netns") {
@@ -225,8 +228,21 @@ function run(
   if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
 
   setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
-  // The foreground enters the daemon's sandbox too, by exec'ing itself in place
-  const reexec = readyFd < 0 && resandboxed;
+  // The foreground enters the daemon's sandbox too, by exec'ing itself in
+  // place, unless the launcher started it there
+  const reexec = readyFd < 0 && started !== null;
+  if (started?.kind === "early") {
+    // The launcher does so only where the options leave no doubt (pasta
+    // spawning its command, a --netns, --userns or PID target; passt; not
+    // --runas): checked all the same
+    if (!earlyMatches(started, planSandbox(conf, processIds()), readyFd < 0)) {
+      throw new StartupError("The launcher entered the wrong sandbox for these options");
+    }
+    // What the runtime's first start does otherwise: passt-helper, the
+    // parent of a daemon, writes its PID
+    if (readyFd < 0 && conf.pidFile) writePid(openPidFile(conf.pidFile), Deno.pid);
+    if (readyFd >= 0 && mode === "pasta") checkNsTarget(conf);
+  }
   if (readyFd < 0 && !reexec) {
     // slirp4netns comes back as itself: its descriptors and API socket are
     // set up from its own command line, after the exec
@@ -240,12 +256,10 @@ function run(
       throw new ConfError(`Couldn't open log file ${conf.logFile}: ${errorText(e)}`);
     }
   }
-  if (!reexec) {
+  if (!resandboxed) {
     for (const w of result.warnings) warn(w);
     for (const n of result.notes) info(n);
   }
-  // This process runs the loop: every native symbol bound at once (ffi/lib.ts)
-  bindAll();
   const rt = setup(conf);
   if (slirp !== null) {
     write(Deno.stdout, slirpBanner(slirp));
@@ -260,6 +274,8 @@ function run(
     detachStdio();
     setLogTargets({ stderr: false, syslog });
   }
+  // The symbols set-up didn't use, while the library's path still exists
+  bindRest();
   // Started in our own mount namespace (the daemon, or the foreground through
   // passt-helper): empty root, no capabilities
   isolate(true, conf.chrootFallback);

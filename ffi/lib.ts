@@ -11,13 +11,14 @@
  * The library stays loaded for the life of the process.
  *
  * Binding a symbol costs about 0.2 ms (Deno makes a call trampoline for
- * each): all 82 at once is 15 ms of every start. A process that only parses
- * options and starts another copy of us (the foreground before its exec
- * into the sandbox, a daemon's parent, pesto, qrap) binds each symbol on
- * first use; the process that runs the loop calls {@linkcode bindAll}
- * before its set-up, and gets the table Deno binds in one go, whose functions V8 calls
- * directly (a symbol bound alone is reached through an accessor and costs
- * about 30 ns more per call).
+ * each): all 82 at once is 15 ms of every start. Every process therefore binds
+ * each symbol on first use (a process that only parses options and starts
+ * another copy of us uses about fifteen); once bound, a symbol is a plain
+ * property of the table and costs what one bound with the rest does (about 4
+ * ns a call, measured with 10 million calls of each kind). The process that
+ * runs the loop calls {@linkcode bindRest} once it has reported ready and
+ * before its root goes away (after which the library's path no longer
+ * exists): the symbols set-up did not use are bound there, in one call.
  *
  * @module
  */
@@ -70,25 +71,36 @@ export function helperPath(): string {
   return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
 }
 
-let eager = false;
+/** Names of the symbols not bound yet, and the library's path, for {@linkcode bindRest}. */
+let unbound: { path: string; names: Set<keyof typeof SYMBOLS> } | null = null;
 
 /**
- * Binds every symbol at once from now on: for the process that runs the
- * loop. A lazy table already in use is replaced (its callers' next
- * {@linkcode lib} gets the eager one).
+ * Binds, in one call, every symbol not used so far: for the process that runs
+ * the loop, before its sandbox takes the library's path away.
  */
-export function bindAll(): void {
-  if (eager) return;
-  eager = true;
-  loaded = null;
+export function bindRest(): void {
+  const table = lib() as unknown as Record<string, unknown>;
+  if (unbound === null || unbound.names.size === 0) return;
+  const def: Record<string, unknown> = {};
+  for (const name of unbound.names) def[name] = SYMBOLS[name];
+  const fns = Deno.dlopen(unbound.path, def as Partial<typeof SYMBOLS>).symbols as Record<
+    string,
+    unknown
+  >;
+  for (const name of unbound.names) {
+    Object.defineProperty(table, name, { value: fns[name], enumerable: true });
+  }
+  unbound.names.clear();
 }
 
 /** A table whose symbols are bound one by one, each on first use. */
 function lazySymbols(path: string): NativeSymbols {
-  // Opens the library now, so that a missing one fails here as the eager table does
+  // Opens the library now, so that a missing one fails here as binding would
   Deno.dlopen(path, {});
   const table: Record<string, unknown> = {};
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+  const names = new Set(Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]);
+  unbound = { path, names };
+  for (const name of names) {
     Object.defineProperty(table, name, {
       configurable: true,
       enumerable: true,
@@ -96,6 +108,7 @@ function lazySymbols(path: string): NativeSymbols {
         const def = { [name]: SYMBOLS[name] } as Pick<typeof SYMBOLS, typeof name>;
         const fn = Deno.dlopen(path, def).symbols[name];
         Object.defineProperty(table, name, { value: fn, enumerable: true });
+        names.delete(name);
         return fn;
       },
     });
@@ -109,7 +122,7 @@ export function lib(): NativeSymbols {
 
   const path = libPath();
   try {
-    loaded = eager ? Deno.dlopen(path, SYMBOLS).symbols : lazySymbols(path);
+    loaded = lazySymbols(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw e;

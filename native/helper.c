@@ -14,6 +14,18 @@
  *	A run in the foreground execs us in place, so it keeps its PID, its
  *	terminal and its parent, and the runtime then starts inside.
  *
+ * passt-helper daemon USERNS_PATH FLAGS CAPS PID_FILE PROGRAM [ARG]...
+ *	The launcher's start of a daemon whose sandbox it could tell from the
+ *	options (pasta with a --netns, --userns or PID target, passt): this
+ *	program is then the daemon's parent, as the runtime's first start is
+ *	otherwise (main.ts, background()). It opens the PID file (if not ""),
+ *	starts PROGRAM in the sandbox (user namespace USERNS_PATH joined if not
+ *	"", the namespaces in FLAGS, capabilities CAPS) with a readiness pipe
+ *	in PASST_DAEMON_FD, waits for the report, and writes the daemon's PID,
+ *	or prints the error and exits 1. Whatever fails before the daemon runs
+ *	makes it exec PROGRAM as it is instead: the runtime then reads the
+ *	options first and says what is wrong in its own words.
+ *
  * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS
  *	The namespace socket server (why, and its protocol: ns_server.c,
  *	which starts it and sends the requests): join the
@@ -112,6 +124,114 @@ static int sandbox_main(int argc, char **argv)
 fail:
 	fprintf(stderr, "Couldn't enter sandbox (%s): %s\n", step,
 		strerror(-rc));
+	return 1;
+}
+
+/**
+ * pack_argv() - Pack arguments for pf_spawn_isolated(), see argv_unpack()
+ * @argv:	NULL-terminated arguments
+ *
+ * Return: the packed buffer (malloc), or NULL
+ */
+static uint8_t *pack_argv(char **argv)
+{
+	size_t len = sizeof(uint32_t), off;
+	uint32_t n = 0;
+	uint8_t *buf;
+
+	for (n = 0; argv[n]; n++)
+		len += strlen(argv[n]) + 1;
+	buf = malloc(len);
+	if (!buf)
+		return NULL;
+	memcpy(buf, &n, sizeof(n));
+	off = sizeof(n);
+	for (n = 0; argv[n]; n++) {
+		size_t l = strlen(argv[n]) + 1;
+
+		memcpy(buf + off, argv[n], l);
+		off += l;
+	}
+	return buf;
+}
+
+/**
+ * daemon_fallback() - Exec the program as it is, out of the launcher's way
+ * @argv:	Program and arguments
+ *
+ * Return: 1 (only returns if the exec fails)
+ */
+static int daemon_fallback(char **argv)
+{
+	(void)unsetenv("PASST_SANDBOXED");
+	(void)unsetenv("PASST_DAEMON_FD");
+	execvp(argv[0], argv);
+	fprintf(stderr, "Couldn't start %s: %s\n", argv[0], strerror(errno));
+	return 1;
+}
+
+/**
+ * daemon_main() - passt-helper daemon ...: start the daemon, wait for it
+ * @argc:	Argument count, from "daemon" on
+ * @argv:	Arguments
+ *
+ * Return: exit status: 0 once the daemon is ready, 1 if it isn't
+ */
+static int daemon_main(int argc, char **argv)
+{
+	int userns = -1, pid_fd = -1, pipe_fd[2];
+	char msg[4096], num_buf[16], err[64];
+	size_t got = 0;
+	uint8_t *packed;
+	long flags, caps;
+	int32_t pid;
+
+	if (argc < 6 || num(argv[2], &flags) || num(argv[3], &caps)) {
+		fprintf(stderr, "Usage: passt-helper daemon USERNS FLAGS CAPS PID_FILE PROGRAM [ARG]...\n");
+		return 1;
+	}
+	if (*argv[1] && (userns = open(argv[1], O_RDONLY | O_CLOEXEC)) < 0)
+		return daemon_fallback(argv + 5);
+	if (*argv[4] && (pid_fd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC |
+				       O_CLOEXEC, 0644)) < 0)
+		return daemon_fallback(argv + 5);
+	packed = pack_argv(argv + 5);
+	if (!packed || pipe2(pipe_fd, O_CLOEXEC))
+		return daemon_fallback(argv + 5);
+	(void)snprintf(num_buf, sizeof(num_buf), "%d", pipe_fd[1]);
+	if (setenv("PASST_DAEMON_FD", num_buf, 1))
+		return daemon_fallback(argv + 5);
+
+	pid = pf_spawn_isolated(packed, pipe_fd[1], userns, -1, -1,
+				(uint32_t)flags, (uint32_t)caps, (uint8_t *)err);
+	close(pipe_fd[1]);
+	if (pid < 0) {
+		close(pipe_fd[0]);
+		return daemon_fallback(argv + 5);
+	}
+
+	while (got < sizeof(msg) - 1) {
+		ssize_t n = read(pipe_fd[0], msg + got, sizeof(msg) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	msg[got] = '\0';
+	if (got == 1 && msg[0] == '\0') {
+		int len = snprintf(num_buf, sizeof(num_buf), "%d\n", pid);
+
+		if (pid_fd >= 0 && write(pid_fd, num_buf, (size_t)len) != len)
+			fprintf(stderr, "Couldn't write PID file %s: %s\n",
+				argv[4], strerror(errno));
+		return 0;
+	}
+	if (got)
+		fprintf(stderr, "%s\n", msg);
+	else
+		fprintf(stderr, "Daemon exited during set-up\n");
 	return 1;
 }
 
@@ -382,8 +502,11 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "sandbox"))
 		return sandbox_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "daemon"))
+		return daemon_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "ns-server"))
 		return ns_server_main(argc - 1, argv + 1);
-	fprintf(stderr, "Usage: %s sandbox|ns-server ARGUMENTS\n", argv[0]);
+	fprintf(stderr, "Usage: %s sandbox|daemon|ns-server ARGUMENTS\n",
+		argv[0]);
 	return 1;
 }

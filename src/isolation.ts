@@ -168,15 +168,49 @@ export function spawnIsolated(argv: string[], keepFd: number, plan: SandboxPlan)
   return pid;
 }
 
-/** Environment variable that tells the runtime it was started inside its sandbox. */
+/**
+ * Environment variable that tells the runtime it was started inside its
+ * sandbox: `1` when the foreground exec'd itself there, or
+ * `early:FLAGS:CAPS:USERNS` when the launcher entered it (or started the
+ * daemon in it) before the runtime's first start.
+ */
 export const SANDBOXED_ENV = "PASST_SANDBOXED";
 
-/** Whether this process runs inside the sandbox already (reads and clears the mark). */
-export function sandboxed(): boolean {
+/** The sandbox the launcher entered: namespaces, capabilities, user namespace joined. */
+export interface EarlySandbox {
+  kind: "early";
+  flags: number;
+  caps: number;
+  userns: string | null;
+}
+
+/**
+ * How this process came to run in its sandbox: `again` (the foreground's
+ * second start), `early` (the launcher's single start), or null (not yet
+ * sandboxed, or a daemon the runtime started).
+ */
+export type SandboxStart = { kind: "again" } | EarlySandbox | null;
+
+/** Whether, and how, this process runs inside its sandbox already (reads and clears the mark). */
+export function sandboxed(): SandboxStart {
   const v = Deno.env.get(SANDBOXED_ENV);
-  if (v === undefined) return false;
+  if (v === undefined) return null;
   Deno.env.delete(SANDBOXED_ENV);
-  return v === "1";
+  if (v === "1") return { kind: "again" };
+  const m = /^early:(\d+):(\d+):(.*)$/s.exec(v);
+  if (m === null) return null;
+  return { kind: "early", flags: Number(m[1]), caps: Number(m[2]), userns: m[3] || null };
+}
+
+/**
+ * Whether the sandbox the launcher entered (`early`) is the one `plan` asks
+ * for, in the foreground (which has no PID namespace of its own, as
+ * {@linkcode execSandboxed}) or as a daemon.
+ */
+export function earlyMatches(early: EarlySandbox, plan: SandboxPlan, foreground: boolean): boolean {
+  const flags = foreground ? plan.flags & ~CLONE_NEWPID : plan.flags;
+  return plan.usernsPath === early.userns && plan.uid < 0 && plan.gid < 0 &&
+    flags >>> 0 === early.flags && plan.keepCaps >>> 0 === early.caps;
 }
 
 /**
