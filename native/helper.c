@@ -195,15 +195,18 @@ static int daemon_main(int argc, char **argv)
 	if (*argv[4] && (pid_fd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC |
 				       O_CLOEXEC, 0644)) < 0)
 		return daemon_fallback(argv + 5);
-	packed = pack_argv(argv + 5);
-	if (!packed || pipe2(pipe_fd, O_CLOEXEC))
+	if (pipe2(pipe_fd, O_CLOEXEC))
 		return daemon_fallback(argv + 5);
 	(void)snprintf(num_buf, sizeof(num_buf), "%d", pipe_fd[1]);
-	if (setenv("PASST_DAEMON_FD", num_buf, 1))
+	packed = pack_argv(argv + 5);
+	if (!packed || setenv("PASST_DAEMON_FD", num_buf, 1)) {
+		free(packed);
 		return daemon_fallback(argv + 5);
+	}
 
 	pid = pf_spawn_isolated(packed, pipe_fd[1], userns, -1, -1,
 				(uint32_t)flags, (uint32_t)caps, (uint8_t *)err);
+	free(packed);
 	close(pipe_fd[1]);
 	if (pid < 0) {
 		close(pipe_fd[0]);

@@ -185,6 +185,22 @@ int32_t pf_raise_nofile(void)
 }
 
 /**
+ * malloc_fixed_threshold() - Large allocations as mappings of their own
+ *
+ * glibc raises its mmap threshold to the size of any mapped block freed
+ * (up to 32 MiB): after the runtime's start frees a few, the typed arrays of
+ * our tables (a few MiB each column set, mostly never touched) come from the
+ * heap instead, where calloc() must clear them, page by page. Measured on the
+ * TCP connection table: 6 ms and 1.6 MiB resident against 2 ms and 0.4 MiB,
+ * about 4 MiB less resident for a whole pasta. A fixed threshold (the
+ * default, 128 KiB) keeps them mapped, and untouched pages cost nothing.
+ */
+static void __attribute__((constructor)) malloc_fixed_threshold(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
+/**
  * pf_malloc_trim() - Give the C library's free heap memory back to the kernel
  *
  * Start-up (the runtime loading and compiling our program on its threads)

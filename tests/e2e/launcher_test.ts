@@ -30,7 +30,17 @@ Deno.test({
       for (const [way, opt] of [["single", "--config-net"], ["long", "--config-ne"]]) {
         const pidFile = `${dir}/${way}.pid`;
         const child = spawn(
-          [PASTA, "-q", opt!, "-P", pidFile, "--", "sh", "-c", `${SCRIPT}; echo ready; read x || true`],
+          [
+            PASTA,
+            "-q",
+            opt!,
+            "-P",
+            pidFile,
+            "--",
+            "sh",
+            "-c",
+            `${SCRIPT}; echo ready; read x || true`,
+          ],
           { rootless: true, stdin: "" },
         );
         const reader = child.stdout.getReader();
@@ -52,7 +62,7 @@ Deno.test({
         assert.equal(out.code, 0, `${way}: ${new TextDecoder().decode(out.stderr)}`);
       }
       const [single, long] = outs;
-      assert.match(single!.mark, /^PASST_SANDBOXED=early:\d+:\d+$/, "the launcher's single start");
+      assert.match(single!.mark, /^PASST_SANDBOXED=early:\d+:\d+:$/, "the launcher's single start");
       assert.equal(long!.mark, "PASST_SANDBOXED=1", "the runtime's exec into the sandbox");
       assert.equal(single!.text, long!.text, "the command sees the same namespace");
       assert.match(single!.text, /^\s+0\s+\d+\s+1$/m, "0 is the user inside");
