@@ -106,7 +106,10 @@ export interface PifBackends {
 interface Installed {
   rule: FwdRule;
   slot: number;
-  /** Two fds per port of the rule (IPv4 or dual, IPv6), -1 if none. */
+  /**
+   * Two fds per port of the rule (IPv4 or dual, IPv6), each plus one: 0 if
+   * none, so that the pages of a rule's unused ports are never touched.
+   */
   socks: Int32Array;
   /** Bit per port (0..65535): the rule has a listener there. */
   bound: Uint8Array;
@@ -182,7 +185,7 @@ export class Forwarder {
   /** Number of listening sockets open for `pif`. */
   listeners(pif: FwdPif): number {
     let n = 0;
-    for (const i of this.#table(pif).installed) for (const fd of i.socks) if (fd >= 0) n++;
+    for (const i of this.#table(pif).installed) for (const fd1 of i.socks) if (fd1 > 0) n++;
     return n;
   }
 
@@ -192,7 +195,7 @@ export class Forwarder {
       const r = i.rule;
       if (r.proto !== proto || port < r.first || port > r.last) continue;
       const k = 2 * (port - r.first);
-      if (i.socks[k]! >= 0 || i.socks[k + 1]! >= 0) return true;
+      if (i.socks[k]! > 0 || i.socks[k + 1]! > 0) return true;
     }
     return false;
   }
@@ -209,8 +212,9 @@ export class Forwarder {
    * stay, closes those of removed rules and opens those of new ones. On any
    * error the previous rules and listeners are back in place and a
    * {@linkcode FwdError} is thrown whose message is one line naming the rule.
+   * `scanned`: the caller has just scanned (start-up, both tables in a row).
    */
-  replace(pif: FwdPif, rules: readonly FwdRule[]): void {
+  replace(pif: FwdPif, rules: readonly FwdRule[], scanned = false): void {
     const t = this.#table(pif);
     const acc: FwdRule[] = [];
     for (const r of rules) {
@@ -218,7 +222,7 @@ export class Forwarder {
       if (err !== null) throw new FwdError(unableToAdd(r, err));
       acc.push(r);
     }
-    if (this.#scanner && rules.some((r) => r.flags & FWD_SCAN)) this.#scanner.scan();
+    if (this.#scanner && !scanned && rules.some((r) => r.flags & FWD_SCAN)) this.#scanner.scan();
     // Rules that stay keep their listeners and slots.
     const old = t.installed;
     const taken = new Set<Installed>();
@@ -240,7 +244,7 @@ export class Forwarder {
         const inst: Installed = {
           rule: r,
           slot,
-          socks: new Int32Array(2 * (r.last - r.first + 1)).fill(-1),
+          socks: new Int32Array(2 * (r.last - r.first + 1)),
           bound: new Uint8Array(MAP_BYTES),
         };
         used.add(slot);
@@ -328,7 +332,7 @@ export class Forwarder {
         continue;
       }
       const k = 2 * (p - r.first);
-      const have = inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0;
+      const have = inst.socks[k]! > 0 || inst.socks[k + 1]! > 0;
       if (scan && (map === null || !isSet(map, p))) {
         if (have) this.#closePort(t, be, inst, p);
         continue;
@@ -355,8 +359,8 @@ export class Forwarder {
         }
         continue;
       }
-      inst.socks[k] = out[0]!;
-      inst.socks[k + 1] = out[1]!;
+      inst.socks[k] = out[0]! + 1;
+      inst.socks[k + 1] = out[1]! + 1;
       setBit(inst.bound, p, true);
       (r.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!++;
       t.held++;
@@ -372,16 +376,16 @@ export class Forwarder {
 
   #closePort(t: Table, be: ListenBackend, inst: Installed, p: number): void {
     const k = 2 * (p - inst.rule.first);
-    if (inst.socks[k]! >= 0 || inst.socks[k + 1]! >= 0) {
+    if (inst.socks[k]! > 0 || inst.socks[k + 1]! > 0) {
       (inst.rule.proto === nat.IPPROTO_TCP ? t.heldTcp : t.heldUdp)[p]!--;
       t.held--;
       setBit(inst.bound, p, false);
     }
     for (let j = 0; j < 2; j++) {
-      const fd = inst.socks[k + j]!;
+      const fd = inst.socks[k + j]! - 1;
       if (fd < 0) continue;
       be.close(inst.rule, p, fd, j === 1);
-      inst.socks[k + j] = -1;
+      inst.socks[k + j] = 0;
     }
   }
 

@@ -23,7 +23,7 @@ import type { Tcp } from "../proto/tcp.ts";
 import type { Udp } from "../proto/udp.ts";
 import type { UdpSplice } from "../proto/udp_splice.ts";
 import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
-import type { FwdCaps } from "./fwd_rule.ts";
+import { FWD_SCAN, type FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
 import { type ProcNetFds, Scanner } from "./scan.ts";
 
@@ -91,8 +91,13 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
   const fwd = new Forwarder(tables, scanner);
   if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);
   if (p.udp) p.udp.ruleAt = (slot) => fwd.ruleAt("host", slot);
-  fwd.replace("host", conf.fwd.host);
-  if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice);
+  // One scan for both tables: the second one's `auto` leaves out the first
+  // one's new listeners by their count, not by a rescan
+  const scan = scanner !== null &&
+    [...conf.fwd.host, ...conf.fwd.splice].some((r) => r.flags & FWD_SCAN);
+  if (scan) scanner!.scan();
+  fwd.replace("host", conf.fwd.host, scan);
+  if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice, scan);
   if (scanner) loop.every(FWD_SCAN_INTERVAL, (now) => fwd.scanTimer(now));
   return fwd;
 }
