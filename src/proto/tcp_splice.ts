@@ -684,7 +684,9 @@ export function setupTcpSplice(
 ): TcpSplice {
   const splice = new TcpSplice(loop, ns, nofile, flows ? { flows } : {});
   tcp.spliceAccept = (_ctx, ...args): boolean => splice.accept(...args);
-  splice.refill();
+  // The pools fill at the first timer, not at start-up (64 sockets in the
+  // namespace and 16 pairs of pipes, about 6 ms that nobody waits for then):
+  // until then a connection opens what it needs, as with empty pools
   loop.every(1000, (now) => splice.timer(now));
   return splice;
 }
