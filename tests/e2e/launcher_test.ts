@@ -13,7 +13,18 @@
  */
 
 import assert from "node:assert/strict";
-import { have, isRoot, PASTA, prepareRootless, run, scratchDir, spawn } from "../_helpers/e2e.ts";
+import {
+  alive,
+  exited,
+  have,
+  isRoot,
+  PASST,
+  PASTA,
+  prepareRootless,
+  run,
+  scratchDir,
+  spawn,
+} from "../_helpers/e2e.ts";
 
 const canRun = isRoot() && have("ip") && have("setpriv");
 
@@ -94,6 +105,73 @@ Deno.test({
         { code: b.code, stdout: b.stdout, stderr: b.stderr },
         `${single!.join(" ")} against ${long!.join(" ")}`,
       );
+    }
+  },
+});
+
+Deno.test({
+  name: "launcher: a daemon started by passt-helper is the runtime's, with its PID in the PID file",
+  ignore: !canRun || !have("unshare") || !have("nsenter") || !prepareRootless(),
+  async fn(): Promise<void> {
+    const dir = scratchDir("launcher-d-");
+    // The target: a user and network namespace of the unprivileged user
+    const target = spawn(["unshare", "-rn", "sleep", "60"], { rootless: true });
+    const daemons: number[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const seen = [];
+      for (const [way, opt] of [["single", "--config-net"], ["long", "--config-ne"]]) {
+        const pidFile = `${dir}/${way}.pid`;
+        const r = await run([PASTA, "-q", opt!, "-P", pidFile, String(target.pid)], {
+          rootless: true,
+        });
+        assert.equal(r.code, 0, `${way}: ${r.stderr}`);
+        assert.equal(r.stdout + r.stderr, "", `${way}: nothing printed`);
+        const pid = Number(Deno.readTextFileSync(pidFile).trim());
+        daemons.push(pid);
+        assert.ok(pid > 0 && alive(pid), `${way}: the PID file names a running daemon`);
+        const env = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
+        seen.push({ way, early: env.some((e) => e.startsWith("PASST_SANDBOXED=early:")) });
+        const addr = await run([
+          "nsenter",
+          "-t",
+          String(target.pid),
+          "-U",
+          "-n",
+          "--preserve-credentials",
+          "ip",
+          "-4",
+          "-br",
+          "addr",
+          "show",
+        ], { rootless: true });
+        assert.match(addr.stdout, /\d+\.\d+\.\d+\.\d+\/\d+/, `${way}: the namespace is configured`);
+        Deno.kill(pid, "SIGTERM");
+        assert.ok(await exited(pid, 2500), `${way}: the daemon ends on SIGTERM`);
+      }
+      assert.deepEqual(seen, [{ way: "single", early: true }, { way: "long", early: false }]);
+      // A target that can't be joined: the same one line and status either way
+      const bad = [];
+      for (const opt of ["--config-net", "--config-ne"]) {
+        bad.push(await run([PASTA, "-q", opt, "--netns", `${dir}/none`], { rootless: true }));
+      }
+      assert.equal(bad[0]!.code, 1);
+      assert.match(bad[0]!.stderr, /^[^\n]+\n$/, bad[0]!.stderr);
+      assert.deepEqual(bad[0], bad[1]);
+      // passt as a daemon: its socket, and the PID file written by its parent
+      const sock = `${dir}/passt.sock`;
+      const r = await run([PASST, "-q", "-P", `${dir}/passt.pid`, "-s", sock], { rootless: true });
+      assert.equal(r.code, 0, r.stderr);
+      const pid = Number(Deno.readTextFileSync(`${dir}/passt.pid`).trim());
+      daemons.push(pid);
+      (await Deno.connect({ transport: "unix", path: sock })).close();
+      Deno.kill(pid, "SIGTERM");
+      assert.ok(await exited(pid, 2500), "passt ends on SIGTERM");
+    } finally {
+      for (const pid of daemons) if (alive(pid)) Deno.kill(pid, "SIGKILL");
+      target.kill("SIGKILL");
+      await target.output().catch(() => null);
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 });
