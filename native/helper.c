@@ -12,7 +12,9 @@
  *	namespace, mount, IPC, UTS and maybe PID namespaces, set-up
  *	capabilities as ambient ones; see sandbox_enter()), then exec PROGRAM.
  *	A run in the foreground execs us in place, so it keeps its PID, its
- *	terminal and its parent, and the runtime then starts inside.
+ *	terminal and its parent, and the runtime then starts inside. For the
+ *	launcher's single start (PASST_SANDBOXED=early:...), a user namespace
+ *	that can't be made execs PROGRAM as it is: the long way.
  *
  * passt-helper daemon USERNS_PATH FLAGS CAPS PID_FILE PROGRAM [ARG]...
  *	The launcher's start of a daemon whose sandbox it could tell from the
@@ -114,6 +116,16 @@ static int sandbox_main(int argc, char **argv)
 	r.keep_bounding = 1;
 
 	rc = sandbox_enter(&r, &step);
+	/* The launcher's single start, where no user namespace can be made
+	 * (nothing changed yet): the runtime reads the options first, then
+	 * says why in its own words, as it would have without the launcher
+	 */
+	if (rc && !strcmp(step, "unshare(CLONE_NEWUSER)") &&
+	    !strncmp(getenv("PASST_SANDBOXED") ? getenv("PASST_SANDBOXED") : "",
+		     "early:", 6)) {
+		(void)unsetenv("PASST_SANDBOXED");
+		execvp(argv[6], argv + 6);
+	}
 	if (rc)
 		goto fail;
 	if (r.userns_fd >= 0)
