@@ -17,7 +17,7 @@ import type { Mode } from "../src/context.ts";
 import { type ConfOptions, parseConf } from "../src/conf/conf.ts";
 import { OPTIONS } from "../src/conf/options.ts";
 import { earlyMatches, planSandbox } from "../src/isolation.ts";
-import { ROOTLESSKIT_ARGS } from "./_helpers/callers.ts";
+import { podmanTail, ROOTLESSKIT_ARGS } from "./_helpers/callers.ts";
 import { testHost } from "./_helpers/host.ts";
 
 const LAUNCHER = Deno.readTextFileSync(new URL("../passt", import.meta.url));
@@ -49,7 +49,7 @@ type Decision = { how: string; flags: number; join: string; pidfile: string } | 
 
 /** What early() decides for `mode` with `args`, as user `euid`, with the library `lib`. */
 function decide(mode: string, args: string[], euid = 1000, lib = LIB): Decision {
-  const script = `name=$1 euid=$2 lib=$3; shift 3\n${EARLY}\n` +
+  const script = `name=$1 euid=$2 lib=$3 deno=sh; shift 3\n${EARLY}\n` +
     `if early "$@"; then printf '%s\\n' "$how" "$flags" "$join" "$pidfile"; else echo long; fi`;
   const out = new Deno.Command("sh", {
     args: ["-c", script, "sh", mode, String(euid), lib, ...args],
@@ -119,28 +119,16 @@ Deno.test("launcher: pasta with a target starts the daemon the runtime plans", (
       ["--netns", "/proc/55/ns/net", "--pid", "/tmp/p"],
       ["--netns", "/run/user/1000/netns/netns-abc"],
       ["--netns", "podman-ns", "--userns", "/proc/9/ns/user"],
-      // Podman's rootless-netns and per-container command lines
+      // Podman's rootless-netns and per-container command lines (pasta_linux.go)
       [
         "--config-net",
         "--pid",
         "/run/user/1000/netns/pasta.pid",
-        "--dns-forward",
-        "169.254.1.1",
         "-t",
         "none",
-        "-u",
-        "none",
-        "-T",
-        "none",
-        "-U",
-        "none",
-        "--no-map-gw",
-        "--quiet",
-        "--netns",
-        "/run/user/1000/netns/rootless-netns",
-        "--map-guest-addr",
-        "169.254.1.2",
+        ...podmanTail("/run/user/1000/netns/rootless-netns"),
       ],
+      ["--config-net", "-t", "8080:80", ...podmanTail("/run/user/1000/netns/netns-abc")],
       ["--config-net", "-t", "8080-8082:9000-9002", "--netns", "/run/netns/x", "-c", "/tmp/s"],
     ]
   ) {

@@ -24,3 +24,23 @@ export const ROOTLESSKIT_ARGS = [
   "--dns-forward=10.0.2.3",
   "--ipv4-only",
 ];
+
+/** What Podman 5.3+ appends after its port options (pasta_linux.go). */
+export function podmanTail(ns: string): string[] {
+  return [
+    "--dns-forward",
+    "169.254.1.1",
+    "-u",
+    "none",
+    "-T",
+    "none",
+    "-U",
+    "none",
+    "--no-map-gw",
+    "--quiet",
+    "--netns",
+    ns,
+    "--map-guest-addr",
+    "169.254.1.2",
+  ];
+}

@@ -22,7 +22,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
+import { podmanTail, ROOTLESSKIT_ARGS } from "../_helpers/callers.ts";
 import {
   freePort,
   have,
@@ -174,26 +174,6 @@ async function inPodmanNs(
   ].join("\n");
   const r = await run(["unshare", "-rm", "sh", "-c", script], { rootless: true });
   return r.stdout + withoutBuildNoise(r.stderr);
-}
-
-/** What Podman 5.3+ appends after its port options (pasta_linux.go). */
-function podmanTail(ns: string): string[] {
-  return [
-    "--dns-forward",
-    "169.254.1.1",
-    "-u",
-    "none",
-    "-T",
-    "none",
-    "-U",
-    "none",
-    "--no-map-gw",
-    "--quiet",
-    "--netns",
-    ns,
-    "--map-guest-addr",
-    "169.254.1.2",
-  ];
 }
 
 // podman-container-tools/container-libs common/libnetwork/pasta/pasta_linux.go:
