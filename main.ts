@@ -225,17 +225,16 @@ function run(
     conf.foreground = true;
     if (!conf.debug) conf.quiet = true;
   }
-  if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
-
-  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
-  // The foreground enters the daemon's sandbox too, by exec'ing itself in
-  // place, unless the launcher started it there
-  const reexec = readyFd < 0 && started !== null;
   if (started?.kind === "early") {
-    // The launcher does so only where the options leave no doubt (pasta
-    // spawning its command, a --netns, --userns or PID target; passt; not
-    // --runas): checked all the same
-    if (!earlyMatches(started, planSandbox(conf, processIds()), readyFd < 0)) {
+    // Started inside the sandbox by the launcher, which does so only where
+    // the options leave no doubt about it (pasta spawning its command, a
+    // --netns, --userns or PID target; passt; not --runas): checked all the
+    // same, before anything depends on it
+    const foreground = readyFd < 0;
+    if (
+      foreground !== conf.foreground ||
+      !earlyMatches(started, planSandbox(conf, processIds()), foreground)
+    ) {
       throw new StartupError("The launcher entered the wrong sandbox for these options");
     }
     // What the runtime's first start does otherwise: passt-helper, the
@@ -243,6 +242,12 @@ function run(
     if (readyFd < 0 && conf.pidFile) writePid(openPidFile(conf.pidFile), Deno.pid);
     if (readyFd >= 0 && mode === "pasta") checkNsTarget(conf);
   }
+  if (!conf.foreground && readyFd < 0) return background(mode, argv, conf);
+
+  setLevel(conf.debug ? Level.DEBUG : conf.quiet ? Level.WARN : Level.INFO, conf.trace);
+  // The foreground enters the daemon's sandbox too, by exec'ing itself in
+  // place, unless the launcher started it there
+  const reexec = readyFd < 0 && started !== null;
   if (readyFd < 0 && !reexec) {
     // slirp4netns comes back as itself: its descriptors and API socket are
     // set up from its own command line, after the exec
