@@ -16,15 +16,16 @@
  *	launcher's single start (PASST_SANDBOXED=early:...), a user namespace
  *	that can't be made execs PROGRAM as it is: the long way.
  *
- * passt-helper daemon USERNS_PATH FLAGS CAPS PID_FILE PROGRAM [ARG]...
+ * passt-helper daemon USERNS_PATH NETNS_PATH FLAGS CAPS PID_FILE PROGRAM [ARG]...
  *	The launcher's start of a daemon whose sandbox it could tell from the
  *	options (pasta with a --netns, --userns or PID target, passt): this
  *	program is then the daemon's parent, as the runtime's first start is
- *	otherwise (main.ts, background()). It opens the PID file (if not ""),
- *	starts PROGRAM in the sandbox (user namespace USERNS_PATH joined if not
- *	"", the namespaces in FLAGS, capabilities CAPS) with a readiness pipe
- *	in PASST_DAEMON_FD, waits for the report, and writes the daemon's PID,
- *	or prints the error and exits 1. Whatever fails before the daemon runs
+ *	otherwise (main.ts, background()). It checks that pasta's target
+ *	network namespace NETNS_PATH opens and opens the PID file (each if not
+ *	""), starts PROGRAM in the sandbox (user namespace USERNS_PATH joined
+ *	if not "", the namespaces in FLAGS, capabilities CAPS) with a
+ *	readiness pipe in PASST_DAEMON_FD, waits for the report, and writes the
+ *	daemon's PID, or prints the error and exits 1. Whatever fails before the daemon runs
  *	makes it exec PROGRAM as it is instead: the runtime then reads the
  *	options first and says what is wrong in its own words.
  *
@@ -191,29 +192,35 @@ static int daemon_fallback(char **argv)
  */
 static int daemon_main(int argc, char **argv)
 {
-	int userns = -1, pid_fd = -1, pipe_fd[2];
+	int userns = -1, netns = -1, pid_fd = -1, pipe_fd[2];
 	char msg[4096], num_buf[16], err[64];
 	size_t got = 0;
 	uint8_t *packed;
 	long flags, caps;
 	int32_t pid;
 
-	if (argc < 6 || num(argv[2], &flags) || num(argv[3], &caps)) {
-		fprintf(stderr, "Usage: passt-helper daemon USERNS FLAGS CAPS PID_FILE PROGRAM [ARG]...\n");
+	if (argc < 7 || num(argv[3], &flags) || num(argv[4], &caps)) {
+		fprintf(stderr, "Usage: passt-helper daemon USERNS NETNS FLAGS CAPS "
+			"PID_FILE PROGRAM [ARG]...\n");
 		return 1;
 	}
 	if (*argv[1] && (userns = open(argv[1], O_RDONLY | O_CLOEXEC)) < 0)
-		return daemon_fallback(argv + 5);
-	if (*argv[4] && (pid_fd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC |
+		return daemon_fallback(argv + 6);
+	/* The target is checked before the PID file is made, as upstream */
+	if (*argv[2] && (netns = open(argv[2], O_RDONLY | O_CLOEXEC)) < 0)
+		return daemon_fallback(argv + 6);
+	if (netns >= 0)
+		close(netns);
+	if (*argv[5] && (pid_fd = open(argv[5], O_WRONLY | O_CREAT | O_TRUNC |
 				       O_CLOEXEC, 0644)) < 0)
-		return daemon_fallback(argv + 5);
+		return daemon_fallback(argv + 6);
 	if (pipe2(pipe_fd, O_CLOEXEC))
-		return daemon_fallback(argv + 5);
+		return daemon_fallback(argv + 6);
 	(void)snprintf(num_buf, sizeof(num_buf), "%d", pipe_fd[1]);
-	packed = pack_argv(argv + 5);
+	packed = pack_argv(argv + 6);
 	if (!packed || setenv("PASST_DAEMON_FD", num_buf, 1)) {
 		free(packed);
-		return daemon_fallback(argv + 5);
+		return daemon_fallback(argv + 6);
 	}
 
 	pid = pf_spawn_isolated(packed, pipe_fd[1], userns, -1, -1,
@@ -222,7 +229,7 @@ static int daemon_main(int argc, char **argv)
 	close(pipe_fd[1]);
 	if (pid < 0) {
 		close(pipe_fd[0]);
-		return daemon_fallback(argv + 5);
+		return daemon_fallback(argv + 6);
 	}
 
 	while (got < sizeof(msg) - 1) {
@@ -240,7 +247,7 @@ static int daemon_main(int argc, char **argv)
 
 		if (pid_fd >= 0 && write(pid_fd, num_buf, (size_t)len) != len)
 			fprintf(stderr, "Couldn't write PID file %s: %s\n",
-				argv[4], strerror(errno));
+				argv[5], strerror(errno));
 		return 0;
 	}
 	if (got)

@@ -45,19 +45,28 @@ const ARMS = (() => {
   }).filter((a) => a.patterns.length);
 })();
 
-type Decision = { how: string; flags: number; join: string; pidfile: string } | "long";
+type Decision =
+  | { how: string; flags: number; join: string; target: string; pidfile: string }
+  | "long";
 
 /** What early() decides for `mode` with `args`, as user `euid`, with the library `lib`. */
 function decide(mode: string, args: string[], euid = 1000, lib = LIB): Decision {
   const script = `name=$1 euid=$2 lib=$3 deno=sh; shift 3\n${EARLY}\n` +
-    `if early "$@"; then printf '%s\\n' "$how" "$flags" "$join" "$pidfile"; else echo long; fi`;
+    `if early "$@"; then printf '%s\\n' "$how" "$flags" "$join" "$target" "$pidfile"; ` +
+    `else echo long; fi`;
   const out = new Deno.Command("sh", {
     args: ["-c", script, "sh", mode, String(euid), lib, ...args],
     stdout: "piped",
   }).outputSync();
   const lines = new TextDecoder().decode(out.stdout).split("\n");
   if (lines[0] === "long") return "long";
-  return { how: lines[0]!, flags: Number(lines[1]), join: lines[2]!, pidfile: lines[3]! };
+  return {
+    how: lines[0]!,
+    flags: Number(lines[1]),
+    join: lines[2]!,
+    target: lines[3]!,
+    pidfile: lines[4]!,
+  };
 }
 
 const SYS: ConfOptions = {
@@ -90,7 +99,10 @@ function assertPlanned(mode: Mode, args: string[], how: "sandbox" | "daemon"): v
     earlyMatches(early, plan, how === "sandbox"),
     `${mode} ${args.join(" ")}: launcher ${JSON.stringify(d)} against ${JSON.stringify(plan)}`,
   );
-  if (how === "daemon") assert.equal(d.pidfile, r.conf.pidFile ?? "", "the PID file it writes");
+  if (how === "daemon") {
+    assert.equal(d.pidfile, r.conf.pidFile ?? "", "the PID file it writes");
+    assert.equal(d.target, r.conf.netns ?? "", "the target it checks first");
+  }
 }
 
 Deno.test("launcher: pasta spawning its command starts in the sandbox the runtime plans", () => {

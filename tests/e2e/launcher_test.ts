@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import {
   alive,
+  exists,
   exited,
   have,
   isRoot,
@@ -151,9 +152,16 @@ Deno.test({
       }
       assert.deepEqual(seen, [{ way: "single", early: true }, { way: "long", early: false }]);
       // A target that can't be joined: the same one line and status either way
+      // (checked before the PID file is made, as upstream: none is left behind)
       const bad = [];
       for (const opt of ["--config-net", "--config-ne"]) {
-        bad.push(await run([PASTA, "-q", opt, "--netns", `${dir}/none`], { rootless: true }));
+        const pidFile = `${dir}/bad${opt}.pid`;
+        bad.push(
+          await run([PASTA, "-q", opt, "-P", pidFile, "--netns", `${dir}/none`], {
+            rootless: true,
+          }),
+        );
+        assert.equal(exists(pidFile), false, `${opt}: no PID file for a target that can't open`);
       }
       assert.equal(bad[0]!.code, 1);
       assert.match(bad[0]!.stderr, /^[^\n]+\n$/, bad[0]!.stderr);
