@@ -16,9 +16,9 @@
  * another copy of us uses about fifteen); once bound, a symbol is a plain
  * property of the table and costs what one bound with the rest does (about 4
  * ns a call, measured with 10 million calls of each kind). The process that
- * runs the loop calls {@linkcode bindRest} once it has reported ready and
- * before its root goes away (after which the library's path no longer
- * exists): the symbols set-up did not use are bound there, in one call.
+ * runs the loop calls {@linkcode bindRest} before its root goes away (after
+ * which the library's path no longer exists): the symbols set-up did not use
+ * are bound there, in one call.
  *
  * @module
  */
@@ -71,26 +71,24 @@ export function helperPath(): string {
   return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
 }
 
-/** Names of the symbols not bound yet, and the library's path, for {@linkcode bindRest}. */
-let unbound: { path: string; names: Set<keyof typeof SYMBOLS> } | null = null;
-
 /**
  * Binds, in one call, every symbol not used so far: for the process that runs
  * the loop, before its sandbox takes the library's path away.
  */
 export function bindRest(): void {
   const table = lib() as unknown as Record<string, unknown>;
-  if (unbound === null || unbound.names.size === 0) return;
+  // Not bound yet: still the accessor lazySymbols() put there
+  const names = Object.keys(SYMBOLS).filter((n) => Object.getOwnPropertyDescriptor(table, n)?.get);
+  if (names.length === 0) return;
   const def: Record<string, unknown> = {};
-  for (const name of unbound.names) def[name] = SYMBOLS[name];
-  const fns = Deno.dlopen(unbound.path, def as Partial<typeof SYMBOLS>).symbols as Record<
+  for (const name of names) def[name] = SYMBOLS[name as keyof typeof SYMBOLS];
+  const fns = Deno.dlopen(libPath(), def as Partial<typeof SYMBOLS>).symbols as Record<
     string,
     unknown
   >;
-  for (const name of unbound.names) {
+  for (const name of names) {
     Object.defineProperty(table, name, { value: fns[name], enumerable: true });
   }
-  unbound.names.clear();
 }
 
 /** A table whose symbols are bound one by one, each on first use. */
@@ -98,9 +96,7 @@ function lazySymbols(path: string): NativeSymbols {
   // Opens the library now, so that a missing one fails here as binding would
   Deno.dlopen(path, {});
   const table: Record<string, unknown> = {};
-  const names = new Set(Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]);
-  unbound = { path, names };
-  for (const name of names) {
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
     Object.defineProperty(table, name, {
       configurable: true,
       enumerable: true,
@@ -108,7 +104,6 @@ function lazySymbols(path: string): NativeSymbols {
         const def = { [name]: SYMBOLS[name] } as Pick<typeof SYMBOLS, typeof name>;
         const fn = Deno.dlopen(path, def).symbols[name];
         Object.defineProperty(table, name, { value: fn, enumerable: true });
-        names.delete(name);
         return fn;
       },
     });

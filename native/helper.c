@@ -25,9 +25,9 @@
  *	""), starts PROGRAM in the sandbox (user namespace USERNS_PATH joined
  *	if not "", the namespaces in FLAGS, capabilities CAPS) with a
  *	readiness pipe in PASST_DAEMON_FD, waits for the report, and writes the
- *	daemon's PID, or prints the error and exits 1. Whatever fails before the daemon runs
- *	makes it exec PROGRAM as it is instead: the runtime then reads the
- *	options first and says what is wrong in its own words.
+ *	daemon's PID, or prints the error and exits 1. Whatever fails before
+ *	the daemon runs makes it exec PROGRAM as it is instead: the runtime
+ *	then reads the options first and says what is wrong in its own words.
  *
  * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS
  *	The namespace socket server (why, and its protocol: ns_server.c,
@@ -98,7 +98,7 @@ static int num(const char *s, long *out)
 static int sandbox_main(int argc, char **argv)
 {
 	struct iso_req r = { 0 };
-	const char *step = "arguments";
+	const char *step = "arguments", *mark;
 	long v[5];
 	int i, rc = -EINVAL;
 
@@ -121,9 +121,9 @@ static int sandbox_main(int argc, char **argv)
 	 * (nothing changed yet): the runtime reads the options first, then
 	 * says why in its own words, as it would have without the launcher
 	 */
-	if (rc && !strcmp(step, "unshare(CLONE_NEWUSER)") &&
-	    !strncmp(getenv("PASST_SANDBOXED") ? getenv("PASST_SANDBOXED") : "",
-		     "early:", 6)) {
+	mark = getenv("PASST_SANDBOXED");
+	if (rc && !strcmp(step, "unshare(CLONE_NEWUSER)") && mark &&
+	    !strncmp(mark, "early:", 6)) {
 		(void)unsetenv("PASST_SANDBOXED");
 		execvp(argv[6], argv + 6);
 	}
@@ -138,34 +138,6 @@ fail:
 	fprintf(stderr, "Couldn't enter sandbox (%s): %s\n", step,
 		strerror(-rc));
 	return 1;
-}
-
-/**
- * pack_argv() - Pack arguments for pf_spawn_isolated(), see argv_unpack()
- * @argv:	NULL-terminated arguments
- *
- * Return: the packed buffer (malloc), or NULL
- */
-static uint8_t *pack_argv(char **argv)
-{
-	size_t len = sizeof(uint32_t), off;
-	uint32_t n = 0;
-	uint8_t *buf;
-
-	for (n = 0; argv[n]; n++)
-		len += strlen(argv[n]) + 1;
-	buf = malloc(len);
-	if (!buf)
-		return NULL;
-	memcpy(buf, &n, sizeof(n));
-	off = sizeof(n);
-	for (n = 0; argv[n]; n++) {
-		size_t l = strlen(argv[n]) + 1;
-
-		memcpy(buf + off, argv[n], l);
-		off += l;
-	}
-	return buf;
 }
 
 /**
@@ -193,9 +165,8 @@ static int daemon_fallback(char **argv)
 static int daemon_main(int argc, char **argv)
 {
 	int userns = -1, netns = -1, pid_fd = -1, pipe_fd[2];
-	char msg[4096], num_buf[16], err[64];
+	char msg[4096], num_buf[16];
 	size_t got = 0;
-	uint8_t *packed;
 	long flags, caps;
 	int32_t pid;
 
@@ -217,15 +188,11 @@ static int daemon_main(int argc, char **argv)
 	if (pipe2(pipe_fd, O_CLOEXEC))
 		return daemon_fallback(argv + 6);
 	(void)snprintf(num_buf, sizeof(num_buf), "%d", pipe_fd[1]);
-	packed = pack_argv(argv + 6);
-	if (!packed || setenv("PASST_DAEMON_FD", num_buf, 1)) {
-		free(packed);
+	if (setenv("PASST_DAEMON_FD", num_buf, 1))
 		return daemon_fallback(argv + 6);
-	}
 
-	pid = pf_spawn_isolated(packed, pipe_fd[1], userns, -1, -1,
-				(uint32_t)flags, (uint32_t)caps, (uint8_t *)err);
-	free(packed);
+	pid = spawn_isolated(argv + 6, pipe_fd[1], userns, -1, -1,
+			     (uint32_t)flags, (uint32_t)caps);
 	close(pipe_fd[1]);
 	if (pid < 0) {
 		close(pipe_fd[0]);

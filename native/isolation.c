@@ -67,6 +67,8 @@ static char iso_stack[ISO_STACK_SIZE] __attribute__((aligned(64)));
 static struct iso_req iso_req;
 static pthread_mutex_t iso_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *iso_argv[ISO_ARGS_MAX + 1];
+/* What the daemon execs: iso_argv, or the helper's own arguments */
+static char **iso_exec;
 
 /**
  * fmt_u() - Format an unsigned number (no stdio in the child)
@@ -204,7 +206,7 @@ static void __attribute__((noreturn)) iso_daemon(const struct iso_req *r)
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 
-	execvp(iso_argv[0], iso_argv);
+	execvp(iso_exec[0], iso_exec);
 	_exit(127);
 }
 
@@ -327,6 +329,52 @@ static int iso_child(void *arg)
 }
 
 /**
+ * spawn_locked() - Start the daemon inside its sandbox, iso_lock held
+ * @argv:	Program and arguments, NULL-terminated
+ * @keep_fd, @userns_fd, @uid, @gid, @flags, @keep_caps, @err: see
+ *		pf_spawn_isolated()
+ *
+ * Return: PID of the daemon as seen by the caller, or -errno
+ */
+static int32_t spawn_locked(char **argv, int32_t keep_fd, int32_t userns_fd,
+			    int32_t uid, int32_t gid, uint32_t flags,
+			    uint32_t keep_caps, uint8_t *err)
+{
+	sigset_t all, old;
+	int rc, status;
+	pid_t child;
+
+	iso_exec = argv;
+	memset(&iso_req, 0, sizeof(iso_req));
+	iso_req.userns_fd = userns_fd;
+	iso_req.uid = uid;
+	iso_req.gid = gid;
+	iso_req.flags = flags;
+	iso_req.keep_caps = keep_caps;
+	iso_req.keep_fd = keep_fd;
+	iso_req.pid = -ECHILD;
+	iso_req.step = "clone";
+
+	/* No handler of ours may run on the child: it shares our memory */
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc)
+		return -rc;
+	child = clone(iso_child, iso_stack + sizeof(iso_stack),
+		      CLONE_VM | CLONE_VFORK | SIGCHLD, &iso_req);
+	rc = child < 0 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!rc) {
+		while (waitpid(child, &status, __WALL) < 0 && errno == EINTR)
+			;
+		rc = iso_req.pid;
+	}
+	if (rc < 0 && err)
+		(void)str_copy((char *)err, 64, iso_req.step);
+	return rc;
+}
+
+/**
  * pf_spawn_isolated() - Start the daemon inside its sandbox namespaces
  * @argv_buf:	Argument count, then the arguments, see argv_unpack()
  * @keep_fd:	Descriptor inherited by the daemon (readiness pipe), or -1
@@ -344,45 +392,34 @@ int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 			  int32_t userns_fd, int32_t uid, int32_t gid,
 			  uint32_t flags, uint32_t keep_caps, uint8_t *err)
 {
-	sigset_t all, old;
-	int rc, status;
-	pid_t child;
+	int32_t rc;
 
 	pthread_mutex_lock(&iso_lock);
 	rc = argv_unpack(argv_buf, iso_argv, ISO_ARGS_MAX);
-	if (rc < 0) {
-		pthread_mutex_unlock(&iso_lock);
-		return rc;
-	}
+	if (rc >= 0)
+		rc = spawn_locked(iso_argv, keep_fd, userns_fd, uid, gid,
+				  flags, keep_caps, err);
+	pthread_mutex_unlock(&iso_lock);
+	return rc;
+}
 
-	memset(&iso_req, 0, sizeof(iso_req));
-	iso_req.userns_fd = userns_fd;
-	iso_req.uid = uid;
-	iso_req.gid = gid;
-	iso_req.flags = flags;
-	iso_req.keep_caps = keep_caps;
-	iso_req.keep_fd = keep_fd;
-	iso_req.pid = -ECHILD;
-	iso_req.step = "clone";
+/**
+ * spawn_isolated() - pf_spawn_isolated() for an argv array (passt-helper)
+ * @argv:	Program and arguments, NULL-terminated
+ * @keep_fd, @userns_fd, @uid, @gid, @flags, @keep_caps: see
+ *		pf_spawn_isolated()
+ *
+ * Return: PID of the daemon as seen by the caller, or -errno
+ */
+int32_t spawn_isolated(char **argv, int32_t keep_fd, int32_t userns_fd,
+		       int32_t uid, int32_t gid, uint32_t flags,
+		       uint32_t keep_caps)
+{
+	int32_t rc;
 
-	/* No handler of ours may run on the child: it shares our memory */
-	sigfillset(&all);
-	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (rc) {
-		pthread_mutex_unlock(&iso_lock);
-		return -rc;
-	}
-	child = clone(iso_child, iso_stack + sizeof(iso_stack),
-		      CLONE_VM | CLONE_VFORK | SIGCHLD, &iso_req);
-	rc = child < 0 ? -errno : 0;
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!rc) {
-		while (waitpid(child, &status, __WALL) < 0 && errno == EINTR)
-			;
-		rc = iso_req.pid;
-	}
-	if (rc < 0 && err)
-		(void)str_copy((char *)err, 64, iso_req.step);
+	pthread_mutex_lock(&iso_lock);
+	rc = spawn_locked(argv, keep_fd, userns_fd, uid, gid, flags,
+			  keep_caps, NULL);
 	pthread_mutex_unlock(&iso_lock);
 	return rc;
 }

@@ -221,6 +221,9 @@ struct iso_req {
 	const char *step;
 };
 PF_INTERNAL int sandbox_enter(const struct iso_req *r, const char **step);
+PF_INTERNAL int32_t spawn_isolated(char **argv, int32_t keep_fd,
+				   int32_t userns_fd, int32_t uid, int32_t gid,
+				   uint32_t flags, uint32_t keep_caps);
 PF_INTERNAL int pivot_empty_root(void);
 
 PF_INTERNAL int ns_server_serves(int netns_fd);
