@@ -417,7 +417,12 @@ async function collect(
   }
   const status = await child.status;
   clearTimeout(timer);
-  console += await errText;
+  // A grandchild (the checks' background nc, say) may hold standard error open
+  // after the child ends: what it wrote by then, not a wait for ever
+  console += await Promise.race([
+    errText,
+    new Promise<string>((r) => setTimeout(() => r(""), 2000)),
+  ]);
   return {
     checks,
     console,
@@ -463,8 +468,10 @@ async function bridgeWith(
     Deno.chmodSync(`${dir}/dhcp.sh`, 0o755);
     const here = new URL(".", import.meta.url).pathname;
     const t0 = performance.now();
-    const child = new Deno.Command("unshare", {
+    // In a session of its own: whatever the checks leave running goes with it
+    const child = new Deno.Command("setsid", {
       args: [
+        "unshare",
         "-n",
         "python3",
         `${here}${bridge[0]}`,
@@ -485,7 +492,13 @@ async function bridgeWith(
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    return await collect(child, opts, t0);
+    try {
+      return await collect(child, opts, t0);
+    } finally {
+      // setsid made the child its group's leader: the group ID is its PID
+      new Deno.Command("kill", { args: ["-KILL", "--", `-${child.pid}`], stderr: "null" })
+        .outputSync();
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
