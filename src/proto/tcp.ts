@@ -68,6 +68,7 @@ import {
   ESTABLISHED,
   LOCAL,
   SOCK_ACCEPTED,
+  SOCK_DRAINED,
   SOCK_FIN_RCVD,
   SOCK_FIN_SENT,
   SOCK_OUT_WAIT,
@@ -378,6 +379,14 @@ export class Tcp {
     else if ((ev & (SOCK_FIN_SENT | TAP_FIN_ACKED)) === (SOCK_FIN_SENT | TAP_FIN_ACKED)) {
       ms = FIN_TIMEOUT;
     } else ms = ACT_TIMEOUT;
+    const now = this.#loop.now;
+    const at = now + ms;
+    t.dueAt[i] = at;
+    if ((fl & TIMED_FLAGS) === ACK_FROM_TAP_DUE && t.timerAt[i]! > now && t.timerAt[i]! <= at) {
+      // Armed to run out first (an earlier wait for an ACK): its handler arms the rest then.
+      // One timerfd_settime() per ACK_TIMEOUT instead of one per segment sent.
+      return;
+    }
     const ffi = lib();
     let fd = t.timer[i]!;
     if (fd < 0) {
@@ -389,7 +398,7 @@ export class Tcp {
       }
       t.timer[i] = fd;
     }
-    t.timerMs[i] = ms;
+    t.timerAt[i] = at;
     ffi.pf_timerfd_settime(fd, 0, Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 0, 0);
   }
 
@@ -751,6 +760,7 @@ export class Tcp {
   #rewind(i: number): void {
     const t = this.conns;
     t.seqToTap[i] = t.seqAckFromTap[i]!;
+    t.flags[i] = t.flags[i]! & ~SOCK_DRAINED;
     if (t.events[i]! & TAP_FIN_SENT) t.events[i] = t.events[i]! & ~TAP_FIN_SENT;
     if (this.#peekOff === 1) lib().pf_setsockopt_int(t.sock[i]!, SOL_SOCKET, SO_PEEK_OFF, 0);
   }
@@ -759,6 +769,7 @@ export class Tcp {
   #dataFromSock(i: number): void {
     const t = this.conns;
     const ev = t.events[i]!;
+    t.flags[i] = t.flags[i]! & ~SOCK_DRAINED;
     if (!(ev & ESTABLISHED) || (ev & TAP_FIN_SENT) || (t.flags[i]! & CLOSED)) return;
     let inflight = (t.seqToTap[i]! - t.seqAckFromTap[i]!) | 0;
     if (inflight < 0) {
@@ -809,15 +820,17 @@ export class Tcp {
       if (len !== -EAGAIN) {
         SOCK.debug(performance.now());
         this.#rst(i);
-      } else if (inflight > 0) {
+      } else {
+        if (!(ev & SOCK_FIN_RCVD)) t.flags[i] = t.flags[i]! | SOCK_DRAINED;
         // Nothing past what the guest has yet (SO_PEEK_OFF): the unread data keeps EPOLLIN
         // up, so wait for new data edge-triggered, as upstream, or the loop spins until the
         // guest's ACK.
-        this.#stall(i, true);
+        if (inflight > 0) this.#stall(i, true);
       }
       return;
     }
     if (!peekOff) len -= inflight;
+    const got = len;
     if (len <= 0) {
       if ((ev & SOCK_FIN_RCVD) && len === 0) {
         this.#updateSeqAckWnd(i, false);
@@ -872,7 +885,14 @@ export class Tcp {
     }
     t.seqToTap[i] = seq;
     this.#ackSent(i);
-    this.#stall(i, false);
+    if (got < avail && !(ev & SOCK_FIN_RCVD)) {
+      // Less than we asked for: the socket has nothing more, and new data raises an event even
+      // edge-triggered. Staying STALLED spares an epoll_ctl() now and the level-triggered
+      // wake-up (by the data the guest has yet to acknowledge) that would set it again.
+      t.flags[i] = t.flags[i]! | SOCK_DRAINED;
+    } else {
+      this.#stall(i, false);
+    }
     this.#flagSet(i, ACK_FROM_TAP_DUE);
   }
 
@@ -1140,7 +1160,9 @@ export class Tcp {
     if (retr && !(t.events[i]! & TAP_FIN_ACKED)) {
       this.#rewind(i);
       this.#dataFromSock(i);
-    } else if ((t.flags[i]! & STALLED) || wnd > oldWnd || seqGt(ack, from)) {
+    } else if (
+      !(t.flags[i]! & SOCK_DRAINED) && ((t.flags[i]! & STALLED) || wnd > oldWnd || seqGt(ack, from))
+    ) {
       this.#dataFromSock(i);
     }
   }
@@ -1505,12 +1527,20 @@ export class Tcp {
   }
 
   /** Handles the expiry of a connection's timer. */
-  timerHandler(_events: number, fd: number, i: number, _now: number): void {
+  timerHandler(_events: number, fd: number, i: number, now: number): void {
     const t = this.conns;
     lib().pf_timerfd_read(fd);
     if (!t.inUse(i) || t.timer[i] !== fd || (t.flags[i]! & CLOSED)) return;
+    t.timerAt[i] = 0;
     const fl = t.flags[i]!;
     const ev = t.events[i]!;
+    if ((fl & TIMED_FLAGS) === ACK_FROM_TAP_DUE && t.dueAt[i]! - now >= 1) {
+      // Armed lazily (see #timer): the segments in flight were sent later than the timer.
+      const ms = Math.ceil(t.dueAt[i]! - now);
+      t.timerAt[i] = now + ms;
+      lib().pf_timerfd_settime(fd, 0, Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 0, 0);
+      return;
+    }
     if (fl & ACK_TO_TAP_DUE) {
       t.flags[i] = fl & ~ACK_TO_TAP_DUE;
       if (ev & ESTABLISHED) this.#ackIfNeeded(i, false);

@@ -75,6 +75,12 @@ export const SOCK_OUT_WAIT = 1 << 8;
 export const WND_WAIT = 1 << 9;
 /** A local connection's window, cut by queued data, can't take one full segment: retry it. */
 export const WND_SHORT = 1 << 10;
+/**
+ * The last look at the socket found nothing past what the guest has, and no FIN: only new data
+ * can change that, and new data raises an event. Until then an ACK from the guest has nothing to
+ * send, and the connection stays STALLED (edge-triggered) without a round of epoll_ctl() calls.
+ */
+export const SOCK_DRAINED = 1 << 11;
 
 /** Names of the event bits, for logs. */
 export const EVENT_NAMES = [
@@ -129,8 +135,10 @@ export class ConnTable {
   readonly seqInitFromTap: Uint32Array;
   /** epoll events currently registered for the socket (0: not registered). */
   readonly epollMask: Uint32Array;
-  /** Timeout the timerfd is armed with, in milliseconds (0: disarmed). */
-  readonly timerMs: Uint32Array;
+  /** When the timerfd runs out, on the loop's clock (0: not armed). */
+  readonly timerAt: Float64Array;
+  /** When the timed flag it was last armed for is due (later than timerAt when re-armed lazily). */
+  readonly dueAt: Float64Array;
   /** Value of TCP_WINDOW_CLAMP last set. */
   readonly clamp: Uint32Array;
   /** 1 if nothing happened on either side since the last inactivity scan. */
@@ -169,7 +177,8 @@ export class ConnTable {
     this.seqAckToTap = new Uint32Array(n);
     this.seqInitFromTap = new Uint32Array(n);
     this.epollMask = new Uint32Array(n);
-    this.timerMs = new Uint32Array(n);
+    this.timerAt = new Float64Array(n);
+    this.dueAt = new Float64Array(n);
     this.clamp = new Uint32Array(n);
     this.inactive = new Uint8Array(n);
   }
@@ -250,7 +259,8 @@ export class ConnTable {
     this.seqAckToTap[i] = 0;
     this.seqInitFromTap[i] = 0;
     this.epollMask[i] = 0;
-    this.timerMs[i] = 0;
+    this.timerAt[i] = 0;
+    this.dueAt[i] = 0;
     this.clamp[i] = 0;
     this.inactive[i] = 0;
     return i;
