@@ -229,6 +229,56 @@ Deno.test("tcp: unacknowledged data is retransmitted from the socket on timeout"
     h.close();
   }));
 
+Deno.test("tcp: an ACK timer armed early still waits ACK_TIMEOUT after the latest data", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
+    g.absorb([hostSends(b, h, "one")]);
+    g.ack();
+    // The timer armed for "one" runs out first: it must not resend "two" early.
+    b.spin(800);
+    const second = hostSends(b, h, "two");
+    const t0 = performance.now();
+    b.spin(ACK_TIMEOUT + 1000, () => b.tap.segs.length > 0);
+    const again = dataSegs(b);
+    assert.ok(performance.now() - t0 >= ACK_TIMEOUT - 50, "not resent before its own timeout");
+    assert.equal(again.length, 1, "resent once its timeout is over");
+    assert.equal(again[0]!.seq, second.seq);
+    assert.deepEqual(again[0]!.payload, second.payload);
+    g.rst();
+    h.close();
+  }));
+
+Deno.test("tcp: request/response makes no epoll_ctl() per exchange, and closes cleanly after", () =>
+  withBench(false, (b, l) => {
+    const { g, h } = openToGateway(b, false, l);
+    const loop = b.loop as unknown as { mod: (...a: number[]) => number };
+    const mod = loop.mod.bind(loop);
+    let mods = 0;
+    loop.mod = (...a: number[]) => (mods++, mod(...a));
+    const enc = new TextEncoder();
+    for (let n = 1; n <= 50; n++) {
+      if (n === 11) mods = 0; // past the first exchanges
+      g.send(enc.encode("q"));
+      b.spin(200, () => (h.poll(), h.readLen === n));
+      assert.equal(h.readLen, n, `request ${n} reached the host`);
+      h.write(enc.encode("r"), 0);
+      b.spin(200, () => (g.absorb(b.tap.take()), g.data().length === n));
+      assert.equal(g.data().length, n, `response ${n} reached the guest`);
+      b.spin(3); // the guest takes its time to answer
+    }
+    assert.ok(mods <= 2, `${mods} epoll_ctl() calls in 40 exchanges`);
+    // The last response is in flight (unacknowledged) as the host closes: FIN follows the ACK.
+    h.shutdownWrite();
+    g.ack();
+    b.spin(500, () => (g.absorb(b.tap.take()), g.finRcvd));
+    assert.ok(g.finRcvd, "FIN to the guest");
+    g.fin();
+    g.ack();
+    b.spin(200, () => b.tcp.count === 0);
+    assert.equal(b.tcp.count, 0);
+    h.close();
+  }));
+
 Deno.test("tcp: duplicate ACKs make data go again from the socket", () =>
   withBench(false, (b, l) => {
     const { g, h } = openToGateway(b, false, l);
