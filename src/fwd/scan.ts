@@ -13,6 +13,12 @@
  * listening when a UDP socket is bound to it or a TCP socket listens on it
  * (iperf3 and friends); our own listeners are taken out by the caller.
  *
+ * Where the kernel answers sock_diag requests (`fwd/diag.ts`), a side's maps
+ * come from its NETLINK_SOCK_DIAG socket instead, which costs the kernel a
+ * walk of its listening sockets only, not of every socket it has; the files
+ * stay open for a kernel that can't (a protocol whose diag module is
+ * missing), and are read from then on for that protocol.
+ *
  * Every file is read in pieces into one 64 KiB buffer, each piece's complete
  * lines parsed and the partial last line carried to the next read: memory
  * stays the same whatever the number of sockets on the host (a busy host's
@@ -25,6 +31,10 @@
 
 import { lib } from "../../ffi/lib.ts";
 import { SEEK_SET } from "../../ffi/sys.ts";
+import type { DiagSocket } from "./diag.ts";
+
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 
 /** /proc/net/tcp* state of a listening socket. */
 export const STATE_TCP_LISTEN = 0x0a;
@@ -145,31 +155,79 @@ export class Scanner {
   readonly hostTcp = new Uint8Array(MAP_BYTES);
   readonly hostUdp = new Uint8Array(MAP_BYTES);
 
-  /** Scans through `ns` (the namespace's files) and `host` (ours); either may be null. */
-  constructor(readonly ns: ProcNetFds | null, readonly host: ProcNetFds | null) {}
+  /**
+   * Scans through `ns` (the namespace's files) and `host` (ours), either may be null, or
+   * through each side's sock_diag socket where given and answering.
+   */
+  constructor(
+    readonly ns: ProcNetFds | null,
+    readonly host: ProcNetFds | null,
+    nsDiag: DiagSocket | null = null,
+    hostDiag: DiagSocket | null = null,
+  ) {
+    this.#ns = new Side(ns, nsDiag);
+    this.#host = new Side(host, hostDiag);
+  }
+
+  readonly #ns: Side;
+  readonly #host: Side;
 
   /** Recomputes the maps of the sides that are open, in one pass. */
   scan(): void {
-    scanSide(this.ns, this.nsTcp, this.nsUdp);
-    scanSide(this.host, this.hostTcp, this.hostUdp);
+    this.#ns.scan(this.nsTcp, this.nsUdp);
+    this.#host.scan(this.hostTcp, this.hostUdp);
+  }
+
+  /** Whether a side's last scan of `proto` (6, 17) came from sock_diag (tests). */
+  usedDiag(side: "ns" | "host", proto: number): boolean {
+    const s = side === "ns" ? this.#ns : this.#host;
+    return proto === IPPROTO_TCP ? s.tcpDiag : s.udpDiag;
   }
 
   /** Closes the descriptors. */
   close(): void {
-    for (const s of [this.ns, this.host]) {
-      if (s === null) continue;
-      for (const fd of [s.tcp4, s.tcp6, s.udp4, s.udp6]) if (fd >= 0) lib().pf_close(fd);
-    }
+    this.#ns.close();
+    this.#host.close();
   }
 }
 
-function scanSide(s: ProcNetFds | null, tcp: Uint8Array, udp: Uint8Array): void {
-  tcp.fill(0);
-  udp.fill(0);
-  if (s === null) return;
-  scanProcNet(s.tcp4, STATE_TCP_LISTEN, tcp);
-  scanProcNet(s.tcp6, STATE_TCP_LISTEN, tcp);
-  scanProcNet(s.udp4, STATE_UDP_UNCONN, udp);
-  scanProcNet(s.udp6, STATE_UDP_UNCONN, udp);
-  for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
+/** One side's sources: its `/proc/net` files, and its sock_diag socket while it answers. */
+class Side {
+  /** sock_diag answers for TCP, for UDP (false once it failed: `/proc/net` from then on). */
+  tcpDiag: boolean;
+  udpDiag: boolean;
+
+  constructor(readonly files: ProcNetFds | null, readonly diag: DiagSocket | null) {
+    this.tcpDiag = this.udpDiag = diag !== null;
+  }
+
+  scan(tcp: Uint8Array, udp: Uint8Array): void {
+    tcp.fill(0);
+    udp.fill(0);
+    const s = this.files;
+    if (this.tcpDiag && this.diag!.listening(IPPROTO_TCP, tcp) < 0) {
+      this.tcpDiag = false;
+      tcp.fill(0);
+    }
+    if (!this.tcpDiag && s !== null) {
+      scanProcNet(s.tcp4, STATE_TCP_LISTEN, tcp);
+      scanProcNet(s.tcp6, STATE_TCP_LISTEN, tcp);
+    }
+    if (this.udpDiag && this.diag!.listening(IPPROTO_UDP, udp) < 0) {
+      this.udpDiag = false;
+      udp.fill(0);
+    }
+    if (!this.udpDiag && s !== null) {
+      scanProcNet(s.udp4, STATE_UDP_UNCONN, udp);
+      scanProcNet(s.udp6, STATE_UDP_UNCONN, udp);
+    }
+    for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
+  }
+
+  close(): void {
+    this.diag?.close();
+    const s = this.files;
+    if (s === null) return;
+    for (const fd of [s.tcp4, s.tcp6, s.udp4, s.udp6]) if (fd >= 0) lib().pf_close(fd);
+  }
 }

@@ -16,7 +16,7 @@
  */
 
 import { lib } from "../../ffi/lib.ts";
-import { O_CLOEXEC, O_NONBLOCK } from "../../ffi/sys.ts";
+import { AF_NETLINK, O_CLOEXEC, O_NONBLOCK, SOCK_CLOEXEC, SOCK_RAW } from "../../ffi/sys.ts";
 import type { Ctx } from "../context.ts";
 import type { Loop } from "../loop/loop.ts";
 import type { Tcp } from "../proto/tcp.ts";
@@ -25,6 +25,7 @@ import type { UdpSplice } from "../proto/udp_splice.ts";
 import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
 import { FWD_SCAN, type FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
+import { DiagSocket, NETLINK_SOCK_DIAG } from "./diag.ts";
 import { type ProcNetFds, Scanner } from "./scan.ts";
 
 /** What the forwarding layer plugs into. */
@@ -40,6 +41,13 @@ export interface FwdParts {
 function openHost(path: string): number {
   const fd = lib().pf_open(new TextEncoder().encode(path + "\0"), O_CLOEXEC | O_NONBLOCK, 0);
   return fd < 0 ? -1 : fd;
+}
+
+const DIAG_TYPE = SOCK_RAW | SOCK_CLOEXEC;
+
+/** A sock_diag socket over `fd`, or null if it couldn't be opened (`/proc/net` then). */
+function diagSocket(fd: number): DiagSocket | null {
+  return fd < 0 ? null : new DiagSocket(fd);
 }
 
 function procNet(open: (path: string) => number): ProcNetFds {
@@ -86,7 +94,14 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
       },
     };
     // Always there in pasta: rules replaced at run time may scan too.
-    scanner = new Scanner(procNet(p.nsOpen), procNet(openHost));
+    scanner = new Scanner(
+      procNet(p.nsOpen),
+      procNet(openHost),
+      diagSocket(
+        lib().pf_ns_socket(p.ns.userns, p.ns.netns, AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG),
+      ),
+      diagSocket(lib().pf_socket(AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG)),
+    );
   }
   const fwd = new Forwarder(tables, scanner);
   if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);

@@ -38,7 +38,7 @@
  *
  * `-T` listeners ({@linkcode TcpSpliceFwd}) are bound in the namespace on
  * 127.0.0.1 and ::1; in `auto` mode they follow the host's listening ports
- * (`/proc/net/tcp` and `tcp6` of the init namespace, opened at start-up),
+ * (sock_diag, or `/proc/net/tcp` and `tcp6`, of the init namespace, opened at start-up),
  * rescanned every second, without the ports forwarded the other way.
  *
  * @module
