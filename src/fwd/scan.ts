@@ -15,9 +15,11 @@
  *
  * Where the kernel answers sock_diag requests (`fwd/diag.ts`), a side's maps
  * come from its NETLINK_SOCK_DIAG socket instead, which costs the kernel a
- * walk of its listening sockets only, not of every socket it has; the files
- * stay open for a kernel that can't (a protocol whose diag module is
- * missing), and are read from then on for that protocol.
+ * walk of its listening sockets only, not of every socket it has. A side's
+ * files are opened only if its socket didn't answer both protocols at
+ * start-up (a kernel without a diag module), and read from then on for a
+ * protocol whose request fails; a side without files whose socket stopped
+ * answering would find nothing listening.
  *
  * Every file is read in pieces into one 64 KiB buffer, each piece's complete
  * lines parsed and the partial last line carried to the next read: memory

@@ -26,7 +26,7 @@ import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
 import { FWD_SCAN, type FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
 import { DiagSocket, NETLINK_SOCK_DIAG } from "./diag.ts";
-import { type ProcNetFds, Scanner } from "./scan.ts";
+import { MAP_BYTES, type ProcNetFds, Scanner } from "./scan.ts";
 
 /** What the forwarding layer plugs into. */
 export interface FwdParts {
@@ -44,10 +44,19 @@ function openHost(path: string): number {
 }
 
 const DIAG_TYPE = SOCK_RAW | SOCK_CLOEXEC;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 
 /** A sock_diag socket over `fd`, or null if it couldn't be opened (`/proc/net` then). */
 function diagSocket(fd: number): DiagSocket | null {
   return fd < 0 ? null : new DiagSocket(fd);
+}
+
+/** Whether `d` answers for both protocols (then its side needs no /proc/net files). */
+function answers(d: DiagSocket | null): boolean {
+  if (d === null) return false;
+  const scratch = new Uint8Array(MAP_BYTES);
+  return d.listening(IPPROTO_TCP, scratch) >= 0 && d.listening(IPPROTO_UDP, scratch) >= 0;
 }
 
 function procNet(open: (path: string) => number): ProcNetFds {
@@ -94,13 +103,17 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
       },
     };
     // Always there in pasta: rules replaced at run time may scan too.
+    // The /proc/net files only where sock_diag doesn't answer: each file of
+    // the namespace is opened by a clone that joins it
+    const nsDiag = diagSocket(
+      lib().pf_ns_socket(p.ns.userns, p.ns.netns, AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG),
+    );
+    const hostDiag = diagSocket(lib().pf_socket(AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG));
     scanner = new Scanner(
-      procNet(p.nsOpen),
-      procNet(openHost),
-      diagSocket(
-        lib().pf_ns_socket(p.ns.userns, p.ns.netns, AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG),
-      ),
-      diagSocket(lib().pf_socket(AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG)),
+      answers(nsDiag) ? null : procNet(p.nsOpen),
+      answers(hostDiag) ? null : procNet(openHost),
+      nsDiag,
+      hostDiag,
     );
   }
   const fwd = new Forwarder(tables, scanner);
