@@ -88,6 +88,7 @@ struct vu_queue {
 	uint16_t *avail;	/* flags, idx, ring[num], used_event */
 	uint16_t *used;		/* flags, idx, then elems; avail_event */
 	uint16_t last_avail;
+	uint16_t avail_seen;	/* the guest's avail index, as last read */
 	uint16_t used_idx;
 	uint16_t signalled_used;
 	bool signalled_valid;
@@ -397,7 +398,7 @@ int32_t pf_vu_vring_base(uint32_t idx, uint32_t base)
 
 	if (!q)
 		return -EINVAL;
-	q->last_avail = (uint16_t)base;
+	q->last_avail = q->avail_seen = (uint16_t)base;
 	q->signalled_valid = false;
 	q->broken = false;
 	return 0;
@@ -597,7 +598,10 @@ static void vu_used_publish(struct vu_queue *q, uint16_t n)
  */
 static int vu_avail(struct vu_queue *q)
 {
-	uint16_t n = (uint16_t)(ld16(q->avail + 1) - q->last_avail);
+	uint16_t n;
+
+	q->avail_seen = ld16(q->avail + 1);
+	n = (uint16_t)(q->avail_seen - q->last_avail);
 
 	if (n > q->num) {
 		q->broken = true;
@@ -607,19 +611,27 @@ static int vu_avail(struct vu_queue *q)
 }
 
 /**
- * vu_want_kick() - Ask for a kick on the next available entry, re-check
+ * vu_want_kick() - Ask for a kick when the guest adds entries, re-check
  * @q:		Queue
  *
- * Return: true if entries arrived meanwhile
+ * The event index is the avail index we last read, not the next entry we
+ * would use: entries may be there already, too few for the next frame (RX
+ * with mergeable buffers), and the guest only kicks when the index it
+ * moves past is the one we published.
+ *
+ * Return: true if entries arrived since we last read the avail index: the
+ * guest may have looked at the event index before we set it, and won't kick
  */
 static bool vu_want_kick(struct vu_queue *q)
 {
+	uint16_t seen = q->avail_seen;
+
 	if (vu_event_idx)
-		st16(q->used + 2 + (size_t)4 * q->num, q->last_avail);
+		st16(q->used + 2 + (size_t)4 * q->num, seen);
 	else
 		st16(q->used, 0);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return vu_avail(q) > 0;
+	return vu_avail(q) > 0 && q->avail_seen != seen;
 }
 
 /**
@@ -789,11 +801,12 @@ int32_t pf_vu_rx(uint8_t *arena, uint32_t arena_len, uint32_t desc_off,
 	const uint32_t *tab = (const uint32_t *)(arena + desc_off);
 	struct vu_queue *q = &vu_q[0];
 	uint16_t done = 0;
-	uint32_t f;
+	uint32_t f = 0;
 
 	if (!vu_ready(q))
 		return -ENOTCONN;
-	for (f = 0; f < count; f++) {
+again:
+	for (; f < count; f++) {
 		uint32_t off = tab[(size_t)f * 2], len = tab[(size_t)f * 2 + 1];
 		uint32_t so = 0;
 		int nseg = 0, g = 0, t = 0, avail, si = 0, k, last_bad = -1;
@@ -867,8 +880,15 @@ int32_t pf_vu_rx(uint8_t *arena, uint32_t arena_len, uint32_t desc_off,
 	vu_used_publish(q, done);
 	if (q->broken)
 		return f ? (int32_t)f : -EIO;
-	if (f < count)
-		vu_want_kick(q);
+	/* Out of buffers: ask for a kick, and go on if the guest added some
+	 * meanwhile. It may have read the event index before we set it (woken
+	 * by the call of vu_used_publish(), it re-posts at once) and won't kick:
+	 * the rest would wait for the next frame we send, for ever if none comes.
+	 */
+	if (f < count && vu_want_kick(q)) {
+		done = 0;
+		goto again;
+	}
 	return (int32_t)f;
 }
 
