@@ -56,6 +56,9 @@
 #define VU_SEGS_MAX		1024
 #define VU_FRAME_MAX		65535
 #define VU_MSG_MAX		4096
+/* Rounds of pf_vu_rx() with buffers the guest posted while we asked for a
+ * kick: a guest that keeps posting unusable ones doesn't hold the loop */
+#define VU_RX_ROUNDS		8
 
 #define DESC_F_NEXT		1
 #define DESC_F_WRITE		2
@@ -802,6 +805,7 @@ int32_t pf_vu_rx(uint8_t *arena, uint32_t arena_len, uint32_t desc_off,
 	struct vu_queue *q = &vu_q[0];
 	uint16_t done = 0;
 	uint32_t f = 0;
+	int rounds = 0;
 
 	if (!vu_ready(q))
 		return -ENOTCONN;
@@ -885,7 +889,7 @@ again:
 	 * by the call of vu_used_publish(), it re-posts at once) and won't kick:
 	 * the rest would wait for the next frame we send, for ever if none comes.
 	 */
-	if (f < count && vu_want_kick(q)) {
+	if (f < count && vu_want_kick(q) && ++rounds < VU_RX_ROUNDS) {
 		done = 0;
 		goto again;
 	}
