@@ -31,15 +31,12 @@
 import { EPROTO } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import { AF_INET, AF_INET6, MSG_DONTWAIT } from "../../ffi/sys.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from "../netlink.ts";
 
 /** Netlink protocol of sock_diag. */
 export const NETLINK_SOCK_DIAG = 4;
 /** Message type of a per-family dump request. */
 const SOCK_DIAG_BY_FAMILY = 20;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_DUMP = 0x300;
 /** Header, then struct inet_diag_req_v2 (family, protocol, ext, pad, states, inet_diag_sockid). */
 const NLMSG_HDRLEN = 16;
 const REQ_LEN = NLMSG_HDRLEN + 56;

@@ -204,26 +204,27 @@ class Side {
   }
 
   scan(tcp: Uint8Array, udp: Uint8Array): void {
-    tcp.fill(0);
-    udp.fill(0);
     const s = this.files;
-    if (this.tcpDiag && this.diag!.listening(IPPROTO_TCP, tcp) < 0) {
-      this.tcpDiag = false;
-      tcp.fill(0);
-    }
-    if (!this.tcpDiag && s !== null) {
-      scanProcNet(s.tcp4, STATE_TCP_LISTEN, tcp);
-      scanProcNet(s.tcp6, STATE_TCP_LISTEN, tcp);
-    }
-    if (this.udpDiag && this.diag!.listening(IPPROTO_UDP, udp) < 0) {
-      this.udpDiag = false;
-      udp.fill(0);
-    }
-    if (!this.udpDiag && s !== null) {
-      scanProcNet(s.udp4, STATE_UDP_UNCONN, udp);
-      scanProcNet(s.udp6, STATE_UDP_UNCONN, udp);
-    }
+    this.tcpDiag = this.#one(this.tcpDiag, IPPROTO_TCP, tcp, s?.tcp4, s?.tcp6, STATE_TCP_LISTEN);
+    this.udpDiag = this.#one(this.udpDiag, IPPROTO_UDP, udp, s?.udp4, s?.udp6, STATE_UDP_UNCONN);
     for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
+  }
+
+  /** Fills `map` for `proto` from sock_diag if `diag` (still) works, else from the two files. */
+  #one(
+    diag: boolean,
+    proto: number,
+    map: Uint8Array,
+    fd4 = -1,
+    fd6 = -1,
+    state: number,
+  ): boolean {
+    map.fill(0);
+    if (diag && this.diag!.listening(proto, map) >= 0) return true;
+    map.fill(0);
+    scanProcNet(fd4, state, map);
+    scanProcNet(fd6, state, map);
+    return false;
   }
 
   close(): void {
