@@ -153,6 +153,9 @@ export const LOW_RTT_TABLE_SIZE = 8;
 
 // Linux constants.
 const SO_PEEK_OFF = 42;
+/** TCP_MAXSEG bounds the kernel accepts (TCP_MIN_MSS, MAX_TCP_WINDOW). */
+const TCP_MIN_MSS = 88;
+const MAXSEG_MAX = 32767;
 const INT_MAX_HALF = 0x3fffffff;
 
 /** Words of pf_tcp_info() output. */
@@ -264,6 +267,8 @@ export class Tcp {
   #lowRttNext = 0;
   /** Whether the kernel supports SO_PEEK_OFF on TCP sockets (probed on first use). */
   #peekOff = -1;
+  /** SO_SNDBUF of a new outbound socket, read from the first one (0: not yet). */
+  #sndbufNew = 0;
   /** Whether SO_SNDBUF/SO_RCVBUF may be set large (kernel limits allow 4 MiB). */
   #bigBufs = false;
   /** Connections marked CLOSED and not yet reaped. */
@@ -1272,9 +1277,16 @@ export class Tcp {
     t.wndToTap[i] = WINDOW_DEFAULT;
 
     this.#sockBufs(fd);
-    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, t.tapMss[i]!);
+    // The kernel refuses an MSS past MAX_TCP_WINDOW (a 64 KiB MTU's): no call then
+    const mss = t.tapMss[i]!;
+    if (mss >= TCP_MIN_MSS && mss <= MAXSEG_MAX) {
+      ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG, mss);
+    }
     if (outbound) this.#bindOutbound(fd, v6);
-    t.sndbuf[i] = ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+    // A new socket's SO_SNDBUF is the same every time (what #sockBufs asked for, capped by the
+    // kernel, or its default): read once
+    if (this.#sndbufNew <= 0) this.#sndbufNew = ffi.pf_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+    t.sndbuf[i] = this.#sndbufNew;
     this.#usePeekOff(fd);
 
     const rc = ffi.pf_connect(fd, this.#sa, salen);
