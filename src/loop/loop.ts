@@ -217,6 +217,14 @@ export class Loop {
     return this.#ctl(EPOLL_CTL_MOD, fd, type, index, events);
   }
 
+  /**
+   * Forgets `fd`, which the caller closes right away, without a system call: closing the last
+   * descriptor of a file takes it out of the epoll set (only for descriptors never duplicated).
+   */
+  forget(fd: number): void {
+    this.#resting.delete(fd);
+  }
+
   /** Removes `fd` from the loop; 0 or -errno. */
   del(fd: number): number {
     this.#resting.delete(fd);

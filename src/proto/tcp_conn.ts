@@ -143,6 +143,11 @@ export class ConnTable {
   readonly clamp: Uint32Array;
   /** 1 if nothing happened on either side since the last inactivity scan. */
   readonly inactive: Uint8Array;
+  /**
+   * Bytes the guest acknowledged that are still in the socket, at the head of its queue: read
+   * away (MSG_TRUNC) once there are DISCARD_BATCH of them, and before the socket is closed.
+   */
+  readonly unread: Uint32Array;
   /** Scratch tap-side flowside for lookups. */
   readonly #key = new Uint32Array(SIDE_WORDS);
 
@@ -181,6 +186,7 @@ export class ConnTable {
     this.dueAt = new Float64Array(n);
     this.clamp = new Uint32Array(n);
     this.inactive = new Uint8Array(n);
+    this.unread = new Uint32Array(n);
   }
 
   /** One more than the highest flow index in use: iterate `[0, high)` and check {@linkcode inUse}. */
@@ -263,6 +269,7 @@ export class ConnTable {
     this.dueAt[i] = 0;
     this.clamp[i] = 0;
     this.inactive[i] = 0;
+    this.unread[i] = 0;
     return i;
   }
 
