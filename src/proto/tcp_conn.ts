@@ -148,6 +148,8 @@ export class ConnTable {
    * away (MSG_TRUNC) once there are DISCARD_BATCH of them, and before the socket is closed.
    */
   readonly unread: Uint32Array;
+  /** tcpi_bytes_acked (low 32 bits) at the last TCP_INFO: what the peer had taken then. */
+  readonly peerAcked: Uint32Array;
   /** Scratch tap-side flowside for lookups. */
   readonly #key = new Uint32Array(SIDE_WORDS);
 
@@ -187,6 +189,7 @@ export class ConnTable {
     this.clamp = new Uint32Array(n);
     this.inactive = new Uint8Array(n);
     this.unread = new Uint32Array(n);
+    this.peerAcked = new Uint32Array(n);
   }
 
   /** One more than the highest flow index in use: iterate `[0, high)` and check {@linkcode inUse}. */
@@ -270,6 +273,7 @@ export class ConnTable {
     this.clamp[i] = 0;
     this.inactive[i] = 0;
     this.unread[i] = 0;
+    this.peerAcked[i] = 0;
     return i;
   }
 
