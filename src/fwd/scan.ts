@@ -18,8 +18,8 @@
  * walk of its listening sockets only, not of every socket it has. A side's
  * files are opened only if its socket didn't answer both protocols at
  * start-up (a kernel without a diag module), and read from then on for a
- * protocol whose request fails; a side without files whose socket stopped
- * answering would find nothing listening.
+ * protocol whose request fails; a side without files keeps its last answer
+ * when a request fails, and asks again at the next scan.
  *
  * Every file is read in pieces into one 64 KiB buffer, each piece's complete
  * lines parsed and the partial last line carried to the next read: memory
@@ -198,9 +198,12 @@ class Side {
   /** sock_diag answers for TCP, for UDP (false once it failed: `/proc/net` from then on). */
   tcpDiag: boolean;
   udpDiag: boolean;
+  /** sock_diag's answer, copied to the map only when complete. */
+  readonly #answer: Uint8Array;
 
   constructor(readonly files: ProcNetFds | null, readonly diag: DiagSocket | null) {
     this.tcpDiag = this.udpDiag = diag !== null;
+    this.#answer = new Uint8Array(diag === null ? 0 : MAP_BYTES);
   }
 
   scan(tcp: Uint8Array, udp: Uint8Array): void {
@@ -210,7 +213,11 @@ class Side {
     for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
   }
 
-  /** Fills `map` for `proto` from sock_diag if `diag` (still) works, else from the two files. */
+  /**
+   * Fills `map` for `proto` from sock_diag if `diag` (still) works, else from the two files;
+   * returns whether sock_diag is to be asked next time. Without files, a failed request leaves
+   * `map` as the last answer had it (nothing closes on a passing error) and is tried again.
+   */
   #one(
     diag: boolean,
     proto: number,
@@ -219,8 +226,15 @@ class Side {
     fd6 = -1,
     state: number,
   ): boolean {
-    map.fill(0);
-    if (diag && this.diag!.listening(proto, map) >= 0) return true;
+    if (diag) {
+      const a = this.#answer;
+      a.fill(0);
+      if (this.diag!.listening(proto, a) >= 0) {
+        map.set(a);
+        return true;
+      }
+      if (fd4 < 0 && fd6 < 0) return true;
+    }
     map.fill(0);
     scanProcNet(fd4, state, map);
     scanProcNet(fd6, state, map);

@@ -82,3 +82,26 @@ Deno.test("fwd diag: a scanner uses sock_diag, and /proc/net where the socket ca
     l.close();
   }
 });
+
+Deno.test("fwd diag: without /proc/net files, a failed request keeps the last answer", () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const d = diag();
+  const s = new Scanner(null, null, d, null);
+  const pipe = new Int32Array(2);
+  assert.equal(lib().pf_pipe2(new Uint8Array(pipe.buffer), 0o4000), 0);
+  try {
+    s.scan();
+    assert.ok(isSet(s.nsTcp, port));
+    // The socket now fails every request (a pipe in its place): nothing is taken away
+    assert.ok(lib().pf_dup2(pipe[0]!, d.fd) >= 0);
+    s.scan();
+    assert.ok(isSet(s.nsTcp, port) && isSet(s.nsUdp, port), "the last answer stays");
+    assert.ok(s.usedDiag("ns", 6), "and sock_diag is asked again next time");
+  } finally {
+    s.close();
+    lib().pf_close(pipe[0]!);
+    lib().pf_close(pipe[1]!);
+    l.close();
+  }
+});
