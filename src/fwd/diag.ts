@@ -32,6 +32,7 @@ import { EPROTO } from "../../ffi/errno.ts";
 import { lib } from "../../ffi/lib.ts";
 import { AF_INET, AF_INET6, MSG_DONTWAIT } from "../../ffi/sys.ts";
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from "../netlink.ts";
+import { IPPROTO_TCP } from "./nat.ts";
 
 /** Netlink protocol of sock_diag. */
 export const NETLINK_SOCK_DIAG = 4;
@@ -47,7 +48,6 @@ const MSG_MIN = SPORT_OFF + 2;
 /** TCP_LISTEN and TCP_CLOSE (an unconnected UDP socket), as bits of idiag_states. */
 const TCPF_LISTEN = 1 << 10;
 const TCPF_CLOSE = 1 << 7;
-const IPPROTO_TCP = 6;
 /** Reads without a reply of ours before a dump is given up on (a dump never pauses). */
 const MAX_READS = 4096;
 

@@ -34,9 +34,7 @@
 import { lib } from "../../ffi/lib.ts";
 import { SEEK_SET } from "../../ffi/sys.ts";
 import type { DiagSocket } from "./diag.ts";
-
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
+import { IPPROTO_TCP, IPPROTO_UDP } from "./nat.ts";
 
 /** /proc/net/tcp* state of a listening socket. */
 export const STATE_TCP_LISTEN = 0x0a;

@@ -26,6 +26,7 @@ import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
 import { FWD_SCAN, type FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
 import { DiagSocket, NETLINK_SOCK_DIAG } from "./diag.ts";
+import { IPPROTO_TCP, IPPROTO_UDP } from "./nat.ts";
 import { MAP_BYTES, type ProcNetFds, Scanner } from "./scan.ts";
 
 /** What the forwarding layer plugs into. */
@@ -44,8 +45,6 @@ function openHost(path: string): number {
 }
 
 const DIAG_TYPE = SOCK_RAW | SOCK_CLOEXEC;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
 
 /** A sock_diag socket over `fd`, or null if it couldn't be opened (`/proc/net` then). */
 function diagSocket(fd: number): DiagSocket | null {

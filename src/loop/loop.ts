@@ -227,7 +227,7 @@ export class Loop {
 
   /** Removes `fd` from the loop; 0 or -errno. */
   del(fd: number): number {
-    this.#resting.delete(fd);
+    this.forget(fd);
     return lib().pf_epoll_ctl(this.epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
   }
 

@@ -405,8 +405,19 @@ export class Tcp {
       }
       t.timer[i] = fd;
     }
-    t.timerAt[i] = at;
-    ffi.pf_timerfd_settime(fd, 0, Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 0, 0);
+    this.#arm(i, fd, ms, now);
+  }
+
+  /** Arms `i`'s timerfd `fd` to run out in `ms` from `now`. */
+  #arm(i: number, fd: number, ms: number, now: number): void {
+    this.conns.timerAt[i] = now + ms;
+    lib().pf_timerfd_settime(fd, 0, Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 0, 0);
+  }
+
+  /** Bytes of guest data written to `i`'s socket that the peer hadn't taken at the last TCP_INFO. */
+  #unacked(i: number): number {
+    const t = this.conns;
+    return (t.seqFromTap[i]! - t.seqInitFromTap[i]! - t.peerAcked[i]!) | 0;
   }
 
   /** Sets flag bits on connection `i`, re-arming the timer when a timed flag appears. */
@@ -664,7 +675,7 @@ export class Tcp {
     }
     const local = (t.flags[i]! & LOCAL) !== 0;
     // What the guest sent that the peer hasn't acknowledged yet (local connections)
-    const queued = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - ti[TI_BYTES_ACKED]!) | 0;
+    const queued = this.#unacked(i);
     // The buffer grows (autotuning) as data queues: with little queued, the last size read
     // is as good, and a local window needs no other system call
     if (!local || queued > t.sndbuf[i]! >>> 4) {
@@ -1147,7 +1158,7 @@ export class Tcp {
       // Written in full, with at most a sixteenth of the buffer written since the kernel
       // last said what the peer took, a local connection's window needs no TCP_INFO (lazy,
       // as for data from the socket): one getsockopt() less per request/response.
-      const unseen = (t.seqFromTap[i]! - t.seqInitFromTap[i]! - t.peerAcked[i]!) | 0;
+      const unseen = this.#unacked(i);
       const lazy = !partial && !old && unseen >= 0 && unseen <= t.sndbuf[i]! >>> 4;
       this.#ackIfNeeded(i, partial || old, lazy);
     }
@@ -1576,9 +1587,7 @@ export class Tcp {
     const ev = t.events[i]!;
     if ((fl & TIMED_FLAGS) === ACK_FROM_TAP_DUE && t.dueAt[i]! - now >= 1) {
       // Armed lazily (see #timer): the segments in flight were sent later than the timer.
-      const ms = Math.ceil(t.dueAt[i]! - now);
-      t.timerAt[i] = now + ms;
-      lib().pf_timerfd_settime(fd, 0, Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 0, 0);
+      this.#arm(i, fd, Math.ceil(t.dueAt[i]! - now), now);
       return;
     }
     if (fl & ACK_TO_TAP_DUE) {

@@ -322,7 +322,14 @@ while True:
         `${PY} ${s.peer} conn 127.0.0.1 ${p} seq 300; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l; sleep 1.5; ` +
         `ls /proc/$(pgrep -n -f "deno.*-t ${p}")/fd | wc -l`;
-      const r = await pair(rl, `-t ${p} --host-lo-to-ns-lo`, ns, host, true, "ulimit -n 192; ");
+      const r = await pair(
+        rl,
+        `-t ${p} --host-lo-to-ns-lo -T none -U none`,
+        ns,
+        host,
+        true,
+        "ulimit -n 192; ",
+      );
       const [hold, seq, fds1, fds2] = r.host.trim().split("\n");
       const [held, refused] = hold!.split(" ").map(Number);
       assert.ok(held! > 5, `some connections held: ${r.host} ${r.pasta}`);

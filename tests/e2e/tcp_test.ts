@@ -328,7 +328,7 @@ Deno.test({
       const out = await bash(`
         socat TCP4-LISTEN:${p},bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo hi" & S=$!
         waitlisten ${p}
-        ${bin} -q -f --config-net -- sh -c '${GATEWAYS} sleep 1; touch ${dir}/r1; sleep 1;
+        ${bin} -q -f --config-net -T none -U none -- sh -c '${GATEWAYS} sleep 1; touch ${dir}/r1; sleep 1;
           for i in $(seq 20); do socat -u TCP4:$GW4:${p} - >/dev/null; done;
           touch ${dir}/r2; sleep 3' &
         P=$!

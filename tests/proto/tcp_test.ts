@@ -38,6 +38,13 @@ function dataSegs(b: TcpBench): TapSeg[] {
   return b.tap.take().filter((s) => s.payload.length);
 }
 
+/** The guest sends two pure duplicate ACKs in one batch; returns the data segments they bring. */
+function dupAcks(b: TcpBench, g: GuestConn): TapSeg[] {
+  const d = { seq: g.sndNxt, ack: g.rcvNxt, flags: ACK, wnd: g.wndField };
+  g.feed([d, d]);
+  return dataSegs(b);
+}
+
 /** The host side writes `text`; returns the one data segment that reaches the guest. */
 function hostSends(b: TcpBench, h: HostConn, text: string): TapSeg {
   h.write(new TextEncoder().encode(text), 0);
@@ -297,9 +304,7 @@ Deno.test("tcp: a retransmission after small acknowledged responses starts at th
       g.ack();
     }
     const lost = hostSends(b, h, "lost");
-    const d = { seq: g.sndNxt, ack: g.rcvNxt, flags: ACK, wnd: g.wndField };
-    g.feed([d, d]);
-    const again = dataSegs(b);
+    const again = dupAcks(b, g);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.seq, lost.seq);
     assert.deepEqual(again[0]!.payload, enc.encode("lost"));
@@ -312,9 +317,7 @@ Deno.test("tcp: duplicate ACKs make data go again from the socket", () =>
     const { g, h } = openToGateway(b, false, l);
     const first = hostSends(b, h, "abcdef");
     // Two pure duplicate ACKs of the old sequence in one batch.
-    const d = { seq: g.sndNxt, ack: g.rcvNxt, flags: ACK, wnd: g.wndField };
-    g.feed([d, d]);
-    const again = dataSegs(b);
+    const again = dupAcks(b, g);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.seq, first.seq);
     g.rst();
