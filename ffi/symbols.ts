@@ -480,6 +480,7 @@ export const SYMBOLS = {
       "i32", // int32_t userns_fd
       "i32", // int32_t netns_fd
       "u32", // uint32_t keep_caps
+      "i32", // int32_t hold_fd
     ],
     result: "i32",
   },

@@ -29,16 +29,20 @@
  *	the daemon runs makes it exec PROGRAM as it is instead: the runtime
  *	then reads the options first and says what is wrong in its own words.
  *
- * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS
+ * passt-helper ns-server SOCK_FD USERNS_FD NETNS_FD CAPS HOLD_FD
  *	The namespace socket server (why, and its protocol: ns_server.c,
- *	which starts it and sends the requests): join the
+ *	which starts it and sends the requests): keep HOLD_FD (pasta's tap
+ *	device, or -1) open and untouched until it exits, join the
  *	namespaces, then, before serving anything, its own sandbox: a new mount
  *	namespace whose root is an empty read-only tmpfs, only the capabilities
  *	CAPS (CAP_NET_BIND_SERVICE at most), no new privileges, and a seccomp
  *	filter that allows the few system calls of the loop below, socket()
  *	only for TCP and UDP over IPv4 and IPv6. Requests are checked the same
- *	way before the filter sees them. It serves until its parent closes the
- *	other end of SOCK_FD, and dies with it (PR_SET_PDEATHSIG).
+ *	way before the filter sees them. It serves until the other end of
+ *	SOCK_FD is closed: by its parent's exit at the latest, however it
+ *	ends, and only once the parent's descriptors are all closed (no
+ *	PR_SET_PDEATHSIG, which fires when the parent's first thread exits,
+ *	while its descriptors may still be open: HOLD_FD must close last).
  *
  * Any failure is exit status 1 (the server has no terminal to print to).
  */
@@ -409,13 +413,13 @@ static void srv_reply(int sock, struct srv_msg *m, int fd)
  */
 static int ns_server_main(int argc, char **argv)
 {
-	int keep[3], sock, userns, netns, c;
+	int keep[4], sock, userns, netns, c, i;
 	struct srv_msg m;
-	long v[4];
+	long v[5];
 
-	if (argc != 5)
+	if (argc != 6)
 		return 1;
-	for (c = 0; c < 4; c++) {
+	for (c = 0; c < 5; c++) {
 		if (num(argv[c + 1], &v[c]))
 			return 1;
 	}
@@ -423,22 +427,19 @@ static int ns_server_main(int argc, char **argv)
 	userns = (int)v[1];
 	netns = (int)v[2];
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return 1;
-	keep[0] = sock < userns ? sock : userns;
-	keep[1] = sock < userns ? userns : sock;
+	keep[0] = sock;
+	keep[1] = userns;
 	keep[2] = netns;
-	if (keep[1] > keep[2]) {
-		c = keep[1];
-		keep[1] = keep[2];
-		keep[2] = c;
+	keep[3] = (int)v[4];
+	for (c = 1; c < 4; c++) {
+		for (i = c; i > 0 && keep[i - 1] > keep[i]; i--) {
+			int t = keep[i];
+
+			keep[i] = keep[i - 1];
+			keep[i - 1] = t;
+		}
 	}
-	if (keep[0] > keep[1]) {
-		c = keep[0];
-		keep[0] = keep[1];
-		keep[1] = c;
-	}
-	close_all_but(keep, 3);
+	close_all_but(keep, 4);
 
 	if (userns >= 0 && setns(userns, CLONE_NEWUSER) && errno != EINVAL)
 		return 1;

@@ -15,8 +15,7 @@
  * copy of this multithreaded process. pf_ns_server_start() creates a
  * SOCK_SEQPACKET socketpair and execs passt-helper from a vfork()-like
  * child, handing it one end of the pair and the namespace descriptors. The
- * server then, before serving anything: dies with us (PR_SET_PDEATHSIG),
- * closes every other descriptor, joins the user and network namespaces and
+ * server then, before serving anything: closes every other descriptor, joins the user and network namespaces and
  * closes their descriptors, pivots into an empty read-only root in mount, IPC
  * and UTS namespaces of its own, keeps no capability but, at most,
  * CAP_NET_BIND_SERVICE (for low ports in the namespace), sets no_new_privs
@@ -37,6 +36,15 @@
  * nothing else does (tap device, files: set-up only). When we exit, the
  * server reads end of file and exits too; if it dies, requests fail with
  * -EPIPE.
+ *
+ * It also holds a descriptor of pasta's tap device, which it never uses: the
+ * kernel waits for an RCU grace period when the last descriptor of a tap
+ * queue closes (tun_detach(), synchronize_net()), 10 to 20 ms here. The
+ * server reads end of file only once our exit has closed all our
+ * descriptors, the tap device's among them, so that last close happens in
+ * the server's exit, after ours, instead of delaying the moment our parent
+ * sees us exit (docs/performance.md). This is also why the server doesn't
+ * die by PR_SET_PDEATHSIG: that fires as soon as our first thread exits.
  */
 
 #include <errno.h>
@@ -68,6 +76,7 @@ static int srv_netns = -1;
  * @sock:	Server end of the pair
  * @userns_fd:	User namespace to join, or -1
  * @netns_fd:	Network namespace to join
+ * @hold_fd:	Descriptor the server keeps open until it exits, or -1
  * @rc:		Result: -errno if exec failed
  */
 struct srv_start {
@@ -76,6 +85,7 @@ struct srv_start {
 	int sock;
 	int userns_fd;
 	int netns_fd;
+	int hold_fd;
 	int rc;
 };
 
@@ -97,6 +107,8 @@ static int srv_exec_child(void *arg)
 	(void)fcntl(st->netns_fd, F_SETFD, 0);
 	if (st->userns_fd >= 0)
 		(void)fcntl(st->userns_fd, F_SETFD, 0);
+	if (st->hold_fd >= 0)
+		(void)fcntl(st->hold_fd, F_SETFD, 0);
 	execve(st->path, st->argv, envp);
 	st->rc = -errno;
 	_exit(127);
@@ -120,6 +132,8 @@ static void fmt_int(char *buf, int v)
  *		pf_ns_bind_socket() calls with this descriptor use the server
  * @keep_caps:	Capabilities the server keeps (bit mask): at most
  *		CAP_NET_BIND_SERVICE, for low ports in the namespace
+ * @hold_fd:	Descriptor the server keeps open until it exits (the tap
+ *		device), or -1
  *
  * The server is the small passt-helper program, not a copy of this process:
  * it sandboxes itself (empty root, seccomp, no new privileges) before it
@@ -128,11 +142,12 @@ static void fmt_int(char *buf, int v)
  * Return: 0, or -errno
  */
 int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd,
-			   int32_t netns_fd, uint32_t keep_caps)
+			   int32_t netns_fd, uint32_t keep_caps,
+			   int32_t hold_fd)
 {
-	static char a_sock[12], a_user[12], a_net[12], a_caps[12];
+	static char a_sock[12], a_user[12], a_net[12], a_caps[12], a_hold[12];
 	static char *argv[] = { "passt-helper", "ns-server", a_sock, a_user,
-				a_net, a_caps, NULL };
+				a_net, a_caps, a_hold, NULL };
 	static struct srv_start st;
 	sigset_t all, old;
 	int sp[2], rc;
@@ -148,11 +163,13 @@ int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd,
 	fmt_int(a_user, userns_fd);
 	fmt_int(a_net, netns_fd);
 	fmt_int(a_caps, (int)keep_caps);
+	fmt_int(a_hold, hold_fd);
 	st.path = (const char *)helper;
 	st.argv = argv;
 	st.sock = sp[1];
 	st.userns_fd = userns_fd;
 	st.netns_fd = netns_fd;
+	st.hold_fd = hold_fd;
 	st.rc = 0;
 
 	sigfillset(&all);

@@ -135,7 +135,7 @@ int32_t pf_ns_bind_socket(int32_t userns_fd, int32_t netns_fd,
 
 /* ns_server.c */
 int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd, int32_t netns_fd,
-			   uint32_t keep_caps);
+			   uint32_t keep_caps, int32_t hold_fd);
 
 /* spawn.c */
 int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);

@@ -211,24 +211,24 @@ function setupPasta(rt: Runtime): void {
   const { c, loop } = rt;
   const conf = c.conf;
   const ns = conf.command.length || (!conf.targetPid && !conf.netns) ? spawnNs(conf) : joinNs(conf);
+  // As upstream, --splice-only makes no tap device: the namespace's loopback
+  // is brought up and forwarding is loopback to loopback only
+  const tapFd = conf.spliceOnly ? -1 : openTap(conf, ns);
   // Sockets in the namespace at run time (spliced connections, their pools)
   // come from a helper that joined it once: we keep no capabilities for that.
+  // It holds the tap device too, so that its slow last close is not ours.
   const CAP_NET_BIND_SERVICE = 10;
   const srv = lib().pf_ns_server_start(
     cstr(helperPath()),
     ns.userns,
     ns.netns,
     1 << CAP_NET_BIND_SERVICE,
+    tapFd,
   );
   if (srv < 0) throw new StartupError(`Cannot start namespace socket helper: ${strerror(-srv)}`);
   rt.ns = ns;
-  if (conf.spliceOnly) {
-    // As upstream: no tap device; the namespace's loopback is brought up and
-    // forwarding is loopback to loopback only
-    nsConf(c, ns, 0);
-  } else {
-    setupPastaTap(rt, ns);
-  }
+  if (tapFd < 0) nsConf(c, ns, 0);
+  else setupPastaTap(rt, ns, tapFd);
   if (ns.spawned) {
     loop.onSignal(SIGCHLD, () => {
       const status = reap(ns.pid);
@@ -239,16 +239,21 @@ function setupPasta(rt: Runtime): void {
   }
 }
 
-/** pasta: the tap device in the namespace, configured, and its reader on the loop. */
-function setupPastaTap(rt: Runtime, ns: NsTarget): void {
+/** pasta: opens the tap device in the namespace; returns its descriptor. */
+function openTap(conf: Conf, ns: NsTarget): number {
+  const fd = lib().pf_ns_tap_open(ns.userns, ns.netns, ifname(conf.nsIfname));
+  if (fd < 0) {
+    throw new StartupError(`Failed to open tap device in namespace: ${strerror(-fd)}`);
+  }
+  return fd;
+}
+
+/** pasta: the tap device `fd`, configured, and its reader on the loop. */
+function setupPastaTap(rt: Runtime, ns: NsTarget, fd: number): void {
   const { c, loop, tap } = rt;
   const conf = c.conf;
   const ffi = lib();
   const name = ifname(conf.nsIfname);
-  const fd = ffi.pf_ns_tap_open(ns.userns, ns.netns, name);
-  if (fd < 0) {
-    throw new StartupError(`Failed to open tap device in namespace: ${strerror(-fd)}`);
-  }
   const ifindex = ffi.pf_ns_ifindex(ns.userns, ns.netns, name);
   if (ifindex <= 0) throw new StartupError(`Cannot find tap device ${conf.nsIfname} in namespace`);
   nsConf(c, ns, ifindex);

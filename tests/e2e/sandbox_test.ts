@@ -368,6 +368,44 @@ for (const rl of [false, true]) {
         const err = new TextDecoder().decode(out.stderr).replace(/^.*change to nobody.*\n/m, "");
         assert.equal(err, "", "nothing else on stderr");
       } finally {
+        // The command outlives a killed pasta while its input is open
+        await child.stdin.close().catch(() => null);
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // exited
+        }
+        await child.output().catch(() => null);
+      }
+    },
+  });
+
+  Deno.test({
+    name:
+      `sandbox: pasta's socket server holds the tap device and ends with pasta, killed (${label})`,
+    ignore: !canRun || (rl && !prepareRootless()),
+    async fn(): Promise<void> {
+      const { child } = await startUntil(
+        [PASTA, "--config-net", "--", "sh", "-c", "echo ready; read x"],
+        "ready",
+        rl,
+      );
+      try {
+        const srv = children(child.pid).find((c) =>
+          Deno.readTextFileSync(`/proc/${c}/comm`).trim() === "passt-helper"
+        );
+        assert.ok(srv !== undefined, "the namespace socket server runs");
+        const files = [...Deno.readDirSync(`/proc/${srv}/fd`)].map((e) =>
+          Deno.readLinkSync(`/proc/${srv}/fd/${e.name}`)
+        );
+        // Its exit, not ours, then pays for the tap device's last close
+        assert.ok(files.includes("/dev/net/tun"), `server descriptors: ${files.join(" ")}`);
+        // No PR_SET_PDEATHSIG: end of file on its socket ends it, however pasta ends
+        child.kill("SIGKILL");
+        for (let t = 0; t < 250 && alive(srv); t++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(!alive(srv), "the server ends with pasta");
+      } finally {
+        await child.stdin.close().catch(() => null);
         try {
           child.kill("SIGKILL");
         } catch {

@@ -37,7 +37,7 @@ Deno.test({
     const userns = ffi.pf_open(sys.cstr(`/proc/${pid}/ns/user`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
     const netns = ffi.pf_open(sys.cstr(`/proc/${pid}/ns/net`), sys.O_RDONLY | sys.O_CLOEXEC, 0);
     try {
-      assert.equal(ffi.pf_ns_server_start(sys.cstr(helperPath()), userns, netns, 1 << 10), 0);
+      assert.equal(ffi.pf_ns_server_start(sys.cstr(helperPath()), userns, netns, 1 << 10, -1), 0);
       // A port below 1024 in the namespace: CAP_NET_BIND_SERVICE is kept
       const sa = sockaddrIn(0x7f000001, 80);
       const fd = ffi.pf_ns_bind_socket(
