@@ -80,44 +80,90 @@ int32_t pf_getids(uint8_t *out)
 }
 
 /**
+ * struct stdio_copies - What detach_one() compares with, and counts
+ * @std:	The standard descriptors' files, st_ino 0 where one is closed
+ * @null:	Descriptor of /dev/null
+ * @n:		Descriptors replaced so far
+ */
+struct stdio_copies {
+	struct stat std[3];
+	int null;
+	int32_t n;
+};
+
+/**
+ * detach_one() - Point one descriptor at /dev/null if it is a standard one
+ * @fd:		Descriptor
+ * @c:		Standard descriptors, /dev/null, count
+ */
+static void detach_one(int fd, struct stdio_copies *c)
+{
+	struct stat st;
+	int i;
+
+	if (fd == c->null || fstat(fd, &st))
+		return;
+	for (i = 0; i < 3; i++) {
+		if (!c->std[i].st_ino || st.st_dev != c->std[i].st_dev ||
+		    st.st_ino != c->std[i].st_ino || S_ISCHR(st.st_mode))
+			continue;
+		if (dup3(c->null, fd, fd > 2 ? O_CLOEXEC : 0) == fd)
+			c->n++;
+		return;
+	}
+}
+
+/**
+ * detach_entry() - dir_each_number() callback for an entry of /proc/self/fd
+ * @dfd:	The directory's own descriptor, skipped
+ * @name:	Entry name (unused)
+ * @num:	Descriptor number
+ * @arg:	struct stdio_copies
+ */
+static void detach_entry(int dfd, const char *name, long num, void *arg)
+{
+	(void)name;
+	if (num != dfd && num <= 0x7fffffff)
+		detach_one((int)num, (struct stdio_copies *)arg);
+}
+
+/**
  * pf_detach_stdio() - Point standard descriptors, and every copy of them, at
  *		       /dev/null
  *
  * The runtime keeps duplicates of the standard descriptors it started with:
  * a daemon must replace those too, or a caller waiting for the end of our
- * output (Podman reads it to the end) never sees it.
+ * output (Podman reads it to the end) never sees it. The open descriptors are
+ * listed from /proc/self/fd: trying each of the first 4096 numbers costs 4 ms
+ * of system calls here, in the daemon's time to ready. Without /proc, they
+ * are tried one by one.
  *
  * Return: number of descriptors replaced, or -errno
  */
 int32_t pf_detach_stdio(void)
 {
-	struct stat std[3];
-	int32_t n = 0;
-	int null, fd, i;
+	static struct stdio_copies c;
+	int i, dfd;
 
+	memset(&c, 0, sizeof(c));
 	for (i = 0; i < 3; i++) {
-		if (fstat(i, &std[i]))
-			memset(&std[i], 0, sizeof(std[i]));
+		if (fstat(i, &c.std[i]))
+			memset(&c.std[i], 0, sizeof(c.std[i]));
 	}
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0)
+	c.null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c.null < 0)
 		return -errno;
 
-	for (fd = 0; fd < 4096; fd++) {
-		struct stat st;
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		dir_each_number(dfd, detach_entry, &c);
+		close(dfd);
+	} else {
+		int fd;
 
-		if (fd == null || fstat(fd, &st))
-			continue;
-		for (i = 0; i < 3; i++) {
-			if (!std[i].st_ino || st.st_dev != std[i].st_dev ||
-			    st.st_ino != std[i].st_ino ||
-			    S_ISCHR(st.st_mode))
-				continue;
-			if (dup3(null, fd, fd > 2 ? O_CLOEXEC : 0) == fd)
-				n++;
-			break;
-		}
+		for (fd = 0; fd < 4096; fd++)
+			detach_one(fd, &c);
 	}
-	close(null);
-	return n;
+	close(c.null);
+	return c.n;
 }
