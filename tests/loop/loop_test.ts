@@ -203,3 +203,40 @@ Deno.test("Loop: a throw outside a flow ends run() with a one-line LoopFault", (
   assert.throws(() => loop3.run(), /^LoopFault: timer: Error: tick$/);
   for (const fd of [a, b, loop.epfd, loop2.epfd, loop3.epfd]) ffi.pf_close(fd);
 });
+
+/** CPU time (user + system) of this process so far, in clock ticks. */
+function cpuTicks(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
+}
+
+Deno.test("Loop polls briefly after a wake-up with events, then sleeps: an idle wait costs no CPU", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [a, b] = socketpair();
+  let reads = 0;
+  const buf = new Uint8Array(16);
+  loop.on(EpollType.TCP, (_ev, fd) => {
+    while (ffi.pf_read(fd, buf, 0, buf.length) > 0) reads++;
+  });
+  assert.equal(loop.add(b, EpollType.TCP, 0, EPOLLIN), 0);
+  // A wake-up with an event: the next wait polls first, then blocks
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  loop.runOnce(1000);
+  assert.equal(reads, 1);
+  const before = cpuTicks();
+  const t0 = performance.now();
+  loop.runOnce(300);
+  const slept = performance.now() - t0;
+  const used = cpuTicks() - before;
+  assert.ok(slept >= 250, `the wait blocked: ${slept} ms`);
+  assert.ok(used <= 5, `${used * 10} ms of CPU in a 300 ms idle wait`);
+  // Data that arrives while the loop polls or sleeps is handled all the same
+  assert.equal(ffi.pf_write(a, new Uint8Array(1), 0, 1), 1);
+  loop.runOnce(1000);
+  assert.equal(reads, 2);
+  ffi.pf_close(a);
+  ffi.pf_close(b);
+  ffi.pf_close(loop.epfd);
+});
