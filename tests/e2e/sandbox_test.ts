@@ -335,6 +335,20 @@ async function startUntil(
   return { child, text: () => text };
 }
 
+/**
+ * Ends a pasta started by {@linkcode startUntil}: its input first, as the
+ * command outlives a killed pasta while that is open, then pasta itself.
+ */
+async function endChild(child: Deno.ChildProcess): Promise<void> {
+  await child.stdin.close().catch(() => null);
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // exited
+  }
+  await child.output().catch(() => null);
+}
+
 for (const rl of [false, true]) {
   const label = rl ? "rootless" : "root";
   Deno.test({
@@ -368,14 +382,7 @@ for (const rl of [false, true]) {
         const err = new TextDecoder().decode(out.stderr).replace(/^.*change to nobody.*\n/m, "");
         assert.equal(err, "", "nothing else on stderr");
       } finally {
-        // The command outlives a killed pasta while its input is open
-        await child.stdin.close().catch(() => null);
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await child.output().catch(() => null);
+        await endChild(child);
       }
     },
   });
@@ -405,13 +412,7 @@ for (const rl of [false, true]) {
         for (let t = 0; t < 250 && alive(srv); t++) await new Promise((r) => setTimeout(r, 20));
         assert.ok(!alive(srv), "the server ends with pasta");
       } finally {
-        await child.stdin.close().catch(() => null);
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await child.output().catch(() => null);
+        await endChild(child);
       }
     },
   });
