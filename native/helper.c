@@ -230,14 +230,22 @@ static int daemon_main(int argc, char **argv)
 
 /**
  * close_all_but() - Close every descriptor but the given ones
- * @keep:	Descriptors to keep, ascending
+ * @keep:	Descriptors to keep, in any order, -1 for none (sorted here)
  * @n:		How many
  */
-static void close_all_but(const int *keep, int n)
+static void close_all_but(int *keep, int n)
 {
 	unsigned int from = 0;
-	int i;
+	int i, j;
 
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		if (keep[i] < 0)
 			continue;
@@ -413,7 +421,7 @@ static void srv_reply(int sock, struct srv_msg *m, int fd)
  */
 static int ns_server_main(int argc, char **argv)
 {
-	int keep[4], sock, userns, netns, c, i;
+	int keep[4], sock, userns, netns, c;
 	struct srv_msg m;
 	long v[5];
 
@@ -431,14 +439,6 @@ static int ns_server_main(int argc, char **argv)
 	keep[1] = userns;
 	keep[2] = netns;
 	keep[3] = (int)v[4];
-	for (c = 1; c < 4; c++) {
-		for (i = c; i > 0 && keep[i - 1] > keep[i]; i--) {
-			int t = keep[i];
-
-			keep[i] = keep[i - 1];
-			keep[i - 1] = t;
-		}
-	}
 	close_all_but(keep, 4);
 
 	if (userns >= 0 && setns(userns, CLONE_NEWUSER) && errno != EINVAL)

@@ -15,10 +15,11 @@
  * copy of this multithreaded process. pf_ns_server_start() creates a
  * SOCK_SEQPACKET socketpair and execs passt-helper from a vfork()-like
  * child, handing it one end of the pair and the namespace descriptors. The
- * server then, before serving anything: closes every other descriptor, joins the user and network namespaces and
- * closes their descriptors, pivots into an empty read-only root in mount, IPC
- * and UTS namespaces of its own, keeps no capability but, at most,
- * CAP_NET_BIND_SERVICE (for low ports in the namespace), sets no_new_privs
+ * server then, before serving anything: closes every other descriptor,
+ * joins the user and network namespaces and closes their descriptors,
+ * pivots into an empty read-only root in mount, IPC and UTS namespaces of
+ * its own, keeps no capability but, at most, CAP_NET_BIND_SERVICE (for low
+ * ports in the namespace), sets no_new_privs
  * and a seccomp filter allowing the few system calls of its loop, socket()
  * only for TCP and UDP over IPv4 and IPv6.
  *

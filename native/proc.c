@@ -142,10 +142,9 @@ static void detach_entry(int dfd, const char *name, long num, void *arg)
  */
 int32_t pf_detach_stdio(void)
 {
-	static struct stdio_copies c;
+	struct stdio_copies c = { 0 };
 	int i, dfd;
 
-	memset(&c, 0, sizeof(c));
 	for (i = 0; i < 3; i++) {
 		if (fstat(i, &c.std[i]))
 			memset(&c.std[i], 0, sizeof(c.std[i]));
