@@ -129,17 +129,24 @@ Deno.test("sipHash24() depends on every key bit and returns u32 halves", () => {
 Deno.test("sipHash24() allocates nothing once optimised (it runs on every frame's flow lookup)", () => {
   const key = new Uint32Array([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c]);
   let acc = 0;
-  for (let i = 0; i < 20_000; i++) acc ^= sipHash24(key, MSG, 0, 36);
   // Heap growth over 50 hashes, five times: the median is robust to a garbage
   // collection falling inside one measurement. A u32 kept in a module-level
-  // `let` costs a heap number per assignment: about 9 KB per 36-byte hash.
-  const growth: number[] = [];
-  for (let k = 0; k < 5; k++) {
-    const before = Deno.memoryUsage().heapUsed;
-    for (let i = 0; i < 50; i++) acc ^= sipHash24(key, MSG, 0, 36);
-    growth.push(Deno.memoryUsage().heapUsed - before);
+  // `let` costs a heap number per assignment: about 9 KB per 36-byte hash, so
+  // every median of an allocating build is hundreds of kilobytes. V8 optimises
+  // on a background thread, later on a loaded machine: warm up again and
+  // measure again, up to ten times, before calling the growth real.
+  let growth: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    for (let i = 0; i < 20_000; i++) acc ^= sipHash24(key, MSG, 0, 36);
+    growth = [];
+    for (let k = 0; k < 5; k++) {
+      const before = Deno.memoryUsage().heapUsed;
+      for (let i = 0; i < 50; i++) acc ^= sipHash24(key, MSG, 0, 36);
+      growth.push(Deno.memoryUsage().heapUsed - before);
+    }
+    growth.sort((a, b) => a - b);
+    if (growth[2]! < 32 * 1024) break;
   }
-  growth.sort((a, b) => a - b);
   assert.ok(growth[2]! < 32 * 1024, `heap grew by ${growth.join(", ")} bytes over 50 hashes`);
   assert.ok(acc >= 0);
 });
