@@ -162,12 +162,20 @@ export class Tap implements TapOut {
     return this.#slotsOff + this.#slotNext++ * SLOT_SIZE + 64;
   }
 
-  /** Queues a frame at `off` of `len` bytes; flushes first when the queue is full. */
+  /**
+   * Queues a frame at `off` of `len` bytes, padded with zeros to the Ethernet
+   * minimum as upstream does (every slot has room); flushes first when the
+   * queue is full.
+   */
   queue(off: number, len: number): void {
     if (this.#qCount >= OUT_QUEUE) this.flush();
     if (this.#qCount >= OUT_QUEUE || len > FRAME_MAX || len < eth.HEADER_LEN) {
       DROPPED.debug(performance.now());
       return;
+    }
+    if (len < eth.MIN_FRAME_LEN) {
+      this.u8.fill(0, off + len, off + eth.MIN_FRAME_LEN);
+      len = eth.MIN_FRAME_LEN;
     }
     const i = this.#qCount++ * 2;
     this.#q[i] = off;

@@ -23,6 +23,9 @@ export interface TapOut {
    * starts there), or -1 when every slot is queued: the caller drops its frame.
    */
   slot(): number;
-  /** Queues the frame built at `off` (from {@linkcode TapOut.slot}) of `len` bytes. */
+  /**
+   * Queues the frame built at `off` (from {@linkcode TapOut.slot}) of `len`
+   * bytes; a frame shorter than 60 bytes goes out padded with zeros.
+   */
   queue(off: number, len: number): void;
 }

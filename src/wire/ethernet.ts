@@ -13,6 +13,8 @@
 
 /** Length of the Ethernet II header (no VLAN tag). */
 export const HEADER_LEN = 14;
+/** Shortest frame on the wire without its FCS (ETH_ZLEN): shorter ones are padded with zeros. */
+export const MIN_FRAME_LEN = 60;
 /** Offset of the destination MAC, relative to the header. */
 export const DST_OFF = 0;
 /** Offset of the source MAC, relative to the header. */

@@ -350,3 +350,21 @@ export function feedCorrupted(
     feed(f.subarray(0, f.length - (r() % maxCut)));
   }
 }
+
+/** Shortest frame we send (ETH_ZLEN): shorter ones are padded with zeros, as upstream's. */
+export const MIN_FRAME = 60;
+
+/**
+ * What is wrong with the length of the frame of `len` bytes at `off` whose
+ * headers say `l2len` bytes: it must be exactly that (as a protocol handler
+ * queues it) or, if shorter than 60 bytes, 60 with zeros past it (as the tap
+ * sends it). Null when right.
+ */
+export function padProblem(u8: Uint8Array, off: number, len: number, l2len: number): string | null {
+  if (len === l2len) return null;
+  if (len !== MIN_FRAME || l2len >= MIN_FRAME) {
+    return `${len}-byte frame for ${l2len} bytes of headers`;
+  }
+  for (let i = l2len; i < len; i++) if (u8[off + i] !== 0) return `padding byte ${i} is not zero`;
+  return null;
+}

@@ -38,6 +38,7 @@ import * as sa from "../../src/wire/sockaddr.ts";
 import {
   concatList,
   GUEST_MAC,
+  padProblem,
   readTcpFields,
   type TcpFields,
   tcpOptionValues,
@@ -67,6 +68,7 @@ export function parseTapSeg(f: Uint8Array): TapSeg {
   const src = new Uint32Array(4), dst = new Uint32Array(4);
   let l4: number;
   let csumOk: boolean;
+  let end: number;
   if (!v6) {
     if (type !== 0x0800) throw new Error(`not IP: ${type.toString(16)}`);
     src[2] = 0xffff;
@@ -81,7 +83,8 @@ export function parseTapSeg(f: Uint8Array): TapSeg {
     while (h > 0xffff) h = (h & 0xffff) + (h >>> 16);
     csumOk = h === 0xffff &&
       l4Checksum4(f, l4, l4len, src[3]!, dst[3]!, 6) === 0;
-    if (f.length !== 14 + tot) csumOk = false;
+    if (padProblem(f, 0, f.length, 14 + tot)) csumOk = false;
+    end = 14 + tot;
   } else {
     for (let k = 0; k < 4; k++) {
       src[k] = dv.getUint32(22 + 4 * k);
@@ -89,11 +92,21 @@ export function parseTapSeg(f: Uint8Array): TapSeg {
     }
     l4 = 54;
     const l4len = dv.getUint16(18);
-    csumOk = l4Checksum6(f, l4, l4len, 22, 38, 6) === 0 && f.length === 54 + l4len;
+    csumOk = l4Checksum6(f, l4, l4len, 22, 38, 6) === 0 && !padProblem(f, 0, f.length, 54 + l4len);
+    end = 54 + l4len;
   }
   const hlen = (dv.getUint8(l4 + 12) >> 4) * 4;
   const { mss, ws } = tcpOptionValues(f, l4);
-  return { v6, src, dst, ...readTcpFields(dv, l4), mss, ws, payload: f.slice(l4 + hlen), csumOk };
+  return {
+    v6,
+    src,
+    dst,
+    ...readTcpFields(dv, l4),
+    mss,
+    ws,
+    payload: f.slice(l4 + hlen, end),
+    csumOk,
+  };
 }
 
 /** A tap that copies and parses every queued frame. */

@@ -27,6 +27,7 @@ import {
   ip6Bytes,
   ipv4Packet,
   ipv6Packet,
+  padProblem,
   testCtx,
   udp4,
 } from "./frames.ts";
@@ -184,7 +185,7 @@ export function parseGuestFrame(f: Uint8Array): GuestFrame | null {
       sport: dv.getUint16(l4),
       dport: dv.getUint16(l4 + 2),
       csum: dv.getUint16(l4 + 6),
-      checksumsOk: s === 0xffff && total === f.length - 14 && ulen === total - 20,
+      checksumsOk: s === 0xffff && !padProblem(f, 0, f.length, 14 + total) && ulen === total - 20,
       payload: f.slice(l4 + 8, l4 + ulen),
     };
   }
@@ -211,7 +212,7 @@ export function parseGuestFrame(f: Uint8Array): GuestFrame | null {
     sport: dv.getUint16(l4),
     dport: dv.getUint16(l4 + 2),
     csum: stored,
-    checksumsOk: stored === c && plen === f.length - 54 && ulen === plen,
+    checksumsOk: stored === c && !padProblem(f, 0, f.length, 54 + plen) && ulen === plen,
     payload: f.slice(l4 + 8, l4 + ulen),
   };
 }

@@ -17,6 +17,7 @@
 import { l4Checksum4, l4Checksum6, sum16 } from "../../src/wire/checksum.ts";
 import * as ipv6 from "../../src/wire/ipv6.ts";
 import { lib } from "../../ffi/lib.ts";
+import { padProblem } from "../_helpers/frames.ts";
 import { type Level, setLevel } from "../../src/log.ts";
 
 /** xoshiro128** (Blackman and Vigna), seeded through splitmix32: ours, no dependency. */
@@ -400,7 +401,7 @@ export function checkFrame(u8: Uint8Array, off: number, len: number): string | n
   if (type === 0x0806) {
     if (avail < 28) return "short ARP";
     if (dv.getUint32(l3) !== 0x00010800 || dv.getUint16(l3 + 4) !== 0x0604) return "bad ARP";
-    return null;
+    return padProblem(u8, off, len, 14 + 28);
   }
   if (type === 0x0800) {
     if (avail < 20) return "short IPv4";
@@ -409,7 +410,8 @@ export function checkFrame(u8: Uint8Array, off: number, len: number): string | n
     if (vihl >> 4 !== 4 || hl < 20 || hl > avail) return "bad IPv4 header length";
     if (fold(sum16(u8, l3, hl)) !== 0xffff) return "bad IPv4 header checksum";
     const tot = dv.getUint16(l3 + 2);
-    if (tot !== avail) return `IPv4 total length ${tot} for ${avail} bytes`;
+    const pad = padProblem(u8, off, len, 14 + tot);
+    if (pad) return `IPv4 total length ${tot}: ${pad}`;
     const l4 = l3 + hl;
     const l4len = tot - hl;
     const proto = u8[l3 + 9]!;
@@ -419,11 +421,12 @@ export function checkFrame(u8: Uint8Array, off: number, len: number): string | n
   if (type === 0x86dd) {
     if (avail < 40 || u8[l3]! >> 4 !== 6) return "bad IPv6 header";
     const pl = dv.getUint16(l3 + 4);
-    if (40 + pl !== avail) return `IPv6 payload length ${pl} for ${avail} bytes`;
-    const l4 = ipv6.l4Offset(dv, l3, avail);
+    const pad = padProblem(u8, off, len, 54 + pl);
+    if (pad) return `IPv6 payload length ${pl}: ${pad}`;
+    const l4 = ipv6.l4Offset(dv, l3, 40 + pl);
     if (l4 < 0) return "IPv6 extension headers";
     const proto = ipv6.l4Proto();
-    const l4len = l3 + avail - l4;
+    const l4len = l3 + 40 + pl - l4;
     const s = l3 + 8, d = l3 + 24;
     return checkL4(u8, dv, l4, l4len, proto, true, (p) => l4Checksum6(u8, l4, l4len, s, d, p));
   }

@@ -44,6 +44,7 @@ import {
 } from "../_helpers/frames.ts";
 import type { Ctx } from "../../src/context.ts";
 import { checkFrame, countFds, listFds, newFds, type Rng } from "./_lib.ts";
+import { MIN_FRAME } from "../_helpers/frames.ts";
 import type { HostPorts } from "./_gen.ts";
 
 const SOCK_STREAM = 1, SOCK_DGRAM = 2;
@@ -252,7 +253,7 @@ export class Rig implements TapBackend {
     const dv = this.tap.dv;
     for (let k = 0; k < count; k++) {
       const off = q[k * 2]!, len = q[k * 2 + 1]!;
-      const bad = checkFrame(u8, off, len);
+      const bad = len < MIN_FRAME ? `${len}-byte frame, not padded` : checkFrame(u8, off, len);
       if (bad) throw new RigError(`malformed frame to the guest: ${bad}`);
       this.framesOut++;
       const type = dv.getUint16(off + 12);
