@@ -71,7 +71,7 @@ const ARENA_IOV_IO = {
   result: "i32",
 } as const;
 
-/** Signature `(fd, arena, tab_off, vlen, flags)`: pf_recvmmsg and pf_sendmmsg. */
+/** Signature `(fd, arena, tab_off, vlen, flags)`: pf_recvmmsg, pf_sendmmsg, pf_sendmmsg_gso. */
 const ARENA_MMSG_IO = {
   parameters: [
     "i32", // int32_t fd
@@ -232,6 +232,7 @@ export const SYMBOLS = {
   pf_writev: ARENA_IOV_IO,
   pf_recvmmsg: ARENA_MMSG_IO,
   pf_sendmmsg: ARENA_MMSG_IO,
+  pf_sendmmsg_gso: ARENA_MMSG_IO,
 
   // tap.c
   pf_tap_open: {

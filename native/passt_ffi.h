@@ -72,6 +72,8 @@ int32_t pf_recvmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 		    uint32_t vlen, int32_t flags);
 int32_t pf_sendmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 		    uint32_t vlen, int32_t flags);
+int32_t pf_sendmmsg_gso(int32_t fd, uint8_t *arena, uint32_t tab_off,
+			uint32_t vlen, int32_t flags);
 
 /* tap.c */
 int32_t pf_tap_open(uint8_t *name);

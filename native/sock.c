@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <linux/tcp.h>
 #include <linux/errqueue.h>
 
@@ -28,6 +29,27 @@
 static struct iovec sg_iov[PF_BATCH_MAX];
 static struct iovec mm_iov[PF_BATCH_MAX];
 static struct mmsghdr mm_hdr[PF_BATCH_MAX];
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+
+/* A UDP GSO send: at most this many datagrams, and this much payload (an
+ * IPv4 or IPv6 datagram of 65535 bytes with room for the headers)
+ */
+#define GSO_SEGS_MAX	64
+#define GSO_BYTES_MAX	65000
+
+/* One UDP_SEGMENT control message per GSO send */
+union gso_cmsg {
+	char buf[CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+};
+
+static struct mmsghdr gso_hdr[PF_BATCH_MAX];
+static union gso_cmsg gso_ctl[PF_BATCH_MAX];
+/* Table entries each GSO send covers */
+static uint16_t gso_cnt[PF_BATCH_MAX];
 
 /**
  * words() - Native-endian uint32_t view of a table in the arena
@@ -709,4 +731,109 @@ int32_t pf_sendmmsg(int32_t fd, uint8_t *arena, uint32_t tab_off,
 		    uint32_t vlen, int32_t flags)
 {
 	return mmsg_io(1, fd, arena, tab_off, vlen, flags);
+}
+
+/**
+ * gso_group() - Describe the next run of datagrams as one UDP GSO send
+ * @i:		First table entry of the run (already in mm_iov)
+ * @vlen:	Number of table entries
+ * @g:		Index of the GSO message to fill
+ *
+ * A run is two or more datagrams of one size, the last one possibly
+ * shorter, up to GSO_SEGS_MAX datagrams and GSO_BYTES_MAX bytes, none with a
+ * destination address of its own; any other datagram goes as it is.
+ *
+ * Return: number of table entries the message covers
+ */
+static uint32_t gso_group(uint32_t i, uint32_t vlen, uint32_t g)
+{
+	const struct msghdr *first = &mm_hdr[i].msg_hdr;
+	struct msghdr *mh = &gso_hdr[g].msg_hdr;
+	size_t seg = mm_iov[i].iov_len, total = seg;
+	uint32_t n = 1;
+
+	while (seg && !first->msg_namelen && i + n < vlen && n < GSO_SEGS_MAX &&
+	       !mm_hdr[i + n].msg_hdr.msg_namelen &&
+	       mm_iov[i + n].iov_len && mm_iov[i + n].iov_len <= seg &&
+	       total + mm_iov[i + n].iov_len <= GSO_BYTES_MAX) {
+		total += mm_iov[i + n].iov_len;
+		if (mm_iov[i + n++].iov_len < seg)
+			break;
+	}
+
+	*mh = *first;
+	mh->msg_iovlen = n;
+	if (n > 1) {
+		struct cmsghdr *cm;
+
+		mh->msg_control = gso_ctl[g].buf;
+		mh->msg_controllen = sizeof(gso_ctl[g].buf);
+		cm = CMSG_FIRSTHDR(mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(cm), &(uint16_t){ (uint16_t)seg },
+		       sizeof(uint16_t));
+	}
+	gso_hdr[g].msg_len = 0;
+	gso_cnt[g] = (uint16_t)n;
+	return n;
+}
+
+/**
+ * pf_sendmmsg_gso() - Send a batch of datagrams on a connected UDP socket,
+ *		       runs of one size as UDP GSO sends
+ * @fd:		Connected UDP socket
+ * @arena:	Arena
+ * @tab_off:	Offset of the mmsg table, as for pf_sendmmsg(); names unused
+ * @vlen:	Number of entries, at most 1024
+ * @flags:	MSG_NOSIGNAL etc.
+ *
+ * The kernel splits a GSO send into datagrams of the given size as late as
+ * it can: one trip through the IP layer for a run of datagrams instead of one
+ * each. A path that can't take it (a datagram bigger than the route's MTU is
+ * fragmented, which GSO can't do; a kernel without UDP_SEGMENT) makes a GSO
+ * send fail: the rest of the batch then goes as plain datagrams, and if that
+ * works, the first entry's first reserved word (word 6) is set to 1, so that
+ * the caller sends that flow's datagrams with pf_sendmmsg() from then on.
+ *
+ * Return: number of datagrams (table entries) sent, or -errno
+ */
+int32_t pf_sendmmsg_gso(int32_t fd, uint8_t *arena, uint32_t tab_off,
+			uint32_t vlen, int32_t flags)
+{
+	uint32_t i, g, sent = 0;
+	int32_t rc = mmsg_load(arena, tab_off, vlen);
+	int done, k;
+
+	if (rc)
+		return rc;
+
+	for (i = 0, g = 0; i < vlen; g++)
+		i += gso_group(i, vlen, g);
+	if (g == vlen)		/* no run: nothing to gain */
+		goto plain;
+
+	done = sendmmsg(fd, gso_hdr, g, flags);
+	if (done < 0) {
+		if (errno != EINVAL && errno != EIO && errno != EMSGSIZE &&
+		    errno != ENOPROTOOPT && errno != EOPNOTSUPP)
+			return -errno;
+		goto plain;
+	}
+	for (k = 0; k < done; k++)
+		sent += gso_cnt[k];
+	if ((uint32_t)done == g)
+		return (int32_t)sent;
+
+plain:
+	/* from the first datagram not sent: a GSO send the path refused goes
+	 * as plain datagrams; after any other error this fails again, at once
+	 */
+	rc = sendmmsg(fd, mm_hdr + sent, vlen - sent, flags);
+	if (rc < 0)
+		return sent ? (int32_t)sent : -errno;
+	if (rc > 0 && g < vlen)
+		words(arena, tab_off)[6] = 1;
+	return (int32_t)(sent + (uint32_t)rc);
 }

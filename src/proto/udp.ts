@@ -223,6 +223,8 @@ export class Udp {
   readonly ts: Float64Array;
   /** Batches per flow side (sidx), saturating at 255: what makes a stream. */
   readonly activity: Uint8Array;
+  /** Per flow: the path refused UDP GSO sends (`pf_sendmmsg_gso()`), send datagrams one by one. */
+  readonly #noGso: Uint8Array;
   /** Idle timeouts, milliseconds: a flow, and a stream. */
   readonly timeoutMs: number;
   readonly streamTimeoutMs: number;
@@ -288,6 +290,7 @@ export class Udp {
     this.sock = new Int32Array(2 * flows.capacity); // set when a flow is created
     this.ts = new Float64Array(flows.capacity);
     this.activity = new Uint8Array(2 * flows.capacity);
+    this.#noGso = new Uint8Array(flows.capacity);
     this.timeoutMs = 1000 * sysctlSeconds(TIMEOUT_SYSCTL, UDP_TIMEOUT_DEFAULT);
     this.streamTimeoutMs = 1000 * sysctlSeconds(TIMEOUT_STREAM_SYSCTL, UDP_TIMEOUT_STREAM_DEFAULT);
     this.#u8 = arena.u8;
@@ -490,6 +493,7 @@ export class Udp {
     this.ts[i] = now;
     this.activity[2 * i] = 1;
     this.activity[2 * i + 1] = 0;
+    this.#noGso[i] = 0;
     return i;
   }
 
@@ -636,7 +640,18 @@ export class Udp {
       n++;
     }
     if (n > 0) {
-      const rc = lib().pf_sendmmsg(fd, this.#u8, tab, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      const flow = sidx >> 1;
+      let rc: number;
+      if (this.#noGso[flow] === 0) {
+        rc = lib().pf_sendmmsg_gso(fd, this.#u8, tab, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        const refused = (tab >>> 2) + 6;
+        if (u32[refused] !== 0) {
+          this.#noGso[flow] = 1;
+          u32[refused] = 0;
+        }
+      } else {
+        rc = lib().pf_sendmmsg(fd, this.#u8, tab, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
       if (rc < n) SEND.debug(now);
     }
     return i - start;

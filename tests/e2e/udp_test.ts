@@ -16,6 +16,8 @@ import {
   PASTA_UNDER_TEST,
   prepareRootless,
   type Result,
+  run,
+  scratchDir,
   spawn,
 } from "../_helpers/e2e.ts";
 import { GATEWAYS, label } from "../_helpers/e2e.ts";
@@ -292,3 +294,61 @@ for (const rl of modes) {
     },
   });
 }
+
+Deno.test({
+  name: "udp e2e: bursts of equal datagrams bigger than the host path's MTU arrive whole (root)",
+  ignore: ignore || !have("unshare") || !have("python3"),
+  async fn(): Promise<void> {
+    // A network namespace of our own stands in for the host, its loopback's MTU
+    // cut to 1500: 4000-byte datagrams to the gateway (the host's loopback) must
+    // be fragmented there, which UDP GSO sends can't do. pasta sends the guest's
+    // runs of equal datagrams as GSO sends and must fall back to plain ones.
+    const N = 40;
+    const receiver = `
+import select, socket, sys, time
+socks = []
+for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)  # SO_RCVBUFFORCE
+    s.bind((addr, 5300))
+    socks.append(s)
+open(sys.argv[1], "w").close()
+got = [[], []]
+end = time.time() + 15
+while time.time() < end and min(len(g) for g in got) < ${N}:
+    for s in select.select(socks, [], [], 0.2)[0]:
+        n = len(s.recv(65536))
+        if n > 1:
+            got[socks.index(s)].append(n)
+print(len(got[0]), len(got[1]), sorted(set(got[0] + got[1])))
+`;
+    const sender = `
+import socket, sys, time
+for fam, gw in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.connect((gw, 5300))
+    s.send(b"!")  # the gateway's MAC address first: the kernel queues few frames for it
+    time.sleep(0.5)
+    for i in range(${N}):
+        s.send(bytes([i]) * 4000)
+`;
+    const dir = scratchDir("udp-gso-");
+    try {
+      Deno.writeTextFileSync(`${dir}/rx.py`, receiver, { mode: 0o644 });
+      Deno.writeTextFileSync(`${dir}/tx.py`, sender, { mode: 0o644 });
+      const script = `
+ip link set lo up; ip link set lo mtu 1500
+ip link add h0 type veth peer name h1; ip link set h1 up; ip link set h0 up
+ip addr add 192.0.2.2/24 dev h0; ip route add default via 192.0.2.1
+ip -6 addr add 2001:db8::2/64 dev h0 nodad; ip -6 route add default via 2001:db8::1
+python3 ${dir}/rx.py ${dir}/ready & rx=$!
+while [ ! -e ${dir}/ready ]; do sleep 0.05; done
+${bin} -q -f --config-net -- sh -c '${GATEWAYS} python3 ${dir}/tx.py $GW4 $GW6' || echo "pasta: $?"
+wait $rx`;
+      const r = await run(["unshare", "-n", "sh", "-c", script], { timeoutMs: 40_000 });
+      assert.equal(r.stdout.trim(), `${N} ${N} [4000]`, r.stderr);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

@@ -99,6 +99,19 @@ Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from
     assert.equal(s[tgt + nat.OPORT], 40001);
   }));
 
+Deno.test("udp: a batch of equal datagrams from the guest (sent as UDP GSO) reaches the host one by one", () =>
+  withEcho(false, "127.0.0.1", (b, echo) => {
+    const sizes = [1000, 1000, 1000, 1000, 1000, 300, 1000, 1000];
+    const payload = (k: number, n: number) => new Uint8Array(n).fill(0x30 + k);
+    b.fromGuest(sizes.map((n, k) => guestUdp4(GUEST4, GW4, 40003, echo.port, payload(k, n))));
+    const got: Uint8Array[] = [];
+    b.pump(2000, () => got.length === sizes.length, () => {
+      for (let d = echo.recv(); d; d = echo.recv()) got.push(d.data);
+    });
+    assert.deepEqual(got.map((d) => d.length), sizes);
+    for (const [k, d] of got.entries()) assert.deepEqual(d, payload(k, sizes[k]!), `datagram ${k}`);
+  }));
+
 Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from the gateway", () =>
   withEcho(true, "::1", (b, echo) => {
     // Odd payload lengths exercise the checksum's tail handling.
