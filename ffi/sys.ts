@@ -228,6 +228,8 @@ export const MMSG_NAME_LEN = 3;
 export const MMSG_MSG_LEN = 4;
 /** mmsg entry word: message flags (out, receive only) */
 export const MMSG_MSG_FLAGS = 5;
+/** mmsg word of the first entry: 1 once `pf_sendmmsg_gso()` found the path refuses GSO (out) */
+export const MMSG_GSO_REFUSED = 6;
 /** Words per event written by `pf_epoll_wait()`: events, ref_lo, ref_hi */
 export const EPOLL_WORDS = 3;
 /** Words written by `pf_tcp_info()` */

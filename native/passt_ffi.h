@@ -21,9 +21,11 @@
 #include <stdint.h>
 
 /* Words per entry of an mmsg table: buf_off, buf_len, name_off, name_len,
- * msg_len, msg_flags, two reserved
+ * msg_len, msg_flags, gso_refused (first entry, pf_sendmmsg_gso()), reserved
  */
 #define PF_MMSG_WORDS		8
+/* Word of the first entry pf_sendmmsg_gso() sets when the path refused GSO */
+#define PF_MMSG_GSO_REFUSED	6
 /* Words per epoll event written by pf_epoll_wait(): events, ref_lo, ref_hi */
 #define PF_EPOLL_WORDS		3
 /* Words written by pf_tcp_info() */

@@ -794,7 +794,7 @@ static uint32_t gso_group(uint32_t i, uint32_t vlen, uint32_t g)
  * each. A path that can't take it (a datagram bigger than the route's MTU is
  * fragmented, which GSO can't do; a kernel without UDP_SEGMENT) makes a GSO
  * send fail: the rest of the batch then goes as plain datagrams, and if that
- * works, the first entry's first reserved word (word 6) is set to 1, so that
+ * works, the first entry's PF_MMSG_GSO_REFUSED word is set to 1, so that
  * the caller sends that flow's datagrams with pf_sendmmsg() from then on.
  *
  * Return: number of datagrams (table entries) sent, or -errno
@@ -834,6 +834,6 @@ plain:
 	if (rc < 0)
 		return sent ? (int32_t)sent : -errno;
 	if (rc > 0 && g < vlen)
-		words(arena, tab_off)[6] = 1;
+		words(arena, tab_off)[PF_MMSG_GSO_REFUSED] = 1;
 	return (int32_t)(sent + (uint32_t)rc);
 }

@@ -104,6 +104,7 @@ import {
   IPV6_FREEBIND,
   IPV6_RECVERR,
   IPV6_V6ONLY,
+  MMSG_GSO_REFUSED,
   MMSG_WORDS,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
@@ -644,7 +645,7 @@ export class Udp {
       let rc: number;
       if (this.#noGso[flow] === 0) {
         rc = lib().pf_sendmmsg_gso(fd, this.#u8, tab, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-        const refused = (tab >>> 2) + 6;
+        const refused = (tab >>> 2) + MMSG_GSO_REFUSED;
         if (u32[refused] !== 0) {
           this.#noGso[flow] = 1;
           u32[refused] = 0;

@@ -222,7 +222,7 @@ function drainGso(rx: number): number[] {
 /**
  * Sends `sizes` with pf_sendmmsg_gso() from a connected socket (set up by
  * `prepare`) to a receiver on the loopback; checks that each datagram arrived
- * whole and in order, and returns the fallback word (6) of the table.
+ * whole and in order, and returns the table's MMSG_GSO_REFUSED word.
  */
 function gsoRoundTrip(sizes: number[], prepare: (tx: number) => void = () => {}): number {
   const [rx, rxPort] = udpSocket();
@@ -235,7 +235,7 @@ function gsoRoundTrip(sizes: number[], prepare: (tx: number) => void = () => {})
     prepare(tx);
     assert.equal(sendGso(tx, arena, sizes), sizes.length);
     assert.deepEqual(drainGso(rx), sizes);
-    return new Uint32Array(arena.buffer)[6]!;
+    return new Uint32Array(arena.buffer)[sys.MMSG_GSO_REFUSED]!;
   } finally {
     closeAll(rx, tx);
   }
