@@ -16,9 +16,13 @@
  * another copy of us uses about fifteen); once bound, a symbol is a plain
  * property of the table and costs what one bound with the rest does (about 4
  * ns a call, measured with 10 million calls of each kind). The process that
- * runs the loop calls {@linkcode bindRest} before its root goes away (after
- * which the library's path no longer exists): the symbols set-up did not use
- * are bound there, in one call.
+ * runs the loop binds the symbols set-up did not use a few at a time
+ * ({@linkcode bindSome}) once it has told its caller it is ready, in the
+ * loop's idle moments, so that neither the caller's wait nor a packet pays
+ * for them. That happens after the sandbox has taken the library's path
+ * away: binding finds the library already loaded by that same path name,
+ * without opening a file (the dynamic loader compares names first), and
+ * needs only memory for each call trampoline.
  *
  * @module
  */
@@ -71,15 +75,21 @@ export function helperPath(): string {
   return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
 }
 
+/** Symbols each {@linkcode bindSome} slice of the loop binds: about 2 ms. */
+export const BIND_SLICE = 8;
+
 /**
- * Binds, in one call, every symbol not used so far: for the process that runs
- * the loop, before its sandbox takes the library's path away.
+ * Binds, in one call, up to `max` of the symbols not used so far; returns
+ * whether any are left unbound.
  */
-export function bindRest(): void {
+export function bindSome(max: number): boolean {
   const table = lib() as unknown as Record<string, unknown>;
   // Not bound yet: still the accessor lazySymbols() put there
-  const names = Object.keys(SYMBOLS).filter((n) => Object.getOwnPropertyDescriptor(table, n)?.get);
-  if (names.length === 0) return;
+  const unbound = Object.keys(SYMBOLS).filter((n) =>
+    Object.getOwnPropertyDescriptor(table, n)?.get
+  );
+  const names = unbound.slice(0, max);
+  if (names.length === 0) return false;
   const def: Record<string, unknown> = {};
   for (const name of names) def[name] = SYMBOLS[name as keyof typeof SYMBOLS];
   const fns = Deno.dlopen(libPath(), def as Partial<typeof SYMBOLS>).symbols as Record<
@@ -89,6 +99,12 @@ export function bindRest(): void {
   for (const name of names) {
     Object.defineProperty(table, name, { value: fns[name], enumerable: true });
   }
+  return unbound.length > names.length;
+}
+
+/** Binds, in one call, every symbol not used so far. */
+export function bindRest(): void {
+  bindSome(Infinity);
 }
 
 /** A table whose symbols are bound one by one, each on first use. */

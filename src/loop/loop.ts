@@ -18,6 +18,11 @@
  * frames queued towards the guest), then every periodic timer whose interval
  * elapsed. The wait timeout is the time to the next periodic timer.
  *
+ * Work that may wait until set-up is complete (binding the native symbols
+ * set-up did not use) runs in slices, one per wake-up
+ * ({@linkcode Loop.background}); while a slice is left, waits don't block, so
+ * events still come first and find the loop at most one slice late.
+ *
  * After a wake-up that had events, the next wait first polls without
  * blocking, up to {@linkcode SPIN_WAITS} times, and blocks only if none of
  * those finds an event: a request just forwarded to a local server is often
@@ -177,6 +182,7 @@ export class Loop {
   readonly #closers: (FlowCloser | null)[] = new Array(EpollType.COUNT).fill(null);
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
+  readonly #background: (() => boolean)[] = [];
   readonly #signals = new Map<number, SignalHandler>();
   readonly #resting = new Map<number, Resting>();
   readonly #sigbuf = new Uint8Array(64);
@@ -273,6 +279,14 @@ export class Loop {
     this.#deferred.push(fn);
   }
 
+  /**
+   * Adds work run in slices, one per wake-up, until `slice` returns false
+   * (nothing left); waits don't block meanwhile.
+   */
+  background(slice: () => boolean): void {
+    this.#background.push(slice);
+  }
+
   /** Adds a handler run every `intervalMs` milliseconds (checked at each wake-up). */
   every(intervalMs: number, fn: TimeHandler): void {
     this.#periodic.push({ interval: intervalMs, last: this.#now, fn });
@@ -338,7 +352,7 @@ export class Loop {
   /** Runs one wake-up: wait, dispatch, deferred handlers, due timers. */
   runOnce(timeoutMs?: number): void {
     const ffi = lib();
-    const wait = timeoutMs ?? this.#timeout();
+    const wait = this.#background.length ? 0 : timeoutMs ?? this.#timeout();
     let n = 0;
     if (this.#busy && wait !== 0) {
       for (let k = 0; k < SPIN_WAITS && n === 0; k++) {
@@ -372,6 +386,7 @@ export class Loop {
           p.fn(now);
         }
       }
+      if (this.#background.length && !this.#background[0]!()) this.#background.shift();
     } catch (e) {
       throw e instanceof LoopFault ? e : new LoopFault("timer", e);
     }

@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import {
   alive,
   exists,
@@ -22,6 +23,7 @@ import {
   PASST,
   PASTA,
   prepareRootless,
+  REPO,
   run,
   scratchDir,
   spawn,
@@ -180,6 +182,49 @@ Deno.test({
       target.kill("SIGKILL");
       await target.output().catch(() => null);
       Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "launcher: a user's first start fills their Deno cache with the compiled bundle, once",
+  ignore: !canRun || !prepareRootless(),
+  async fn(): Promise<void> {
+    const cache = scratchDir("launcher-cache-");
+    const bundle = `${Deno.realPathSync(REPO)}/native/build/passt.js`;
+    const stamp = `${cache}/passt-deno${bundle}.warm`;
+    const cached = (): string[] => {
+      const db = new DatabaseSync(`${cache}/v8_code_cache_v2`, { readOnly: true });
+      try {
+        return db.prepare("SELECT specifier FROM codecache WHERE length(data) > 0").all()
+          .map((r) => String(r.specifier));
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const first = await run([PASTA, "--version"], { rootless: true, env: { DENO_DIR: cache } });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^pasta /, "the start itself is unchanged");
+      assert.ok(exists(stamp), "the launcher notes that this build is in the cache");
+      assert.ok(
+        cached().includes(`file://${bundle}`),
+        `the bundle's compiled code is in the user's cache: ${cached().join(" ")}`,
+      );
+      const mtime = Deno.statSync(stamp).mtime!.getTime();
+      await new Promise((r) => setTimeout(r, 20));
+      const again = await run([PASTA, "--version"], { rootless: true, env: { DENO_DIR: cache } });
+      assert.equal(again.stdout, first.stdout);
+      assert.equal(Deno.statSync(stamp).mtime!.getTime(), mtime, "not filled again");
+      // A cache the user can't write: no attempt, and the start works as before
+      const locked = scratchDir("launcher-cache-ro-", 0o755);
+      const ro = await run([PASTA, "--version"], { rootless: true, env: { DENO_DIR: locked } });
+      assert.equal(ro.code, 0, ro.stderr);
+      assert.equal(ro.stdout, first.stdout);
+      assert.deepEqual([...Deno.readDirSync(locked)], [], "nothing written there");
+      Deno.removeSync(locked, { recursive: true });
+    } finally {
+      Deno.removeSync(cache, { recursive: true });
     }
   },
 });

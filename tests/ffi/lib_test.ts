@@ -61,3 +61,46 @@ console.log(JSON.stringify({ before, after, fd, same: lib() === lazy, all, rc,
   assert.equal(r.rc, 0, "a symbol bound by bindRest() works");
   assert.deepEqual(r.closed, [0, 0]);
 });
+
+Deno.test("bindSome() binds a few symbols at a time, also once the library's file is gone", async () => {
+  // As the loop does after the sandbox has taken the library's path away
+  const dir = Deno.makeTempDirSync();
+  const copy = `${dir}/libpasst_ffi.so`;
+  Deno.copyFileSync(libPath(), copy);
+  const code = `import { bindSome, lib } from ${
+    JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
+  };
+const unbound = (o: object) => Object.keys(o).filter((k) => Object.getOwnPropertyDescriptor(o, k)!.get).length;
+const table = lib();
+const total = unbound(table);
+Deno.removeSync(Deno.env.get("PASST_FFI_LIB")!);
+const more = bindSome(8);
+const afterSlice = unbound(table);
+let slices = 1;
+for (let left = more; left; slices++) left = bindSome(8);
+const p = new Int32Array(2);
+const rc = table.pf_pipe2(new Uint8Array(p.buffer), 0);
+console.log(JSON.stringify({ total, more, afterSlice, slices, left: unbound(table), rc,
+  closed: [table.pf_close(p[0]), table.pf_close(p[1])], last: bindSome(8) }));`;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      env: { PASST_FFI_LIB: copy },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(text);
+    assert.ok(r.total > 70, `every symbol unbound at first: ${r.total}`);
+    assert.equal(r.more, true, "more are left after one slice");
+    assert.equal(r.afterSlice, r.total - 8, "one slice binds eight");
+    assert.equal(r.slices, Math.ceil(r.total / 8), "the slices bind all of them");
+    assert.equal(r.left, 0);
+    assert.equal(r.rc, 0, "a symbol bound after the file went away works");
+    assert.deepEqual(r.closed, [0, 0]);
+    assert.equal(r.last, false, "nothing left to bind");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

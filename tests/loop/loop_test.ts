@@ -84,6 +84,38 @@ Deno.test("Loop runs deferred handlers after each wake-up and periodic timers on
   lib().pf_close(loop.epfd);
 });
 
+Deno.test("Loop.background() runs one slice per wake-up, after that wake-up's events, without blocking", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  const [pr, pw] = pipe();
+  const buf = new Uint8Array(16);
+  const order: string[] = [];
+  let wakeups = 0;
+  loop.on(EpollType.ICMP, (_ev, fd) => {
+    ffi.pf_read(fd, buf, 0, buf.length);
+    order.push("event");
+  });
+  assert.equal(loop.add(pr, EpollType.ICMP, 0, EPOLLIN), 0);
+  assert.equal(ffi.pf_write(pw, buf, 0, 1), 1);
+  loop.defer(() => wakeups++);
+  // A blocking wait would sleep until this timer, which ends the loop
+  loop.every(5000, () => {
+    order.push("timer");
+    loop.stop(1);
+  });
+  let slices = 0;
+  loop.background(() => {
+    order.push(`slice ${++slices}`);
+    if (slices < 3) return true;
+    loop.stop(0);
+    return false;
+  });
+  assert.equal(loop.run(), 0, "the work ended the loop, not the timer");
+  assert.deepEqual(order, ["event", "slice 1", "slice 2", "slice 3"]);
+  assert.equal(wakeups, 3, "one slice per wake-up");
+  for (const fd of [pr, pw, loop.epfd]) ffi.pf_close(fd);
+});
+
 Deno.test("Loop refuses descriptors that don't fit the reference", () => {
   const loop = new Loop();
   assert.equal(loop.add(SOCKET_MAX + 1, EpollType.TCP, 0, EPOLLIN), -24);
