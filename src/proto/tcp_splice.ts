@@ -77,6 +77,7 @@ import {
   SPLICE_F_MORE,
   SPLICE_F_MOVE,
   SPLICE_F_NONBLOCK,
+  TCP_NODELAY,
   TCP_QUICKACK,
 } from "../../ffi/sys.ts";
 import { EAGAIN, EINPROGRESS } from "../../ffi/errno.ts";
@@ -347,7 +348,11 @@ export class TcpSplice {
       this.#destroy(i, true);
       return true;
     }
+    // As upstream: both sides without Nagle (what we move is already
+    // segmented by the sender, and SPLICE_F_MORE marks what should wait)
     ffi.pf_setsockopt_int(b, IPPROTO_TCP, TCP_QUICKACK, 1);
+    ffi.pf_setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    ffi.pf_setsockopt_int(b, IPPROTO_TCP, TCP_NODELAY, 1);
     const d6 = this.#dst6;
     for (let j = 0; j < 4; j++) d6[j] = dst[dstOff + j]!;
     const len = v6

@@ -147,6 +147,20 @@ Deno.test("tcp_splice: data crosses both ways, then half-closes propagate and th
   }
 });
 
+Deno.test("tcp_splice: both sockets of a connection send without Nagle's delay, as upstream's", () => {
+  const t = setup();
+  const IPPROTO_TCP = 6, TCP_NODELAY = 1;
+  try {
+    assert.equal(t.sp.count, 1);
+    for (const side of [0, 1]) {
+      const fd = t.sp.sock[side]!;
+      assert.equal(lib().pf_getsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY), 1, `side ${side}`);
+    }
+  } finally {
+    t.close();
+  }
+});
+
 Deno.test("tcp_splice: a full destination stops reading the source until it drains, then all data and the FIN arrive", () => {
   const t = setup();
   const ffi = lib();
