@@ -102,11 +102,6 @@ export function bindSome(max: number): boolean {
   return unbound.length > names.length;
 }
 
-/** Binds, in one call, every symbol not used so far. */
-export function bindRest(): void {
-  bindSome(Infinity);
-}
-
 /** A table whose symbols are bound one by one, each on first use. */
 function lazySymbols(path: string): NativeSymbols {
   // Opens the library now, so that a missing one fails here as binding would

@@ -30,9 +30,9 @@ try { lib(); } catch (e) { console.log((e as Error).message); }`;
   assert.match(text, /; build it with "deno task build"\n$/);
 });
 
-Deno.test("lib() binds symbols on first use, and bindRest() the others in place", async () => {
+Deno.test("lib() binds symbols on first use, and bindSome() the others in place", async () => {
   // In a process of its own: the binding state is per process
-  const code = `import { bindRest, lib } from ${
+  const code = `import { bindSome, lib } from ${
     JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
   };
 const kind = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)!.get ? "accessor" : "value";
@@ -40,7 +40,7 @@ const lazy = lib();
 const before = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
 const fd = lazy.pf_fcntl(0, 1, 0); // F_GETFD on stdin: binds pf_fcntl only
 const after = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
-bindRest();
+bindSome(Infinity);
 const all = Object.keys(lazy).filter((k) => kind(lazy, k) !== "value");
 const p = new Int32Array(2);
 const rc = lazy.pf_pipe2(new Uint8Array(p.buffer), 0);
@@ -56,9 +56,9 @@ console.log(JSON.stringify({ before, after, fd, same: lib() === lazy, all, rc,
   assert.equal(r.after, "accessor value", "the symbol used, and only it, is bound");
   assert.ok(r.fd >= 0, `the lazily bound function works: ${r.fd}`);
   assert.equal(r.same, true, "one table for the life of the process");
-  assert.deepEqual(r.all, [], "bindRest() leaves no accessor behind");
+  assert.deepEqual(r.all, [], "bindSome(Infinity) leaves no accessor behind");
   assert.ok(r.n > 70, `every symbol is in the table: ${r.n}`);
-  assert.equal(r.rc, 0, "a symbol bound by bindRest() works");
+  assert.equal(r.rc, 0, "a symbol bound by bindSome() works");
   assert.deepEqual(r.closed, [0, 0]);
 });
 
