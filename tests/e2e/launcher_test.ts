@@ -216,6 +216,23 @@ Deno.test({
       const again = await run([PASTA, "--version"], { rootless: true, env: { DENO_DIR: cache } });
       assert.equal(again.stdout, first.stdout);
       assert.equal(Deno.statSync(stamp).mtime!.getTime(), mtime, "not filled again");
+      // Another Deno (an upgrade empties its cache): filled again, by that Deno
+      for (const f of [...Deno.readDirSync(cache)]) {
+        if (f.name.startsWith("v8_code_cache_v2")) Deno.removeSync(`${cache}/${f.name}`);
+      }
+      const bin = scratchDir("launcher-deno-", 0o755);
+      const upgraded = `${bin}/deno`;
+      Deno.writeTextFileSync(upgraded, `#!/bin/sh\nexec ${Deno.execPath()} "$@"\n`, {
+        mode: 0o755,
+      });
+      const third = await run([PASTA, "--version"], {
+        rootless: true,
+        env: { DENO_DIR: cache, PASST_DENO: upgraded },
+      });
+      assert.equal(third.stdout, first.stdout, third.stderr);
+      assert.ok(Deno.statSync(stamp).mtime!.getTime() > mtime, "the stamp is renewed");
+      assert.ok(cached().includes(`file://${bundle}`), "the new Deno's cache holds the bundle");
+      Deno.removeSync(bin, { recursive: true });
       // A cache the user can't write: no attempt, and the start works as before
       const locked = scratchDir("launcher-cache-ro-", 0o755);
       const ro = await run([PASTA, "--version"], { rootless: true, env: { DENO_DIR: locked } });
