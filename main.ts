@@ -49,6 +49,7 @@ import {
 } from "./src/slirp4netns/slirp4netns.ts";
 import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
+import { PastaTapBackend } from "./src/tap/tap_pasta.ts";
 import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import {
@@ -283,6 +284,8 @@ function run(
   // passt-helper): empty root, no capabilities
   isolate(true, conf.chrootFallback);
   applySeccomp(mode);
+  sandboxed = true;
+  if (rt.tap.backend instanceof PastaTapBackend) exitKeepFd = rt.tap.backend.fd;
   notifyParent(readyFd);
   state.notified = true;
   state.detached = readyFd >= 0;
@@ -367,4 +370,20 @@ function background(mode: Mode, argv: string[], conf: Conf): number {
  */
 const WARM_UP = "warm-up";
 
-if (Deno.args[0] !== WARM_UP) Deno.exit(main(Deno.args));
+/**
+ * Whether the sandbox is complete (set-up done): the exit then leaves what
+ * only we hold (memory, the emptied mount namespace, the tap device) to a copy
+ * of the process, freed after our caller has seen us exit (`pf_exit()`, up
+ * to 10 ms of `pasta -- cmd` here).
+ */
+let sandboxed = false;
+/** pasta's tap device, which that copy keeps until then, or -1. */
+let exitKeepFd = -1;
+
+/** Exits with `status`, the quick way once sandboxed. */
+function exit(status: number): never {
+  if (sandboxed) lib().pf_exit(status, exitKeepFd);
+  Deno.exit(status);
+}
+
+if (Deno.args[0] !== WARM_UP) exit(main(Deno.args));

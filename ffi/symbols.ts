@@ -414,6 +414,13 @@ export const SYMBOLS = {
     parameters: [],
     result: "i32",
   },
+  pf_exit: {
+    parameters: [
+      "i32", // int32_t status
+      "i32", // int32_t keep_fd
+    ],
+    result: "i32",
+  },
   pf_kill: {
     parameters: [
       "i32", // int32_t pid

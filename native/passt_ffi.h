@@ -117,6 +117,7 @@ int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
 int32_t pf_raise_nofile(void);
 int32_t pf_malloc_trim(void);
 int32_t pf_kill(int32_t pid, int32_t sig);
+int32_t pf_exit(int32_t status, int32_t keep_fd);
 int32_t pf_waitpid(int32_t pid, uint8_t *status_out, int32_t options);
 int32_t pf_strerror(int32_t errnum, uint8_t *out, uint32_t len);
 int32_t pf_errno_name(int32_t errnum, uint8_t *out, uint32_t len);

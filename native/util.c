@@ -1,12 +1,18 @@
 /* SPDX-FileCopyrightText: 2026 passt-deno developers */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
-/* util.c - arena mapping, limits, randomness, files, processes, errno text */
+/* util.c - arena mapping, limits, randomness, files, processes, errno text,
+ * the exit
+ */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "passt_ffi.h"
 
@@ -224,6 +231,108 @@ int32_t pf_malloc_trim(void)
 int32_t pf_kill(int32_t pid, int32_t sig)
 {
 	return zero_or_errno(kill(pid, sig));
+}
+
+/* The exit. Between our exit_group() and the moment our caller sees us
+ * gone, the kernel frees what only we held: the address space (50 MB,
+ * runtime and all), our mount namespace (emptied by the sandbox, it waits for
+ * an RCU grace period) and, if ours is the last descriptor of pasta's tap
+ * device, that device's queue (another grace period). Up to 10 ms of every
+ * `pasta -- cmd`, which the caller waits for.
+ *
+ * pf_exit() first makes a copy of the process that shares the address space
+ * (CLONE_VM) and the namespaces, and keeps a descriptor of the tap device
+ * and one of our process (a pidfd), closing its copies of all the others.
+ * Our exit then only drops references to those, and still closes every
+ * socket itself (none outlives our exit, as with a plain one); the copy,
+ * woken by the pidfd once our caller can see our exit, frees the rest. It
+ * makes system calls only, on its own static stack, with every signal
+ * blocked. If it can't be made, or doesn't answer within 0.1 s, we exit all
+ * the same.
+ */
+/* #syscalls pidfd_open clone close_range futex ppoll exit exit_group */
+
+static char exit_stack[16384] __attribute__((aligned(64)));
+static int exit_holder_ready;
+static int exit_keep[2];
+
+/**
+ * close_all_but() - Close every descriptor but two
+ * @a:		One to keep, or -1
+ * @b:		Another one to keep, greater than @a
+ */
+static void close_all_but(int a, int b)
+{
+	unsigned int from = 0;
+	int keep[2] = { a, b }, i;
+
+	for (i = 0; i < 2; i++) {
+		if (keep[i] < 0)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, keep[i] - 1U, 0U);
+		from = keep[i] + 1U;
+	}
+	syscall(SYS_close_range, from, ~0U, 0U);
+}
+
+/**
+ * exit_holder() - The copy of pf_exit(): hold on until our exit is seen
+ * @arg:	Unused
+ *
+ * Return: never returns
+ */
+static int exit_holder(void *arg)
+{
+	struct pollfd pfd = { .fd = exit_keep[1], .events = POLLIN };
+
+	(void)arg;
+	close_all_but(exit_keep[0], exit_keep[1]);
+	__atomic_store_n(&exit_holder_ready, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &exit_holder_ready, FUTEX_WAKE, 1, NULL, NULL, 0);
+	while (syscall(SYS_ppoll, &pfd, 1, NULL, NULL, 0) < 0 && errno == EINTR)
+		;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+/**
+ * pf_exit() - Exit with @status, leaving what our exit would free to a copy
+ * @status:	Exit status
+ * @keep_fd:	Descriptor the copy keeps open until we are gone (pasta's tap
+ *		device), or -1
+ *
+ * Return: never returns
+ */
+int32_t pf_exit(int32_t status, int32_t keep_fd)
+{
+	struct timespec tick = { 0, 10000000L };	/* 10 ms */
+	sigset_t all;
+	long pidfd;
+
+	/* No handler of ours may run in the copy, nor in us from now on */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	pidfd = syscall(SYS_pidfd_open, getpid(), 0U);
+	if (pidfd < 0)
+		syscall(SYS_exit_group, status);
+	exit_keep[0] = keep_fd < pidfd ? keep_fd : (int)pidfd;
+	exit_keep[1] = keep_fd < pidfd ? (int)pidfd : keep_fd;
+	if (clone(exit_holder, exit_stack + sizeof(exit_stack),
+		  CLONE_VM | CLONE_UNTRACED, NULL) > 0) {
+		int i;
+
+		/* (not for ever: if it died meanwhile, we just exit) */
+		for (i = 0; i < 10; i++) {
+			if (__atomic_load_n(&exit_holder_ready,
+					    __ATOMIC_ACQUIRE))
+				break;
+			syscall(SYS_futex, &exit_holder_ready, FUTEX_WAIT, 0,
+				&tick, NULL, 0);
+		}
+	}
+	syscall(SYS_exit_group, status);
+	return status;
 }
 
 /**

@@ -51,7 +51,7 @@ type Decision =
 
 /** What early() decides for `mode` with `args`, as user `euid`, with the library `lib`. */
 function decide(mode: string, args: string[], euid = 1000, lib = LIB): Decision {
-  const script = `name=$1 euid=$2 lib=$3 deno=sh; shift 3\n${EARLY}\n` +
+  const script = `name=$1 euid=$2 lib=$3 deno=/bin/sh; shift 3\n${EARLY}\n` +
     `if early "$@"; then printf '%s\\n' "$how" "$flags" "$join" "$target" "$pidfile"; ` +
     `else echo long; fi`;
   const out = new Deno.Command("sh", {
