@@ -450,6 +450,14 @@ export const SYMBOLS = {
     parameters: NS_SOCKET_PARAMS,
     result: "i32",
   },
+  pf_ns_sockets: {
+    parameters: [
+      ...NS_SOCKET_PARAMS,
+      "buffer", // uint8_t *out
+      "i32", // int32_t count
+    ],
+    result: "i32",
+  },
   pf_ns_tap_open: NS_IFNAME_CALL,
   pf_ns_ifindex: NS_IFNAME_CALL,
   pf_ns_open: {

@@ -353,7 +353,11 @@ static int32_t srv_allowed(const struct srv_msg *m)
 	if (m->protocol != 0 && m->protocol != IPPROTO_TCP &&
 	    m->protocol != IPPROTO_UDP)
 		return -EPROTONOSUPPORT;
-	if (m->op != SRV_OP_SOCKET && m->op != SRV_OP_BIND)
+	if (m->op != SRV_OP_SOCKET && m->op != SRV_OP_BIND &&
+	    m->op != SRV_OP_SOCKETS)
+		return -EINVAL;
+	if (m->op == SRV_OP_SOCKETS &&
+	    (m->backlog < 1 || m->backlog > SRV_BATCH_MAX))
 		return -EINVAL;
 	if (m->len > sizeof(m->sa))
 		return -EINVAL;
@@ -386,30 +390,64 @@ static int32_t srv_open(const struct srv_msg *m)
 }
 
 /**
- * srv_reply() - Send a reply, with a descriptor if @fd >= 0
+ * srv_reply() - Send a reply, with @n descriptors
  * @sock:	Our end of the pair
  * @m:		Message, @m->rc set
- * @fd:		Descriptor to pass, or -1
+ * @fds:	Descriptors to pass
+ * @n:		How many, 0 to SRV_BATCH_MAX
  */
-static void srv_reply(int sock, struct srv_msg *m, int fd)
+static void srv_reply(int sock, struct srv_msg *m, const int *fds, int n)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * SRV_BATCH_MAX)];
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (fd >= 0) {
+	if (n > 0) {
 		struct cmsghdr *cm;
 
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
 	}
 	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/**
+ * srv_serve() - Answer one checked request
+ * @sock:	Our end of the pair
+ * @m:		Request, becomes the reply
+ */
+static void srv_serve(int sock, struct srv_msg *m)
+{
+	int fds[SRV_BATCH_MAX], n = 0, i;
+	int32_t rc = srv_allowed(m);
+
+	if (!rc && m->op == SRV_OP_SOCKETS) {
+		/* As many as the kernel gives, up to the count asked for */
+		for (n = 0; n < m->backlog; n++) {
+			fds[n] = socket(m->domain, m->type, m->protocol);
+			if (fds[n] < 0) {
+				rc = -errno;
+				break;
+			}
+		}
+		m->rc = n ? n : rc;
+	} else if (!rc) {
+		rc = srv_open(m);
+		if (rc >= 0)
+			fds[n++] = rc;
+		m->rc = rc < 0 ? rc : 0;
+	} else {
+		m->rc = rc;
+	}
+	srv_reply(sock, m, fds, n);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 /**
@@ -462,7 +500,6 @@ static int ns_server_main(int argc, char **argv)
 
 	for (;;) {
 		ssize_t n = recv(sock, &m, sizeof(m), 0);
-		int32_t fd;
 
 		if (n == 0)
 			return 0;
@@ -471,13 +508,12 @@ static int ns_server_main(int argc, char **argv)
 				continue;
 			return 1;
 		}
-		fd = n == (ssize_t)sizeof(m) ? srv_allowed(&m) : -EINVAL;
-		if (!fd)
-			fd = srv_open(&m);
-		m.rc = fd < 0 ? fd : 0;
-		srv_reply(sock, &m, fd);
-		if (fd >= 0)
-			close(fd);
+		if (n != (ssize_t)sizeof(m)) {
+			m.rc = -EINVAL;
+			srv_reply(sock, &m, NULL, 0);
+			continue;
+		}
+		srv_serve(sock, &m);
 	}
 }
 

@@ -338,6 +338,51 @@ int32_t pf_ns_socket(int32_t userns_fd, int32_t netns_fd, int32_t domain,
 }
 
 /**
+ * pf_ns_sockets() - Create up to @count sockets inside a namespace at once
+ * @userns_fd:	User namespace to join first, or -1
+ * @netns_fd:	Network namespace, or -1
+ * @domain:	Address family (AF_INET or AF_INET6)
+ * @type:	Socket type, may include SOCK_NONBLOCK and SOCK_CLOEXEC
+ * @protocol:	Protocol
+ * @out:	Receives the descriptors, native-endian int32_t each
+ * @count:	How many, 1 to SRV_BATCH_MAX
+ *
+ * One request to the namespace's socket server where it serves that
+ * namespace, else one call per socket.
+ *
+ * Return: number of descriptors written to @out (fewer than @count if
+ *	   descriptors ran out), or -errno if none
+ */
+int32_t pf_ns_sockets(int32_t userns_fd, int32_t netns_fd, int32_t domain,
+		      int32_t type, int32_t protocol, uint8_t *out,
+		      int32_t count)
+{
+	int32_t fds[SRV_BATCH_MAX], n, rc = -EINVAL;
+
+	if (count < 1 || count > SRV_BATCH_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&ns_lock);
+	if (domain != AF_NETLINK && ns_server_serves(netns_fd)) {
+		n = ns_server_sockets(domain, type, protocol, fds, count);
+		pthread_mutex_unlock(&ns_lock);
+	} else {
+		pthread_mutex_unlock(&ns_lock);
+		for (n = 0; n < count; n++) {
+			rc = pf_ns_socket(userns_fd, netns_fd, domain, type,
+					  protocol);
+			if (rc < 0)
+				break;
+			fds[n] = rc;
+		}
+		if (!n)
+			n = rc;
+	}
+	if (n > 0)
+		memcpy(out, fds, sizeof(int32_t) * (size_t)n);
+	return n;
+}
+
+/**
  * pf_ns_tap_open() - Open a tap device inside a namespace, see pf_tap_open()
  * @userns_fd:	User namespace to join first, or -1
  * @netns_fd:	Network namespace, or -1

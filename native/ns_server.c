@@ -26,7 +26,10 @@
  * The protocol: one struct srv_msg (passt_ffi.h) per request, the same struct
  * back as the reply: SRV_OP_SOCKET (socket()) or SRV_OP_BIND (socket(),
  * SO_REUSEADDR, bind(), listen() unless the backlog is negative). The reply's
- * rc is 0 with the new descriptor attached (SCM_RIGHTS), or -errno. The server
+ * rc is 0 with the new descriptor attached (SCM_RIGHTS), or -errno.
+ * SRV_OP_SOCKETS asks for up to SRV_BATCH_MAX plain sockets at once (the
+ * spliced connections' pools: one round trip instead of one per socket);
+ * its rc is the number attached, or -errno if none could be made. The server
  * checks every request itself before the filter would: another family, type
  * or protocol is answered with an error, never a crash. Requests are
  * synchronous, one at a time (ns.c's lock serialises them).
@@ -262,4 +265,64 @@ int32_t ns_server_socket(int domain, int type, int protocol,
 	if (type & SOCK_NONBLOCK)
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
+}
+
+/**
+ * ns_server_sockets() - Have the server create up to @count plain sockets
+ * @domain:	Address family: AF_INET or AF_INET6
+ * @type:	Socket type, may include SOCK_NONBLOCK and SOCK_CLOEXEC
+ * @protocol:	Protocol
+ * @out:	Receives the descriptors (close-on-exec)
+ * @count:	How many, 1 to SRV_BATCH_MAX
+ *
+ * The caller holds ns.c's lock: one request at a time.
+ *
+ * Return: number of descriptors in @out (fewer than @count if the server or
+ *	   we ran out), or -errno if none
+ */
+int32_t ns_server_sockets(int domain, int type, int protocol, int32_t *out,
+			  int32_t count)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * SRV_BATCH_MAX)];
+	struct srv_msg m = { .op = SRV_OP_SOCKETS, .domain = domain,
+			     .type = type, .protocol = protocol,
+			     .backlog = count, .rc = -EIO };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int32_t n = 0, i;
+	ssize_t len;
+
+	if (count < 1 || count > SRV_BATCH_MAX)
+		return -EINVAL;
+	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return -EPIPE;
+	do
+		len = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (len < 0 && errno == EINTR);
+	if (len != (ssize_t)sizeof(m))
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len >= CMSG_LEN(0)) {
+		n = (int32_t)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (n > count)	/* never from our server: don't trust it */
+			n = count;
+		memcpy(out, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+	}
+	if (m.rc <= 0 || !n) {
+		for (i = 0; i < n; i++)
+			close(out[i]);
+		if (m.rc < 0)
+			return m.rc;
+		/* MSG_CTRUNC: no descriptor left for them here */
+		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
+	}
+	for (i = 0; i < n; i++) {
+		if (type & SOCK_NONBLOCK)
+			(void)fcntl(out[i], F_SETFL, O_NONBLOCK);
+	}
+	return n;
 }

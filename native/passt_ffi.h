@@ -126,6 +126,9 @@ int32_t pf_errno_name(int32_t errnum, uint8_t *out, uint32_t len);
 int32_t pf_netlink_open(void);
 
 /* ns.c */
+int32_t pf_ns_sockets(int32_t userns_fd, int32_t netns_fd, int32_t domain,
+		      int32_t type, int32_t protocol, uint8_t *out,
+		      int32_t count);
 int32_t pf_ns_socket(int32_t userns_fd, int32_t netns_fd, int32_t domain,
 		     int32_t type, int32_t protocol);
 int32_t pf_ns_tap_open(int32_t userns_fd, int32_t netns_fd, uint8_t *name);
@@ -235,20 +238,26 @@ PF_INTERNAL int ns_server_serves(int netns_fd);
 PF_INTERNAL int32_t ns_server_socket(int domain, int type, int protocol,
 				     const uint8_t *sa, uint32_t salen,
 				     int backlog);
+PF_INTERNAL int32_t ns_server_sockets(int domain, int type, int protocol,
+				      int32_t *out, int32_t count);
 
 /* Requests to the namespace socket server (ns_server.c, helper.c) */
 #define SRV_OP_SOCKET	0
 #define SRV_OP_BIND	1
+#define SRV_OP_SOCKETS	2	/* @backlog sockets at once */
+#define SRV_BATCH_MAX	32
 
 /**
  * struct srv_msg - Request to, and reply from, the socket server
- * @op:		SRV_OP_SOCKET or SRV_OP_BIND
+ * @op:		SRV_OP_SOCKET, SRV_OP_BIND or SRV_OP_SOCKETS
  * @domain:	Socket domain
  * @type:	Socket type
  * @protocol:	Socket protocol
- * @backlog:	listen() backlog, negative for none
+ * @backlog:	listen() backlog, negative for none; for SRV_OP_SOCKETS, how
+ *		many sockets (1 to SRV_BATCH_MAX)
  * @len:	Length of @sa
- * @rc:		Reply: 0 (descriptor attached) or -errno
+ * @rc:		Reply: 0 (descriptor attached), the number of descriptors
+ *		attached for SRV_OP_SOCKETS, or -errno
  * @sa:		Address to bind
  */
 struct srv_msg {

@@ -223,6 +223,9 @@ export class TcpSplice {
   #pipePoolN = 0;
   readonly #pipeU8 = new Uint8Array(8);
   readonly #pipeI32 = new Int32Array(this.#pipeU8.buffer);
+  /** Descriptors of one batch of namespace sockets ({@linkcode SOCK_POOL_SIZE} at most). */
+  readonly #batchU8 = new Uint8Array(4 * SOCK_POOL_SIZE);
+  readonly #batchI32 = new Int32Array(this.#batchU8.buffer);
   readonly #sa = new Uint8Array(sa.SOCKADDR_MAX);
   readonly #sadv = new DataView(this.#sa.buffer);
   readonly #dst6 = new Uint32Array(4);
@@ -615,20 +618,27 @@ export class TcpSplice {
     }
     const ns = this.#ns;
     if (!ns) return;
+    // One request to the namespace's socket server per family: up to the
+    // pool's size, and not past the pressure mark
     for (let f = 0; f < 2; f++) {
       if (this.#nsPoolN[f]! >= SOCK_POOL_TSH) continue;
-      while (this.#nsPoolN[f]! < SOCK_POOL_SIZE && !this.pressure) {
-        const fd = ffi.pf_ns_socket(
-          ns.userns,
-          ns.netns,
-          f ? sa.AF_INET6 : sa.AF_INET,
-          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-          0,
-        );
-        if (fd < 0) break;
+      const room = Math.floor(this.nofile * FD_PRESSURE) + 1 - this.#fds;
+      const want = Math.min(SOCK_POOL_SIZE - this.#nsPoolN[f]!, room);
+      if (want <= 0) break;
+      const n = ffi.pf_ns_sockets(
+        ns.userns,
+        ns.netns,
+        f ? sa.AF_INET6 : sa.AF_INET,
+        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+        0,
+        this.#batchU8,
+        want,
+      );
+      for (let i = 0; i < n; i++) {
+        const fd = this.#batchI32[i]!;
         if (fd > SOCKET_MAX) {
           ffi.pf_close(fd);
-          break;
+          continue;
         }
         this.#nsPool[f * SOCK_POOL_SIZE + this.#nsPoolN[f]!] = fd;
         this.#nsPoolN[f] = this.#nsPoolN[f]! + 1;
