@@ -54,6 +54,7 @@ import { checkNsTarget } from "./src/pasta/pasta.ts";
 import { processIds, readSysFileOr } from "./src/sysfile.ts";
 import {
   applySeccomp,
+  beginIsolation,
   earlyMatches,
   execSandboxed,
   isolate,
@@ -255,6 +256,9 @@ function run(
     const again = slirp !== null ? { name: "slirp4netns", argv: cmdline } : { name: mode, argv };
     return foreground(mode, again, conf, result);
   }
+  // Inside the sandbox from here on: the runtime's other threads drop their
+  // capabilities while we set up
+  beginIsolation();
   if (conf.logFile) {
     try {
       openLogFile(conf.logFile, conf.logSize, Deno.execPath(), VERSION);

@@ -552,6 +552,10 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_isolate_begin: {
+    parameters: [],
+    result: "i32",
+  },
   pf_isolate: {
     parameters: [
       "i32", // int32_t pivot

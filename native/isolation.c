@@ -533,45 +533,108 @@ static void drop_one(int dfd, const char *name, long num, void *arg)
 	}
 }
 
+/* /proc/self/task, opened when the library loads (iso_reserve()) */
+static int iso_task_dfd = -1;
+
+/* The state of the drop across pf_isolate_begin() and pf_isolate() */
+static struct drop_pass drop_state;
+static struct sigaction drop_old;
+static int drop_armed;
+
+/**
+ * drop_arm() - Install the drop's signal handler, once, for our thread
+ *
+ * Return: 0, or -errno
+ */
+static int drop_arm(void)
+{
+	struct sigaction sa;
+
+	if (drop_armed)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = drop_handler;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(ISO_DROP_SIG, &sa, &drop_old))
+		return -errno;
+	drop_state.self = (pid_t)syscall(SYS_gettid);
+	drop_state.tgid = getpid();
+	drop_armed = 1;
+	return 0;
+}
+
+/**
+ * drop_signal_pass() - Signal the threads of /proc/self/task not signalled yet
+ * @dfd:	Open /proc/self/task directory
+ *
+ * Return: whether this pass signalled any
+ */
+static int drop_signal_pass(int dfd)
+{
+	drop_state.fresh = 0;
+	if (lseek(dfd, 0, SEEK_SET) < 0)
+		return 0;
+	dir_each_number(dfd, drop_one, &drop_state);
+	return drop_state.fresh;
+}
+
 /**
  * drop_all_threads() - Drop capabilities in every other thread of ours
  * @dfd:	Open /proc/self/task directory
  *
- * Each thread gets the signal once; new threads inherit the sets of the
- * thread that creates them, so passes repeat until one finds no new task.
+ * Each thread gets the signal once (the ones pf_isolate_begin() signalled
+ * are done by now); new threads inherit the sets of the thread that creates
+ * them, so passes repeat until one finds no new task.
  *
  * Return: 0, or -errno
  */
 static int drop_all_threads(int dfd)
 {
-	struct drop_pass p = { (pid_t)syscall(SYS_gettid), getpid(), 0, 0, 0 };
-	struct sigaction sa, old;
 	unsigned int i;
+	int fresh, rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = drop_handler;
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(ISO_DROP_SIG, &sa, &old))
-		return -errno;
-	iso_dropped = 0;
-
+	rc = drop_arm();
+	if (rc)
+		return rc;
 	do {
-		p.fresh = 0;
-		if (lseek(dfd, 0, SEEK_SET) < 0)
-			break;
-		dir_each_number(dfd, drop_one, &p);
-		/* Wait up to a second for this pass's threads */
-		for (i = 0; i < 1000 && __atomic_load_n(&iso_dropped,
-					__ATOMIC_SEQ_CST) < p.sent; i++) {
-			struct timespec ts = { 0, 1000000 };
+		fresh = drop_signal_pass(dfd);
+		/* Wait up to a second for the threads signalled so far */
+		for (i = 0; i < 100000 && __atomic_load_n(&iso_dropped,
+					__ATOMIC_SEQ_CST) < drop_state.sent;
+		     i++) {
+			struct timespec ts = { 0, 10000 };	/* 10 us */
 
 			nanosleep(&ts, NULL);
 		}
-	} while (p.fresh);
+	} while (fresh);
 
-	(void)sigaction(ISO_DROP_SIG, &old, NULL);
-	return __atomic_load_n(&iso_dropped, __ATOMIC_SEQ_CST) < p.sent ?
-	       -ETIMEDOUT : 0;
+	(void)sigaction(ISO_DROP_SIG, &drop_old, NULL);
+	drop_armed = 0;
+	return __atomic_load_n(&iso_dropped, __ATOMIC_SEQ_CST) <
+	       drop_state.sent ? -ETIMEDOUT : 0;
+}
+
+/**
+ * pf_isolate_begin() - Have every other thread drop its capabilities now
+ *
+ * The runtime's other threads never need our capabilities: only the thread
+ * that calls us does, for set-up. Called when set-up starts, this signals
+ * each of them once and doesn't wait: by the time pf_isolate() checks, they
+ * are done, and it only has threads started since to deal with (about 5 ms
+ * less in the caller's wait, more when a thread is slow to be scheduled).
+ *
+ * Return: 0, or -errno
+ */
+int32_t pf_isolate_begin(void)
+{
+	int rc;
+
+	if (iso_task_dfd < 0)
+		return -EBADF;
+	rc = drop_arm();
+	if (!rc)
+		(void)drop_signal_pass(iso_task_dfd);
+	return rc;
 }
 
 /**
@@ -629,8 +692,6 @@ int pivot_empty_root(void)
 		return -errno;
 	return enter_tmp_root(0, &fallback);
 }
-
-static int iso_task_dfd = -1;
 
 /**
  * iso_reserve() - Open /proc/self/task when the library loads

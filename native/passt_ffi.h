@@ -160,6 +160,7 @@ int32_t pf_spawn_isolated(uint8_t *argv_buf, int32_t keep_fd,
 /* pf_isolate() flags: move the root to an empty tmpfs, with chroot() fallback */
 #define PF_ISOLATE_PIVOT	1
 #define PF_ISOLATE_CHROOT	2
+int32_t pf_isolate_begin(void);
 int32_t pf_isolate(int32_t pivot, uint32_t keep_caps);
 int32_t pf_seccomp(int32_t pasta, int32_t install);
 

@@ -253,6 +253,16 @@ export function execSandboxed(argv: string[], plan: SandboxPlan): string {
  * our own mount namespace; with `chrootFallback`, by chroot() where
  * pivot_root() fails) and capabilities dropped in every thread.
  */
+/**
+ * Has every other thread of the runtime drop its capabilities now, without
+ * waiting: only the caller's thread needs them, for set-up, and
+ * {@linkcode isolate} then finds the others done.
+ */
+export function beginIsolation(): void {
+  const rc = lib().pf_isolate_begin();
+  if (rc < 0) throw new Error(`Failed to sandbox process: ${strerror(-rc)}`);
+}
+
 export function isolate(pivot: boolean, chrootFallback = false): void {
   const how = pivot ? ISOLATE_PIVOT | (chrootFallback ? ISOLATE_CHROOT : 0) : 0;
   const rc = lib().pf_isolate(how, 0);

@@ -74,3 +74,44 @@ Deno.test("seccomp allow-lists: generated for both modes, each within the filter
     assert.ok(n < 120, `${mode}: the filter's jumps fit (fewer than 120 entries, has ${n})`);
   }
 });
+
+Deno.test({
+  name:
+    "beginIsolation: the runtime's other threads lose their capabilities at once, ours keeps them",
+  ignore: Deno.uid() !== 0,
+  async fn(): Promise<void> {
+    // In a process of its own: it changes the capabilities of its threads
+    const code = `import { beginIsolation } from ${
+      JSON.stringify(new URL("../src/isolation.ts", import.meta.url).href)
+    };
+const eff = (tid: string) =>
+  /CapEff:\\s*([0-9a-f]+)/.exec(Deno.readTextFileSync(\`/proc/self/task/\${tid}/status\`))![1];
+const tasks = () => [...Deno.readDirSync("/proc/self/task")].map((e) => e.name);
+const before = tasks().map(eff);
+const selfBefore = eff(String(Deno.pid));
+beginIsolation();
+await new Promise((r) => setTimeout(r, 100));
+const self = String(Deno.pid);
+console.log(JSON.stringify({
+  before,
+  selfBefore,
+  self: eff(self),
+  others: tasks().filter((t) => t !== self).map(eff),
+}));`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.ok(r.before.every((c: string) => BigInt(`0x${c}`) !== 0n), "all had some to begin with");
+    assert.equal(r.self, r.selfBefore, "the caller keeps its capabilities for set-up");
+    assert.ok(r.others.length > 0, "the runtime has other threads");
+    assert.deepEqual(
+      r.others.filter((c: string) => BigInt(`0x${c}`) !== 0n),
+      [],
+      "every other thread has none left",
+    );
+  },
+});
