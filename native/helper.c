@@ -4,7 +4,7 @@
 /* helper.c - passt-helper: the single-threaded parts the runtime can't be
  *
  * A multithreaded process can't create or join a user namespace, and a copy
- * of it (fork) holds the whole runtime. Two small jobs therefore run as this
+ * of it (fork) holds the whole runtime. Small jobs therefore run as this
  * separate program:
  *
  * passt-helper sandbox USERNS_FD UID GID FLAGS CAPS PROGRAM [ARG]...
@@ -44,7 +44,14 @@
  *	PR_SET_PDEATHSIG, which fires when the parent's first thread exits,
  *	while its descriptors may still be open: HOLD_FD must close last).
  *
- * Any failure is exit status 1 (the server has no terminal to print to).
+ * passt-helper spawn FD -- COMMAND [ARG]...
+ *	pasta's command in its new namespaces (spawn.c execs this from a
+ *	vfork()-like child): wait for one byte on FD, then prepare and exec
+ *	COMMAND (spawn_main()). The command's exec then replaces this small
+ *	program rather than a copy of the runtime.
+ *
+ * Any failure is exit status 1 (the server has no terminal to print to),
+ * 127 for a command that can't be run.
  */
 
 #include <errno.h>
@@ -518,6 +525,63 @@ static int ns_server_main(int argc, char **argv)
 }
 
 /**
+ * spawn_main() - passt-helper spawn FD -- COMMAND...: pasta's command, held
+ * @argc:	Argument count, from "spawn" on
+ * @argv:	Arguments: the start pipe's read end, "--", the command (an
+ *		argv[0] of "-name" runs "name" as a login shell)
+ *
+ * What pf_spawn_ns() (spawn.c) starts in the new namespaces, with every
+ * signal blocked and PR_SET_PDEATHSIG set: waits for one byte on FD (end of
+ * file: exit 1), then lets gid 0 open ping sockets, drops the ambient
+ * capabilities, restores default handling of SIGPIPE and SIGCHLD (which the
+ * runtime ignores) and of every signal, and execs the command.
+ *
+ * Return: 1 if never released, 127 if the command can't be run
+ */
+static int spawn_main(int argc, char **argv)
+{
+	static const char grp[] = "0 0";
+	sigset_t none;
+	const char *file;
+	long fd;
+	char b;
+	int g;
+
+	if (argc < 4 || num(argv[1], &fd) || strcmp(argv[2], "--") != 0)
+		return 1;
+	while (read((int)fd, &b, 1) != 1) {
+		if (errno != EINTR)
+			return 1;
+	}
+	close((int)fd);
+	(void)prctl(PR_SET_PDEATHSIG, 0);
+
+	/* Not fatal: ping sockets just won't work unprivileged */
+	g = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (g >= 0) {
+		ssize_t n = write(g, grp, sizeof(grp) - 1);
+
+		(void)n;
+		close(g);
+	}
+	/* Root in our user namespace, the command gets all of that
+	 * namespace's capabilities on exec anyway, as upstream's does
+	 */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	(void)signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	file = argv[3];
+	if (file[0] == '-')
+		file++;
+	execvp(file, argv + 3);
+	fprintf(stderr, "Failed to start command: %s\n", strerror(errno));
+	return 127;
+}
+
+/**
  * main() - Select the job by the first argument
  * @argc:	Argument count
  * @argv:	Arguments
@@ -532,7 +596,9 @@ int main(int argc, char **argv)
 		return daemon_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "ns-server"))
 		return ns_server_main(argc - 1, argv + 1);
-	fprintf(stderr, "Usage: %s sandbox|daemon|ns-server ARGUMENTS\n",
+	if (argc > 1 && !strcmp(argv[1], "spawn"))
+		return spawn_main(argc - 1, argv + 1);
+	fprintf(stderr, "Usage: %s sandbox|daemon|ns-server|spawn ARGUMENTS\n",
 		argv[0]);
 	return 1;
 }

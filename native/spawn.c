@@ -4,20 +4,29 @@
 /* spawn.c - start pasta's command in new namespaces, held until released
  *
  * pasta without a target namespace runs a command (the user's shell by
- * default) in new user, network, UTS and IPC namespaces. Unlike the calls in
- * ns.c, this child does not share our memory: pf_spawn_ns() makes it with a
- * fork-like clone() that also creates the namespaces. It is born with every
- * signal blocked and first waits for one byte on a pipe, dying with us
- * meanwhile (PR_SET_PDEATHSIG), so that the caller can write the user
- * namespace's ID maps, bring up the network namespace's interfaces and open
- * its tap device before the command runs. Then, still in the copy of our
- * process, it closes what exec would close anyway, lets gid 0 open ping
- * sockets, drops our ambient capabilities, restores default signal handling
- * and execs. Being a child of a multithreaded process, it makes only
- * async-signal-safe calls, and none that allocate.
+ * default) in new user, network, UTS and IPC namespaces. pf_spawn_ns()
+ * creates them with the child, which is born with every signal blocked and
+ * first waits for one byte on a pipe, dying with us meanwhile
+ * (PR_SET_PDEATHSIG), so that the caller can write the user namespace's ID
+ * maps, bring up the network namespace's interfaces and open its tap device
+ * before the command runs. Then it lets gid 0 open ping sockets, drops our
+ * ambient capabilities, restores default signal handling and execs.
+ *
+ * The child waits as "passt-helper spawn" (helper.c), which it execs at once
+ * from a vfork()-like clone (CLONE_VM | CLONE_VFORK, our memory, on a stack
+ * of its own): we don't copy our page tables for it, and the command's exec
+ * at release replaces a small program, not a copy of the runtime (about 5 ms
+ * less until the command runs, which the caller of `pasta -- cmd` waits
+ * for). Without passt-helper beside this library, the child is a fork-like
+ * copy of us that waits itself: as a child of a multithreaded process, that
+ * one makes only async-signal-safe calls, and none that allocate.
  */
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -33,6 +42,14 @@
 #define SPAWN_ARGS_MAX	4096
 
 static char *spawn_argv[SPAWN_ARGS_MAX + 1];
+
+/* "passt-helper spawn FD --" and the command: what the child execs */
+#define SPAWN_HELPER_ARGS	4
+static char *spawn_helper_argv[SPAWN_HELPER_ARGS + SPAWN_ARGS_MAX + 1];
+static char spawn_helper_path[PATH_MAX];
+static char spawn_fd_text[16];
+static char spawn_stack[16384] __attribute__((aligned(64)));
+static int spawn_sync_fd;
 
 /**
  * spawn_fail() - Report a failed exec on stderr and exit with status 127
@@ -154,6 +171,49 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 }
 
 /**
+ * spawn_helper() - Path of passt-helper beside this library, if it runs
+ *
+ * Return: the path, or NULL
+ */
+static const char *spawn_helper(void)
+{
+	const char *slash;
+	Dl_info info;
+	size_t dir;
+
+	if (!dladdr((void *)pf_spawn_ns, &info) || !info.dli_fname)
+		return NULL;
+	slash = strrchr(info.dli_fname, '/');
+	if (!slash)
+		return NULL;
+	dir = (size_t)(slash - info.dli_fname) + 1;
+	if (dir + sizeof("passt-helper") > sizeof(spawn_helper_path))
+		return NULL;
+	memcpy(spawn_helper_path, info.dli_fname, dir);
+	memcpy(spawn_helper_path + dir, "passt-helper", sizeof("passt-helper"));
+	return access(spawn_helper_path, X_OK) ? NULL : spawn_helper_path;
+}
+
+/**
+ * spawn_exec_helper() - Child side of pf_spawn_ns(): become "passt-helper spawn"
+ * @arg:	Unused
+ *
+ * Runs in our memory until its exec (we wait meanwhile, CLONE_VFORK).
+ *
+ * Return: 127 if the exec fails
+ */
+static int spawn_exec_helper(void *arg)
+{
+	(void)arg;
+	/* Don't outlive the caller while waiting for it (kept by the exec) */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (fcntl(spawn_sync_fd, F_SETFD, 0))
+		return 127;
+	execv(spawn_helper_path, spawn_helper_argv);
+	return 127;
+}
+
+/**
  * pf_spawn_ns() - Start a command in new namespaces, held until released
  * @argv_buf:	Argument count, then the arguments (see argv_unpack());
  *		an argv[0] of "-name" runs "name" as a login shell
@@ -174,12 +234,12 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 {
 	sigset_t all, old;
+	int argc, rc;
 	long pid;
-	int rc;
 
-	rc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
-	if (rc < 0)
-		return rc;
+	argc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
+	if (argc < 0)
+		return argc;
 
 	/* The child starts with all signals blocked, until it's ready */
 	sigfillset(&all);
@@ -187,10 +247,24 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 	if (rc)
 		return -rc;
 
-	pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
-		      NULL, NULL, NULL, 0UL);
-	if (pid == 0)
-		spawn_child(sync_fd);
+	if (spawn_helper() &&
+	    snprintf(spawn_fd_text, sizeof(spawn_fd_text), "%d", sync_fd) > 0) {
+		spawn_helper_argv[0] = spawn_helper_path;
+		spawn_helper_argv[1] = "spawn";
+		spawn_helper_argv[2] = spawn_fd_text;
+		spawn_helper_argv[3] = "--";
+		memcpy(spawn_helper_argv + SPAWN_HELPER_ARGS, spawn_argv,
+		       sizeof(char *) * ((size_t)argc + 1));
+		spawn_sync_fd = sync_fd;
+		pid = clone(spawn_exec_helper, spawn_stack + sizeof(spawn_stack),
+			    (int)clone_flags | CLONE_VM | CLONE_VFORK | SIGCHLD,
+			    NULL);
+	} else {
+		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD,
+			      NULL, NULL, NULL, 0UL);
+		if (pid == 0)
+			spawn_child(sync_fd);
+	}
 	rc = pid < 0 ? -errno : 0;
 
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
