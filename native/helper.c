@@ -525,14 +525,34 @@ static int ns_server_main(int argc, char **argv)
 }
 
 /**
+ * ping_group_zero() - Let group 0 of our user namespace open ping sockets
+ *
+ * Return: 0 on success, -1 if ping_group_range couldn't be written (not
+ *	   fatal: ping sockets just won't work unprivileged)
+ */
+static int ping_group_zero(void)
+{
+	static const char grp[] = "0 0";
+	ssize_t n = -1;
+	int g;
+
+	g = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (g >= 0) {
+		n = write(g, grp, sizeof(grp) - 1);
+		close(g);
+	}
+	return n == (ssize_t)sizeof(grp) - 1 ? 0 : -1;
+}
+
+/**
  * spawn_main() - passt-helper spawn FD -- COMMAND...: pasta's command, held
  * @argc:	Argument count, from "spawn" on
  * @argv:	Arguments: the start pipe's read end, "--", the command (an
  *		argv[0] of "-name" runs "name" as a login shell)
  *
  * What pf_spawn_ns() (spawn.c) starts in the new namespaces, with every
- * signal blocked and PR_SET_PDEATHSIG set: waits for one byte on FD (end of
- * file: exit 1), then lets gid 0 open ping sockets, drops the ambient
+ * signal blocked and PR_SET_PDEATHSIG set: lets gid 0 open ping sockets,
+ * waits for one byte on FD (end of file: exit 1), then drops the ambient
  * capabilities, restores default handling of SIGPIPE and SIGCHLD (which the
  * runtime ignores) and of every signal, and execs the command.
  *
@@ -540,30 +560,27 @@ static int ns_server_main(int argc, char **argv)
  */
 static int spawn_main(int argc, char **argv)
 {
-	static const char grp[] = "0 0";
 	sigset_t none;
 	const char *file;
+	int pinged;
 	long fd;
 	char b;
-	int g;
 
 	if (argc < 4 || num(argv[1], &fd) || strcmp(argv[2], "--") != 0)
 		return 1;
+
+	/* Before the wait, as upstream, if group 0 is mapped already (pasta's
+	 * own user namespace); else once released
+	 */
+	pinged = !ping_group_zero();
 	while (read((int)fd, &b, 1) != 1) {
 		if (errno != EINTR)
 			return 1;
 	}
 	close((int)fd);
 	(void)prctl(PR_SET_PDEATHSIG, 0);
-
-	/* Not fatal: ping sockets just won't work unprivileged */
-	g = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
-	if (g >= 0) {
-		ssize_t n = write(g, grp, sizeof(grp) - 1);
-
-		(void)n;
-		close(g);
-	}
+	if (!pinged)
+		(void)ping_group_zero();
 	/* Root in our user namespace, the command gets all of that
 	 * namespace's capabilities on exec anyway, as upstream's does
 	 */
