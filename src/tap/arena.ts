@@ -6,9 +6,10 @@
  *
  * Theory of operation: every frame, header template and socket buffer lives in
  * a single fixed-size `ArrayBuffer`, the arena, seen through one `Uint8Array`
- * and one `DataView`. In production the buffer is native memory mapped once
- * (through FFI) so native calls can take the arena plus `u32` offsets; tests
- * pass a plain `new ArrayBuffer`. Regions are carved out at start-up with
+ * and one `DataView`. In production the buffer is a fixed-size WebAssembly
+ * memory (`mapArena()` in `run.ts`: no garbage collection for its size), and
+ * native calls take the arena plus `u32` offsets; tests pass a plain
+ * `new ArrayBuffer`. Regions are carved out at start-up with
  * {@linkcode Arena.alloc}, a bump allocator that never frees: a region is an
  * offset, valid for the life of the process. Allocation is aligned (64 bytes
  * by default, a cache line and enough for vectorised checksums), and running
