@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -310,6 +311,8 @@ int32_t pf_exit(int32_t status, int32_t keep_fd)
 	sigset_t all;
 	long pidfd;
 
+	/* What exit() would write out: the C library's buffered output */
+	(void)fflush(NULL);
 	/* No handler of ours may run in the copy, nor in us from now on */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
