@@ -104,3 +104,41 @@ console.log(JSON.stringify({ total, more, afterSlice, slices, left: unbound(tabl
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("symbols used before the loop run without a trampoline, then get one", async () => {
+  // In a process of its own: the binding state is per process
+  const code = `import { bindSome, lib } from ${
+    JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
+  };
+const configurable = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)!.configurable;
+const t = lib();
+// Set-up: results come back through the 4-byte struct, negative ones too
+const ebadf = t.pf_close(-1);
+const p = new Int32Array(2);
+const rc = t.pf_pipe2(new Uint8Array(p.buffer), 0);
+const written = t.pf_write(p[1], new Uint8Array([1, 2, 3]), 0, 3);
+const setUp = [configurable(t, "pf_close"), configurable(t, "pf_write")];
+bindSome(2);
+// Once the loop binds: what set-up bound is bound again, with a trampoline
+while (bindSome(8));
+const loop = [configurable(t, "pf_close"), configurable(t, "pf_write")];
+const fresh = Object.keys(t).filter((k) => configurable(t, k));
+const read = t.pf_read(p[0], new Uint8Array(8), 0, 8);
+console.log(JSON.stringify({ ebadf, rc, written, setUp, loop, fresh, read,
+  closed: [t.pf_close(p[0]), t.pf_close(p[1])], again: t.pf_close(-1) }));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(r.ebadf, -9, "-EBADF through the set-up binding");
+  assert.equal(r.rc, 0);
+  assert.equal(r.written, 3);
+  assert.deepEqual(r.setUp, [true, true], "set-up bindings are replaced later");
+  assert.deepEqual(r.loop, [false, false], "replaced by bindings with a trampoline");
+  assert.deepEqual(r.fresh, [], "no set-up binding left");
+  assert.equal(r.read, 3, "the pipe works across both bindings");
+  assert.deepEqual(r.closed, [0, 0]);
+  assert.equal(r.again, -9);
+});
