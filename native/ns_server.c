@@ -211,6 +211,78 @@ int ns_server_serves(int netns_fd)
 }
 
 /**
+ * srv_call() - Send a request, then receive the reply and its descriptors
+ * @m:		Request, replaced by the reply
+ * @out:	Receives the descriptors (close-on-exec)
+ * @max:	Room in @out, 1 to SRV_BATCH_MAX
+ * @trunc:	Set if we had no room for them (MSG_CTRUNC: out of descriptors)
+ *
+ * The caller holds ns.c's lock: one request at a time.
+ *
+ * Return: number of descriptors received, or -EPIPE if the server is gone
+ */
+static int32_t srv_call(struct srv_msg *m, int32_t *out, int32_t max,
+			int *trunc)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * SRV_BATCH_MAX)] = { 0 };
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * max) };
+	struct cmsghdr *cm;
+	int32_t n = 0;
+	ssize_t len;
+
+	if (send(srv_fd, m, sizeof(*m), MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
+		return -EPIPE;
+	do
+		len = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (len < 0 && errno == EINTR);
+	if (len != (ssize_t)sizeof(*m))
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len >= CMSG_LEN(0)) {
+		n = (int32_t)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (n > max)	/* never from our server: don't trust it */
+			n = max;
+		memcpy(out, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+	}
+	*trunc = !!(mh.msg_flags & MSG_CTRUNC);
+	return n;
+}
+
+/**
+ * srv_result() - What a request's caller gets: @n descriptors, or the error
+ * @m:		Reply
+ * @fds:	Descriptors received
+ * @n:		How many, from srv_call()
+ * @trunc:	From srv_call()
+ * @type:	Socket type asked for: SOCK_NONBLOCK is applied here
+ *
+ * Return: @n, or -errno (the descriptors closed) if the reply is an error or
+ *	   holds none
+ */
+static int32_t srv_result(const struct srv_msg *m, const int32_t *fds,
+			  int32_t n, int trunc, int type)
+{
+	int32_t i;
+
+	if (n < 0)
+		return n;
+	if (m->rc < 0 || !n) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		if (m->rc < 0)
+			return m->rc;
+		return trunc ? -EMFILE : -EIO;
+	}
+	for (i = 0; i < n && (type & SOCK_NONBLOCK); i++)
+		(void)fcntl(fds[i], F_SETFL, O_NONBLOCK);
+	return n;
+}
+
+/**
  * ns_server_socket() - Have the server create a (bound) socket
  * @domain:	Address family: AF_INET or AF_INET6
  * @type:	Socket type, may include SOCK_NONBLOCK and SOCK_CLOEXEC
@@ -226,18 +298,12 @@ int ns_server_serves(int netns_fd)
 int32_t ns_server_socket(int domain, int type, int protocol,
 			 const uint8_t *sa, uint32_t salen, int backlog)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct srv_msg m = { .op = sa ? SRV_OP_BIND : SRV_OP_SOCKET,
 			     .domain = domain, .type = type,
 			     .protocol = protocol, .backlog = backlog,
 			     .rc = -EIO };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
-	ssize_t n;
+	int32_t fd = -1, n;
+	int trunc = 0;
 
 	if (sa) {
 		if (salen > sizeof(m.sa))
@@ -245,26 +311,8 @@ int32_t ns_server_socket(int domain, int type, int protocol,
 		memcpy(m.sa, sa, salen);
 		m.len = salen;
 	}
-	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -EPIPE;
-	do
-		n = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m))
-		return -EPIPE;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (m.rc < 0) {
-		if (fd >= 0)
-			close(fd);
-		return m.rc;
-	}
-	if (fd < 0)	/* MSG_CTRUNC: no descriptor left for it here */
-		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
-	if (type & SOCK_NONBLOCK)
-		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
-	return fd;
+	n = srv_result(&m, &fd, srv_call(&m, &fd, 1, &trunc), trunc, type);
+	return n < 0 ? n : fd;
 }
 
 /**
@@ -283,46 +331,13 @@ int32_t ns_server_socket(int domain, int type, int protocol,
 int32_t ns_server_sockets(int domain, int type, int protocol, int32_t *out,
 			  int32_t count)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * SRV_BATCH_MAX)];
 	struct srv_msg m = { .op = SRV_OP_SOCKETS, .domain = domain,
 			     .type = type, .protocol = protocol,
 			     .backlog = count, .rc = -EIO };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int32_t n = 0, i;
-	ssize_t len;
+	int trunc = 0;
 
 	if (count < 1 || count > SRV_BATCH_MAX)
 		return -EINVAL;
-	if (send(srv_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -EPIPE;
-	do
-		len = recvmsg(srv_fd, &mh, MSG_CMSG_CLOEXEC);
-	while (len < 0 && errno == EINTR);
-	if (len != (ssize_t)sizeof(m))
-		return -EPIPE;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len >= CMSG_LEN(0)) {
-		n = (int32_t)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		if (n > count)	/* never from our server: don't trust it */
-			n = count;
-		memcpy(out, CMSG_DATA(cm), sizeof(int) * (size_t)n);
-	}
-	if (m.rc <= 0 || !n) {
-		for (i = 0; i < n; i++)
-			close(out[i]);
-		if (m.rc < 0)
-			return m.rc;
-		/* MSG_CTRUNC: no descriptor left for them here */
-		return (mh.msg_flags & MSG_CTRUNC) ? -EMFILE : -EIO;
-	}
-	for (i = 0; i < n; i++) {
-		if (type & SOCK_NONBLOCK)
-			(void)fcntl(out[i], F_SETFL, O_NONBLOCK);
-	}
-	return n;
+	return srv_result(&m, out, srv_call(&m, out, count, &trunc), trunc,
+			  type);
 }

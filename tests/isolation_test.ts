@@ -13,6 +13,7 @@ import {
 import { parseConf } from "../src/conf/conf.ts";
 import type { Conf } from "../src/context.ts";
 import { testHostV4Only as host } from "./_helpers/host.ts";
+import { importOf, runTs } from "./_helpers/subprocess.ts";
 
 const SANDBOX = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
 
@@ -82,7 +83,7 @@ Deno.test({
   async fn(): Promise<void> {
     // In a process of its own: it changes the capabilities of its threads
     const code = `import { beginIsolation } from ${
-      JSON.stringify(new URL("../src/isolation.ts", import.meta.url).href)
+      importOf("../src/isolation.ts", import.meta.url)
     };
 const eff = (tid: string) =>
   /CapEff:\\s*([0-9a-f]+)/.exec(Deno.readTextFileSync(\`/proc/self/task/\${tid}/status\`))![1];
@@ -98,13 +99,9 @@ console.log(JSON.stringify({
   self: eff(self),
   others: tasks().filter((t) => t !== self).map(eff),
 }));`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", code],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    const out = await runTs(code);
+    assert.equal(out.code, 0, out.stderr);
+    const r = JSON.parse(out.stdout);
     assert.ok(r.before.every((c: string) => BigInt(`0x${c}`) !== 0n), "all had some to begin with");
     assert.equal(r.self, r.selfBefore, "the caller keeps its capabilities for set-up");
     assert.ok(r.others.length > 0, "the runtime has other threads");

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { ARENA_BYTES, mapArena } from "../src/run.ts";
+import { importOf, runTs } from "./_helpers/subprocess.ts";
 
 Deno.test("mapArena(): the whole arena, zeroed, writable end to end", () => {
   const arena = mapArena(ARENA_BYTES);
@@ -19,20 +20,14 @@ Deno.test("mapArena(): the whole arena, zeroed, writable end to end", () => {
 
 Deno.test("mapArena(): allocating the arena makes the runtime collect no garbage", async () => {
   // In a process of its own, with V8's trace of collections
-  const code = `import { ARENA_BYTES, mapArena } from ${
-    JSON.stringify(new URL("../src/run.ts", import.meta.url).href)
-  };
+  const code = `import { ARENA_BYTES, mapArena } from ${importOf("../src/run.ts", import.meta.url)};
 const arena = mapArena(ARENA_BYTES);
 const after = [];
 for (let i = 0; i < 1000; i++) after.push(new Uint8Array(64));
 console.log("done", arena.size + after.length);`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", "--v8-flags=--trace-gc", code],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const out = await runTs(code, ["--v8-flags=--trace-gc"]);
+  const text = out.stdout;
+  assert.equal(out.code, 0, out.stderr);
   assert.match(text, /^done /m);
   assert.doesNotMatch(text, /external memory pressure/, text);
 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import { cstr, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "../../ffi/sys.ts";
 import { EAGAIN } from "../../ffi/errno.ts";
+import { importOf, runTs } from "../_helpers/subprocess.ts";
 
 /** Reads one byte of non-blocking `fd`: 0 at end of file, -EAGAIN while a writer is left. */
 function probe(fd: number): number {
@@ -25,10 +26,8 @@ Deno.test("pf_exit(): the status, our sockets closed by the exit, the kept descr
     }
     // The exiting process: a listening socket, a writer of each FIFO, then
     // pf_exit() keeping the first writer
-    const code = `import { lib } from ${
-      JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
-    };
-import { cstr, O_WRONLY } from ${JSON.stringify(new URL("../../ffi/sys.ts", import.meta.url).href)};
+    const code = `import { lib } from ${importOf("../../ffi/lib.ts", import.meta.url)};
+import { cstr, O_WRONLY } from ${importOf("../../ffi/sys.ts", import.meta.url)};
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const kept = lib().pf_open(cstr(${JSON.stringify(fifos[0])}), O_WRONLY, 0);
 const dropped = lib().pf_open(cstr(${JSON.stringify(fifos[1])}), O_WRONLY, 0);
@@ -36,15 +35,11 @@ if (kept < 0 || dropped < 0) Deno.exit(2);
 console.log(listener.addr.port);
 lib().pf_exit(7, kept);
 Deno.exit(3);`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", code],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 7, new TextDecoder().decode(out.stderr));
+    const out = await runTs(code);
+    assert.equal(out.code, 7, out.stderr);
     // Seen exited: what it didn't keep is closed already
     assert.equal(probe(readers[1]!), 0, "a descriptor not kept is closed by the exit itself");
-    const port = Number(new TextDecoder().decode(out.stdout).trim());
+    const port = Number(out.stdout.trim());
     await assert.rejects(
       Deno.connect({ hostname: "127.0.0.1", port }),
       Deno.errors.ConnectionRefused,

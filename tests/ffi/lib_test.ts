@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { lib, libPath } from "../../ffi/lib.ts";
+import { importOf, runTs } from "../_helpers/subprocess.ts";
 
 Deno.test("lib() loads the library once and returns the same symbols", () => {
   assert.equal(lib(), lib());
@@ -107,9 +108,7 @@ console.log(JSON.stringify({ total, more, afterSlice, slices, left: unbound(tabl
 
 Deno.test("symbols used before the loop run without a trampoline, then get one", async () => {
   // In a process of its own: the binding state is per process
-  const code = `import { bindSome, lib } from ${
-    JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
-  };
+  const code = `import { bindSome, lib } from ${importOf("../../ffi/lib.ts", import.meta.url)};
 const configurable = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)!.configurable;
 const t = lib();
 // Set-up: results come back through the 4-byte struct, negative ones too
@@ -126,12 +125,8 @@ const fresh = Object.keys(t).filter((k) => configurable(t, k));
 const read = t.pf_read(p[0], new Uint8Array(8), 0, 8);
 console.log(JSON.stringify({ ebadf, rc, written, setUp, loop, fresh, read,
   closed: [t.pf_close(p[0]), t.pf_close(p[1])], again: t.pf_close(-1) }));`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", code],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const out = await runTs(code);
+  const r = JSON.parse(out.stdout);
   assert.equal(r.ebadf, -9, "-EBADF through the set-up binding");
   assert.equal(r.rc, 0);
   assert.equal(r.written, 3);
