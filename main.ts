@@ -35,7 +35,7 @@ import {
 import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
-import { BIND_SLICE, bindSome, lib, libPath, treeDir } from "./ffi/lib.ts";
+import { BIND_DELAY_MS, BIND_SLICE, bindSome, endSetUp, lib, libPath, treeDir } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -293,8 +293,10 @@ function run(
   notifyParent(readyFd);
   state.notified = true;
   state.detached = readyFd >= 0;
-  // The symbols set-up didn't use, now that the caller no longer waits
-  rt.loop.background(() => bindSome(BIND_SLICE));
+  // The symbols set-up didn't use, and those it bound without trampolines,
+  // once the caller has gone on
+  endSetUp();
+  rt.loop.background(() => bindSome(BIND_SLICE), BIND_DELAY_MS);
   return runLoop(rt);
 }
 

@@ -85,12 +85,30 @@ export function helperPath(): string {
   return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
 }
 
+/** Whether symbols are still bound for set-up: until {@linkcode endSetUp} or {@linkcode bindSome}. */
+let settingUp = true;
+/** Symbols bound for set-up, without a trampoline, that {@linkcode bindSome} binds again. */
+const setUpBound = new Set<string>();
+
 /**
  * Symbols each {@linkcode bindSome} slice of the loop binds: about 1 ms, the
  * longest an event then waits (pasta's command ending, 2 ms sooner than
  * with 8 a slice).
  */
 export const BIND_SLICE = 3;
+
+/**
+ * How long after its caller is told it is ready the loop starts binding:
+ * the caller then goes on (a container engine, pasta's command) without our
+ * 20 ms or so of binding in the way on this machine's two CPUs. Symbols used
+ * meanwhile are bound, with trampolines, on first use.
+ */
+export const BIND_DELAY_MS = 50;
+
+/** Ends set-up: symbols used first from now on are bound with their trampolines. */
+export function endSetUp(): void {
+  settingUp = false;
+}
 
 /**
  * Binds, in one call, up to `max` of the symbols not used so far; returns
@@ -119,11 +137,6 @@ export function bindSome(max: number): boolean {
   }
   return unbound.length > names.length;
 }
-
-/** Whether symbols are still bound for set-up, until {@linkcode bindSome} first runs. */
-let settingUp = true;
-/** Symbols bound for set-up, without a trampoline, that {@linkcode bindSome} binds again. */
-const setUpBound = new Set<string>();
 
 /** Binds `name` of the library at `path` without a call trampoline, for set-up. */
 function bindForSetUp(path: string, name: keyof typeof SYMBOLS): unknown {

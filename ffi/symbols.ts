@@ -421,6 +421,13 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  pf_same_file: {
+    parameters: [
+      "i32", // int32_t fd
+      "buffer", // uint8_t *path
+    ],
+    result: "i32",
+  },
   pf_kill: {
     parameters: [
       "i32", // int32_t pid

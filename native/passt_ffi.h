@@ -116,6 +116,7 @@ int32_t pf_getrandom(uint8_t *buf, uint32_t off, uint32_t len,
 		     uint32_t flags);
 int32_t pf_raise_nofile(void);
 int32_t pf_malloc_trim(void);
+int32_t pf_same_file(int32_t fd, uint8_t *path);
 int32_t pf_kill(int32_t pid, int32_t sig);
 int32_t pf_exit(int32_t status, int32_t keep_fd);
 int32_t pf_waitpid(int32_t pid, uint8_t *status_out, int32_t options);

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,6 +221,22 @@ static void __attribute__((constructor)) malloc_fixed_threshold(void)
 int32_t pf_malloc_trim(void)
 {
 	return malloc_trim(0);
+}
+
+/**
+ * pf_same_file() - Whether a descriptor and a path are the same file
+ * @fd:		Open descriptor (a namespace file, say)
+ * @path:	NUL-terminated path, followed like stat() does
+ *
+ * Return: 1 if they are (device and inode), 0 if not, or -errno
+ */
+int32_t pf_same_file(int32_t fd, uint8_t *path)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) || stat((const char *)path, &b))
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /**

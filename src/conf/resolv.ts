@@ -14,6 +14,7 @@
  */
 
 import { parseIp4, parseIp6 } from "../ip.ts";
+import { readSysFileOr } from "../sysfile.ts";
 
 /** Most resolvers kept per family. */
 export const MAXNS = 3;
@@ -62,13 +63,11 @@ export function parseResolvConf(text: string): ResolvConf {
   return out;
 }
 
-/** Read and parse a resolv.conf file; a missing or unreadable file gives empty lists. */
+/**
+ * Read and parse a resolv.conf file; a missing or unreadable file gives empty
+ * lists. (Read through the native library: the runtime's own file API loads
+ * its code on first use, milliseconds of every start.)
+ */
 export function readResolvConf(path: string = RESOLV_CONF): ResolvConf {
-  let text = "";
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    text = "";
-  }
-  return parseResolvConf(text);
+  return parseResolvConf(readSysFileOr(path));
 }

@@ -183,6 +183,8 @@ export class Loop {
   readonly #deferred: TimeHandler[] = [];
   readonly #periodic: Periodic[] = [];
   readonly #background: (() => boolean)[] = [];
+  /** When the first background slice may run (performance.now() time). */
+  #backgroundFrom = 0;
   readonly #signals = new Map<number, SignalHandler>();
   readonly #resting = new Map<number, Resting>();
   readonly #sigbuf = new Uint8Array(64);
@@ -281,10 +283,17 @@ export class Loop {
 
   /**
    * Adds work run in slices, one per wake-up, until `slice` returns false
-   * (nothing left); waits don't block meanwhile.
+   * (nothing left), starting `delayMs` from now; waits don't block while a
+   * slice is due.
    */
-  background(slice: () => boolean): void {
+  background(slice: () => boolean, delayMs = 0): void {
+    if (!this.#background.length) this.#backgroundFrom = performance.now() + delayMs;
     this.#background.push(slice);
+  }
+
+  /** Whether a background slice is due at `now`. */
+  #backgroundDue(now: number): boolean {
+    return this.#background.length > 0 && now >= this.#backgroundFrom;
   }
 
   /** Adds a handler run every `intervalMs` milliseconds (checked at each wake-up). */
@@ -335,7 +344,7 @@ export class Loop {
   }
 
   #timeout(): number {
-    let t = -1;
+    let t = this.#background.length ? Math.max(0, Math.ceil(this.#backgroundFrom - this.#now)) : -1;
     for (const p of this.#periodic) {
       const left = Math.max(0, Math.ceil(p.last + p.interval - this.#now));
       if (t < 0 || left < t) t = left;
@@ -352,7 +361,7 @@ export class Loop {
   /** Runs one wake-up: wait, dispatch, deferred handlers, due timers. */
   runOnce(timeoutMs?: number): void {
     const ffi = lib();
-    const wait = this.#background.length ? 0 : timeoutMs ?? this.#timeout();
+    const wait = this.#backgroundDue(this.#now) ? 0 : timeoutMs ?? this.#timeout();
     let n = 0;
     if (this.#busy && wait !== 0) {
       for (let k = 0; k < SPIN_WAITS && n === 0; k++) {
@@ -386,7 +395,7 @@ export class Loop {
           p.fn(now);
         }
       }
-      if (this.#background.length && !this.#background[0]!()) this.#background.shift();
+      if (this.#backgroundDue(now) && !this.#background[0]!()) this.#background.shift();
     } catch (e) {
       throw e instanceof LoopFault ? e : new LoopFault("timer", e);
     }

@@ -152,7 +152,7 @@ export function joinNs(conf: Conf): NsTarget {
   let userns = -1;
   if (usernsPath) userns = openNs(usernsPath, "user");
   // Joining our own user namespace is refused by the kernel: skip it then.
-  if (userns >= 0 && sameNs(usernsPath!, "/proc/self/ns/user")) {
+  if (userns >= 0 && lib().pf_same_file(userns, cstr("/proc/self/ns/user")) === 1) {
     lib().pf_close(userns);
     userns = -1;
   }
@@ -164,16 +164,6 @@ export function joinNs(conf: Conf): NsTarget {
     netnsPath: conf.targetPid ? "" : netnsPath,
     release(): void {},
   };
-}
-
-function sameNs(a: string, b: string): boolean {
-  try {
-    const sa = Deno.statSync(a);
-    const sb = Deno.statSync(b);
-    return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the spawned or target process `pid` exited; returns its exit status or -1. */

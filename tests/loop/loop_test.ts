@@ -116,6 +116,27 @@ Deno.test("Loop.background() runs one slice per wake-up, after that wake-up's ev
   for (const fd of [pr, pw, loop.epfd]) ffi.pf_close(fd);
 });
 
+Deno.test("Loop.background() with a delay: nothing before it, and the wait sleeps until then", () => {
+  const ffi = lib();
+  const loop = new Loop();
+  let wakeups = 0;
+  loop.defer(() => wakeups++);
+  loop.every(5000, () => loop.stop(1));
+  const start = performance.now();
+  let first = -1;
+  let slices = 0;
+  loop.background(() => {
+    if (first < 0) first = performance.now() - start;
+    if (++slices < 2) return true;
+    loop.stop(0);
+    return false;
+  }, 60);
+  assert.equal(loop.run(), 0, "the work ended the loop, not the timer");
+  assert.ok(first >= 59, `the first slice ran ${first} ms after`);
+  assert.ok(wakeups <= 4, `slept until it was due: ${wakeups} wake-ups`);
+  ffi.pf_close(loop.epfd);
+});
+
 Deno.test("Loop refuses descriptors that don't fit the reference", () => {
   const loop = new Loop();
   assert.equal(loop.add(SOCKET_MAX + 1, EpollType.TCP, 0, EPOLLIN), -24);
