@@ -514,6 +514,7 @@ export const SYMBOLS = {
       "buffer", // uint8_t *argv_buf
       "u32", // uint32_t clone_flags
       "i32", // int32_t sync_fd
+      "buffer", // uint8_t *hostname
     ],
     result: "i32",
   },

@@ -44,9 +44,10 @@
  *	PR_SET_PDEATHSIG, which fires when the parent's first thread exits,
  *	while its descriptors may still be open: HOLD_FD must close last).
  *
- * passt-helper spawn FD -- COMMAND [ARG]...
- *	pasta's command in its new namespaces (spawn.c execs this from a
- *	vfork()-like child): wait for one byte on FD, then prepare and exec
+ * passt-helper spawn FD FLAGS HOSTNAME -- COMMAND [ARG]...
+ *	pasta's command in its new namespaces FLAGS (spawn.c execs this from a
+ *	vfork()-like child): a /proc and the hostname of its own
+ *	(spawn_prepare()), wait for one byte on FD, then prepare and exec
  *	COMMAND (spawn_main()). The command's exec then replaces this small
  *	program rather than a copy of the runtime.
  *
@@ -545,10 +546,11 @@ static int ping_group_zero(void)
 }
 
 /**
- * spawn_main() - passt-helper spawn FD -- COMMAND...: pasta's command, held
+ * spawn_main() - passt-helper spawn FD FLAGS HOSTNAME -- COMMAND...: the command
  * @argc:	Argument count, from "spawn" on
- * @argv:	Arguments: the start pipe's read end, "--", the command (an
- *		argv[0] of "-name" runs "name" as a login shell)
+ * @argv:	Arguments: the start pipe's read end, the namespaces it was made
+ *		with, the hostname ("" for "pasta-" and ours), "--", the command
+ *		(an argv[0] of "-name" runs "name" as a login shell)
  *
  * What pf_spawn_ns() (spawn.c) starts in the new namespaces, with every
  * signal blocked and PR_SET_PDEATHSIG set: lets gid 0 open ping sockets,
@@ -562,12 +564,14 @@ static int spawn_main(int argc, char **argv)
 {
 	sigset_t none;
 	const char *file;
+	long fd, flags;
 	int pinged;
-	long fd;
 	char b;
 
-	if (argc < 4 || num(argv[1], &fd) || strcmp(argv[2], "--") != 0)
+	if (argc < 6 || num(argv[1], &fd) || num(argv[2], &flags) ||
+	    strcmp(argv[4], "--") != 0)
 		return 1;
+	spawn_prepare(argv[3], (uint32_t)flags);
 
 	/* Before the wait, as upstream, if group 0 is mapped already (pasta's
 	 * own user namespace); else once released
@@ -590,10 +594,10 @@ static int spawn_main(int argc, char **argv)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
-	file = argv[3];
+	file = argv[5];
 	if (file[0] == '-')
 		file++;
-	execvp(file, argv + 3);
+	execvp(file, argv + 5);
 	fprintf(stderr, "Failed to start command: %s\n", strerror(errno));
 	return 127;
 }

@@ -147,7 +147,8 @@ int32_t pf_ns_server_start(uint8_t *helper, int32_t userns_fd, int32_t netns_fd,
 			   uint32_t keep_caps, int32_t hold_fd);
 
 /* spawn.c */
-int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd);
+int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd,
+		    uint8_t *hostname);
 
 /* proc.c: exec, process watching, IDs, stdio */
 int32_t pf_execvp(uint8_t *argv_buf);
@@ -189,6 +190,7 @@ int32_t pf_vu_msg_recv(int32_t fd, uint8_t *buf, uint32_t off);
 PF_INTERNAL int32_t netlink_setup(int fd);
 PF_INTERNAL int32_t str_copy(char *dst, uint32_t size, const char *src);
 PF_INTERNAL int32_t argv_unpack(uint8_t *buf, char **argv, uint32_t max);
+PF_INTERNAL void spawn_prepare(const char *hostname, uint32_t flags);
 PF_INTERNAL void dir_each_number(int dfd,
 				 void (*fn)(int dfd, const char *name,
 					    long num, void *arg),

@@ -43,11 +43,16 @@
 
 static char *spawn_argv[SPAWN_ARGS_MAX + 1];
 
-/* "passt-helper spawn FD --" and the command: what the child execs */
-#define SPAWN_HELPER_ARGS	4
+/* "passt-helper spawn FD FLAGS HOSTNAME --" and the command: what the child
+ * execs
+ */
+#define SPAWN_HELPER_ARGS	6
 static char *spawn_helper_argv[SPAWN_HELPER_ARGS + SPAWN_ARGS_MAX + 1];
 static char spawn_helper_path[PATH_MAX];
 static char spawn_fd_text[16];
+static char spawn_flags_text[16];
+static char spawn_hostname[256];
+static uint32_t spawn_flags;
 static char spawn_stack[16384] __attribute__((aligned(64)));
 static int spawn_sync_fd;
 
@@ -126,6 +131,7 @@ static void __attribute__((noreturn)) spawn_child(int sync_fd)
 
 	/* Don't outlive the caller while waiting for it */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	spawn_prepare(spawn_hostname, spawn_flags);
 	close_cloexec(sync_fd);
 	while (read(sync_fd, &b, 1) != 1) {
 		if (errno != EINTR)
@@ -231,7 +237,8 @@ static int spawn_exec_helper(void *arg)
  * Return: child's process ID, or -errno (-E2BIG for more than 4096
  *	   arguments, -EINVAL for none)
  */
-int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
+int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd,
+		    uint8_t *hostname)
 {
 	sigset_t all, old;
 	int argc, rc;
@@ -240,6 +247,11 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 	argc = argv_unpack(argv_buf, spawn_argv, SPAWN_ARGS_MAX);
 	if (argc < 0)
 		return argc;
+	if (str_copy(spawn_hostname, sizeof(spawn_hostname),
+		     hostname ? (const char *)hostname : "") ==
+	    (int32_t)sizeof(spawn_hostname) - 1)
+		return -ENAMETOOLONG;
+	spawn_flags = clone_flags;
 
 	/* The child starts with all signals blocked, until it's ready */
 	sigfillset(&all);
@@ -248,11 +260,15 @@ int32_t pf_spawn_ns(uint8_t *argv_buf, uint32_t clone_flags, int32_t sync_fd)
 		return -rc;
 
 	if (spawn_helper() &&
-	    snprintf(spawn_fd_text, sizeof(spawn_fd_text), "%d", sync_fd) > 0) {
+	    snprintf(spawn_fd_text, sizeof(spawn_fd_text), "%d", sync_fd) > 0 &&
+	    snprintf(spawn_flags_text, sizeof(spawn_flags_text), "%u",
+		     clone_flags) > 0) {
 		spawn_helper_argv[0] = spawn_helper_path;
 		spawn_helper_argv[1] = "spawn";
 		spawn_helper_argv[2] = spawn_fd_text;
-		spawn_helper_argv[3] = "--";
+		spawn_helper_argv[3] = spawn_flags_text;
+		spawn_helper_argv[4] = spawn_hostname;
+		spawn_helper_argv[5] = "--";
 		memcpy(spawn_helper_argv + SPAWN_HELPER_ARGS, spawn_argv,
 		       sizeof(char *) * ((size_t)argc + 1));
 		spawn_sync_fd = sync_fd;

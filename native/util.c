@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <malloc.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -44,6 +46,60 @@ int32_t str_copy(char *dst, uint32_t size, const char *src)
 		dst[i] = src[i];
 	dst[i] = '\0';
 	return (int32_t)i;
+}
+
+/**
+ * spawn_warn() - Print "@what: @err" on stderr, async-signal-safe
+ * @what:	Message
+ * @err:	errno value
+ */
+static void spawn_warn(const char *what, int err)
+{
+	const char *msg = strerrordesc_np(err);
+
+	if (!msg)
+		msg = "Unknown error";
+	if (write(STDERR_FILENO, what, strlen(what)) < 0 ||
+	    write(STDERR_FILENO, ": ", 2) < 0 ||
+	    write(STDERR_FILENO, msg, strlen(msg)) < 0 ||
+	    write(STDERR_FILENO, "\n", 1) < 0)
+		return;
+}
+
+/**
+ * spawn_prepare() - What pasta's command gets in its new namespaces, as upstream
+ * @hostname:	Hostname to set, or "" for "pasta-" and ours
+ * @flags:	The namespaces it was made with (CLONE_NEWNS etc.): only those
+ *		of its own are touched
+ *
+ * A /proc of its own, if it is the first process of new mount and PID
+ * namespaces, over mounts made slaves first so that nothing propagates to
+ * ours, and the hostname of a new UTS namespace. Failures are warnings, as
+ * upstream's. Only system calls: this may run in a child of a multithreaded
+ * process.
+ */
+void spawn_prepare(const char *hostname, uint32_t flags)
+{
+	char name[HOST_NAME_MAX + 1] = "pasta-";
+	const size_t pfx = sizeof("pasta-") - 1;
+
+	if ((flags & CLONE_NEWNS) && (flags & CLONE_NEWPID)) {
+		(void)mount("", "/", NULL, MS_SLAVE | MS_REC, NULL);
+		if (mount("", "/proc", "proc", 0, NULL))
+			spawn_warn("Couldn't mount /proc", errno);
+	}
+	if (!(flags & CLONE_NEWUTS))
+		return;
+	if (*hostname) {
+		if (sethostname(hostname, strlen(hostname)))
+			spawn_warn("Unable to set configured hostname", errno);
+		return;
+	}
+	if (gethostname(name + pfx, sizeof(name) - pfx) && errno != ENAMETOOLONG)
+		return;
+	name[HOST_NAME_MAX] = '\0';
+	if (sethostname(name, strlen(name)))
+		spawn_warn("Unable to set pasta-prefixed hostname", errno);
 }
 
 /**

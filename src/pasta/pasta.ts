@@ -94,7 +94,9 @@ export function spawnNs(conf: Conf): NsTarget {
   // namespace of its own: ours becomes an empty root once set-up is done, and
   // pivot_root() would take the command along
   const flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS;
-  const pid = ffi.pf_spawn_ns(buf, flags, rd);
+  // As upstream's, the command gets a /proc of its own (new PID namespace)
+  // and the hostname given, else "pasta-" and ours
+  const pid = ffi.pf_spawn_ns(buf, flags, rd, cstr(conf.hostname));
   ffi.pf_close(rd);
   if (pid < 0) {
     ffi.pf_close(wr);

@@ -135,6 +135,26 @@ Deno.test({
 
 for (const rl of rootless) {
   Deno.test({
+    name: `the command sees its own /proc and a pasta- hostname, or -H's (${label(rl)})`,
+    ignore,
+    async fn(): Promise<void> {
+      const ours = Deno.hostname();
+      const show = "hostname; cat /proc/1/comm; ls -d /proc/[0-9]* | wc -l";
+      const r = await pastaSh([], show, { rootless: rl });
+      assert.equal(r.code, 0, r.stderr);
+      const [name, init, procs] = r.stdout.trim().split("\n");
+      assert.equal(name, `pasta-${ours}`.slice(0, 64), "upstream's default hostname");
+      assert.equal(init, "sh", "PID 1 of the /proc it sees is the command");
+      assert.ok(Number(procs) <= 4, `only its own processes: ${procs}`);
+      // (root's notice that it changes to nobody, as upstream's, and nothing else)
+      assert.equal(r.stderr.replace(/^.*change to nobody.*\n/m, ""), "", "no warning");
+      const h = await pastaSh(["-H", "guest-name"], "hostname", { rootless: rl });
+      assert.equal(h.stdout.trim(), "guest-name", "-H names the namespace too");
+      assert.equal(ours, Deno.hostname(), "ours is untouched");
+    },
+  });
+
+  Deno.test({
     name: `udhcpc gets address, router, DNS, search list, MTU, hostname from our DHCP server (${
       label(rl)
     })`,

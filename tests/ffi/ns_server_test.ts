@@ -31,6 +31,7 @@ Deno.test({
       sys.argvBuf(["sleep", "30"]),
       sys.CLONE_NEWUSER | sys.CLONE_NEWNET,
       p[0]!,
+      null,
     );
     ffi.pf_close(p[0]!);
     assert.ok(pid > 0);

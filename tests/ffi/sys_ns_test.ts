@@ -35,7 +35,7 @@ function sleep(ms: number): void {
 function spawn(argv: string[], release = true): Sandbox | number {
   const p = new Int32Array(2);
   sys.sysCheck(L.pf_pipe2(p, sys.O_CLOEXEC), "create pipe");
-  const pid = L.pf_spawn_ns(sys.argvBuf(argv), NS_FLAGS, p[0]!);
+  const pid = L.pf_spawn_ns(sys.argvBuf(argv), NS_FLAGS, p[0]!, null);
   L.pf_close(p[0]!);
   if (pid < 0) {
     L.pf_close(p[1]!);
@@ -170,7 +170,7 @@ Deno.test({
     L.pf_close(f.userns);
     L.pf_close(f.netns);
 
-    assert.equal(L.pf_spawn_ns(sys.argvBuf([]), NS_FLAGS, 0), -22);
+    assert.equal(L.pf_spawn_ns(sys.argvBuf([]), NS_FLAGS, 0, null), -22);
   },
 });
 
