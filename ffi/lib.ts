@@ -105,6 +105,15 @@ export const BIND_SLICE = 3;
  */
 export const BIND_DELAY_MS = 50;
 
+/**
+ * Binds `names` now, if not yet (for set-up, while that lasts): what the
+ * process calls at its release and exit, before the loop binds the rest.
+ */
+export function bindNow(names: readonly (keyof typeof SYMBOLS)[]): void {
+  const table = lib();
+  for (const name of names) void table[name];
+}
+
 /** Ends set-up: symbols used first from now on are bound with their trampolines. */
 export function endSetUp(): void {
   settingUp = false;

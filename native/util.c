@@ -321,7 +321,8 @@ int32_t pf_kill(int32_t pid, int32_t sig)
  * socket itself (none outlives our exit, as with a plain one); the copy,
  * woken by the pidfd once our caller can see our exit, frees the rest. It
  * makes system calls only, on its own static stack, with every signal
- * blocked. If it can't be made, or doesn't answer within 0.1 s, we exit all
+ * blocked, and gives up waiting after 5 s (it then frees the rest itself,
+ * early). If it can't be made, or doesn't answer within 0.1 s, we exit all
  * the same.
  */
 /* #syscalls pidfd_open clone close_range futex ppoll exit exit_group */
@@ -329,6 +330,7 @@ int32_t pf_kill(int32_t pid, int32_t sig)
 static char exit_stack[16384] __attribute__((aligned(64)));
 static int exit_holder_ready;
 static int exit_keep[2];
+static int exit_pidfd;
 
 /**
  * close_all_but() - Close every descriptor but two
@@ -358,13 +360,16 @@ static void close_all_but(int a, int b)
  */
 static int exit_holder(void *arg)
 {
-	struct pollfd pfd = { .fd = exit_keep[1], .events = POLLIN };
+	struct pollfd pfd = { .fd = exit_pidfd, .events = POLLIN };
+	/* Never for ever, whatever happens to the pidfd */
+	struct timespec limit = { 5, 0 };
 
 	(void)arg;
 	close_all_but(exit_keep[0], exit_keep[1]);
 	__atomic_store_n(&exit_holder_ready, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &exit_holder_ready, FUTEX_WAKE, 1, NULL, NULL, 0);
-	while (syscall(SYS_ppoll, &pfd, 1, NULL, NULL, 0) < 0 && errno == EINTR)
+	while (syscall(SYS_ppoll, &pfd, 1, &limit, NULL, 0) < 0 &&
+	       errno == EINTR)
 		;
 	syscall(SYS_exit, 0);
 	return 0;
@@ -392,6 +397,8 @@ int32_t pf_exit(int32_t status, int32_t keep_fd)
 	pidfd = syscall(SYS_pidfd_open, getpid(), 0U);
 	if (pidfd < 0)
 		syscall(SYS_exit_group, status);
+	/* Kept in ascending order for close_all_but(); polled: the pidfd */
+	exit_pidfd = (int)pidfd;
 	exit_keep[0] = keep_fd < pidfd ? keep_fd : (int)pidfd;
 	exit_keep[1] = keep_fd < pidfd ? (int)pidfd : keep_fd;
 	if (clone(exit_holder, exit_stack + sizeof(exit_stack),

@@ -16,7 +16,7 @@
  */
 
 import type { Conf, Ctx } from "./context.ts";
-import { helperPath, lib } from "../ffi/lib.ts";
+import { endSetUp, helperPath, lib } from "../ffi/lib.ts";
 import { debug, err, info, setLevel, warn } from "./log.ts";
 import { Level } from "./log.ts";
 import { EpollType, Loop } from "./loop/loop.ts";
@@ -393,6 +393,9 @@ export function runLoop(rt: Runtime): number {
   rt.ns?.release();
   // What set-up freed goes back before the first wait; trimHeap() does the rest
   lib().pf_malloc_trim();
+  // Set-up is over, and with the command released, binding a symbol with its
+  // trampoline (the first one sets Deno's compiler up) no longer delays it
+  endSetUp();
   try {
     return rt.loop.run();
   } finally {
