@@ -38,7 +38,8 @@ let kept = lib().pf_open(cstr(${JSON.stringify(fifos[0])}), O_WRONLY, 0);
 const dropped = lib().pf_open(cstr(${JSON.stringify(fifos[1])}), O_WRONLY, 0);
 if (kept < 0 || dropped < 0) Deno.exit(2);
 if (${high}) {
-  const moved = lib().pf_fcntl(kept, ${F_DUPFD_CLOEXEC}, 900);
+  const moved = lib().pf_fcntl(kept, ${F_DUPFD_CLOEXEC}, 200);
+  if (moved < 0) Deno.exit(4);
   lib().pf_close(kept);
   kept = moved;
 }
