@@ -35,7 +35,7 @@ import {
 import { cstr, O_CLOEXEC, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from "./ffi/sys.ts";
 import { errorText, strerror } from "./ffi/errno.ts";
 import { openSyslog } from "./src/syslog.ts";
-import { BIND_DELAY_MS, BIND_SLICE, bindNow, bindSome, lib, libPath, treeDir } from "./ffi/lib.ts";
+import { BIND_DELAY_MS, BIND_SLICE, bindSome, lib, libPath, treeDir } from "./ffi/lib.ts";
 import { VERSION } from "./src/conf/version.ts";
 import { runLoop, setup, StartupError } from "./src/run.ts";
 import { qrapMain } from "./src/passt/qrap.ts";
@@ -284,10 +284,6 @@ function run(
     detachStdio();
     setLogTargets({ stderr: false, syslog });
   }
-  // What runs from the caller's release to the exit, bound now (without
-  // trampolines): bound on first use then, the first would set Deno's
-  // trampoline compiler up (about 2 ms) while the caller waits
-  bindNow(["pf_write", "pf_close", "pf_read", "pf_waitpid", "pf_epoll_wait", "pf_exit"]);
   // Started in our own mount namespace (the daemon, or the foreground through
   // passt-helper): empty root, no capabilities
   isolate(true, conf.chrootFallback);

@@ -18,11 +18,13 @@
  * what one bound with the rest does (about 4 ns a call, measured with 10
  * million calls of each kind).
  *
- * Set-up calls each of its thirty symbols a few times: those are bound
- * without a trampoline (declared to return a 4-byte struct, which is how an
- * `int32_t` comes back on x86-64 and AArch64, and read back into a number),
- * in half the time and without setting the compiler up: about 5 ms less
- * before the caller's wait ends, for a few microseconds more per call.
+ * Set-up calls each of its thirty-odd symbols a few times: those
+ * ({@linkcode SET_UP_SYMBOLS}) are bound all at once when the library is
+ * loaded, without a trampoline (declared to return a 4-byte struct, which is
+ * how an `int32_t` comes back on x86-64 and AArch64, and read back into a
+ * number): in half the time, without setting the compiler up, and in one
+ * `Deno.dlopen()` instead of one each (3 against 6–9 ms on this machine, and
+ * a collection fewer), for a few microseconds more per call.
  *
  * The process that runs the loop then binds, with trampolines, the symbols
  * set-up bound that way and the ones it did not use, a few at a time
@@ -85,6 +87,56 @@ export function helperPath(): string {
   return lib.slice(0, lib.lastIndexOf("/") + 1) + "passt-helper";
 }
 
+/**
+ * What a start of pasta or passt calls before it tells its caller it is
+ * ready, up to its exit (the foreground's command ending): bound together,
+ * for set-up, when the library is loaded. Whatever else set-up needs (a mode's
+ * or an option's own) is bound on first use, as the rest is later.
+ */
+export const SET_UP_SYMBOLS: readonly (keyof typeof SYMBOLS)[] = [
+  // options, host discovery, the loop
+  "pf_getids",
+  "pf_open",
+  "pf_read",
+  "pf_write",
+  "pf_close",
+  "pf_fcntl",
+  "pf_netlink_open",
+  "pf_recv",
+  "pf_send",
+  "pf_isolate_begin",
+  "pf_raise_nofile",
+  "pf_epoll_create",
+  "pf_epoll_ctl",
+  "pf_epoll_wait",
+  "pf_getrandom",
+  "pf_pipe2",
+  "pf_signal_pipe",
+  "pf_waitpid",
+  // sockets: TCP, UDP, forwarding; passt's listener
+  "pf_socket",
+  "pf_bind",
+  "pf_listen",
+  "pf_connect",
+  "pf_setsockopt_int",
+  "pf_getsockopt_int",
+  // pasta: the namespace, its socket server and tap device; the daemon
+  "pf_spawn_ns",
+  "pf_same_file",
+  "pf_pidfd_open",
+  "pf_ns_tap_open",
+  "pf_ns_server_start",
+  "pf_ns_ifindex",
+  "pf_ns_socket",
+  "pf_ns_sockets",
+  "pf_ns_bind_socket",
+  "pf_detach_stdio",
+  // the sandbox, and the exit
+  "pf_isolate",
+  "pf_seccomp",
+  "pf_exit",
+];
+
 /** Whether symbols are still bound for set-up: until {@linkcode endSetUp} or {@linkcode bindSome}. */
 let settingUp = true;
 /** Symbols bound for set-up, without a trampoline, that {@linkcode bindSome} binds again. */
@@ -104,15 +156,6 @@ export const BIND_SLICE = 3;
  * meanwhile are bound, with trampolines, on first use.
  */
 export const BIND_DELAY_MS = 50;
-
-/**
- * Binds `names` now, if not yet (for set-up, while that lasts): what the
- * process calls at its release and exit, before the loop binds the rest.
- */
-export function bindNow(names: readonly (keyof typeof SYMBOLS)[]): void {
-  const table = lib();
-  for (const name of names) void table[name];
-}
 
 /** Ends set-up: symbols used first from now on are bound with their trampolines. */
 export function endSetUp(): void {
@@ -147,34 +190,51 @@ export function bindSome(max: number): boolean {
   return unbound.length > names.length;
 }
 
-/** Binds `name` of the library at `path` without a call trampoline, for set-up. */
-function bindForSetUp(path: string, name: keyof typeof SYMBOLS): unknown {
+/**
+ * Binds `names` of the library at `path` in one call, without call
+ * trampolines, for set-up, as properties of `table`.
+ */
+function bindForSetUp(
+  path: string,
+  names: readonly (keyof typeof SYMBOLS)[],
+  table: Record<string, unknown>,
+): void {
   // An int32_t result comes back in a register, as a 4-byte struct would
-  const def = { [name]: { ...SYMBOLS[name], result: { struct: ["i32"] } } };
-  const raw = Deno.dlopen(path, def as never).symbols[name] as unknown as (
-    ...args: unknown[]
-  ) => Uint8Array;
-  return (...args: unknown[]): number => {
-    const r = raw(...args);
-    return r[0]! | (r[1]! << 8) | (r[2]! << 16) | (r[3]! << 24);
-  };
+  const def: Record<string, unknown> = {};
+  for (const name of names) def[name] = { ...SYMBOLS[name], result: { struct: ["i32"] } };
+  const raw = Deno.dlopen(path, def as never).symbols as unknown as Record<
+    string,
+    (...args: unknown[]) => Uint8Array
+  >;
+  for (const name of names) {
+    const fn = raw[name]!;
+    const slow = (...args: unknown[]): number => {
+      const r = fn(...args);
+      return r[0]! | (r[1]! << 8) | (r[2]! << 16) | (r[3]! << 24);
+    };
+    Object.defineProperty(table, name, { value: slow, enumerable: true, configurable: true });
+    setUpBound.add(name);
+  }
 }
 
-/** A table whose symbols are bound one by one, each on first use. */
+/**
+ * A table whose symbols are bound on first use, but for
+ * {@linkcode SET_UP_SYMBOLS}, bound now (for set-up, while that lasts).
+ */
 function lazySymbols(path: string): NativeSymbols {
-  // Opens the library now, so that a missing one fails here as binding would
-  Deno.dlopen(path, {});
   const table: Record<string, unknown> = {};
+  // Opens the library now, so that a missing one fails here as binding would
+  if (settingUp) bindForSetUp(path, SET_UP_SYMBOLS, table);
+  else Deno.dlopen(path, {});
   for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+    if (setUpBound.has(name)) continue;
     Object.defineProperty(table, name, {
       configurable: true,
       enumerable: true,
       get(): unknown {
         if (settingUp) {
-          const slow = bindForSetUp(path, name);
-          Object.defineProperty(table, name, { value: slow, enumerable: true, configurable: true });
-          setUpBound.add(name);
-          return slow;
+          bindForSetUp(path, [name], table);
+          return table[name];
         }
         const def = { [name]: SYMBOLS[name] } as Pick<typeof SYMBOLS, typeof name>;
         const fn = Deno.dlopen(path, def).symbols[name];

@@ -33,34 +33,39 @@ try { lib(); } catch (e) { console.log((e as Error).message); }`;
 
 Deno.test("lib() binds symbols on first use, and bindSome() the others in place", async () => {
   // In a process of its own: the binding state is per process
-  const code = `import { bindSome, lib } from ${
+  const code = `import { bindSome, lib, SET_UP_SYMBOLS } from ${
     JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
   };
 const kind = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)!.get ? "accessor" : "value";
 const lazy = lib();
-const before = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
-const fd = lazy.pf_fcntl(0, 1, 0); // F_GETFD on stdin: binds pf_fcntl only
-const after = kind(lazy, "pf_close") + " " + kind(lazy, "pf_fcntl");
+const setUp = SET_UP_SYMBOLS.filter((k) => kind(lazy, k) !== "value");
+const before = kind(lazy, "pf_kill") + " " + kind(lazy, "pf_eventfd");
+const fd = lazy.pf_eventfd(0, 0); // binds pf_eventfd only
+const after = kind(lazy, "pf_kill") + " " + kind(lazy, "pf_eventfd");
+const unbound = Object.keys(lazy).filter((k) => kind(lazy, k) !== "value").length;
 bindSome(Infinity);
 const all = Object.keys(lazy).filter((k) => kind(lazy, k) !== "value");
 const p = new Int32Array(2);
 const rc = lazy.pf_pipe2(new Uint8Array(p.buffer), 0);
-console.log(JSON.stringify({ before, after, fd, same: lib() === lazy, all, rc,
-  closed: [lazy.pf_close(p[0]), lazy.pf_close(p[1])], n: Object.keys(lazy).length }));`;
+console.log(JSON.stringify({ setUp, before, after, fd, unbound, same: lib() === lazy, all, rc,
+  closed: [lazy.pf_close(fd), lazy.pf_close(p[0]), lazy.pf_close(p[1])],
+  n: Object.keys(lazy).length, nSetUp: SET_UP_SYMBOLS.length }));`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--ext=ts", code],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
-  assert.equal(r.before, "accessor accessor", "nothing bound before use");
+  assert.deepEqual(r.setUp, [], "set-up's symbols are bound with the library");
+  assert.equal(r.before, "accessor accessor", "nothing else is bound before use");
   assert.equal(r.after, "accessor value", "the symbol used, and only it, is bound");
   assert.ok(r.fd >= 0, `the lazily bound function works: ${r.fd}`);
+  assert.equal(r.unbound, r.n - r.nSetUp - 1, "the others wait for their first use");
   assert.equal(r.same, true, "one table for the life of the process");
   assert.deepEqual(r.all, [], "bindSome(Infinity) leaves no accessor behind");
   assert.ok(r.n > 70, `every symbol is in the table: ${r.n}`);
   assert.equal(r.rc, 0, "a symbol bound by bindSome() works");
-  assert.deepEqual(r.closed, [0, 0]);
+  assert.deepEqual(r.closed, [0, 0, 0]);
 });
 
 Deno.test("bindSome() binds a few symbols at a time, also once the library's file is gone", async () => {
@@ -71,7 +76,10 @@ Deno.test("bindSome() binds a few symbols at a time, also once the library's fil
   const code = `import { bindSome, lib } from ${
     JSON.stringify(new URL("../../ffi/lib.ts", import.meta.url).href)
   };
-const unbound = (o: object) => Object.keys(o).filter((k) => Object.getOwnPropertyDescriptor(o, k)!.get).length;
+const unbound = (o: object) => Object.keys(o).filter((k) => {
+  const d = Object.getOwnPropertyDescriptor(o, k)!;
+  return d.get || d.configurable;
+}).length;
 const table = lib();
 const total = unbound(table);
 Deno.removeSync(Deno.env.get("PASST_FFI_LIB")!);
@@ -93,7 +101,7 @@ console.log(JSON.stringify({ total, more, afterSlice, slices, left: unbound(tabl
     const text = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const r = JSON.parse(text);
-    assert.ok(r.total > 70, `every symbol unbound at first: ${r.total}`);
+    assert.ok(r.total > 70, `every symbol unbound, or bound for set-up, at first: ${r.total}`);
     assert.equal(r.more, true, "more are left after one slice");
     assert.equal(r.afterSlice, r.total - 8, "one slice binds eight");
     assert.equal(r.slices, Math.ceil(r.total / 8), "the slices bind all of them");
