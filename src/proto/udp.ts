@@ -242,11 +242,15 @@ export class Udp {
   readonly #dv: DataView;
   readonly #u32: Uint32Array;
   readonly #nslots: number;
-  /** Per family: first slot, receive mmsg table, receive names; next free slot. */
+  /**
+   * Per family: first slot, receive mmsg table, receive names; next free slot;
+   * slots whose constant headers are written (a prefix: {@linkcode Udp.#fill}).
+   */
   readonly #slotsOff = new Uint32Array(2);
   readonly #tabOff = new Uint32Array(2);
   readonly #namesOff = new Uint32Array(2);
   readonly #slotNext = new Uint32Array(2);
+  readonly #filled = new Uint32Array(2);
   /** Precomputed partial sum of the constant IPv4 header words. */
   readonly #ip4Base: number;
   /** Send table for the guest's datagrams and spliced ones. */
@@ -298,34 +302,18 @@ export class Udp {
     this.#dv = arena.dv;
     this.#u32 = new Uint32Array(arena.u8.buffer, arena.u8.byteOffset, arena.u8.length >>> 2);
     this.#nslots = Math.max(slots, UDP_MAX_FRAMES);
-    const dv = this.#dv;
     const u32 = this.#u32;
     for (let f = 0; f < 2; f++) {
-      const v6 = f === 1;
+      const l3len = f === 1 ? ipv6.HEADER_LEN : ipv4.MIN_HEADER_LEN;
       this.#slotsOff[f] = arena.alloc(this.#nslots * UDP_SLOT_SIZE, 64);
       this.#tabOff[f] = arena.alloc(this.#nslots * MMSG_BYTES, 64);
       this.#namesOff[f] = arena.alloc(this.#nslots * NAME_ROOM, 64);
       for (let i = 0; i < this.#nslots; i++) {
         const base = this.#slotsOff[f]! + i * UDP_SLOT_SIZE;
-        const l4 = base + SLOT_L4;
-        const l3 = l4 - (v6 ? ipv6.HEADER_LEN : ipv4.MIN_HEADER_LEN);
-        const l2 = l3 - eth.HEADER_LEN;
-        eth.writeHeader(
-          arena.u8,
-          dv,
-          l2,
-          c.macGuest,
-          c.conf.mac,
-          v6 ? eth.ETH_P_IPV6 : eth.ETH_P_IP,
-        );
-        if (v6) {
-          ipv6.push(arena.u8, dv, l3, this.#any6, this.#any6, ipv4.PROTO_UDP, 0);
-        } else {
-          ipv4.push(arena.u8, dv, l3, 0, 0, ipv4.PROTO_UDP, 0);
-        }
         const e = (this.#tabOff[f]! >>> 2) + i * MMSG_WORDS;
         u32[e] = base + SLOT_PAYLOAD;
-        u32[e + 1] = 65535 - (base + SLOT_PAYLOAD - l2);
+        // (the frame, from its Ethernet header, is at most 64 KiB)
+        u32[e + 1] = 65535 - (SLOT_PAYLOAD - (SLOT_L4 - l3len - eth.HEADER_LEN));
         u32[e + 2] = this.#namesOff[f]! + i * NAME_ROOM;
         u32[e + 3] = sa.SIN6_LEN;
         u32[e + 4] = 0;
@@ -675,11 +663,35 @@ export class Udp {
       this.#slotNext[0] = 0;
       this.#slotNext[1] = 0;
     }
+    const end = this.#slotNext[f]! + UDP_MAX_FRAMES;
+    if (end > this.#filled[f]!) this.#fill(f, end);
     const tw = (this.#tabOff[f]! + this.#slotNext[f]! * MMSG_BYTES) >>> 2;
     const u32 = this.#u32;
     for (let k = 0; k < UDP_MAX_FRAMES; k++) u32[tw + k * MMSG_WORDS + 3] = sa.SIN6_LEN;
     const n = lib().pf_recvmmsg(fd, this.#u8, tw << 2, UDP_MAX_FRAMES, MSG_DONTWAIT);
     return n > 0 ? n : 0;
+  }
+
+  /**
+   * Writes the constant headers (our MAC, the EtherType, the IP header's
+   * fixed fields) of family `f`'s slots up to `end`: on their first use, not
+   * at start-up, so that a slot's page is touched only once it receives
+   * (64 pages per family otherwise, in every start and at idle).
+   */
+  #fill(f: number, end: number): void {
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    const v6 = f === 1;
+    const mac = this.c.conf.mac;
+    for (let i = this.#filled[f]!; i < end; i++) {
+      const l4 = this.#slotsOff[f]! + i * UDP_SLOT_SIZE + SLOT_L4;
+      const l3 = l4 - (v6 ? ipv6.HEADER_LEN : ipv4.MIN_HEADER_LEN);
+      const l2 = l3 - eth.HEADER_LEN;
+      eth.writeHeader(u8, dv, l2, this.c.macGuest, mac, v6 ? eth.ETH_P_IPV6 : eth.ETH_P_IP);
+      if (v6) ipv6.push(u8, dv, l3, this.#any6, this.#any6, ipv4.PROTO_UDP, 0);
+      else ipv4.push(u8, dv, l3, 0, 0, ipv4.PROTO_UDP, 0);
+    }
+    this.#filled[f] = end;
   }
 
   /** Whether the datagram's source (name at `nameOff`) is the endpoint of side `sidx`. */

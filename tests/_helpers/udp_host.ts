@@ -146,6 +146,7 @@ export class HostSock {
 export interface GuestFrame {
   v6: boolean;
   dstMac: Uint8Array;
+  srcMac: Uint8Array;
   /** IPv4 source and destination (u32), or 0 for IPv6. */
   src4: number;
   dst4: number;
@@ -178,6 +179,7 @@ export function parseGuestFrame(f: Uint8Array): GuestFrame | null {
     return {
       v6: false,
       dstMac: f.slice(0, 6),
+      srcMac: f.slice(6, 12),
       src4: dv.getUint32(26),
       dst4: dv.getUint32(30),
       src6,
@@ -205,6 +207,7 @@ export function parseGuestFrame(f: Uint8Array): GuestFrame | null {
   return {
     v6: true,
     dstMac: f.slice(0, 6),
+    srcMac: f.slice(6, 12),
     src4: 0,
     dst4: 0,
     src6,

@@ -86,6 +86,7 @@ Deno.test("udp: IPv4 datagram to the gateway reaches 127.0.0.1, reply comes from
     assert.ok(f.checksumsOk, "IPv4 header checksum and lengths");
     assert.equal(f.csum, 0, "IPv4 UDP checksum is not computed, as upstream");
     assert.deepEqual([...f.dstMac], [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    assert.deepEqual(f.srcMac, b.c.conf.mac, "from our MAC address");
     // One flow: the guest's side on the tap, the host's on 127.0.0.1 from the guest's port.
     const flows = udpFlows(b);
     assert.equal(flows.length, 1);
@@ -127,6 +128,7 @@ Deno.test("udp: IPv6 datagram to the link-local gateway reaches ::1, reply from 
       assert.equal(f.dport, 40002);
       assert.equal(dec.decode(f.payload), payloads[i]);
       assert.ok(f.checksumsOk, "UDP checksum over IPv6 verifies");
+      assert.deepEqual(f.srcMac, b.c.conf.mac, "from our MAC address");
     }
   }));
 
