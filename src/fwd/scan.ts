@@ -178,6 +178,20 @@ export class Scanner {
     this.#host.scan(this.hostTcp, this.hostUdp);
   }
 
+  /**
+   * Whether `side` has no `/proc/net` files and sock_diag did not answer its
+   * last scan (or it has no sock_diag socket): it then needs
+   * {@linkcode Scanner.useFiles}, before the sandbox takes `/proc` away.
+   */
+  needsFiles(side: "ns" | "host"): boolean {
+    return (side === "ns" ? this.#ns : this.#host).needsFiles;
+  }
+
+  /** Gives `side` its `/proc/net` files, read from its next scan on where sock_diag fails. */
+  useFiles(side: "ns" | "host", files: ProcNetFds): void {
+    (side === "ns" ? this.#ns : this.#host).files = files;
+  }
+
   /** Whether a side's last scan of `proto` (6, 17) came from sock_diag (tests). */
   usedDiag(side: "ns" | "host", proto: number): boolean {
     const s = side === "ns" ? this.#ns : this.#host;
@@ -198,14 +212,22 @@ class Side {
   udpDiag: boolean;
   /** sock_diag's answer, copied to the map only when complete. */
   readonly #answer: Uint8Array;
+  /** Whether a sock_diag request of the last scan failed. */
+  #failed = false;
 
-  constructor(readonly files: ProcNetFds | null, readonly diag: DiagSocket | null) {
+  constructor(public files: ProcNetFds | null, readonly diag: DiagSocket | null) {
     this.tcpDiag = this.udpDiag = diag !== null;
     this.#answer = new Uint8Array(diag === null ? 0 : MAP_BYTES);
   }
 
+  /** No files, and no sock_diag that answered the last scan for both protocols. */
+  get needsFiles(): boolean {
+    return this.files === null && (this.diag === null || this.#failed);
+  }
+
   scan(tcp: Uint8Array, udp: Uint8Array): void {
     const s = this.files;
+    this.#failed = false;
     this.tcpDiag = this.#one(this.tcpDiag, IPPROTO_TCP, tcp, s?.tcp4, s?.tcp6, STATE_TCP_LISTEN);
     this.udpDiag = this.#one(this.udpDiag, IPPROTO_UDP, udp, s?.udp4, s?.udp6, STATE_UDP_UNCONN);
     for (let b = 0; b < MAP_BYTES; b++) udp[b] = udp[b]! | tcp[b]!;
@@ -231,6 +253,7 @@ class Side {
         map.set(a);
         return true;
       }
+      this.#failed = true;
       if (fd4 < 0 && fd6 < 0) return true;
     }
     map.fill(0);

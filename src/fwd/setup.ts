@@ -7,8 +7,8 @@
  * Theory of operation: builds the {@linkcode Forwarder} for `run.ts` once the
  * protocol modules exist: the `host` table with the TCP and UDP listener
  * backends of host sockets, in pasta the `splice` table with those of the
- * namespace, the {@linkcode Scanner} over `/proc/net` of both sides for `auto`
- * rules, and the 1 s rescan. The rules of the configuration are installed as
+ * namespace, the {@linkcode Scanner} of both sides for `auto` rules (sock_diag,
+ * else `/proc/net`) with its first scan, and the 1 s rescan. The rules of the configuration are installed as
  * a first {@linkcode Forwarder.replace}, so a rule that can't be installed at
  * start-up fails the same way as one sent later, with one line naming it.
  *
@@ -23,11 +23,10 @@ import type { Tcp } from "../proto/tcp.ts";
 import type { Udp } from "../proto/udp.ts";
 import type { UdpSplice } from "../proto/udp_splice.ts";
 import { Forwarder, FWD_SCAN_INTERVAL, type PifBackends } from "./fwd.ts";
-import { FWD_SCAN, type FwdCaps } from "./fwd_rule.ts";
+import type { FwdCaps } from "./fwd_rule.ts";
 import { type ListenNs, tcpHostBackend, tcpSpliceBackend } from "./listen.ts";
 import { DiagSocket, NETLINK_SOCK_DIAG } from "./diag.ts";
-import { IPPROTO_TCP, IPPROTO_UDP } from "./nat.ts";
-import { MAP_BYTES, type ProcNetFds, Scanner } from "./scan.ts";
+import { type ProcNetFds, Scanner } from "./scan.ts";
 
 /** What the forwarding layer plugs into. */
 export interface FwdParts {
@@ -49,13 +48,6 @@ const DIAG_TYPE = SOCK_RAW | SOCK_CLOEXEC;
 /** A sock_diag socket over `fd`, or null if it couldn't be opened (`/proc/net` then). */
 function diagSocket(fd: number): DiagSocket | null {
   return fd < 0 ? null : new DiagSocket(fd);
-}
-
-/** Whether `d` answers for both protocols (then its side needs no /proc/net files). */
-function answers(d: DiagSocket | null): boolean {
-  if (d === null) return false;
-  const scratch = new Uint8Array(MAP_BYTES);
-  return d.listening(IPPROTO_TCP, scratch) >= 0 && d.listening(IPPROTO_UDP, scratch) >= 0;
 }
 
 function procNet(open: (path: string) => number): ProcNetFds {
@@ -101,30 +93,29 @@ export function setupFwd(c: Ctx, loop: Loop, p: FwdParts): Forwarder {
         udp: p.udpSplice && !conf.noUdp ? p.udpSplice.listenBackend() : null,
       },
     };
-    // Always there in pasta: rules replaced at run time may scan too.
-    // The /proc/net files only where sock_diag doesn't answer: each file of
-    // the namespace is opened by a clone that joins it
+    // Always there in pasta: rules replaced at run time may scan too. The
+    // first scan asks sock_diag; the /proc/net files of a side it doesn't
+    // answer for are opened now, before the sandbox (each file of the
+    // namespace by a clone that joins it), and read instead
     const nsDiag = diagSocket(
       lib().pf_ns_socket(p.ns.userns, p.ns.netns, AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG),
     );
     const hostDiag = diagSocket(lib().pf_socket(AF_NETLINK, DIAG_TYPE, NETLINK_SOCK_DIAG));
-    scanner = new Scanner(
-      answers(nsDiag) ? null : procNet(p.nsOpen),
-      answers(hostDiag) ? null : procNet(openHost),
-      nsDiag,
-      hostDiag,
-    );
+    scanner = new Scanner(null, null, nsDiag, hostDiag);
+    scanner.scan();
+    const nsFiles = scanner.needsFiles("ns"), hostFiles = scanner.needsFiles("host");
+    if (nsFiles) scanner.useFiles("ns", procNet(p.nsOpen));
+    if (hostFiles) scanner.useFiles("host", procNet(openHost));
+    if (nsFiles || hostFiles) scanner.scan();
   }
   const fwd = new Forwarder(tables, scanner);
   if (p.tcp) p.tcp.ruleAt = (outbound, slot) => fwd.ruleAt(outbound ? "splice" : "host", slot);
   if (p.udp) p.udp.ruleAt = (slot) => fwd.ruleAt("host", slot);
-  // One scan for both tables: the second one's `auto` leaves out the first
-  // one's new listeners by their count, not by a rescan
-  const scan = scanner !== null &&
-    [...conf.fwd.host, ...conf.fwd.splice].some((r) => r.flags & FWD_SCAN);
-  if (scan) scanner!.scan();
-  fwd.replace("host", conf.fwd.host, scan);
-  if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice, scan);
+  // One scan (the one above) for both tables: the second one's `auto` leaves
+  // out the first one's new listeners by their count, not by a rescan
+  const scanned = scanner !== null;
+  fwd.replace("host", conf.fwd.host, scanned);
+  if (fwd.has("splice")) fwd.replace("splice", conf.fwd.splice, scanned);
   if (scanner) loop.every(FWD_SCAN_INTERVAL, (now) => fwd.scanTimer(now));
   return fwd;
 }

@@ -105,3 +105,31 @@ Deno.test("fwd diag: without /proc/net files, a failed request keeps the last an
     l.close();
   }
 });
+
+Deno.test("fwd diag: a side whose sock_diag fails needs its /proc/net files, then reads them", () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  // A pipe is no socket: the request can't even be sent.
+  const pipe = new Int32Array(2);
+  assert.equal(lib().pf_pipe2(new Uint8Array(pipe.buffer), 0o4000), 0);
+  const s = new Scanner(null, null, diag(), new DiagSocket(pipe[0]!));
+  const none = new Scanner(null, null, null, null);
+  try {
+    s.scan();
+    assert.equal(s.needsFiles("ns"), false, "sock_diag answered");
+    assert.equal(s.needsFiles("host"), true, "sock_diag failed, no files");
+    assert.ok(isSet(s.nsTcp, port) && !isSet(s.hostTcp, port));
+    s.useFiles("host", procFds());
+    s.scan();
+    assert.equal(s.needsFiles("host"), false);
+    assert.ok(!s.usedDiag("host", 6), "the files from now on");
+    assert.ok(isSet(s.hostTcp, port) && isSet(s.hostUdp, port), "read from /proc/net");
+    none.scan();
+    assert.ok(none.needsFiles("ns") && none.needsFiles("host"), "no sock_diag socket at all");
+  } finally {
+    s.close();
+    none.close();
+    lib().pf_close(pipe[1]!);
+    l.close();
+  }
+});
