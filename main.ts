@@ -47,6 +47,7 @@ import {
   slirpBanner,
   type SlirpOptions,
 } from "./src/slirp4netns/slirp4netns.ts";
+import { compactDenoCacheLater } from "./src/deno_cache.ts";
 import { daemonFd, notifyParent, passListener, selfCommand, startDaemon } from "./src/daemon.ts";
 import { listenUnix } from "./src/passt/tap_passt.ts";
 import { PastaTapBackend } from "./src/tap/tap_pasta.ts";
@@ -371,7 +372,8 @@ function background(mode: Mode, argv: string[], conf: Conf): number {
  * fill the user's Deno cache: Deno stores a module's compiled code only after
  * its evaluation ends, and ours otherwise ends only in `Deno.exit()`. Every
  * later start loads the compiled bundle instead of compiling it again (about
- * 20 ms of each start here).
+ * 20 ms of each start here). The launcher gives the cache's directory, whose
+ * databases' logs are then emptied (`src/deno_cache.ts`).
  */
 const WARM_UP = "warm-up";
 
@@ -392,3 +394,4 @@ function exit(status: number): never {
 }
 
 if (Deno.args[0] !== WARM_UP) exit(main(Deno.args));
+else if (Deno.args[1]) compactDenoCacheLater(Deno.args[1]);
