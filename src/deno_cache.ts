@@ -28,18 +28,8 @@
 export async function compactDenoCache(dir: string): Promise<number> {
   const { DatabaseSync } = await import("node:sqlite");
   let emptied = 0;
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    if (!e.isFile || !e.name.endsWith("-wal")) continue;
-    const path = walBase(dir, e.name);
+  for (const { path } of databaseLogs(dir)) {
     try {
-      // (only an existing database: never creates one, nor touches another file)
-      if (!isDatabase(path)) continue;
       const db = new DatabaseSync(path);
       try {
         const r = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy?: number };
@@ -68,22 +58,31 @@ export function compactDenoCacheLater(dir: string, delayMs = 100, tries = 5): vo
 
 /** Whether a database's log in `dir` is not empty. */
 function logsLeft(dir: string): boolean {
+  return databaseLogs(dir).some(({ log }) => {
+    try {
+      return Deno.statSync(log).size > 0;
+    } catch {
+      return false; // gone: nothing left there
+    }
+  });
+}
+
+/**
+ * The SQLite databases of `dir` that have a write-ahead log, with that log's
+ * path: only existing databases (never one to create, nor another file).
+ */
+function databaseLogs(dir: string): { path: string; log: string }[] {
+  const out: { path: string; log: string }[] = [];
   try {
     for (const e of Deno.readDirSync(dir)) {
       if (!e.isFile || !e.name.endsWith("-wal")) continue;
-      if (Deno.statSync(`${dir}/${e.name}`).size > 0 && isDatabase(walBase(dir, e.name))) {
-        return true;
-      }
+      const path = `${dir}/${e.name.slice(0, -"-wal".length)}`;
+      if (isDatabase(path)) out.push({ path, log: `${dir}/${e.name}` });
     }
   } catch {
-    // gone: nothing left to do
+    // no directory (any more): no logs
   }
-  return false;
-}
-
-/** The database whose log is `name` in `dir`. */
-function walBase(dir: string, name: string): string {
-  return `${dir}/${name.slice(0, -"-wal".length)}`;
+  return out;
 }
 
 /** The first bytes of every SQLite 3 database file. */

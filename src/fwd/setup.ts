@@ -7,10 +7,11 @@
  * Theory of operation: builds the {@linkcode Forwarder} for `run.ts` once the
  * protocol modules exist: the `host` table with the TCP and UDP listener
  * backends of host sockets, in pasta the `splice` table with those of the
- * namespace, the {@linkcode Scanner} of both sides for `auto` rules (sock_diag,
- * else `/proc/net`) with its first scan, and the 1 s rescan. The rules of the configuration are installed as
- * a first {@linkcode Forwarder.replace}, so a rule that can't be installed at
- * start-up fails the same way as one sent later, with one line naming it.
+ * namespace, the {@linkcode Scanner} of both sides for `auto` rules
+ * (sock_diag, else `/proc/net`) with its first scan, and the 1 s rescan. The
+ * rules of the configuration are installed as a first
+ * {@linkcode Forwarder.replace}, so a rule that can't be installed at start-up
+ * fails the same way as one sent later, with one line naming it.
  *
  * @module
  */
