@@ -160,12 +160,13 @@ const ERR = new LimitedMessage(
 /**
  * Finds the pipe size as upstream: the largest of {@linkcode MAX_PIPE_SIZE} and its
  * halves that {@linkcode PIPE_PROBE_COUNT} pipes accept; 0 if even 64 KiB is refused
- * (then pipes keep the kernel's default).
+ * (then pipes keep the kernel's default). With `keep` (two descriptors a pipe, read
+ * end first), the pipes that accepted the size are left open there, not closed.
  */
-export function probePipeSize(): number {
+export function probePipeSize(keep?: Int32Array): number {
   const ffi = lib();
-  const fds = new Int32Array(2 * PIPE_PROBE_COUNT);
-  const u8 = new Uint8Array(fds.buffer);
+  const fds = keep ?? new Int32Array(2 * PIPE_PROBE_COUNT);
+  const u8 = new Uint8Array(fds.buffer, fds.byteOffset, 8 * PIPE_PROBE_COUNT);
   for (let size = MAX_PIPE_SIZE; size >= 65536; size >>= 1) {
     let ok = true;
     let n = 0;
@@ -176,6 +177,7 @@ export function probePipeSize(): number {
       }
       if (ffi.pf_fcntl(fds[n * 2]!, F_SETPIPE_SZ, size) < 0) ok = false;
     }
+    if (ok && keep) return size;
     for (let k = 0; k < n; k++) {
       ffi.pf_close(fds[k * 2]!);
       ffi.pf_close(fds[k * 2 + 1]!);
@@ -251,7 +253,18 @@ export class TcpSplice {
     this.written = new Float64Array(2 * cap);
     this.ev = new Uint16Array(cap);
     this.port = new Uint16Array(cap);
-    this.pipeSize = opts.pipeSize ?? probePipeSize();
+    if (opts.pipeSize !== undefined) this.pipeSize = opts.pipeSize;
+    else {
+      // The pipes that took the size are the pool's first ones (two a pair:
+      // PIPE_PROBE_COUNT is 2 * PIPE_POOL_SIZE), not closed and made again
+      const probed = new Int32Array(2 * PIPE_PROBE_COUNT);
+      this.pipeSize = probePipeSize(probed);
+      if (this.pipeSize) {
+        this.#pipePool.set(probed);
+        this.#pipePoolN = PIPE_POOL_SIZE;
+        this.#fds += 4 * PIPE_POOL_SIZE;
+      }
+    }
     this.#chunk = this.pipeSize || 65536;
     new DataView(this.#linger.buffer).setInt32(0, 1, sa.HOST_LE);
     loop.on(

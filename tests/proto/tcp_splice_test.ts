@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { lib } from "../../ffi/lib.ts";
 import { Loop } from "../../src/loop/loop.ts";
-import { A_IN_OFF, CLOSING, probePipeSize, TcpSplice } from "../../src/proto/tcp_splice.ts";
+import {
+  A_IN_OFF,
+  CLOSING,
+  PIPE_POOL_SIZE,
+  probePipeSize,
+  TcpSplice,
+} from "../../src/proto/tcp_splice.ts";
+import { countFds } from "../_helpers/tcp_frames.ts";
 import * as sa from "../../src/wire/sockaddr.ts";
 
 const NB = 0o4000 | 0o2000000;
@@ -117,6 +124,28 @@ function setup(nofile = 1 << 20): {
 Deno.test("tcp_splice: the probed pipe size is a power of two of at least 64 KiB, at most 8 MiB", () => {
   const s = probePipeSize();
   assert.ok(s === 0 || (s >= 65536 && s <= 8 << 20 && (s & (s - 1)) === 0), `${s}`);
+});
+
+Deno.test("tcp_splice: the pipes that took the probed size are the pool: none made twice, none left over", () => {
+  const ffi = lib();
+  const before = countFds();
+  const loop = new Loop();
+  const sp = new TcpSplice(loop, null, 1 << 20, { capacity: 8 });
+  try {
+    // Any Linux takes 64 KiB pipes (its default size)
+    assert.ok(sp.pipeSize >= 65536, `${sp.pipeSize}`);
+    // The loop's epoll descriptor, and the pool's pipes: two a pair, two descriptors each
+    assert.equal(sp.fds, 4 * PIPE_POOL_SIZE);
+    assert.equal(countFds() - before, 1 + 4 * PIPE_POOL_SIZE);
+    // Full already: the first refill opens nothing
+    sp.refill();
+    assert.equal(sp.fds, 4 * PIPE_POOL_SIZE);
+    assert.equal(countFds() - before, 1 + 4 * PIPE_POOL_SIZE);
+  } finally {
+    sp.closeAll();
+    ffi.pf_close(loop.epfd);
+  }
+  assert.equal(countFds(), before, "closeAll() closes the pool's pipes");
 });
 
 Deno.test("tcp_splice: data crosses both ways, then half-closes propagate and the slot is freed", () => {
