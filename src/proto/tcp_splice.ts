@@ -84,10 +84,10 @@ import { EAGAIN, EINPROGRESS } from "../../ffi/errno.ts";
 
 /** Largest pipe size tried (upstream MAX_PIPE_SIZE). */
 export const MAX_PIPE_SIZE = 8 << 20;
-/** Pipes that must accept the size when probing it at start-up. */
-export const PIPE_PROBE_COUNT = 32;
-/** Pre-opened pipe pairs (upstream TCP_SPLICE_PIPE_POOL_SIZE). */
+/** Pre-opened pipe pairs (upstream TCP_SPLICE_PIPE_POOL_SIZE pipes). */
 export const PIPE_POOL_SIZE = 16;
+/** Pipes that must accept the size when probing it at start-up: the pool's, kept as it. */
+export const PIPE_PROBE_COUNT = 2 * PIPE_POOL_SIZE;
 /** Pre-opened namespace sockets per family (upstream TCP_SOCK_POOL_SIZE). */
 export const SOCK_POOL_SIZE = 32;
 /** Refill the namespace pool when fewer sockets than this are left (upstream TCP_SOCK_POOL_TSH). */
@@ -255,15 +255,12 @@ export class TcpSplice {
     this.port = new Uint16Array(cap);
     if (opts.pipeSize !== undefined) this.pipeSize = opts.pipeSize;
     else {
-      // The pipes that took the size are the pool's first ones (two a pair:
-      // PIPE_PROBE_COUNT is 2 * PIPE_POOL_SIZE), not closed and made again
-      const probed = new Int32Array(2 * PIPE_PROBE_COUNT);
-      this.pipeSize = probePipeSize(probed);
+      // The pipes that took the size are the pool, not closed and made again
+      this.pipeSize = probePipeSize(this.#pipePool);
       if (this.pipeSize) {
-        this.#pipePool.set(probed);
         this.#pipePoolN = PIPE_POOL_SIZE;
         this.#fds += 4 * PIPE_POOL_SIZE;
-      }
+      } else this.#pipePool.fill(-1);
     }
     this.#chunk = this.pipeSize || 65536;
     new DataView(this.#linger.buffer).setInt32(0, 1, sa.HOST_LE);
