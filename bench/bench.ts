@@ -29,7 +29,9 @@
  * References: upstream 2026 (`UPSTREAM`, default `/tmp/passt-upstream/upstream/pasta`, with
  * `passt` beside it; build it from upstream's 2026_07 release with `make`), Debian's
  * `/usr/bin/pasta` and `/usr/bin/passt`, `slirp4netns --mtu=65520`, and the kernel's veth
- * pair between two namespaces (the ceiling of any forwarder). Each case has the target of
+ * pair between two namespaces (the ceiling of any forwarder). For start-up, `deno` is the runtime
+ * alone: the Deno our launcher runs, starting an empty module in the same loop (the floor under
+ * any start of ours, printed beside upstream's). Each case has the target of
  * the performance issue (a reference and a ratio); the table prints values, ratios and
  * targets, `bench/out/results.json` keeps everything (per run, per process for memory), and
  * `bench/out/ratios.svg` draws ours relative to each case's reference.
@@ -50,8 +52,8 @@ const OUT = `${HERE}/out`;
 const WORK = "/tmp/passt-bench";
 const PEERS = `${WORK}/peers.py`;
 
-type Prog = "ours" | "upstream" | "debian" | "slirp" | "veth";
-const PROGS: Prog[] = ["ours", "upstream", "debian", "slirp", "veth"];
+type Prog = "ours" | "upstream" | "debian" | "slirp" | "veth" | "deno";
+const PROGS: Prog[] = ["ours", "upstream", "debian", "slirp", "veth", "deno"];
 
 interface Opts {
   t: number;
@@ -190,7 +192,7 @@ function caseDefs(quick: boolean): CaseDef[] {
       higher: false,
       ref: "upstream",
       target: 1.5,
-      progs: PASTAS,
+      progs: [...PASTAS, "deno"],
     },
     {
       id: "daemon_ready",
@@ -199,7 +201,7 @@ function caseDefs(quick: boolean): CaseDef[] {
       higher: false,
       ref: "upstream",
       target: 1.5,
-      progs: PASTAS,
+      progs: [...PASTAS, "deno"],
     },
     {
       id: "passt_fps",
@@ -632,15 +634,25 @@ async function connCases(
 
 /** Start-up to a configured namespace, and the daemon's time to ready (medians of `n`). */
 function startCases(env: Env, p: Prog, n: number): Record<string, number | null> {
-  const P = pastaCmd(env, p);
+  // The runtime alone: an empty module, started the way the launcher starts Deno (its
+  // PASST_DENO, else the one on the PATH), without a configuration file to look for
+  const floor = p === "deno";
+  if (floor) Deno.writeTextFileSync(`${WORK}/empty.js`, "");
+  const P = floor
+    ? `\${PASST_DENO:-deno} run --quiet --no-prompt --no-config ${WORK}/empty.js`
+    : pastaCmd(env, p);
   const fg = shT(
-    `for k in $(seq ${n}); do s=$(date +%s%N); ${P} -q -f --config-net -- true; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done`,
+    `for k in $(seq ${n}); do s=$(date +%s%N); ${P}${
+      floor ? "" : " -q -f --config-net -- true"
+    }; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done`,
     20 * n,
   ).trim().split("\n").map(Number).filter((x) => x > 0);
   const dm = shT(
     `for k in $(seq ${n}); do unshare -rn sleep 60 & ns=$!; sleep 0.2; rm -f d.pid
-s=$(date +%s%N); ${P} -q --config-net -P ${WORK}/d.pid $ns; e=$(date +%s%N); echo $(( (e - s) / 1000 ))
-kill $(cat ${WORK}/d.pid) $ns; wait $ns 2>/dev/null; done`,
+s=$(date +%s%N); ${P}${
+      floor ? "" : ` -q --config-net -P ${WORK}/d.pid $ns`
+    }; e=$(date +%s%N); echo $(( (e - s) / 1000 ))
+kill $(cat ${WORK}/d.pid 2>/dev/null) $ns; wait $ns 2>/dev/null; done`,
     20 * n,
   ).trim().split("\n").map(Number).filter((x) => x > 0);
   return {
@@ -1044,6 +1056,13 @@ async function main(): Promise<void> {
   }
   const rows = summarize(defs, runs);
   printTable(rows, active);
+  const floor = rows.filter((r) => r.values.deno !== undefined).map((r) => {
+    const f = ratioOf(r.values.deno, r.values.upstream);
+    return `${r.id} ${f === null ? "-" : `${f.toFixed(2)}×`}`;
+  });
+  if (floor.length) {
+    console.log(`deno (the runtime alone, an empty module) ÷ upstream: ${floor.join(", ")}`);
+  }
   // passt --vhost-user against upstream's, with the stream socket beside it
   // (the same Python front end for every program: see bench/vhost_user.ts)
   let vhostUser: Record<string, Record<string, number | null>> | null = null;
