@@ -11,7 +11,8 @@
  * pool are within the buffer with valid offsets and lengths.
  *
  * A pool is one `Uint32Array` of `2 * capacity` words: `[off0, len0, off1,
- * len1, ...]`, plus a count. {@linkcode Pool.add} refuses (returns false) a
+ * len1, ...]`, plus a count; the many pools of the tap share one allocation,
+ * each a view of its own part. {@linkcode Pool.add} refuses (returns false) a
  * packet that is not whole integers, starts before the buffer, ends past it, is
  * longer than 65535 bytes, or does not fit. {@linkcode Pool.get} re-checks the
  * descriptor against the buffer every time, so even a corrupted descriptor
@@ -40,14 +41,20 @@ export class Pool {
   /** Number of packets queued. */
   count = 0;
 
-  /** A pool of `capacity` packets over a buffer of `bufferSize` bytes. */
-  constructor(bufferSize: number, capacity: number) {
+  /**
+   * A pool of `capacity` packets over a buffer of `bufferSize` bytes, its descriptors in
+   * `desc` (exactly `2 * capacity` words, shared with no other pool) or in an array of its own.
+   */
+  constructor(bufferSize: number, capacity: number, desc?: Uint32Array) {
     if (!isIndex(bufferSize) || !isIndex(capacity)) {
       throw new RangeError(`Cannot create pool of ${capacity} packets over ${bufferSize} bytes`);
     }
+    if (desc !== undefined && desc.length !== 2 * capacity) {
+      throw new RangeError(`Pool of ${capacity} packets needs ${2 * capacity} descriptor words`);
+    }
     this.bufferSize = bufferSize;
     this.capacity = capacity;
-    this.desc = new Uint32Array(2 * capacity);
+    this.desc = desc ?? new Uint32Array(2 * capacity);
   }
 
   /** Queues the packet at `off` of `len` bytes; false (and nothing queued) if it is refused. */

@@ -125,3 +125,17 @@ Deno.test("Pool constructor rejects impossible sizes", () => {
   const empty = new Pool(10, 0);
   assert.equal(empty.add(0, 1), false);
 });
+
+Deno.test("Pools over parts of one descriptor array keep to their own part", () => {
+  const words = new Uint32Array(2 * (2 + 3));
+  const a = new Pool(BUF, 2, words.subarray(0, 4));
+  const b = new Pool(BUF, 3, words.subarray(4, 10));
+  assert.ok(a.add(10, 20) && a.add(30, 40));
+  assert.equal(a.add(50, 60), false, "a is full at its capacity, not at the array's");
+  assert.ok(b.add(100, 1) && b.add(200, 2) && b.add(300, 3));
+  assert.deepEqual([a.offsetOf(0), a.lenOf(1)], [10, 40], "b's packets left a's alone");
+  assert.deepEqual([b.offsetOf(0), b.offsetOf(2), b.lenOf(2)], [100, 300, 3]);
+  assert.deepEqual([...words], [10, 20, 30, 40, 100, 1, 200, 2, 300, 3]);
+  assert.throws(() => new Pool(BUF, 3, words.subarray(0, 4)), RangeError, "too few words");
+  assert.throws(() => new Pool(BUF, 1, words.subarray(0, 4)), RangeError, "more than its own");
+});
