@@ -766,9 +766,12 @@ async function runOnce(
         else if (g === "passt") put(p, await passtCases(env, p, o.t));
         else put(p, await pastaCases(env, p, ids, o));
       }
-      const got = gids.map((id) =>
-        `${id}: ${active.map((p) => `${p}=${v[id]![p] ?? "-"}`).join(" ")}`
-      ).join("; ");
+      const got = gids.map((id) => {
+        const progs = defs.find((d) => d.id === id)!.progs;
+        return `${id}: ${
+          active.filter((p) => progs.includes(p)).map((p) => `${p}=${v[id]![p] ?? "-"}`).join(" ")
+        }`;
+      }).join("; ");
       console.error(`  ${((performance.now() - t0) / 1000).toFixed(0)} s ${got}`);
     }
   } finally {
