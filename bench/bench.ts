@@ -641,17 +641,15 @@ function startCases(env: Env, p: Prog, n: number): Record<string, number | null>
   const P = floor
     ? `\${PASST_DENO:-deno} run --quiet --no-prompt --no-config ${WORK}/empty.js`
     : pastaCmd(env, p);
+  const fgArgs = floor ? "" : "-q -f --config-net -- true";
+  const dmArgs = floor ? "" : `-q --config-net -P ${WORK}/d.pid $ns`;
   const fg = shT(
-    `for k in $(seq ${n}); do s=$(date +%s%N); ${P}${
-      floor ? "" : " -q -f --config-net -- true"
-    }; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done`,
+    `for k in $(seq ${n}); do s=$(date +%s%N); ${P} ${fgArgs}; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done`,
     20 * n,
   ).trim().split("\n").map(Number).filter((x) => x > 0);
   const dm = shT(
     `for k in $(seq ${n}); do unshare -rn sleep 60 & ns=$!; sleep 0.2; rm -f d.pid
-s=$(date +%s%N); ${P}${
-      floor ? "" : ` -q --config-net -P ${WORK}/d.pid $ns`
-    }; e=$(date +%s%N); echo $(( (e - s) / 1000 ))
+s=$(date +%s%N); ${P} ${dmArgs}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))
 kill $(cat ${WORK}/d.pid 2>/dev/null) $ns; wait $ns 2>/dev/null; done`,
     20 * n,
   ).trim().split("\n").map(Number).filter((x) => x > 0);
